@@ -1,0 +1,155 @@
+"""Configuration: a TOML file, overridden by command-line flags.
+
+The file has sections ``[backend] [wall] [cache] [control] [ui] [video]``; every
+key is optional. Errors name the file, the key and what is wrong.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from wallclient import paths
+from wallclient.errors import ConfigError
+from wallclient.protocol import REGION_LEVELS
+
+TOKEN_ENV = "WALLCLIENT_TOKEN"
+
+
+@dataclass
+class Config:
+    """Everything ``wallclient run`` needs to know, with working defaults."""
+
+    server: str = "ws://127.0.0.1:8765/wall/v1"
+    token_file: Path | None = None
+    token_env: str = TOKEN_ENV
+    ca_file: Path | None = None
+    wall: str = "wall-1"
+    node: str = field(default_factory=socket.gethostname)
+    scope_level: str = "district"
+    scope_code: str = ""
+    layout: Path | None = None
+    cache: Path = field(default_factory=paths.default_cache)
+    history_hours: float = 24.0
+    archive_keep: int = 100_000
+    invalid_keep: int = 1_000
+    control_port: int = 0
+    control_token_file: Path | None = None
+    lang: str = "zh_CN"
+    offscreen: bool = False
+    max_decoders: int = 16
+    log_dir: Path | None = None
+
+    @property
+    def scope(self) -> dict[str, str]:
+        """The ``scope`` object of ``hello``."""
+        return {"level": self.scope_level, "code": self.scope_code}
+
+    def read_token(self) -> str:
+        """The backend token from the token file, else the environment; never logged."""
+        if self.token_file is not None:
+            try:
+                token = self.token_file.read_text(encoding="utf-8").strip()
+            except OSError as exc:
+                raise ConfigError(f"token file {self.token_file}: {exc.strerror}") from None
+            if not token:
+                raise ConfigError(f"token file {self.token_file} is empty")
+            return token
+        token = os.environ.get(self.token_env, "").strip()
+        if not token:
+            raise ConfigError(f"no token: give --token-file or set {self.token_env}")
+        return token
+
+
+# (section, key) in the TOML file -> field of Config
+_KEYS: dict[tuple[str, str], str] = {
+    ("backend", "server"): "server",
+    ("backend", "token_file"): "token_file",
+    ("backend", "token_env"): "token_env",
+    ("backend", "ca_file"): "ca_file",
+    ("wall", "wall"): "wall",
+    ("wall", "node"): "node",
+    ("wall", "scope_level"): "scope_level",
+    ("wall", "scope_code"): "scope_code",
+    ("wall", "layout"): "layout",
+    ("cache", "path"): "cache",
+    ("cache", "history_hours"): "history_hours",
+    ("cache", "archive_keep"): "archive_keep",
+    ("cache", "invalid_keep"): "invalid_keep",
+    ("control", "port"): "control_port",
+    ("control", "token_file"): "control_token_file",
+    ("ui", "lang"): "lang",
+    ("ui", "offscreen"): "offscreen",
+    ("video", "max_decoders"): "max_decoders",
+    ("log", "dir"): "log_dir",
+}
+_TYPES = {f.name: f.type for f in fields(Config)}
+
+
+def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
+    kind = str(_TYPES[name])
+    if "Path" in kind:
+        if not isinstance(value, str | Path) or str(value) == "":
+            raise ConfigError(f"{where}: must be a path string")
+        p = Path(value).expanduser()
+        return p if p.is_absolute() else base / p
+    if kind == "bool":
+        if not isinstance(value, bool):
+            raise ConfigError(f"{where}: must be true or false")
+        return value
+    if kind == "int":
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ConfigError(f"{where}: must be an integer")
+        if value < 0:
+            raise ConfigError(f"{where}: must not be negative")
+        return value
+    if kind == "float":
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ConfigError(f"{where}: must be a positive number")
+        return float(value)
+    if not isinstance(value, str):
+        raise ConfigError(f"{where}: must be a string")
+    return value
+
+
+def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
+    """Read ``path`` (if any), apply ``overrides`` (flag values; None = not given)."""
+    cfg = Config()
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise ConfigError(f"{path}: {exc.strerror}") from None
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        for section, table in raw.items():
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: [{section}] must be a table")
+            for key, value in table.items():
+                name = _KEYS.get((section, key))
+                if name is None:
+                    raise ConfigError(f"{path}: unknown key {section}.{key}")
+                setattr(cfg, name, _coerce(name, value, f"{path}: {section}.{key}", path.parent))
+    for name, value in (overrides or {}).items():
+        if value is not None:
+            setattr(cfg, name, _coerce(name, value, f"--{name.replace('_', '-')}", Path.cwd()))
+    validate(cfg)
+    return cfg
+
+
+def validate(cfg: Config) -> None:
+    """Checks that span fields; raises ConfigError."""
+    if not cfg.server.startswith(("ws://", "wss://")):
+        raise ConfigError(f"server {cfg.server!r}: must start with ws:// or wss://")
+    if cfg.scope_level not in REGION_LEVELS:
+        raise ConfigError(f"scope_level {cfg.scope_level!r}: must be one of {', '.join(REGION_LEVELS)}")
+    if cfg.control_port > 65535:
+        raise ConfigError(f"control port {cfg.control_port}: out of range")
+    if cfg.lang not in ("zh_CN", "en"):
+        raise ConfigError(f"lang {cfg.lang!r}: must be zh_CN or en")
+    if not cfg.wall or not cfg.node:
+        raise ConfigError("wall and node must not be empty")

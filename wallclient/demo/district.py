@@ -1,0 +1,439 @@
+"""A synthetic but believable district for the reference backend, deterministic by seed.
+
+Pure Python: regions (district · street · area · village · grid, with polygons),
+cameras with GB/T 28181 ids, video presets over real scenarios, 349 indicators in
+5 categories and 27 items, and incidents from 12345 / 110 / grid / iot / video_ai
+that move through their statuses with deadlines.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from wallclient.protocol import JSON, format_time
+
+DISTRICT_CODE = "310114"
+DISTRICT_NAME = "嘉定区"
+BBOX = (121.15, 31.25, 121.40, 31.45)  # lon0, lat0, lon1, lat1
+
+STREETS = [
+    "南翔镇", "江桥镇", "安亭镇", "马陆镇", "徐行镇", "华亭镇",
+    "外冈镇", "嘉定镇街道", "新成路街道", "真新街道", "菊园新区", "嘉定工业区",
+]  # fmt: skip
+AREAS_PER_STREET = [5, 5, 5, 4, 4, 4, 4, 5, 4, 4, 4, 5]  # 53 areas
+ROADS = [
+    "民主街", "沪宜公路", "博园路", "叶城路", "城北路", "胜辛路", "墨玉路", "曹安公路",
+    "嘉松北路", "洪德路", "裕民南路", "塔城路", "清河路", "金沙江西路", "丰庄路", "宝安公路",
+]  # fmt: skip
+SPOTS = ["路口", "东侧", "西侧", "南口", "北口", "地铁站", "学校门口", "菜场", "停车场", "桥下"]
+VILLAGE_SUFFIX = ["村", "居委", "社区", "村", "居委"]
+
+SCENARIOS = {
+    "防汛防台": True, "大客流": False, "渣土车治理": False, "群租整治": False, "噪音扰民": False,
+    "道路交通": False, "危化品运输": True, "重大活动保障": False, "消防安全": True,
+    "工地扬尘": False, "河道巡查": False, "校园周边": False, "突发事件处置": True, "夜间巡查": False,
+}  # fmt: skip
+
+CATEGORIES = {
+    "城市运行": ["供水", "供电", "燃气", "排水", "道路运行", "地下管网"],
+    "公共安全": ["治安警情", "消防", "危化品", "人员密集场所", "建筑工地", "特种设备"],
+    "生态环境": ["空气质量", "水环境", "噪声", "扬尘", "垃圾分类"],
+    "交通出行": ["道路拥堵", "轨道交通", "公交运营", "停车", "渣土运输"],
+    "民生服务": ["12345热线", "网格巡查", "医疗资源", "养老服务", "市场供应"],
+}  # 5 categories, 27 items
+# (metric, unit, direction, base, warn, alarm, decimals)
+METRICS: list[tuple[str, str, str, float, float, float, int]] = [
+    ("压力", "MPa", "below", 0.32, 0.25, 0.20, 2),
+    ("负荷率", "%", "above", 62, 80, 90, 1),
+    ("告警数", "个", "above", 3, 8, 15, 0),
+    ("在线率", "%", "below", 98.5, 95, 90, 1),
+    ("指数", "", "above", 45, 70, 85, 0),
+    ("浓度", "μg/m³", "above", 35, 75, 115, 0),
+    ("水位", "m", "above", 2.6, 3.2, 3.6, 2),
+    ("工单量", "件/时", "above", 40, 80, 120, 0),
+    ("处置率", "%", "below", 92, 85, 75, 1),
+    ("平均时长", "分钟", "above", 18, 30, 45, 1),
+    ("客流", "人次/时", "above", 4200, 7000, 9000, 0),
+    ("事件数", "起", "above", 5, 12, 20, 0),
+    ("覆盖率", "%", "below", 96, 90, 85, 1),
+]
+MAJORS = {
+    "市容环境": ["占道经营", "乱张贴", "垃圾堆放", "违法广告", "绿化损坏"],
+    "城市管理": ["违法搭建", "群租", "违规停车", "共享单车", "门责管理"],
+    "公共安全": ["治安隐患", "消防隐患", "危险物品", "人员聚集"],
+    "交通运输": ["道路拥堵", "渣土车", "非法营运", "交通设施"],
+    "环境保护": ["噪音扰民", "扬尘污染", "水体污染", "油烟污染"],
+    "住房保障": ["物业管理", "房屋漏水", "电梯故障"],
+    "市政设施": ["道路破损", "窨井盖", "路灯故障", "排水不畅"],
+    "应急管理": ["积水内涝", "树木倒伏", "燃气泄漏", "火情"],
+    "社会治理": ["矛盾纠纷", "流浪乞讨", "特殊人群"],
+    "民生服务": ["供水异常", "停电", "医疗服务"],
+    "市场监管": ["食品安全", "价格投诉", "无证经营"],
+    "防汛防台": ["河道水位", "泵站运行", "堤防隐患"],
+    "消防安全": ["通道堵塞", "电动车充电", "设施损坏"],
+}  # fmt: skip
+SUBS = ["投诉", "举报", "求助", "隐患", "违规", "损坏", "堵塞", "咨询"]
+SOURCES = [("12345", 0.45), ("grid", 0.25), ("110", 0.12), ("iot", 0.1), ("video_ai", 0.08)]
+STATUS_NEXT = {"new": "dispatched", "dispatched": "arrived", "arrived": "controlled", "controlled": "closed"}
+DEADLINE_MIN = {"respond": 5, "arrive": 15, "control": 30, "track": 120}
+
+
+@dataclass
+class StreamUrls:
+    """How camera stream URLs are formed: the demo media server's address."""
+
+    host: str = "127.0.0.1"
+    http_port: int = 8090
+    rtsp_port: int = 8554
+    rtsp_share: float = 0.5  # share of cameras whose streams are rtsp://
+
+    def urls(self, cam_id: str, rtsp: bool) -> dict[str, str]:
+        if rtsp:
+            # Real cameras carry credentials in their URLs; the client must never show them.
+            base = f"rtsp://admin:Demo-2026@{self.host}:{self.rtsp_port}/live/{cam_id}"
+            return {"main": f"{base}/main", "sub": f"{base}/sub"}
+        base = f"http://{self.host}:{self.http_port}/live/{cam_id}"
+        return {"main": f"{base}/main.ts", "sub": f"{base}/sub.ts"}
+
+
+def _rect(lon0: float, lat0: float, lon1: float, lat1: float) -> JSON:
+    ring = [[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]
+    return {"type": "Polygon", "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]]}
+
+
+def _split(box: tuple[float, float, float, float], n: int, rng: random.Random) -> list[tuple[float, ...]]:
+    """Cut a box into n strips along its longer side, with uneven widths."""
+    lon0, lat0, lon1, lat1 = box
+    weights = [rng.uniform(0.7, 1.3) for _ in range(n)]
+    total = sum(weights)
+    out = []
+    pos = 0.0
+    wide = (lon1 - lon0) >= (lat1 - lat0)
+    for w in weights:
+        a, b = pos / total, (pos + w) / total
+        pos += w
+        if wide:
+            out.append((lon0 + (lon1 - lon0) * a, lat0, lon0 + (lon1 - lon0) * b, lat1))
+        else:
+            out.append((lon0, lat0 + (lat1 - lat0) * a, lon1, lat0 + (lat1 - lat0) * b))
+    return out
+
+
+def _grid_split(box: tuple[float, ...], n: int, rng: random.Random) -> list[tuple[float, ...]]:
+    """Cut a box into n cells, in rows and columns."""
+    cols = max(1, round(n**0.5))
+    rows_per_col = [n // cols + (1 if i < n % cols else 0) for i in range(cols)]
+    out = []
+    for col_box, rows in zip(_split(box, cols, rng), rows_per_col, strict=True):
+        lon0, lat0, lon1, lat1 = col_box
+        # split each column vertically into its rows
+        weights = [rng.uniform(0.7, 1.3) for _ in range(rows)]
+        total, pos = sum(weights), 0.0
+        for w in weights:
+            a, b = pos / total, (pos + w) / total
+            pos += w
+            out.append((lon0, lat0 + (lat1 - lat0) * a, lon1, lat0 + (lat1 - lat0) * b))
+    return out
+
+
+@dataclass
+class District:
+    """All the state of one synthetic district, and the events that change it."""
+
+    seed: int = 7
+    cameras_n: int = 360
+    presets_n: int = 40
+    incidents_n: int = 180
+    streams: StreamUrls = field(default_factory=StreamUrls)
+    wall_ids: tuple[str, ...] = ("wall-1",)
+    regions: dict[str, JSON] = field(default_factory=dict)
+    cameras: dict[str, JSON] = field(default_factory=dict)
+    presets: dict[str, JSON] = field(default_factory=dict)
+    indicators: dict[str, JSON] = field(default_factory=dict)
+    incidents: dict[str, JSON] = field(default_factory=dict)
+    layers: dict[str, JSON] = field(default_factory=dict)
+    walls: dict[str, JSON] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.rng = random.Random(self.seed)
+        self._boxes: dict[str, tuple[float, ...]] = {}
+        self._villages: list[str] = []
+        self._incident_no = 0
+        self._make_regions()
+        self._make_cameras()
+        self._make_presets()
+        self._make_indicators()
+        self._make_layers()
+
+    # --- construction -------------------------------------------------------------------
+
+    def _region(self, code: str, name: str, level: str, parent: str | None, box: tuple[float, ...]) -> None:
+        self._boxes[code] = box
+        self.regions[code] = {
+            "code": code, "name": name, "level": level, "parent": parent, "geometry": _rect(*box),
+        }  # fmt: skip
+
+    def _make_regions(self) -> None:
+        rng = self.rng
+        self._region(DISTRICT_CODE, DISTRICT_NAME, "district", None, BBOX)
+        streets = _grid_split(BBOX, len(STREETS), rng)
+        area_no = 0
+        village_counts = self._village_counts()
+        for s, (sname, sbox) in enumerate(zip(STREETS, streets, strict=True)):
+            scode = f"{DISTRICT_CODE}{s + 101:03d}"
+            self._region(scode, sname, "street", DISTRICT_CODE, sbox)
+            for a, abox in enumerate(_grid_split(sbox, AREAS_PER_STREET[s], rng)):
+                acode = f"{scode}{a + 1:02d}"
+                self._region(acode, f"{sname}第{a + 1}片区", "area", scode, abox)
+                nv = village_counts[area_no]
+                area_no += 1
+                for v, vbox in enumerate(_grid_split(abox, nv, rng)):
+                    vcode = f"{acode}{v + 1:03d}"
+                    road = ROADS[(s * 7 + a * 3 + v) % len(ROADS)]
+                    vname = f"{road[:2]}{VILLAGE_SUFFIX[v % len(VILLAGE_SUFFIX)]}"
+                    self._region(vcode, f"{sname}{vname}", "village", acode, vbox)
+                    self._villages.append(vcode)
+                    for g, gbox in enumerate(_grid_split(vbox, 2 + (v % 3), rng)):
+                        self._region(f"{vcode}{g + 1:02d}", f"{vname}第{g + 1}网格", "grid", vcode, gbox)
+
+    def _village_counts(self) -> list[int]:
+        # 355 villages over 53 areas: 6 or 7 each, deterministic.
+        counts = [6] * 53
+        for i in range(355 - 6 * 53):
+            counts[(i * 7) % 53] += 1
+        return counts
+
+    def _point_in(self, code: str) -> JSON:
+        lon0, lat0, lon1, lat1 = self._boxes[code]
+        r = self.rng
+        return {
+            "lon": round(r.uniform(lon0 + (lon1 - lon0) * 0.05, lon1 - (lon1 - lon0) * 0.05), 6),
+            "lat": round(r.uniform(lat0 + (lat1 - lat0) * 0.05, lat1 - (lat1 - lat0) * 0.05), 6),
+        }
+
+    def _street_of(self, code: str) -> str:
+        return code[:9]
+
+    def _make_cameras(self) -> None:
+        rng = self.rng
+        tags_pool = ["路口", "防汛", "大客流", "渣土车", "学校", "河道", "工地", "消防通道", "高空瞭望", "菜场"]
+        for n in range(self.cameras_n):
+            village = self._villages[(n * 37 + rng.randrange(len(self._villages))) % len(self._villages)]
+            street = self.regions[self._street_of(village)]["name"]
+            road = ROADS[rng.randrange(len(ROADS))]
+            cam_id = f"{DISTRICT_CODE}00001320{n + 1:06d}"  # 6+2+3+1+... = 20 digits, GB/T 28181 style
+            assert len(cam_id) == 20
+            rtsp = rng.random() < self.streams.rtsp_share
+            self.cameras[cam_id] = {
+                "id": cam_id,
+                "name": f"{street}{road}{SPOTS[n % len(SPOTS)]}{n % 97 + 1:02d}",
+                "region": village,
+                "location": self._point_in(village),
+                "tags": rng.sample(tags_pool, 2),
+                "streams": self.streams.urls(cam_id, rtsp),
+                "ptz": rng.random() < 0.3,
+                "status": "offline" if rng.random() < 0.03 else "online",
+            }
+
+    def _make_presets(self) -> None:
+        rng = self.rng
+        cams = sorted(self.cameras)
+        names = list(SCENARIOS)
+        hotkeys = [f"F{i}" for i in range(1, 13)] + [str(i) for i in range(1, 10)]
+        for n in range(self.presets_n):
+            scenario = names[n % len(names)]
+            emergency = SCENARIOS[scenario] and n % 2 == 0
+            size = rng.choice([4, 6, 9, 9, 9, 12, 18, 24])
+            street = STREETS[n % len(STREETS)]
+            pid = f"P{n + 1:04d}"
+            self.presets[pid] = {
+                "id": pid,
+                "name": f"{scenario}·{street}" + ("（应急）" if emergency else ""),
+                "scenario": scenario,
+                "emergency": emergency,
+                "cameras": rng.sample(cams, min(size, len(cams))),
+                "dwell_s": 15,
+                "hotkey": hotkeys[n] if n < len(hotkeys) else None,
+            }
+        first = next(iter(self.presets))
+        for wall in self.wall_ids:
+            self.walls[wall] = {
+                "wall": wall, "mode": "normal", "preset": first,
+                "changed_by": "system", "changed_at": format_time(datetime.now().astimezone()),
+            }  # fmt: skip
+
+    def _make_indicators(self) -> None:
+        rng = self.rng
+        items = [(c, i) for c, its in CATEGORIES.items() for i in its]
+        assert len(items) == 27
+        n = 0
+        t = format_time(datetime.now().astimezone())
+        for k in range(349):
+            cat, item = items[k % 27]
+            metric = METRICS[(k // 27 + k) % len(METRICS)]
+            name_, unit, direction, base, warn, alarm, decimals = metric
+            street = STREETS[(k // 27) % len(STREETS)]
+            n += 1
+            iid = f"I{n:03d}"
+            value = base * rng.uniform(0.9, 1.1)
+            self.indicators[iid] = {
+                "id": iid,
+                "name": f"{street}{item}{name_}",
+                "category": cat,
+                "item": item,
+                "unit": unit,
+                "direction": direction,
+                "warn": warn,
+                "alarm": alarm,
+                "decimals": decimals,
+                "value": round(value, decimals),
+                "t": t,
+                "region": f"{DISTRICT_CODE}{(k // 27) % len(STREETS) + 101:03d}",
+            }
+        self._base = {k: v["value"] for k, v in self.indicators.items()}
+
+    def _make_layers(self) -> None:
+        rng = self.rng
+        feats = []
+        for i in range(12):
+            v = self._villages[rng.randrange(len(self._villages))]
+            feats.append({
+                "type": "Feature",
+                "geometry": {"type": "Point", "coordinates": list(self._point_in(v).values())},
+                "properties": {"name": f"防汛泵站{i + 1:02d}"},
+            })  # fmt: skip
+        self.layers["L-pumps"] = {
+            "id": "L-pumps", "name": "防汛泵站", "kind": "facility",
+            "features": {"type": "FeatureCollection", "features": feats},
+        }  # fmt: skip
+        lon0, lat0, lon1, lat1 = BBOX
+        river = [[lon0, lat0 + (lat1 - lat0) * (0.3 + 0.05 * (i % 3))] for i in range(1)]
+        river += [[lon0 + (lon1 - lon0) * x / 10, lat0 + (lat1 - lat0) * (0.3 + 0.04 * ((x * 7) % 5))]
+                  for x in range(1, 11)]  # fmt: skip
+        self.layers["L-rivers"] = {
+            "id": "L-rivers", "name": "主要河道", "kind": "water",
+            "features": {"type": "FeatureCollection", "features": [{
+                "type": "Feature", "geometry": {"type": "LineString", "coordinates": river},
+                "properties": {"name": "蕴藻浜"}}]},
+        }  # fmt: skip
+
+    # --- incidents ------------------------------------------------------------------------
+
+    def _category(self) -> list[str]:
+        rng = self.rng
+        major = rng.choice(list(MAJORS))
+        minor = rng.choice(MAJORS[major])
+        return [major, minor, f"{minor}{rng.choice(SUBS)}"]
+
+    def new_incident(self, at: datetime, priority: int | None = None) -> JSON:
+        """A fresh incident reported ``at``, somewhere in the district."""
+        rng = self.rng
+        self._incident_no += 1
+        r = rng.random()
+        acc = 0.0
+        source = SOURCES[-1][0]
+        for name, share in SOURCES:
+            acc += share
+            if r < acc:
+                source = name
+                break
+        village = self._villages[rng.randrange(len(self._villages))]
+        street = self.regions[self._street_of(village)]["name"]
+        road = ROADS[rng.randrange(len(ROADS))]
+        cat = self._category()
+        prio = priority or rng.choices([1, 2, 3, 4], weights=[0.05, 0.2, 0.45, 0.3])[0]
+        reported = at - timedelta(seconds=rng.randrange(0, 600))
+        inc = {
+            "id": f"W{at:%Y%m%d}{self._incident_no:06d}",
+            "source": source,
+            "category": cat,
+            "title": f"{street}{road}{cat[2]}",
+            "detail": f"{source} 报告：{street}{road}{rng.randrange(1, 999)}号附近{cat[1]}，请尽快处置。",
+            "priority": prio,
+            "status": "new",
+            "region": village,
+            "location": self._point_in(village),
+            "address": f"上海市{DISTRICT_NAME}{street}{road}{rng.randrange(1, 999)}号",
+            "reported_at": format_time(reported),
+            "deadlines": {k: format_time(reported + timedelta(minutes=m)) for k, m in DEADLINE_MIN.items()},
+            "updated_at": format_time(at),
+        }
+        self.incidents[inc["id"]] = inc
+        return inc
+
+    def seed_incidents(self, at: datetime) -> None:
+        """The incidents already open when the backend starts."""
+        for _ in range(self.incidents_n):
+            inc = self.new_incident(at)
+            for _ in range(self.rng.randrange(0, 4)):
+                inc["status"] = STATUS_NEXT.get(inc["status"], inc["status"])
+
+    # --- the living city: each call returns (type, data) state messages ------------------
+
+    def incident_event(self, at: datetime) -> list[tuple[str, JSON]]:
+        """One incident event: a new one, a status step, or an archive."""
+        rng = self.rng
+        r = rng.random()
+        live = list(self.incidents)
+        if r < 0.4 or len(live) < 20:
+            return [("incident.upsert", dict(self.new_incident(at)))]
+        inc = self.incidents[live[rng.randrange(len(live))]]
+        if inc["status"] == "closed":
+            del self.incidents[inc["id"]]
+            return [("incident.remove", {"id": inc["id"]})]
+        inc["status"] = STATUS_NEXT[inc["status"]]
+        inc["updated_at"] = format_time(at)
+        return [("incident.upsert", dict(inc))]
+
+    def indicator_batch(self, at: datetime) -> tuple[str, JSON]:
+        """Readings of every indicator: a drift around its base, crossing thresholds now and then."""
+        rng = self.rng
+        values = []
+        for iid, ind in self.indicators.items():
+            base = self._base[iid]
+            old = ind["value"] if ind["value"] is not None else base
+            new = old + (base - old) * 0.1 + base * rng.gauss(0, 0.03)
+            if rng.random() < 0.004:  # a spike past the alarm line
+                new = ind["alarm"] * (1.05 if ind["direction"] == "above" else 0.95)
+            value = None if rng.random() < 0.002 else round(new, ind["decimals"])
+            ind["value"] = value
+            ind["t"] = format_time(at)
+            values.append({"id": iid, "value": value})
+        return "indicator.values", {"t": format_time(at), "values": values}
+
+    def camera_flip(self) -> tuple[str, JSON]:
+        cam_id = list(self.cameras)[self.rng.randrange(len(self.cameras))]
+        cam = self.cameras[cam_id]
+        cam["status"] = "offline" if cam["status"] == "online" else "online"
+        return "camera.status", {"id": cam_id, "status": cam["status"]}
+
+    # --- applying commands (the backend's side of protocol.md, Commands) ------------------
+
+    def set_wall(self, wall: str, by: str, at: datetime, **changes: Any) -> JSON:
+        state = dict(self.walls.get(wall) or {"wall": wall, "mode": "normal", "preset": None})
+        state.update(changes)
+        state["changed_by"] = by
+        state["changed_at"] = format_time(at)
+        self.walls[wall] = state
+        return state
+
+    def tables(self) -> dict[str, list[JSON]]:
+        """Everything, by snapshot kind."""
+        return {
+            "regions": list(self.regions.values()),
+            "cameras": list(self.cameras.values()),
+            "presets": list(self.presets.values()),
+            "indicators": list(self.indicators.values()),
+            "incidents": list(self.incidents.values()),
+            "layers": list(self.layers.values()),
+        }
+
+
+SCALES: dict[str, Callable[[], dict[str, int]]] = {
+    "default": lambda: {"cameras_n": 360, "presets_n": 40, "incidents_n": 180},
+    "district-max": lambda: {"cameras_n": 77_000, "presets_n": 1_000, "incidents_n": 2_000},
+}

@@ -1,0 +1,462 @@
+"""The reference backend: the server side of protocol v1, for the demo, tests and benches.
+
+Speaks ../shared/protocol.md as written: bearer tokens with roles, ``hello`` →
+``welcome``, resume from a bounded replay window or a chunked snapshot, live
+state messages with one ``seq`` per backend, commands answered by ``ack``,
+``wall.state`` broadcast to every node, ``forbidden`` and ``rate_limited``.
+
+A second path, ``/admin`` (token with role ``admin``), lets tests and benches
+inject faults and read the server's own view. It is demo-only.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from datetime import datetime
+from http import HTTPStatus
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.server import Request, Response, Server, ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from wallclient import protocol
+from wallclient.demo.district import District
+from wallclient.errors import ProtocolError
+from wallclient.protocol import JSON, format_time
+from wallclient.state import WallState
+
+log = logging.getLogger(__name__)
+
+PART_ITEMS = 1000  # items per snapshot.part: 77,000 cameras → 77 frames well under 4 MiB
+ROLE_RANK = {"viewer": 0, "commander": 1, "installer": 2, "admin": 3}
+DEFAULT_TOKENS = {
+    "demo-viewer": ("值班员", "viewer"),
+    "demo-commander": ("指挥长", "commander"),
+    "demo-installer": ("实施工程师", "installer"),
+    "demo-admin": ("admin", "admin"),
+}
+
+
+def load_tokens(path: Path | None) -> dict[str, tuple[str, str]]:
+    """Tokens file: one ``token role user`` per line; ``#`` comments."""
+    if path is None:
+        return dict(DEFAULT_TOKENS)
+    tokens: dict[str, tuple[str, str]] = {}
+    for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        parts = line.split(None, 2)
+        if len(parts) < 2 or parts[1] not in ROLE_RANK:
+            raise ValueError(f"{path}:{n}: expected 'token role [user]'")
+        tokens[parts[0]] = (parts[2] if len(parts) > 2 else parts[1], parts[1])
+    return tokens
+
+
+@dataclass
+class Client:
+    """One connected wall node."""
+
+    ws: ServerConnection
+    user: str
+    role: str
+    wall: str = ""
+    node: str = ""
+    queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
+    drop: int = 0  # live messages to leave out (fault injection: a gap)
+    live: bool = False
+    bucket: float = 20.0
+    bucket_at: float = field(default_factory=time.monotonic)
+
+    def allow_command(self, rate: float = 5.0, burst: float = 20.0) -> bool:
+        now_ = time.monotonic()
+        self.bucket = min(burst, self.bucket + (now_ - self.bucket_at) * rate)
+        self.bucket_at = now_
+        if self.bucket < 1:
+            return False
+        self.bucket -= 1
+        return True
+
+
+class Backend:
+    """All of the backend's state and its connections; one per process."""
+
+    def __init__(
+        self,
+        district: District,
+        *,
+        tokens: dict[str, tuple[str, str]],
+        rate: float = 1.0,
+        replay_window: int = 10_000,
+        indicator_period: float = 5.0,
+        state_file: Path | None = None,
+    ) -> None:
+        self.district = district
+        self.tokens = tokens
+        self.rate = rate
+        self.indicator_period = indicator_period
+        self.seq = 0
+        self.log: deque[tuple[int, str]] = deque(maxlen=replay_window)
+        self.clients: set[Client] = set()
+        self.session_id = secrets.token_hex(8)
+        self.cut_snapshot_after: int | None = None
+        self.state_file = state_file
+        self._dirty = False
+        self._tasks: list[asyncio.Task[None]] = []
+        self.server: Server | None = None
+        self.published = 0
+
+    # --- persistence (so a restarted backend continues its seq) --------------------------
+
+    def restore(self) -> bool:
+        if self.state_file is None or not self.state_file.exists():
+            return False
+        saved = json.loads(self.state_file.read_text(encoding="utf-8"))
+        d = self.district
+        d.regions, d.cameras, d.presets = saved["regions"], saved["cameras"], saved["presets"]
+        d.indicators, d.incidents, d.layers = saved["indicators"], saved["incidents"], saved["layers"]
+        d.walls = saved["walls"]
+        d._incident_no = saved["incident_no"]
+        self.seq = saved["seq"]
+        return True
+
+    def save(self) -> None:
+        if self.state_file is None:
+            return
+        d = self.district
+        saved = {
+            "seq": self.seq, "regions": d.regions, "cameras": d.cameras, "presets": d.presets,
+            "indicators": d.indicators, "incidents": d.incidents, "layers": d.layers,
+            "walls": d.walls, "incident_no": d._incident_no,
+        }  # fmt: skip
+        tmp = self.state_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
+        tmp.replace(self.state_file)
+        self._dirty = False
+
+    # --- publishing ------------------------------------------------------------------------
+
+    def publish(self, type_: str, data: JSON) -> int:
+        """Give a state message the next seq, keep it for replay, send it to every node."""
+        self.seq += 1
+        text = protocol.encode(type_, data, seq=self.seq)
+        self.log.append((self.seq, text))
+        self._dirty = True
+        self.published += 1
+        for c in self.clients:
+            if c.drop > 0 and c.live:
+                c.drop -= 1
+                continue
+            c.queue.put_nowait(text)
+        return self.seq
+
+    def publish_raw(self, text: str, with_seq: bool) -> int | None:
+        """Fault injection: a raw frame to every node; ``{seq}`` takes the next seq."""
+        seq = None
+        if with_seq:
+            self.seq += 1
+            seq = self.seq
+            text = text.replace("{seq}", str(seq))
+            self.log.append((seq, text))
+        for c in self.clients:
+            c.queue.put_nowait(text)
+        return seq
+
+    def view(self) -> dict[str, Any]:
+        """The backend's own view of state, in ``wallclient cache show`` form."""
+        state = WallState()
+        state.load(self.district.tables(), None, self.seq)
+        out = state.view()
+        out["walls"] = self.district.walls
+        return out
+
+    # --- the living city ----------------------------------------------------------------------
+
+    async def _events(self) -> None:
+        next_ind = time.monotonic() + self.indicator_period
+        next_flip = time.monotonic() + 30
+        credit = 0.0
+        last = time.monotonic()
+        while True:
+            await asyncio.sleep(0.05)
+            now_m = time.monotonic()
+            at = datetime.now().astimezone()
+            credit = min(credit + (now_m - last) * self.rate, 1000)
+            last = now_m
+            while credit >= 1:
+                credit -= 1
+                for type_, data in self.district.incident_event(at):
+                    self.publish(type_, data)
+            if now_m >= next_ind:
+                next_ind = now_m + self.indicator_period
+                self.publish(*self.district.indicator_batch(at))
+            if now_m >= next_flip:
+                next_flip = now_m + 30
+                self.publish(*self.district.camera_flip())
+
+    async def _saver(self) -> None:
+        while True:
+            await asyncio.sleep(1.0)
+            if self._dirty:
+                self.save()
+
+    # --- connections ----------------------------------------------------------------------
+
+    def _authorize(self, request: Request) -> tuple[str, str] | None:
+        header = request.headers.get("Authorization", "")
+        if not header.startswith("Bearer "):
+            return None
+        return self.tokens.get(header[7:].strip())
+
+    def process_request(self, conn: ServerConnection, request: Request) -> Response | None:
+        path = request.path.split("?", 1)[0]
+        if path not in ("/wall/v1", "/admin"):
+            return conn.respond(HTTPStatus.NOT_FOUND, "no such path\n")
+        who = self._authorize(request)
+        if who is None or (path == "/admin" and who[1] != "admin"):
+            return conn.respond(HTTPStatus.UNAUTHORIZED, "bad or missing bearer token\n")
+        return None
+
+    async def handler(self, ws: ServerConnection) -> None:
+        assert ws.request is not None
+        who = self._authorize(ws.request)
+        assert who is not None
+        if ws.request.path.startswith("/admin"):
+            await self._admin(ws)
+            return
+        client = Client(ws=ws, user=who[0], role=who[1])
+        sender = asyncio.create_task(self._sender(client))
+        try:
+            await self._session(client)
+        except ConnectionClosed:
+            pass
+        finally:
+            self.clients.discard(client)
+            client.queue.put_nowait(None)
+            sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sender
+
+    async def _sender(self, client: Client) -> None:
+        try:
+            while True:
+                text = await client.queue.get()
+                if text is None:
+                    return
+                if text == "<cut>":
+                    client.ws.transport.abort() if hasattr(client.ws, "transport") else None
+                    return
+                await client.ws.send(text)
+                if client.queue.qsize() > 200_000:  # a node that cannot keep up is dropped
+                    await client.ws.close(1008, "too slow")
+                    return
+        except ConnectionClosed:
+            return
+
+    def _error(self, code: str, message: str) -> str:
+        return protocol.encode("error", {"code": code, "message": message})
+
+    async def _session(self, client: Client) -> None:
+        ws = client.ws
+        first = await asyncio.wait_for(ws.recv(), timeout=30)
+        try:
+            msg = protocol.parse(first)
+        except ProtocolError as exc:
+            code = "unsupported_version" if exc.reason.startswith("v:") else "bad_request"
+            await ws.send(self._error(code, exc.reason))
+            await ws.close(1002 if code == "bad_request" else 4400, exc.reason[:100])
+            return
+        if msg.type != "hello":
+            await ws.send(self._error("bad_request", "expected hello"))
+            await ws.close(1002, "expected hello")
+            return
+        client.wall, client.node = msg.data["wall"], msg.data["node"]
+        resume_from = msg.data["resume_from"]
+        oldest = self.log[0][0] if self.log else self.seq + 1
+        can_resume = resume_from is not None and oldest - 1 <= resume_from <= self.seq
+        # Everything below until the client is registered runs without awaiting, so no
+        # live message can fall between the snapshot or replay and the live stream.
+        welcome = protocol.encode(
+            "welcome",
+            {
+                "session": self.session_id,
+                "server_time": format_time(datetime.now().astimezone()),
+                "head_seq": self.seq,
+                "resume": can_resume,
+                "user": client.user,
+                "role": client.role,
+            },
+        )
+        client.queue.put_nowait(welcome)
+        if can_resume:
+            for seq, text in self.log:
+                if seq > resume_from:
+                    client.queue.put_nowait(text)
+        else:
+            for text in self._snapshot_frames(client.wall):
+                client.queue.put_nowait(text)
+        client.live = True
+        self.clients.add(client)
+        log.info("node %s/%s (%s) %s", client.wall, client.node, client.role,
+                 f"resumed from {resume_from}" if can_resume else "snapshot")  # fmt: skip
+        async for frame in ws:
+            await self._command(client, frame)
+
+    def _snapshot_frames(self, wall: str) -> list[str]:
+        tables = self.district.tables()
+        counts = {k: len(v) for k, v in tables.items()}
+        frames = [protocol.encode("snapshot.begin", {"head_seq": self.seq, "counts": counts})]
+        for kind, items in tables.items():
+            for i in range(0, len(items), PART_ITEMS):
+                frames.append(protocol.encode("snapshot.part", {"kind": kind, "items": items[i : i + PART_ITEMS]}))
+        if self.cut_snapshot_after is not None:
+            frames = frames[: 1 + self.cut_snapshot_after] + ["<cut>"]
+            self.cut_snapshot_after = None
+            return frames
+        wall_state = self.district.walls.get(wall) or self.district.set_wall(
+            wall, "system", datetime.now().astimezone(), mode="normal", preset=None
+        )
+        frames.append(protocol.encode("snapshot.end", {"wall": wall_state}, seq=self.seq))
+        return frames
+
+    async def _command(self, client: Client, frame: str | bytes) -> None:
+        try:
+            msg = protocol.parse(frame)
+        except ProtocolError as exc:
+            client.queue.put_nowait(self._error("bad_request", exc.reason))
+            return
+        if msg.id is None:
+            client.queue.put_nowait(self._error("bad_request", f"{msg.type}: command without id"))
+            return
+
+        def ack(ok: bool, code: str | None = None, message: str = "") -> None:
+            data: JSON = {"id": msg.id, "ok": ok}
+            if not ok:
+                data["error"] = {"code": code, "message": message}
+            client.queue.put_nowait(protocol.encode("ack", data))
+
+        if msg.type not in protocol.COMMAND_TYPES:
+            ack(False, "bad_request", f"unknown command {msg.type}")
+            return
+        if not client.allow_command():
+            ack(False, "rate_limited", "too many commands; slow down")
+            return
+        at = datetime.now().astimezone()
+        d = msg.data
+        if msg.type == "ping":
+            ack(True)
+        elif msg.type == "incident.ack":
+            inc = self.district.incidents.get(d["incident"])
+            if inc is None:
+                ack(False, "bad_request", f"no live incident {d['incident']}")
+                return
+            inc["acked_by"] = client.user
+            inc["acked_at"] = format_time(at)
+            inc["updated_at"] = format_time(at)
+            ack(True)
+            self.publish("incident.upsert", dict(inc))
+        elif ROLE_RANK[client.role] < ROLE_RANK["commander"]:
+            ack(False, "forbidden", f"role {client.role} may not {msg.type}")
+        elif msg.type == "preset.activate":
+            if d["preset"] not in self.district.presets:
+                ack(False, "unknown_preset", f"no preset {d['preset']}")
+                return
+            ack(True)
+            self.publish("wall.state", self.district.set_wall(d["wall"], client.user, at, preset=d["preset"]))
+        elif msg.type == "mode.set":
+            ack(True)
+            self.publish("wall.state", self.district.set_wall(d["wall"], client.user, at, mode=d["mode"]))
+
+    # --- admin (tests, benches): fault injection and the server's own view ----------------
+
+    async def _admin(self, ws: ServerConnection) -> None:
+        async for frame in ws:
+            req = json.loads(frame)
+            try:
+                data = await self._admin_cmd(req.get("cmd", ""), req.get("args", {}))
+                reply = {"id": req.get("id"), "ok": True, "data": data}
+            except Exception as exc:  # an admin mistake answers, it never kills the backend
+                reply = {"id": req.get("id"), "ok": False, "error": {"code": "bad_request", "message": str(exc)}}
+            await ws.send(json.dumps(reply, ensure_ascii=False))
+
+    async def _admin_cmd(self, cmd: str, args: JSON) -> Any:
+        if cmd == "state":
+            return self.view()
+        if cmd == "head":
+            return {"seq": self.seq, "published": self.published, "oldest": self.log[0][0] if self.log else None}
+        if cmd == "connections":
+            return [{"wall": c.wall, "node": c.node, "user": c.user, "role": c.role} for c in self.clients]
+        if cmd == "publish":
+            return {"seq": self.publish(args["type"], args["data"])}
+        if cmd == "raw":
+            return {"seq": self.publish_raw(args["text"], bool(args.get("with_seq")))}
+        if cmd == "drop_next":
+            for c in self.clients:
+                c.drop = int(args.get("n", 1))
+            return {"clients": len(self.clients)}
+        if cmd == "duplicate":
+            last = list(self.log)[-int(args.get("n", 3)) :]
+            for c in self.clients:
+                for _, text in last:
+                    c.queue.put_nowait(text)
+            return {"sent": len(last)}
+        if cmd == "cut_snapshot":
+            self.cut_snapshot_after = int(args.get("after_parts", 1))
+            return {}
+        if cmd == "kick":
+            for c in list(self.clients):
+                await c.ws.close(1012, "kicked by admin")
+            return {}
+        if cmd == "events":
+            at = datetime.now().astimezone()
+            first = self.seq + 1
+            for _ in range(int(args.get("n", 1))):
+                for type_, data in self.district.incident_event(at):
+                    self.publish(type_, data)
+            return {"first": first, "last": self.seq}
+        if cmd == "incident":
+            inc = self.district.new_incident(datetime.now().astimezone(), priority=args.get("priority"))
+            if "location" in args:
+                inc["location"] = args["location"]
+            return {"seq": self.publish("incident.upsert", dict(inc)), "incident": inc}
+        if cmd == "rate":
+            self.rate = float(args["rate"])
+            return {}
+        if cmd == "save":
+            self.save()
+            return {}
+        raise ValueError(f"unknown admin command {cmd!r}")
+
+    # --- life ---------------------------------------------------------------------------------
+
+    async def start(self, host: str, port: int) -> int:
+        """Listen; returns the port (0 picks a free one)."""
+        self.server = await serve(
+            self.handler,
+            host,
+            port,
+            process_request=self.process_request,
+            max_size=protocol.MAX_FRAME,
+            ping_interval=20,
+            ping_timeout=20,
+            server_header="wallclient-demo",
+        )
+        self._tasks = [asyncio.create_task(self._events()), asyncio.create_task(self._saver())]
+        sock = next(iter(self.server.sockets))
+        return int(sock.getsockname()[1])
+
+    async def stop(self) -> None:
+        for t in self._tasks:
+            t.cancel()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+        self.save()

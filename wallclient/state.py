@@ -1,0 +1,169 @@
+"""The wall's live state: everything the backend told us, as plain dicts by id.
+
+``WallState`` applies protocol v1 state messages and snapshots, and tells its
+listeners what changed. It never guesses: a command's effect appears only when
+the backend's state message arrives (protocol.md, Commands).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from wallclient.protocol import JSON
+
+KINDS = ("regions", "cameras", "presets", "indicators", "incidents", "layers")
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    """What one applied message changed: a kind and its ids (None: all of it)."""
+
+    kind: str
+    ids: tuple[str, ...] | None = None
+
+
+Listener = Callable[[list[Change]], None]
+
+
+class WallState:
+    """Regions, cameras, presets, indicators, incidents, layers and the wall."""
+
+    def __init__(self, wall_id: str | None = None) -> None:
+        self.wall_id = wall_id  # the wall this node drives; other walls' state is not ours
+        self.regions: dict[str, JSON] = {}
+        self.cameras: dict[str, JSON] = {}
+        self.presets: dict[str, JSON] = {}
+        self.indicators: dict[str, JSON] = {}
+        self.incidents: dict[str, JSON] = {}
+        self.layers: dict[str, JSON] = {}
+        self.wall: JSON | None = None
+        self.last_seq: int | None = None
+        self._listeners: list[Listener] = []
+
+    # --- observation ---------------------------------------------------------------
+
+    def subscribe(self, listener: Listener) -> Callable[[], None]:
+        """Call ``listener`` with the changes of every apply; returns an unsubscribe."""
+        self._listeners.append(listener)
+        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+    def _emit(self, changes: list[Change]) -> None:
+        if changes:
+            for listener in list(self._listeners):
+                listener(changes)
+
+    def table(self, kind: str) -> dict[str, JSON]:
+        """The dict of one kind, by its protocol name (``cameras``, ``incidents``…)."""
+        table: dict[str, JSON] = getattr(self, kind)
+        return table
+
+    # --- applying --------------------------------------------------------------------
+
+    def load(self, tables: Mapping[str, Iterable[JSON]], wall: JSON | None, last_seq: int | None) -> None:
+        """Replace everything at once (a snapshot, or the cache at start-up)."""
+        for kind in KINDS:
+            key = "code" if kind == "regions" else "id"
+            table = {item[key]: item for item in tables.get(kind, ())}
+            setattr(self, kind, table)
+        self.wall = wall
+        self.last_seq = last_seq
+        self._emit([Change(kind) for kind in KINDS] + [Change("wall")])
+
+    def apply(self, type_: str, data: JSON, seq: int | None = None) -> list[Change]:
+        """Apply one state message; returns (and announces) what changed."""
+        changes = self._apply(type_, data)
+        if seq is not None:
+            self.last_seq = seq
+        self._emit(changes)
+        return changes
+
+    def _apply(self, type_: str, data: JSON) -> list[Change]:
+        if type_ == "indicator.values":
+            return self._apply_values(data)
+        if type_ == "camera.status":
+            cam = self.cameras.get(data["id"])
+            if cam is None or cam.get("status") == data["status"]:
+                return []
+            cam["status"] = data["status"]
+            return [Change("cameras", (data["id"],))]
+        if type_ == "wall.state":
+            if self.wall_id is not None and data["wall"] != self.wall_id:
+                return []
+            if self.wall == data:
+                return []
+            self.wall = dict(data)
+            return [Change("wall")]
+        kind, _, verb = type_.partition(".")
+        table_name = kind + "s"
+        if table_name not in KINDS:
+            return []
+        table = self.table(table_name)
+        key = data["code"] if table_name == "regions" else data["id"]
+        if verb == "remove":
+            if table.pop(key, None) is None:
+                return []
+            return [Change(table_name, (key,))]
+        if verb == "upsert":
+            item = dict(data)
+            old = table.get(key)
+            if table_name == "indicators" and old is not None and "value" not in item:
+                # A definition update keeps the latest reading it does not restate.
+                item["value"] = old.get("value")
+                item["t"] = old.get("t")
+            if old == item:
+                return []
+            table[key] = item
+            return [Change(table_name, (key,))]
+        return []
+
+    def _apply_values(self, data: JSON) -> list[Change]:
+        t = data["t"]
+        changed: list[str] = []
+        for reading in data["values"]:
+            ind = self.indicators.get(reading["id"])
+            if ind is None:
+                continue
+            ind["value"] = reading["value"]
+            ind["t"] = t
+            changed.append(reading["id"])
+        return [Change("indicators", tuple(changed))] if changed else []
+
+    # --- views -----------------------------------------------------------------------
+
+    def view(self) -> dict[str, Any]:
+        """The live state as ``wallclient cache show --json`` prints it."""
+        return {
+            "last_seq": self.last_seq,
+            "incidents": sorted(
+                (
+                    {
+                        "id": i["id"],
+                        "status": i["status"],
+                        "priority": i["priority"],
+                        "title": i["title"],
+                        "source": i["source"],
+                        "region": i.get("region"),
+                        "updated_at": i["updated_at"],
+                    }
+                    for i in self.incidents.values()
+                ),
+                key=lambda r: r["id"],
+            ),
+            "cameras": sorted(
+                ({"id": c["id"], "name": c["name"], "status": c["status"]} for c in self.cameras.values()),
+                key=lambda r: r["id"],
+            ),
+            "presets": sorted(
+                (
+                    {"id": p["id"], "name": p["name"], "emergency": p["emergency"]}
+                    for p in self.presets.values()
+                ),
+                key=lambda r: r["id"],
+            ),
+            "indicators": {k: v.get("value") for k, v in sorted(self.indicators.items())},
+            "regions": len(self.regions),
+            "layers": sorted(self.layers),
+            "wall": dict(self.wall) if self.wall else None,
+        }
