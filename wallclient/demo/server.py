@@ -61,7 +61,7 @@ def load_tokens(path: Path | None) -> dict[str, tuple[str, str]]:
     return tokens
 
 
-@dataclass
+@dataclass(eq=False)
 class Client:
     """One connected wall node."""
 

@@ -1,0 +1,55 @@
+# The two set-up commands: `make demo` and `make test`. Both install what is missing
+# (Debian packages, then a .venv with the project and its test extras) and are quick
+# when everything is there.
+
+SHELL := /bin/bash
+VENV  := .venv
+PY    := $(VENV)/bin/python
+SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# libvlc + plugins, ffmpeg, Xvfb, the X/EGL/font libraries PySide6 needs, a CJK font
+# (../shared/field-notes.md lists why each is there).
+DEB_PKGS := libvlc5 vlc-plugin-base libvlc-bin vlc-plugin-video-output ffmpeg \
+	xvfb xauth x11-xserver-utils libgl1 libegl1 libglib2.0-0 libfontconfig1 libfreetype6 \
+	libxkbcommon0 libdbus-1-3 libbrotli1 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 \
+	libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
+	libxcb-shape0 libxcb-xkb1 libxcb-xinerama0 fonts-wqy-microhei
+
+export QT_QPA_PLATFORM ?= offscreen
+
+.PHONY: setup system venv test demo bench lint clean
+
+setup: system venv
+
+system:
+	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing Debian packages: $$missing"; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/.installed: pyproject.toml
+	@[ -x $(PY) ] || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	@touch $@
+
+venv: $(VENV)/.installed
+
+test: setup
+	$(VENV)/bin/lint-imports
+	$(PY) -m pytest -q -p no:cacheprovider
+
+demo: setup
+	$(PY) -m wallclient demo
+
+bench: setup
+	@echo "benches are run one by one, by hand: see docs/benchmarks.md"
+
+lint: setup
+	$(VENV)/bin/ruff check wallclient panels tests bench
+	$(VENV)/bin/mypy
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+from wallclient.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,347 @@
+"""The ``wallclient`` command: run the wall, serve the demo backend, inspect the cache."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import logging.handlers
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from wallclient import config as config_mod
+from wallclient import paths
+from wallclient.errors import CacheError, ConfigError, WallclientError
+from wallclient.redact import redact_text
+
+log = logging.getLogger("wallclient")
+
+
+class _RedactingFormatter(logging.Formatter):
+    """Log lines never carry stream credentials (issue 7, security)."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact_text(super().format(record))
+
+
+def setup_logging(level: str = "INFO", log_dir: Path | None = None) -> None:
+    fmt = _RedactingFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    root = logging.getLogger()
+    root.setLevel(level)
+    root.handlers.clear()
+    err = logging.StreamHandler(sys.stderr)
+    err.setFormatter(fmt)
+    root.addHandler(err)
+    if log_dir is not None:
+        paths.private_dir(log_dir)
+        fh = logging.handlers.RotatingFileHandler(
+            log_dir / "wallclient.log", maxBytes=10 * 1024 * 1024, backupCount=5, encoding="utf-8"
+        )
+        fh.setFormatter(fmt)
+        root.addHandler(fh)
+        os.chmod(log_dir / "wallclient.log", 0o600)
+    logging.getLogger("websockets").setLevel(logging.WARNING)
+
+
+# --- run ----------------------------------------------------------------------------------
+
+
+def _run_overrides(a: argparse.Namespace) -> dict[str, Any]:
+    return {
+        "server": a.server,
+        "token_file": a.token_file,
+        "ca_file": a.ca_file,
+        "wall": a.wall,
+        "node": a.node,
+        "cache": a.cache,
+        "layout": a.layout,
+        "offscreen": True if a.offscreen else None,
+        "control_port": a.control_port,
+        "control_token_file": a.control_token_file,
+        "lang": a.lang,
+        "scope_level": a.scope_level,
+        "scope_code": a.scope_code,
+        "log_dir": a.log_dir,
+    }
+
+
+def cmd_run(a: argparse.Namespace) -> int:
+    cfg = config_mod.load(a.config, _run_overrides(a))
+    setup_logging(a.log_level, cfg.log_dir)
+    token = cfg.read_token()
+    _warn_if_readable(cfg.token_file)
+    control_token = None
+    if cfg.control_port:
+        if cfg.control_token_file is None:
+            raise ConfigError("--control-port needs --control-token-file")
+        control_token = cfg.control_token_file.read_text(encoding="utf-8").strip()
+        _warn_if_readable(cfg.control_token_file)
+    if a.headless:
+        return _run_headless(cfg, token, a.exit_after)
+    from wallclient import app
+
+    return app.run(cfg, token, control_token, exit_after=a.exit_after, screenshots=a.screenshots)
+
+
+def _warn_if_readable(path: Path | None) -> None:
+    if path is not None and os.name == "posix" and path.exists() and path.stat().st_mode & 0o077:
+        log.warning("%s is readable by other users; chmod 600 it", path)
+
+
+def _run_headless(cfg: config_mod.Config, token: str, exit_after: float | None) -> int:
+    """Sync and persist with no Qt at all (benches, soak, servers without Qt)."""
+    from wallclient.edges.sync import SyncClient
+
+    async def main() -> int:
+        client = SyncClient(cfg, token)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        task = asyncio.create_task(client.run())
+        try:
+            await asyncio.wait_for(stop.wait(), exit_after)
+        except TimeoutError:
+            pass
+        client.feed.stop()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        client.writer.stop()
+        return 0
+
+    return asyncio.run(main())
+
+
+# --- serve-demo -----------------------------------------------------------------------------
+
+
+def cmd_serve_demo(a: argparse.Namespace) -> int:
+    setup_logging(a.log_level)
+    return asyncio.run(serve_demo(a))
+
+
+async def serve_demo(a: argparse.Namespace) -> int:
+    from datetime import datetime
+
+    from wallclient.demo.district import SCALES, District, StreamUrls
+    from wallclient.demo.media import MediaServer
+    from wallclient.demo.server import Backend, load_tokens
+
+    clip_dir = a.clip_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wallclient" / "clips"
+    district_ref: list[District] = []
+
+    def label(cam: str) -> str:
+        d = district_ref[0] if district_ref else None
+        return d.cameras[cam]["name"] if d and cam in d.cameras else cam
+
+    media = None
+    streams = StreamUrls(host=a.host if a.host != "0.0.0.0" else "127.0.0.1")
+    if not a.no_media:
+        media = await MediaServer(clip_dir, label, a.host, a.media_port, a.rtsp_port).start()
+        streams.http_port, streams.rtsp_port = media.http_port, media.rtsp_port
+    t0 = time.perf_counter()
+    district = District(seed=a.seed, streams=streams, wall_ids=tuple(a.walls.split(",")), **SCALES[a.scale]())
+    district_ref.append(district)
+    backend = Backend(
+        district,
+        tokens=load_tokens(a.tokens),
+        rate=a.rate,
+        replay_window=a.replay_window,
+        indicator_period=a.indicator_period,
+        state_file=a.state,
+    )
+    if backend.restore():
+        for cam_id, cam in district.cameras.items():  # media ports may differ after a restart
+            cam["streams"] = streams.urls(cam_id, cam["streams"].get("sub", "").startswith("rtsp"))
+    else:
+        district.seed_incidents(datetime.now().astimezone())
+    port = await backend.start(a.host, a.port)
+    ready = {
+        "ready": True,
+        "ws": f"ws://{a.host}:{port}/wall/v1",
+        "port": port,
+        "http_port": media.http_port if media else None,
+        "rtsp_port": media.rtsp_port if media else None,
+        "cameras": len(district.cameras),
+        "seq": backend.seq,
+        "build_s": round(time.perf_counter() - t0, 2),
+    }
+    print(json.dumps(ready), flush=True)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+    await backend.stop()
+    if media is not None:
+        await media.stop()
+    return 0
+
+
+# --- demo: serve-demo + run ----------------------------------------------------------------
+
+
+def cmd_demo(a: argparse.Namespace) -> int:
+    setup_logging(a.log_level)
+    work = Path(tempfile.mkdtemp(prefix="wallclient-demo-"))
+    tokens = work / "tokens"
+    tokens.write_text("demo-commander commander 指挥长\ndemo-admin admin admin\n", encoding="utf-8")
+    (work / "token").write_text("demo-commander\n", encoding="utf-8")
+    os.chmod(work / "token", 0o600)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wallclient", "serve-demo", "--port", "0", "--media-port", "0",
+         "--rtsp-port", "0", "--tokens", str(tokens), "--seed", str(a.seed)],
+        stdout=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert server.stdout is not None
+        ready = json.loads(server.stdout.readline())
+        offscreen = a.offscreen or not os.environ.get("DISPLAY")
+        out = Path(a.screenshots or "out/screenshots").resolve()
+        args = [sys.executable, "-m", "wallclient", "run", "--server", ready["ws"], "--token-file", str(work / "token"),
+                "--cache", str(a.cache or work / "cache.sqlite"), "--wall", "wall-1", "--node", "demo-node"]  # fmt: skip
+        if a.layout:
+            args += ["--layout", str(a.layout)]
+        if offscreen:
+            args += ["--offscreen", "--exit-after", str(a.duration), "--screenshots", str(out)]
+        log.info("demo backend at %s; wall client starting%s", ready["ws"], " offscreen" if offscreen else "")
+        code = subprocess.call(args)
+        if offscreen:
+            print(f"screenshots of every screen: {out}")
+        return code
+    finally:
+        server.terminate()
+        server.wait(10)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+# --- cache ----------------------------------------------------------------------------------
+
+
+def _open_existing(path: Path) -> Any:
+    from wallclient.edges.cache import Cache
+
+    if not path.exists():
+        raise CacheError(f"{path}: no such file")
+    return Cache(path).open(create=False)
+
+
+def cmd_cache_show(a: argparse.Namespace) -> int:
+    cache = _open_existing(a.cache)
+    view = cache.view()
+    cache.close()
+    if a.json:
+        print(json.dumps(view, ensure_ascii=False, indent=1))
+    else:
+        wall = view["wall"] or {}
+        print(f"cache {a.cache}: last_seq {view['last_seq']}, invalid {view['invalid']}")
+        for k, v in view["counts"].items():
+            print(f"  {k:14} {v}")
+        print(f"  wall mode {wall.get('mode')} preset {wall.get('preset')}")
+    return 0
+
+
+def cmd_cache_check(a: argparse.Namespace) -> int:
+    cache = _open_existing(a.cache)
+    problems = cache.check()
+    cache.close()
+    if problems:
+        for p in problems:
+            print(f"{a.cache}: {p}", file=sys.stderr)
+        return 1
+    print(f"{a.cache}: ok")
+    return 0
+
+
+# --- parser ----------------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wallclient", description="City-operations video wall client")
+    p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    sub = p.add_subparsers(dest="cmd", required=True)
+
+    r = sub.add_parser("run", help="run the wall")
+    r.add_argument("--config", type=Path)
+    r.add_argument("--server", help="ws:// or wss:// URL of the backend")
+    r.add_argument("--token-file", type=Path)
+    r.add_argument("--ca-file", type=Path)
+    r.add_argument("--wall")
+    r.add_argument("--node")
+    r.add_argument("--scope-level")
+    r.add_argument("--scope-code")
+    r.add_argument("--cache", type=Path)
+    r.add_argument("--layout", type=Path)
+    r.add_argument("--offscreen", action="store_true", help="no display: render screens virtually")
+    r.add_argument("--headless", action="store_true", help="sync and persist only, no Qt")
+    r.add_argument("--control-port", type=int)
+    r.add_argument("--control-token-file", type=Path)
+    r.add_argument("--lang", choices=["zh_CN", "en"])
+    r.add_argument("--log-dir", type=Path)
+    r.add_argument("--exit-after", type=float, help="stop after this many seconds")
+    r.add_argument("--screenshots", type=Path, help="with --exit-after: PNG of every screen at the end")
+    r.set_defaults(func=cmd_run)
+
+    s = sub.add_parser("serve-demo", help="the reference backend with a synthetic district")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=8765)
+    s.add_argument("--seed", type=int, default=7)
+    s.add_argument("--rate", type=float, default=1.0, help="incident events per second")
+    s.add_argument("--tokens", type=Path, help="lines of 'token role [user]'")
+    s.add_argument("--scale", choices=["default", "district-max"], default="default")
+    s.add_argument("--walls", default="wall-1", help="comma-separated wall ids")
+    s.add_argument("--media-port", type=int, default=8090)
+    s.add_argument("--rtsp-port", type=int, default=8554)
+    s.add_argument("--no-media", action="store_true")
+    s.add_argument("--clip-dir", type=Path)
+    s.add_argument("--state", type=Path, help="persist the backend's state here (survives restarts)")
+    s.add_argument("--replay-window", type=int, default=10_000)
+    s.add_argument("--indicator-period", type=float, default=5.0)
+    s.set_defaults(func=cmd_serve_demo)
+
+    d = sub.add_parser("demo", help="serve-demo and run together")
+    d.add_argument("--seed", type=int, default=7)
+    d.add_argument("--layout", type=Path)
+    d.add_argument("--cache", type=Path)
+    d.add_argument("--offscreen", action="store_true")
+    d.add_argument("--duration", type=float, default=20.0, help="offscreen: seconds before screenshots")
+    d.add_argument("--screenshots", type=Path)
+    d.set_defaults(func=cmd_demo)
+
+    c = sub.add_parser("cache", help="inspect a cache file")
+    csub = c.add_subparsers(dest="cache_cmd", required=True)
+    cs = csub.add_parser("show")
+    cs.add_argument("--cache", type=Path, default=paths.default_cache())
+    cs.add_argument("--json", action="store_true")
+    cs.set_defaults(func=cmd_cache_show)
+    cc = csub.add_parser("check")
+    cc.add_argument("--cache", type=Path, default=paths.default_cache())
+    cc.set_defaults(func=cmd_cache_check)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    a = parser().parse_args(argv)
+    try:
+        code: int = a.func(a)
+        return code
+    except WallclientError as exc:
+        print(f"wallclient: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
