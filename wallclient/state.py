@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wallclient.protocol import JSON
+from wallclient.protocol import JSON, STATE_TYPES
 
 KINDS = ("regions", "cameras", "presets", "indicators", "incidents", "layers")
 
@@ -80,6 +80,8 @@ class WallState:
         return changes
 
     def _apply(self, type_: str, data: JSON) -> list[Change]:
+        if type_ not in STATE_TYPES:
+            return []
         if type_ == "indicator.values":
             return self._apply_values(data)
         if type_ == "camera.status":

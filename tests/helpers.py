@@ -1,0 +1,129 @@
+"""Shared test helpers: waiting for conditions (never for fixed times), processes, ports."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any
+
+from websockets.asyncio.client import connect
+
+SCALE = float(os.environ.get("WALLCLIENT_TEST_TIMEOUT_SCALE", "1"))
+
+
+def timeout(seconds: float) -> float:
+    """A timeout scaled for slow machines (WALLCLIENT_TEST_TIMEOUT_SCALE)."""
+    return seconds * SCALE
+
+
+def wait_for(cond: Callable[[], Any], seconds: float = 10, what: str = "condition") -> Any:
+    """Poll ``cond`` until truthy; fail with ``what`` after the (scaled) timeout."""
+    deadline = time.monotonic() + timeout(seconds)
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout(seconds):g}s waiting for {what}")
+        time.sleep(0.05)
+
+
+async def async_wait_for(cond: Callable[[], Any], seconds: float = 10, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout(seconds)
+    while True:
+        value = cond()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout(seconds):g}s waiting for {what}")
+        await asyncio.sleep(0.02)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class DemoServer:
+    """``wallclient serve-demo`` as a real process, on ports it picks itself."""
+
+    def __init__(self, tmp: Path, *args: str, state: bool = True) -> None:
+        self.tmp = tmp
+        self.args = list(args)
+        self.state_file = tmp / "backend-state.json" if state else None
+        self.tokens = tmp / "tokens"
+        self.tokens.write_text(
+            "tok-viewer viewer 值班员\ntok-commander commander 指挥长\ntok-installer installer 实施\n"
+            "tok-admin admin admin\n",
+            encoding="utf-8",
+        )
+        self.proc: subprocess.Popen[str] | None = None
+        self.ready: dict[str, Any] = {}
+        self.port: int | None = None
+
+    def start(self) -> DemoServer:
+        args = [sys.executable, "-m", "wallclient", "serve-demo", "--tokens", str(self.tokens),
+                "--port", str(self.port or 0), "--media-port", "0", "--rtsp-port", "0",
+                "--clip-dir", str(clip_dir()), *self.args]  # fmt: skip
+        if self.state_file is not None:
+            args += ["--state", str(self.state_file)]
+        self.proc = subprocess.Popen(
+            args, stdout=subprocess.PIPE, stderr=open(self.tmp / "server.log", "a"), text=True
+        )
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise AssertionError("serve-demo did not start: " + (self.tmp / "server.log").read_text()[-2000:])
+        self.ready = json.loads(line)
+        self.port = self.ready["port"]  # a restart comes back on the same port, as a backend would
+        return self
+
+    @property
+    def url(self) -> str:
+        return self.ready["ws"]
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill() if kill else self.proc.terminate()
+            self.proc.wait(timeout(20))
+        self.proc = None
+
+    def admin(self, cmd: str, **args: Any) -> Any:
+        async def go() -> Any:
+            async with connect(
+                self.url.replace("/wall/v1", "/admin"), additional_headers={"Authorization": "Bearer tok-admin"}
+            ) as ws:
+                await ws.send(json.dumps({"id": "1", "cmd": cmd, "args": args}))
+                reply = json.loads(await ws.recv())
+                assert reply["ok"], reply
+                return reply["data"]
+
+        return asyncio.run(go())
+
+
+def clip_dir() -> Path:
+    """Clips are made once per machine and shared by every test run."""
+    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    return base / "wallclient" / "test-clips"
+
+
+def run_cli(*args: str, check: bool = False, **kw: Any) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(
+        [sys.executable, "-m", "wallclient", *args], capture_output=True, text=True, timeout=timeout(60), **kw
+    )
+    if check and proc.returncode != 0:
+        raise AssertionError(f"wallclient {' '.join(args)} failed: {proc.stderr[-2000:]}")
+    return proc
+
+
+def cache_view(path: Path) -> dict[str, Any]:
+    out = run_cli("cache", "show", "--cache", str(path), "--json", check=True)
+    return dict(json.loads(out.stdout))
