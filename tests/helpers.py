@@ -99,7 +99,8 @@ class DemoServer:
     def admin(self, cmd: str, **args: Any) -> Any:
         async def go() -> Any:
             async with connect(
-                self.url.replace("/wall/v1", "/admin"), additional_headers={"Authorization": "Bearer tok-admin"}
+                self.url.replace("/wall/v1", "/admin"), additional_headers={"Authorization": "Bearer tok-admin"},
+                max_size=None,
             ) as ws:
                 await ws.send(json.dumps({"id": "1", "cmd": cmd, "args": args}))
                 reply = json.loads(await ws.recv())
@@ -127,3 +128,74 @@ def run_cli(*args: str, check: bool = False, **kw: Any) -> subprocess.CompletedP
 def cache_view(path: Path) -> dict[str, Any]:
     out = run_cli("cache", "show", "--cache", str(path), "--json", check=True)
     return dict(json.loads(out.stdout))
+
+
+class Control:
+    """A client of a running wallclient's control API (../shared/control-api.md)."""
+
+    def __init__(self, port: int, token: str) -> None:
+        self.url = f"ws://127.0.0.1:{port}/control"
+        self.token = token
+
+    def __call__(self, cmd: str, **args: Any) -> dict[str, Any]:
+        async def go() -> dict[str, Any]:
+            async with connect(self.url, additional_headers={"Authorization": f"Bearer {self.token}"}) as ws:
+                await ws.send(json.dumps({"id": "t", "cmd": cmd, "args": args}))
+                return dict(json.loads(await asyncio.wait_for(ws.recv(), timeout(30))))
+
+        return asyncio.run(go())
+
+    def ok(self, cmd: str, **args: Any) -> Any:
+        reply = self(cmd, **args)
+        assert reply["ok"], reply
+        return reply["data"]
+
+    def reachable(self) -> bool:
+        try:
+            self("status")
+            return True
+        except OSError:
+            return False
+
+
+class WallProcess:
+    """``wallclient run`` as a real process, observed through its control API."""
+
+    def __init__(self, tmp: Path, server_url: str, token: str = "tok-commander", *extra: str,
+                 cache: Path | None = None, node: str = "node-1", headless: bool = False) -> None:  # fmt: skip
+        self.tmp = tmp
+        self.cache = cache or tmp / f"{node}.sqlite"
+        self.token_file = tmp / f"{node}.token"
+        self.token_file.write_text(token + "\n", encoding="utf-8")
+        self.token_file.chmod(0o600)
+        self.control_token = tmp / "control.token"
+        self.control_token.write_text("ctl-secret\n", encoding="utf-8")
+        self.control_token.chmod(0o600)
+        self.port = free_port()
+        self.log = tmp / f"{node}.log"
+        self.args = [sys.executable, "-m", "wallclient", "run", "--server", server_url,
+                     "--token-file", str(self.token_file), "--cache", str(self.cache), "--wall", "wall-1",
+                     "--node", node, "--control-port", str(self.port),
+                     "--control-token-file", str(self.control_token), *extra]  # fmt: skip
+        self.args.append("--headless" if headless else "--offscreen")
+        self.control = Control(self.port, "ctl-secret")
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, wait: bool = True) -> WallProcess:
+        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"))
+        if wait:
+            wait_for(lambda: self.proc.poll() is not None or self.control.reachable(), 30, "control API")
+            assert self.proc.poll() is None, self.log.read_text()[-3000:]
+        return self
+
+    def status(self) -> dict[str, Any]:
+        return dict(self.control.ok("status"))
+
+    def conn(self) -> dict[str, Any]:
+        return dict(self.status()["connection"])
+
+    def stop(self, kill: bool = False) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill() if kill else self.proc.terminate()
+            self.proc.wait(timeout(30))
+        self.proc = None

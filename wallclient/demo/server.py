@@ -15,6 +15,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import re
 import secrets
 import time
 from collections import deque
@@ -110,13 +111,22 @@ class Backend:
         self.cut_snapshot_after: int | None = None
         self.state_file = state_file
         self._dirty = False
+        # Every frame that gets a seq is journaled (and flushed) before it is sent, so a
+        # killed backend never hands out a seq it cannot recall after a restart.
+        self._journal = None
         self._tasks: list[asyncio.Task[None]] = []
         self.server: Server | None = None
         self.published = 0
+        self.initial: str | None = None  # the state at seq 0 as JSON, for consistency checks
 
     # --- persistence (so a restarted backend continues its seq) --------------------------
 
+    @property
+    def journal_file(self) -> Path | None:
+        return None if self.state_file is None else self.state_file.with_suffix(".journal")
+
     def restore(self) -> bool:
+        """Load the saved state, then replay the journal written after it."""
         if self.state_file is None or not self.state_file.exists():
             return False
         saved = json.loads(self.state_file.read_text(encoding="utf-8"))
@@ -126,7 +136,51 @@ class Backend:
         d.walls = saved["walls"]
         d._incident_no = saved["incident_no"]
         self.seq = saved["seq"]
+        journal = self.journal_file
+        if journal is not None and journal.exists():
+            for line in journal.read_text(encoding="utf-8").splitlines():
+                found = re.search(r'"seq":(\d+)', line)
+                if found is None:
+                    continue  # a torn last line from the kill
+                seq = int(found.group(1))
+                if seq <= self.seq:
+                    continue
+                self.seq = seq
+                self.log.append((seq, line))
+                try:
+                    msg = protocol.parse(line)
+                except ProtocolError:
+                    continue  # injected invalid frames keep their seq, change nothing
+                self._apply_to_district(msg.type, msg.data)
+                if msg.type == "incident.upsert":
+                    d._incident_no = max(d._incident_no, int(msg.data["id"][-6:]))
         return True
+
+    def _apply_to_district(self, type_: str, data: JSON) -> None:
+        d = self.district
+        if type_ == "wall.state":
+            d.walls[data["wall"]] = data
+        elif type_ == "camera.status" and data["id"] in d.cameras:
+            d.cameras[data["id"]]["status"] = data["status"]
+        elif type_ == "indicator.values":
+            for v in data["values"]:
+                if v["id"] in d.indicators:
+                    d.indicators[v["id"]].update(value=v["value"], t=data["t"])
+        elif type_ == "incident.remove":
+            d.incidents.pop(data["id"], None)
+        elif type_.endswith(".upsert"):
+            table = getattr(d, type_.split(".")[0] + "s")
+            table[data["code"] if type_ == "region.upsert" else data["id"]] = data
+        elif type_ == "preset.remove":
+            d.presets.pop(data["id"], None)
+
+    def _journal_write(self, text: str) -> None:
+        if self.journal_file is None:
+            return
+        if self._journal is None:
+            self._journal = open(self.journal_file, "a", encoding="utf-8")  # noqa: SIM115
+        self._journal.write(text + "\n")
+        self._journal.flush()
 
     def save(self) -> None:
         if self.state_file is None:
@@ -140,6 +194,12 @@ class Backend:
         tmp = self.state_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(saved, ensure_ascii=False), encoding="utf-8")
         tmp.replace(self.state_file)
+        # Everything journaled so far is in the state file now.
+        if self._journal is not None:
+            self._journal.close()
+            self._journal = None
+        if self.journal_file is not None:
+            self.journal_file.unlink(missing_ok=True)
         self._dirty = False
 
     # --- publishing ------------------------------------------------------------------------
@@ -148,6 +208,7 @@ class Backend:
         """Give a state message the next seq, keep it for replay, send it to every node."""
         self.seq += 1
         text = protocol.encode(type_, data, seq=self.seq)
+        self._journal_write(text)
         self.log.append((self.seq, text))
         self._dirty = True
         self.published += 1
@@ -165,6 +226,7 @@ class Backend:
             self.seq += 1
             seq = self.seq
             text = text.replace("{seq}", str(seq))
+            self._journal_write(text)
             self.log.append((seq, text))
         for c in self.clients:
             c.queue.put_nowait(text)
@@ -392,6 +454,11 @@ class Backend:
             return self.view()
         if cmd == "head":
             return {"seq": self.seq, "published": self.published, "oldest": self.log[0][0] if self.log else None}
+        if cmd == "initial":
+            return json.loads(self.initial) if self.initial else None
+        if cmd == "log":
+            upto = int(args.get("upto", self.seq))
+            return [[seq, text] for seq, text in self.log if seq <= upto]
         if cmd == "connections":
             return [{"wall": c.wall, "node": c.node, "user": c.user, "role": c.role} for c in self.clients]
         if cmd == "publish":
@@ -439,6 +506,9 @@ class Backend:
 
     async def start(self, host: str, port: int) -> int:
         """Listen; returns the port (0 picks a free one)."""
+        if self.seq == 0 and self.initial is None:
+            d = self.district
+            self.initial = json.dumps({"tables": d.tables(), "walls": d.walls}, ensure_ascii=False)
         self.server = await serve(
             self.handler,
             host,
