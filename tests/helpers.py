@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import socket
@@ -107,7 +108,9 @@ class DemoServer:
                 assert reply["ok"], reply
                 return reply["data"]
 
-        return asyncio.run(go())
+        # On a thread of its own, so callers inside a running loop (benches) can use it too.
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            return pool.submit(asyncio.run, go()).result()
 
 
 def clip_dir() -> Path:

@@ -402,7 +402,7 @@ def encode(
         obj["seq"] = seq
     if id is not None:
         obj["id"] = id
-    obj["ts"] = ts if ts is not None else format_time(now())
+    obj["ts"] = ts if ts is not None else format_time(now(), precise=True)
     obj["data"] = data
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
@@ -443,6 +443,9 @@ def parse_time(text: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-def format_time(t: datetime) -> str:
-    """RFC 3339 with the China Standard Time offset, as the backend writes it."""
-    return t.astimezone(CST).isoformat(timespec="seconds")
+def format_time(t: datetime, precise: bool = False) -> str:
+    """RFC 3339 with the China Standard Time offset, as the backend writes it.
+
+    ``precise`` keeps milliseconds (the envelope's ``ts``, used to measure latency).
+    """
+    return t.astimezone(CST).isoformat(timespec="milliseconds" if precise else "seconds")

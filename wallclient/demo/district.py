@@ -163,6 +163,8 @@ class District:
         self._boxes: dict[str, tuple[float, ...]] = {}
         self._villages: list[str] = []
         self._incident_no = 0
+        self._live_ids: list[str] = []
+        self._live_pos: dict[str, int] = {}
         self._make_regions()
         self._make_cameras()
         self._make_presets()
@@ -363,7 +365,29 @@ class District:
             "updated_at": format_time(at),
         }
         self.incidents[inc["id"]] = inc
+        self._live_add(inc["id"])
         return inc
+
+    # Live incident ids in a list with positions, so picking and dropping a random one
+    # is O(1): the backend's event loop must not slow down as incidents pile up.
+    def _live_add(self, iid: str) -> None:
+        if iid not in self._live_pos:
+            self._live_pos[iid] = len(self._live_ids)
+            self._live_ids.append(iid)
+
+    def _live_drop(self, iid: str) -> None:
+        pos = self._live_pos.pop(iid, None)
+        if pos is None:
+            return
+        last = self._live_ids.pop()
+        if last != iid:
+            self._live_ids[pos] = last
+            self._live_pos[last] = pos
+
+    def _live_sync(self) -> None:
+        """Rebuild the index after ``incidents`` was replaced wholesale (a restore)."""
+        self._live_ids = list(self.incidents)
+        self._live_pos = {iid: n for n, iid in enumerate(self._live_ids)}
 
     def seed_incidents(self, at: datetime) -> None:
         """The incidents already open when the backend starts."""
@@ -378,12 +402,16 @@ class District:
         """One incident event: a new one, a status step, or an archive."""
         rng = self.rng
         r = rng.random()
-        live = list(self.incidents)
+        live = self._live_ids
+        if len(live) != len(self.incidents):
+            self._live_sync()
+            live = self._live_ids
         if r < 0.4 or len(live) < 20:
             return [("incident.upsert", dict(self.new_incident(at)))]
         inc = self.incidents[live[rng.randrange(len(live))]]
         if inc["status"] == "closed":
             del self.incidents[inc["id"]]
+            self._live_drop(inc["id"])
             return [("incident.remove", {"id": inc["id"]})]
         inc["status"] = STATUS_NEXT[inc["status"]]
         inc["updated_at"] = format_time(at)
