@@ -35,7 +35,9 @@ async def client(url: str, cache: Path, token: str = "tok-commander"):
     state = WallState("wall-1")
     writer = CacheWriter(Cache(cache).open())
     writer.start()
-    session = Session(wall="wall-1", node="bench", scope={"level": "district", "code": "310114"}, last_seq=None)
+    session = Session(
+        wall="wall-1", node="bench", scope={"level": "district", "code": "310114"}, last_seq=None
+    )
     feed = Feed(url=url, token=token, session=session, state=state, writer=writer)
     task = asyncio.create_task(feed.run())
     try:
@@ -86,7 +88,9 @@ def ingest(tmp: Path, n: int = 60_000) -> dict:
             state = WallState("wall-1")
             writer = CacheWriter(Cache(cache).open())
             writer.start()
-            feed = Feed(url=server.url, token="tok-commander", session=Session_, state=state, writer=writer)
+            feed = Feed(
+                url=server.url, token="tok-commander", session=Session_, state=state, writer=writer
+            )
             t0 = time.perf_counter()
             task = asyncio.create_task(feed.run())
             await until(lambda: (state.last_seq or 0) >= head)
@@ -154,7 +158,9 @@ def latency(tmp: Path, rate: int, seconds: float = 20) -> dict:
 
 def snapshot(tmp: Path) -> dict:
     """First contact with the 77,000-camera district: welcome → snapshot applied / persisted."""
-    server = DemoServer(tmp, "--rate", "0", "--no-media", "--scale", "district-max", state=False).start()
+    server = DemoServer(
+        tmp, "--rate", "0", "--no-media", "--scale", "district-max", state=False
+    ).start()
     try:
 
         async def go() -> dict:
@@ -215,7 +221,7 @@ def coldopen(tmp: Path, live_incidents: int = 5_000) -> dict:
     )
     runs = []
     for _ in range(5):
-        out = os.popen(f"{sys.executable} -c \"{code}\" {path}").read().split()
+        out = os.popen(f'{sys.executable} -c "{code}" {path}').read().split()
         runs.append((float(out[0]), float(out[1]), int(out[2])))
     return {
         "incidents_total": counts["incidents"] + counts["archived"],

@@ -10,7 +10,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +36,9 @@ def wait_for(cond: Callable[[], Any], seconds: float = 10, what: str = "conditio
         time.sleep(0.05)
 
 
-async def async_wait_for(cond: Callable[[], Any], seconds: float = 10, what: str = "condition") -> Any:
+async def async_wait_for(
+    cond: Callable[[], Any], seconds: float = 10, what: str = "condition"
+) -> Any:
     deadline = time.monotonic() + timeout(seconds)
     while True:
         value = cond()
@@ -77,12 +79,17 @@ class DemoServer:
         if self.state_file is not None:
             args += ["--state", str(self.state_file)]
         self.proc = subprocess.Popen(
-            args, stdout=subprocess.PIPE, stderr=open(self.tmp / "server.log", "a"), text=True
+            args,
+            stdout=subprocess.PIPE,
+            stderr=open(self.tmp / "server.log", "a"),  # noqa: SIM115
+            text=True,
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line:
-            raise AssertionError("serve-demo did not start: " + (self.tmp / "server.log").read_text()[-2000:])
+            raise AssertionError(
+                "serve-demo did not start: " + (self.tmp / "server.log").read_text()[-2000:]
+            )
         self.ready = json.loads(line)
         self.port = self.ready["port"]  # a restart comes back on the same port, as a backend would
         return self
@@ -100,7 +107,8 @@ class DemoServer:
     def admin(self, cmd: str, **args: Any) -> Any:
         async def go() -> Any:
             async with connect(
-                self.url.replace("/wall/v1", "/admin"), additional_headers={"Authorization": "Bearer tok-admin"},
+                self.url.replace("/wall/v1", "/admin"),
+                additional_headers={"Authorization": "Bearer tok-admin"},
                 max_size=None,
             ) as ws:
                 await ws.send(json.dumps({"id": "1", "cmd": cmd, "args": args}))
@@ -121,7 +129,11 @@ def clip_dir() -> Path:
 
 def run_cli(*args: str, check: bool = False, **kw: Any) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
-        [sys.executable, "-m", "wallclient", *args], capture_output=True, text=True, timeout=timeout(60), **kw
+        [sys.executable, "-m", "wallclient", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout(60),
+        **kw,
     )
     if check and proc.returncode != 0:
         raise AssertionError(f"wallclient {' '.join(args)} failed: {proc.stderr[-2000:]}")
@@ -142,7 +154,9 @@ class Control:
 
     def __call__(self, cmd: str, **args: Any) -> dict[str, Any]:
         async def go() -> dict[str, Any]:
-            async with connect(self.url, additional_headers={"Authorization": f"Bearer {self.token}"}) as ws:
+            async with connect(
+                self.url, additional_headers={"Authorization": f"Bearer {self.token}"}
+            ) as ws:
                 await ws.send(json.dumps({"id": "t", "cmd": cmd, "args": args}))
                 return dict(json.loads(await asyncio.wait_for(ws.recv(), timeout(30))))
 
@@ -185,9 +199,15 @@ class WallProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self, wait: bool = True) -> WallProcess:
-        self.proc = subprocess.Popen(self.args, stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"))
+        self.proc = subprocess.Popen(
+            self.args,
+            stdout=subprocess.DEVNULL,
+            stderr=open(self.log, "ab"),  # noqa: SIM115
+        )
         if wait:
-            wait_for(lambda: self.proc.poll() is not None or self.control.reachable(), 30, "control API")
+            wait_for(
+                lambda: self.proc.poll() is not None or self.control.reachable(), 30, "control API"
+            )
             assert self.proc.poll() is None, self.log.read_text()[-3000:]
         return self
 

@@ -5,6 +5,7 @@ the windows, and wires them together by passing objects in explicitly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
@@ -46,12 +47,11 @@ def run(
     """Run the wall until closed or signalled; returns the exit code."""
     if cfg.offscreen:
         os.environ["QT_QPA_PLATFORM"] = "offscreen"
+    import qasync
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication, QLabel
 
-    import qasync
-
-    app = QApplication.instance() or QApplication(sys.argv[:1])
+    _app = QApplication.instance() or QApplication(sys.argv[:1])  # must outlive the loop
     client = SyncClient(cfg, token)
     window = QLabel()
     window.setWindowTitle(f"wallclient · {cfg.wall} · {cfg.node}")
@@ -96,10 +96,8 @@ def run(
                 break
             if sync.done():
                 break
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
-            except TimeoutError:
-                pass
         if screenshots is not None:
             screenshots.mkdir(parents=True, exist_ok=True)
             repaint()
@@ -107,10 +105,8 @@ def run(
             log.info("screenshot: %s", screenshots / "screen-1.png")
         client.feed.stop()
         sync.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await sync
-        except asyncio.CancelledError:
-            pass
         if control is not None:
             await control.stop()
         client.writer.stop()
@@ -141,7 +137,9 @@ def _register_commands(control: ControlServer, client: SyncClient, window: Any) 
 
     async def preset_activate(args: dict[str, Any]) -> Any:
         _require("commander")
-        ack = await client.feed.command("preset.activate", {"wall": client.cfg.wall, "preset": args["preset"]})
+        ack = await client.feed.command(
+            "preset.activate", {"wall": client.cfg.wall, "preset": args["preset"]}
+        )
         if not ack.ok:
             err = ack.error or {}
             raise CommandError(err.get("code", "refused"), err.get("message", ""))

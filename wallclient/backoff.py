@@ -11,7 +11,7 @@ MAXIMUM_S = 30.0
 
 def ceiling(attempt: int, initial: float = INITIAL_S, maximum: float = MAXIMUM_S) -> float:
     """The upper bound of the wait before retry ``attempt`` (0-based)."""
-    return min(maximum, initial * (2 ** min(attempt, 32)))
+    return float(min(maximum, initial * 2.0 ** min(attempt, 32)))
 
 
 def delays(

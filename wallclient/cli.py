@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import logging
 import logging.handlers
@@ -107,16 +108,12 @@ def _run_headless(cfg: config_mod.Config, token: str, exit_after: float | None) 
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         task = asyncio.create_task(client.run())
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), exit_after)
-        except TimeoutError:
-            pass
         client.feed.stop()
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
         client.writer.stop()
         return 0
 
@@ -138,7 +135,10 @@ async def serve_demo(a: argparse.Namespace) -> int:
     from wallclient.demo.media import MediaServer
     from wallclient.demo.server import Backend, load_tokens
 
-    clip_dir = a.clip_dir or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wallclient" / "clips"
+    clip_dir = (
+        a.clip_dir
+        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wallclient" / "clips"
+    )
     district_ref: list[District] = []
 
     def label(cam: str) -> str:
@@ -151,7 +151,15 @@ async def serve_demo(a: argparse.Namespace) -> int:
         media = await MediaServer(clip_dir, label, a.host, a.media_port, a.rtsp_port).start()
         streams.http_port, streams.rtsp_port = media.http_port, media.rtsp_port
     t0 = time.perf_counter()
-    district = District(seed=a.seed, streams=streams, wall_ids=tuple(a.walls.split(",")), **SCALES[a.scale]())
+    size = SCALES[a.scale]()
+    district = District(
+        seed=a.seed,
+        streams=streams,
+        wall_ids=tuple(a.walls.split(",")),
+        cameras_n=size["cameras_n"],
+        presets_n=size["presets_n"],
+        incidents_n=size["incidents_n"],
+    )
     district_ref.append(district)
     backend = Backend(
         district,
@@ -215,7 +223,11 @@ def cmd_demo(a: argparse.Namespace) -> int:
             args += ["--layout", str(a.layout)]
         if offscreen:
             args += ["--offscreen", "--exit-after", str(a.duration), "--screenshots", str(out)]
-        log.info("demo backend at %s; wall client starting%s", ready["ws"], " offscreen" if offscreen else "")
+        log.info(
+            "demo backend at %s; wall client starting%s",
+            ready["ws"],
+            " offscreen" if offscreen else "",
+        )
         code = subprocess.call(args)
         if offscreen:
             print(f"screenshots of every screen: {out}")
@@ -290,7 +302,9 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--lang", choices=["zh_CN", "en"])
     r.add_argument("--log-dir", type=Path)
     r.add_argument("--exit-after", type=float, help="stop after this many seconds")
-    r.add_argument("--screenshots", type=Path, help="with --exit-after: PNG of every screen at the end")
+    r.add_argument(
+        "--screenshots", type=Path, help="with --exit-after: PNG of every screen at the end"
+    )
     r.set_defaults(func=cmd_run)
 
     s = sub.add_parser("serve-demo", help="the reference backend with a synthetic district")
@@ -305,7 +319,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--rtsp-port", type=int, default=8554)
     s.add_argument("--no-media", action="store_true")
     s.add_argument("--clip-dir", type=Path)
-    s.add_argument("--state", type=Path, help="persist the backend's state here (survives restarts)")
+    s.add_argument(
+        "--state", type=Path, help="persist the backend's state here (survives restarts)"
+    )
     s.add_argument("--replay-window", type=int, default=10_000)
     s.add_argument("--indicator-period", type=float, default=5.0)
     s.set_defaults(func=cmd_serve_demo)
@@ -315,7 +331,9 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--layout", type=Path)
     d.add_argument("--cache", type=Path)
     d.add_argument("--offscreen", action="store_true")
-    d.add_argument("--duration", type=float, default=20.0, help="offscreen: seconds before screenshots")
+    d.add_argument(
+        "--duration", type=float, default=20.0, help="offscreen: seconds before screenshots"
+    )
     d.add_argument("--screenshots", type=Path)
     d.set_defaults(func=cmd_demo)
 

@@ -146,7 +146,9 @@ def validate(cfg: Config) -> None:
     if not cfg.server.startswith(("ws://", "wss://")):
         raise ConfigError(f"server {cfg.server!r}: must start with ws:// or wss://")
     if cfg.scope_level not in REGION_LEVELS:
-        raise ConfigError(f"scope_level {cfg.scope_level!r}: must be one of {', '.join(REGION_LEVELS)}")
+        raise ConfigError(
+            f"scope_level {cfg.scope_level!r}: must be one of {', '.join(REGION_LEVELS)}"
+        )
     if cfg.control_port > 65535:
         raise ConfigError(f"control port {cfg.control_port}: out of range")
     if cfg.lang not in ("zh_CN", "en"):

@@ -1,13 +1,13 @@
 """The one exception tree of wallclient.
 
-    WallclientError
-     ├── ProtocolError      a frame that is not a valid protocol v1 message
-     ├── ConfigError        a config file or flag that cannot be used
-     ├── LayoutError        a layout file with errors (carries all of them)
-     ├── CacheError         the local SQLite cache cannot be used
-     │    └── CacheForeign  the file is SQLite but not a wallclient cache
-     ├── AuthError          the backend refused our token
-     └── CommandError       a command was refused, timed out, or could not be sent
+WallclientError
+ ├── ProtocolError      a frame that is not a valid protocol v1 message
+ ├── ConfigError        a config file or flag that cannot be used
+ ├── LayoutError        a layout file with errors (carries all of them)
+ ├── CacheError         the local SQLite cache cannot be used
+ │    └── CacheForeign  the file is SQLite but not a wallclient cache
+ ├── AuthError          the backend refused our token
+ └── CommandError       a command was refused, timed out, or could not be sent
 """
 
 from __future__ import annotations

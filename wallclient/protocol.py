@@ -167,7 +167,9 @@ def _lonlat(v: Any) -> str | None:
 
 
 def _geometry(v: Any) -> str | None:
-    err = _shape({"type": (_one_of("Polygon", "MultiPolygon"), True), "coordinates": (_is_list, True)})(v)
+    err = _shape(
+        {"type": (_one_of("Polygon", "MultiPolygon"), True), "coordinates": (_is_list, True)}
+    )(v)
     return err
 
 
@@ -216,7 +218,10 @@ CAMERA: Spec = {
     "region": (_nullable(_is_str), True),
     "location": (_nullable(_lonlat), True),
     "tags": (_list_of(_is_str), False),
-    "streams": (_shape({"main": (_nullable(_is_str), False), "sub": (_nullable(_is_str), False)}), True),
+    "streams": (
+        _shape({"main": (_nullable(_is_str), False), "sub": (_nullable(_is_str), False)}),
+        True,
+    ),
     "ptz": (_nullable(_is_bool), False),
     "status": (_one_of("online", "offline"), True),
 }
@@ -297,7 +302,10 @@ DATA_SPECS: dict[str, Spec] = {
     "snapshot.end": {"wall": (_nullable(_shape(WALL)), True)},
     "region.upsert": REGION,
     "camera.upsert": CAMERA,
-    "camera.status": {"id": (_is_nonempty_str, True), "status": (_one_of("online", "offline"), True)},
+    "camera.status": {
+        "id": (_is_nonempty_str, True),
+        "status": (_one_of("online", "offline"), True),
+    },
     "preset.upsert": PRESET,
     "preset.remove": _ID,
     "indicator.upsert": INDICATOR,
@@ -312,14 +320,21 @@ DATA_SPECS: dict[str, Spec] = {
     "incident.remove": _ID,
     "layer.upsert": LAYER,
     "wall.state": WALL,
-    "ack": {"id": (_is_str, True), "ok": (_is_bool, True), "error": (_nullable(_shape(_ERROR)), False)},
+    "ack": {
+        "id": (_is_str, True),
+        "ok": (_is_bool, True),
+        "error": (_nullable(_shape(_ERROR)), False),
+    },
     "error": _ERROR,
     # Client -> server, validated by the reference backend.
     "hello": {
         "client": (_is_str, True),
         "wall": (_is_nonempty_str, True),
         "node": (_is_nonempty_str, True),
-        "scope": (_shape({"level": (_one_of(*REGION_LEVELS), True), "code": (_is_str, True)}), True),
+        "scope": (
+            _shape({"level": (_one_of(*REGION_LEVELS), True), "code": (_is_str, True)}),
+            True,
+        ),
         "resume_from": (_nullable(_is_int), True),
     },
     "preset.activate": {"wall": (_is_nonempty_str, True), "preset": (_is_nonempty_str, True)},
@@ -413,7 +428,13 @@ def hello(
     """The client's opening message (protocol.md, Session step 1)."""
     return encode(
         "hello",
-        {"client": client, "wall": wall, "node": node, "scope": dict(scope), "resume_from": resume_from},
+        {
+            "client": client,
+            "wall": wall,
+            "node": node,
+            "scope": dict(scope),
+            "resume_from": resume_from,
+        },
     )
 
 

@@ -107,7 +107,16 @@ class UnknownType:
 
 
 Event = (
-    Welcome | Apply | SnapshotReady | Skip | Invalid | Gap | Duplicate | Ack | ServerError | UnknownType
+    Welcome
+    | Apply
+    | SnapshotReady
+    | Skip
+    | Invalid
+    | Gap
+    | Duplicate
+    | Ack
+    | ServerError
+    | UnknownType
 )
 
 RAW_KEEP = 8192  # characters of an invalid frame kept for diagnosis
@@ -280,9 +289,13 @@ class Session:
         self._staging.invalid_items += bad
         if bad:
             first = next(
-                protocol.item_error(kind, i) for i in msg.data["items"] if protocol.item_error(kind, i)
+                protocol.item_error(kind, i)
+                for i in msg.data["items"]
+                if protocol.item_error(kind, i)
             )
-            return [Invalid(f"snapshot.part {kind}: {bad} invalid item(s), first: {first}", "", None)]
+            return [
+                Invalid(f"snapshot.part {kind}: {bad} invalid item(s), first: {first}", "", None)
+            ]
         return []
 
     def _end(self, msg: protocol.Message, text: str | bytes) -> list[Event]:

@@ -61,7 +61,9 @@ class WallState:
 
     # --- applying --------------------------------------------------------------------
 
-    def load(self, tables: Mapping[str, Iterable[JSON]], wall: JSON | None, last_seq: int | None) -> None:
+    def load(
+        self, tables: Mapping[str, Iterable[JSON]], wall: JSON | None, last_seq: int | None
+    ) -> None:
         """Replace everything at once (a snapshot, or the cache at start-up)."""
         for kind in KINDS:
             key = "code" if kind == "regions" else "id"
@@ -154,7 +156,10 @@ class WallState:
                 key=lambda r: r["id"],
             ),
             "cameras": sorted(
-                ({"id": c["id"], "name": c["name"], "status": c["status"]} for c in self.cameras.values()),
+                (
+                    {"id": c["id"], "name": c["name"], "status": c["status"]}
+                    for c in self.cameras.values()
+                ),
                 key=lambda r: r["id"],
             ),
             "presets": sorted(

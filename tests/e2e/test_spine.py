@@ -74,10 +74,14 @@ def test_the_spine_end_to_end(server, walls, tmp_path):
 
     # an invalid message is skipped and counted while the connection stays
     reconnects = wall.conn()["reconnects"]
-    server.admin("raw", text='{"v":1,"type":"incident.upsert","seq":{seq},"data":{"title":5}}', with_seq=True)
+    server.admin(
+        "raw", text='{"v":1,"type":"incident.upsert","seq":{seq},"data":{"title":5}}', with_seq=True
+    )
     server.admin("raw", text='{"v":9,"type":"ping","data":{}}')
     server.admin("events", n=3)
-    wait_for(lambda: wall.conn()["invalid"] >= 2 and live_at_head(wall, server), 10, "invalid skipped")
+    wait_for(
+        lambda: wall.conn()["invalid"] >= 2 and live_at_head(wall, server), 10, "invalid skipped"
+    )
     assert wall.conn()["reconnects"] == reconnects
 
     # replay window exceeded while away → snapshot; a cut in that snapshot keeps the old state
@@ -135,7 +139,7 @@ def test_sigkill_during_heavy_ingest_never_splits_data_from_seq(tmp_path, walls)
             wall.start()
             # kill at a random point of the ingest, measured in messages, not in time
             target = server.admin("head")["seq"] + rng.randrange(1, 3000)
-            wait_for(lambda: (wall.conn()["last_seq"] or 0) >= target, 30, "ingesting")
+            wait_for(lambda t=target: (wall.conn()["last_seq"] or 0) >= t, 30, "ingesting")
             wall.proc.send_signal(signal.SIGKILL)
             wall.proc.wait()
             wall.proc = None
@@ -146,7 +150,9 @@ def test_sigkill_during_heavy_ingest_never_splits_data_from_seq(tmp_path, walls)
                 assert view["cameras"] == [] and view["incidents"] == []
                 continue
             expected = expected_state_at(server, seq)
-            assert comparable(view) == comparable(expected), f"round {round_}: cache differs from its seq {seq}"
+            assert comparable(view) == comparable(expected), (
+                f"round {round_}: cache differs from its seq {seq}"
+            )
             server.admin("events", n=rng.randrange(100, 3000))
     finally:
         server.stop()

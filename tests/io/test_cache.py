@@ -50,12 +50,20 @@ def test_removed_incidents_become_bounded_history(tmp_path):
 def test_indicator_history_is_one_point_a_minute_and_bounded(tmp_path):
     d = District(seed=1)
     cache = Cache(tmp_path / "c.sqlite", history_hours=1).open()
+    for ind in d.indicators.values():
+        ind["value"] = ind["t"] = None  # no reading yet: the history below is all there is
     snapshot(d, cache)
     base = time.time()
     for minute in range(120):  # two hours, two readings a minute
         for half in (0, 30):
             t = format_time(now().fromtimestamp(base - (120 - minute) * 60 + half).astimezone())
-            cache.write(Batch(messages=[("indicator.values", {"t": t, "values": [{"id": "I001", "value": minute}]})]))
+            cache.write(
+                Batch(
+                    messages=[
+                        ("indicator.values", {"t": t, "values": [{"id": "I001", "value": minute}]})
+                    ]
+                )
+            )
     cache.prune()
     hist = cache.history("I001", since_s=0)
     assert 58 <= len(hist) <= 62  # one hour of one-a-minute points

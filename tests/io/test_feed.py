@@ -35,7 +35,9 @@ async def client(url, tmp_path, token="c", last_seq=None, cache_name="c.sqlite")
     state = WallState("wall-1")
     writer = CacheWriter(Cache(tmp_path / cache_name).open())
     writer.start()
-    session = Session(wall="wall-1", node="n1", scope={"level": "district", "code": "310114"}, last_seq=last_seq)
+    session = Session(
+        wall="wall-1", node="n1", scope={"level": "district", "code": "310114"}, last_seq=last_seq
+    )
     feed = Feed(url=url, token=token, session=session, state=state, writer=writer)
     task = asyncio.create_task(feed.run())
     try:
@@ -64,7 +66,10 @@ def test_snapshot_live_updates_and_state_matches_the_backend(tmp_path):
             await async_wait_for(lambda: state.last_seq == b.seq, what="caught up")
             view = state.view()
             expected = b.view()
-            assert view["incidents"] == expected["incidents"] and view["cameras"] == expected["cameras"]
+            assert (
+                view["incidents"] == expected["incidents"]
+                and view["cameras"] == expected["cameras"]
+            )
             assert writer.flush() and writer.written_seq == b.seq
 
     run(go())
@@ -78,7 +83,9 @@ def test_gap_resumes_and_duplicates_are_ignored(tmp_path):
                 c.drop = 1  # one frame lost on the way: the next one shows a gap
             for _ in range(5):
                 b.publish(*b.district.camera_flip())
-            await async_wait_for(lambda: feed.status.gaps == 1 and state.last_seq == b.seq, what="resumed")
+            await async_wait_for(
+                lambda: feed.status.gaps == 1 and state.last_seq == b.seq, what="resumed"
+            )
             assert feed.status.snapshots == 1  # resumed from the replay window, no second snapshot
             await async_wait_for(lambda: b.clients)
             for c in b.clients:
@@ -95,7 +102,9 @@ def test_invalid_message_is_skipped_counted_and_kept_while_the_connection_stays(
         async with backend() as (b, url), client(url, tmp_path) as (feed, state, writer):
             await async_wait_for(lambda: feed.status.state == "live")
             reconnects = feed.status.reconnects
-            b.publish_raw('{"v":1,"type":"incident.upsert","seq":{seq},"data":{"id":7}}', with_seq=True)
+            b.publish_raw(
+                '{"v":1,"type":"incident.upsert","seq":{seq},"data":{"id":7}}', with_seq=True
+            )
             b.publish_raw("{not json", with_seq=False)
             b.publish(*b.district.camera_flip())
             await async_wait_for(lambda: state.last_seq == b.seq and feed.status.invalid == 2)
@@ -121,7 +130,9 @@ def test_cut_snapshot_keeps_the_old_state_then_recovers(tmp_path):
             b.cut_snapshot_after = 2
             async with client(url, tmp_path, last_seq=first) as (feed, state, _):
                 # The first snapshot is cut after two parts; state keeps what it had.
-                await async_wait_for(lambda: feed.status.snapshots == 1, seconds=20, what="second snapshot")
+                await async_wait_for(
+                    lambda: feed.status.snapshots == 1, seconds=20, what="second snapshot"
+                )
                 assert feed.status.reconnects >= 1
                 await async_wait_for(lambda: state.last_seq == b.seq)
 
@@ -147,7 +158,9 @@ def test_bad_token_is_reported_and_commands_follow_roles(tmp_path):
                 assert state.wall["preset"] != "P0003"
                 ack = await feed.command("preset.activate", {"wall": "wall-1", "preset": "P0003"})
                 assert ack.ok
-                await async_wait_for(lambda: state.wall["preset"] == "P0003", what="wall.state came back")
+                await async_wait_for(
+                    lambda: state.wall["preset"] == "P0003", what="wall.state came back"
+                )
 
     run(go())
 

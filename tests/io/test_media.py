@@ -14,7 +14,15 @@ CAM = "31011400001320000001"
 async def ffmpeg(*args: str) -> tuple[int, str, float]:
     start = time.monotonic()
     proc = await asyncio.create_subprocess_exec(
-        "ffmpeg", "-nostdin", "-v", "error", *args, "-f", "null", "-", stderr=asyncio.subprocess.PIPE
+        "ffmpeg",
+        "-nostdin",
+        "-v",
+        "error",
+        *args,
+        "-f",
+        "null",
+        "-",
+        stderr=asyncio.subprocess.PIPE,
     )
     _, err = await asyncio.wait_for(proc.communicate(), timeout(60))
     return proc.returncode, err.decode(errors="replace"), time.monotonic() - start
@@ -41,7 +49,9 @@ def test_http_ts_is_live_h264(media_run):
         url = f"http://127.0.0.1:{server.http_port}/live/{CAM}/sub.ts"
         code, err, took = await ffmpeg("-i", url, "-frames:v", "75")
         assert code == 0, err
-        assert took > 1.5  # paced in real time: 75 frames at 25 fps is a live stream, not a file dump
+        assert (
+            took > 1.5
+        )  # paced in real time: 75 frames at 25 fps is a live stream, not a file dump
 
     media_run(body)
 

@@ -23,4 +23,6 @@ def test_painting_does_not_leak_or_drop_references_to_none(qapp):
         painter.fillRect(QRect(0, 0, 8, 8), QColor("#000"))
     after = sys.getrefcount(None)
     painter.end()
-    assert abs(after - before) < 100, f"None refcount moved by {after - before} over 3,000 paint calls"
+    assert abs(after - before) < 100, (
+        f"None refcount moved by {after - before} over 3,000 paint calls"
+    )

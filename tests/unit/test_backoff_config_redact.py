@@ -32,11 +32,11 @@ def test_config_file_and_flags(tmp_path):
     "text, message",
     [
         ("[backend]\nserver = 5\n", "must be a string"),
-        ("[backend]\nserver = \"http://x\"\n", "ws://"),
+        ('[backend]\nserver = "http://x"\n', "ws://"),
         ("[wall]\nbogus = 1\n", "unknown key wall.bogus"),
         ("[wall\n", "not valid TOML"),
         ("[control]\nport = -1\n", "must not be negative"),
-        ("[wall]\nscope_level = \"planet\"\n", "scope_level"),
+        ('[wall]\nscope_level = "planet"\n', "scope_level"),
     ],
 )
 def test_config_errors_name_the_key(tmp_path, text, message):

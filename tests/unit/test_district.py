@@ -10,7 +10,12 @@ from wallclient.demo.district import District
 def test_structure_counts_and_validity():
     d = District(seed=3)
     levels = Counter(r["level"] for r in d.regions.values())
-    assert (levels["district"], levels["street"], levels["area"], levels["village"]) == (1, 12, 53, 355)
+    assert (levels["district"], levels["street"], levels["area"], levels["village"]) == (
+        1,
+        12,
+        53,
+        355,
+    )
     assert levels["grid"] > 355
     assert len(d.cameras) >= 300 and all(len(c) == 20 and c.isdigit() for c in d.cameras)
     assert len(d.presets) >= 30 and any(p["emergency"] for p in d.presets.values())

@@ -34,7 +34,9 @@ def status(seq: int, cam: str = "c1", s: str = "offline") -> str:
 
 
 def new_session(last_seq=None) -> Session:
-    session = Session(wall="w", node="n", scope={"level": "district", "code": "310114"}, last_seq=last_seq)
+    session = Session(
+        wall="w", node="n", scope={"level": "district", "code": "310114"}, last_seq=last_seq
+    )
     session.connected()
     return session
 
@@ -89,7 +91,9 @@ def test_unknown_types_with_seq_advance_and_are_reported_once():
     s.receive(welcome(True, 1))
     first = s.receive(protocol.encode("weather.alert", {"x": 1}, seq=2))
     assert first == [UnknownType("weather.alert"), Skip(2, "weather.alert")]
-    assert s.receive(protocol.encode("weather.alert", {"x": 1}, seq=3)) == [Skip(3, "weather.alert")]
+    assert s.receive(protocol.encode("weather.alert", {"x": 1}, seq=3)) == [
+        Skip(3, "weather.alert")
+    ]
 
 
 def snapshot_frames(head: int) -> list[str]:
@@ -98,7 +102,9 @@ def snapshot_frames(head: int) -> list[str]:
     return [
         protocol.encode("snapshot.begin", {"head_seq": head, "counts": {"cameras": 2}}),
         protocol.encode("snapshot.part", {"kind": "cameras", "items": [cam, {"id": "bad"}]}),
-        protocol.encode("snapshot.end", {"wall": {"wall": "w", "mode": "normal", "preset": None}}, seq=head),
+        protocol.encode(
+            "snapshot.end", {"wall": {"wall": "w", "mode": "normal", "preset": None}}, seq=head
+        ),
     ]
 
 
@@ -146,7 +152,10 @@ frames = st.one_of(
     st.builds(lambda r, h: welcome(r, h), st.booleans(), st.integers(0, 40)),
     st.sampled_from(snapshot_frames(20)),
     st.text(max_size=40),
-    st.builds(lambda seq: f'{{"v":1,"type":"incident.upsert","seq":{seq},"data":{{}}}}', st.integers(0, 40)),
+    st.builds(
+        lambda seq: f'{{"v":1,"type":"incident.upsert","seq":{seq},"data":{{}}}}',
+        st.integers(0, 40),
+    ),
     st.just("__reconnect__"),
 )
 

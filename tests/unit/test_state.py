@@ -24,8 +24,14 @@ def test_upsert_status_remove_emit_changes_once():
 def test_indicator_values_and_definition_updates_keep_the_latest_reading():
     state = WallState()
     state.apply("indicator.upsert", IND, 1)
-    state.apply("indicator.values", {"t": "2026-07-14T09:01:00+08:00", "values": [{"id": "i1", "value": 3.4},
-                                                                                  {"id": "nope", "value": 1}]}, 2)
+    state.apply(
+        "indicator.values",
+        {
+            "t": "2026-07-14T09:01:00+08:00",
+            "values": [{"id": "i1", "value": 3.4}, {"id": "nope", "value": 1}],
+        },
+        2,
+    )
     assert state.indicators["i1"]["value"] == 3.4
     redefined = {k: v for k, v in IND.items() if k not in ("value", "t")} | {"warn": 3.0}
     state.apply("indicator.upsert", redefined, 3)

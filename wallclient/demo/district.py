@@ -16,6 +16,8 @@ from typing import Any
 
 from wallclient.protocol import JSON, format_time
 
+Box = tuple[float, float, float, float]  # lon0, lat0, lon1, lat1
+
 DISTRICT_CODE = "310114"
 DISTRICT_NAME = "嘉定区"
 BBOX = (121.15, 31.25, 121.40, 31.45)  # lon0, lat0, lon1, lat1
@@ -78,7 +80,12 @@ MAJORS = {
 }  # fmt: skip
 SUBS = ["投诉", "举报", "求助", "隐患", "违规", "损坏", "堵塞", "咨询"]
 SOURCES = [("12345", 0.45), ("grid", 0.25), ("110", 0.12), ("iot", 0.1), ("video_ai", 0.08)]
-STATUS_NEXT = {"new": "dispatched", "dispatched": "arrived", "arrived": "controlled", "controlled": "closed"}
+STATUS_NEXT = {
+    "new": "dispatched",
+    "dispatched": "arrived",
+    "arrived": "controlled",
+    "controlled": "closed",
+}
 DEADLINE_MIN = {"respond": 5, "arrive": 15, "control": 30, "track": 120}
 
 
@@ -105,7 +112,7 @@ def _rect(lon0: float, lat0: float, lon1: float, lat1: float) -> JSON:
     return {"type": "Polygon", "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]]}
 
 
-def _split(box: tuple[float, float, float, float], n: int, rng: random.Random) -> list[tuple[float, ...]]:
+def _split(box: Box, n: int, rng: random.Random) -> list[Box]:
     """Cut a box into n strips along its longer side, with uneven widths."""
     lon0, lat0, lon1, lat1 = box
     weights = [rng.uniform(0.7, 1.3) for _ in range(n)]
@@ -123,7 +130,7 @@ def _split(box: tuple[float, float, float, float], n: int, rng: random.Random) -
     return out
 
 
-def _grid_split(box: tuple[float, ...], n: int, rng: random.Random) -> list[tuple[float, ...]]:
+def _grid_split(box: Box, n: int, rng: random.Random) -> list[Box]:
     """Cut a box into n cells, in rows and columns."""
     cols = max(1, round(n**0.5))
     rows_per_col = [n // cols + (1 if i < n % cols else 0) for i in range(cols)]
@@ -160,7 +167,7 @@ class District:
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
-        self._boxes: dict[str, tuple[float, ...]] = {}
+        self._boxes: dict[str, Box] = {}
         self._villages: list[str] = []
         self._incident_no = 0
         self._live_ids: list[str] = []
@@ -173,7 +180,7 @@ class District:
 
     # --- construction -------------------------------------------------------------------
 
-    def _region(self, code: str, name: str, level: str, parent: str | None, box: tuple[float, ...]) -> None:
+    def _region(self, code: str, name: str, level: str, parent: str | None, box: Box) -> None:
         self._boxes[code] = box
         self.regions[code] = {
             "code": code, "name": name, "level": level, "parent": parent, "geometry": _rect(*box),
@@ -200,7 +207,9 @@ class District:
                     self._region(vcode, f"{sname}{vname}", "village", acode, vbox)
                     self._villages.append(vcode)
                     for g, gbox in enumerate(_grid_split(vbox, 2 + (v % 3), rng)):
-                        self._region(f"{vcode}{g + 1:02d}", f"{vname}第{g + 1}网格", "grid", vcode, gbox)
+                        self._region(
+                            f"{vcode}{g + 1:02d}", f"{vname}第{g + 1}网格", "grid", vcode, gbox
+                        )
 
     def _village_counts(self) -> list[int]:
         # 355 villages over 53 areas: 6 or 7 each, deterministic.
@@ -222,12 +231,27 @@ class District:
 
     def _make_cameras(self) -> None:
         rng = self.rng
-        tags_pool = ["路口", "防汛", "大客流", "渣土车", "学校", "河道", "工地", "消防通道", "高空瞭望", "菜场"]
+        tags_pool = [
+            "路口",
+            "防汛",
+            "大客流",
+            "渣土车",
+            "学校",
+            "河道",
+            "工地",
+            "消防通道",
+            "高空瞭望",
+            "菜场",
+        ]
         for n in range(self.cameras_n):
-            village = self._villages[(n * 37 + rng.randrange(len(self._villages))) % len(self._villages)]
+            village = self._villages[
+                (n * 37 + rng.randrange(len(self._villages))) % len(self._villages)
+            ]
             street = self.regions[self._street_of(village)]["name"]
             road = ROADS[rng.randrange(len(ROADS))]
-            cam_id = f"{DISTRICT_CODE}00001320{n + 1:06d}"  # 6+2+3+1+... = 20 digits, GB/T 28181 style
+            cam_id = (
+                f"{DISTRICT_CODE}00001320{n + 1:06d}"  # 6+2+3+1+... = 20 digits, GB/T 28181 style
+            )
             assert len(cam_id) == 20
             rtsp = rng.random() < self.streams.rtsp_share
             self.cameras[cam_id] = {
@@ -272,15 +296,13 @@ class District:
         rng = self.rng
         items = [(c, i) for c, its in CATEGORIES.items() for i in its]
         assert len(items) == 27
-        n = 0
         t = format_time(datetime.now().astimezone())
         for k in range(349):
             cat, item = items[k % 27]
             metric = METRICS[(k // 27 + k) % len(METRICS)]
             name_, unit, direction, base, warn, alarm, decimals = metric
             street = STREETS[(k // 27) % len(STREETS)]
-            n += 1
-            iid = f"I{n:03d}"
+            iid = f"I{k + 1:03d}"
             value = base * rng.uniform(0.9, 1.1)
             self.indicators[iid] = {
                 "id": iid,
@@ -349,7 +371,7 @@ class District:
         cat = self._category()
         prio = priority or rng.choices([1, 2, 3, 4], weights=[0.05, 0.2, 0.45, 0.3])[0]
         reported = at - timedelta(seconds=rng.randrange(0, 600))
-        inc = {
+        inc: JSON = {
             "id": f"W{at:%Y%m%d}{self._incident_no:06d}",
             "source": source,
             "category": cat,
@@ -361,7 +383,9 @@ class District:
             "location": self._point_in(village),
             "address": f"上海市{DISTRICT_NAME}{street}{road}{rng.randrange(1, 999)}号",
             "reported_at": format_time(reported),
-            "deadlines": {k: format_time(reported + timedelta(minutes=m)) for k, m in DEADLINE_MIN.items()},
+            "deadlines": {
+                k: format_time(reported + timedelta(minutes=m)) for k, m in DEADLINE_MIN.items()
+            },
             "updated_at": format_time(at),
         }
         self.incidents[inc["id"]] = inc

@@ -87,7 +87,9 @@ async def make_clip(out: Path, label: str, profile: str) -> Path:
     _, err = await proc.communicate()
     os.unlink(label_file)
     if proc.returncode != 0:
-        raise RuntimeError(f"ffmpeg could not make {out.name}: {err.decode(errors='replace')[-300:]}")
+        raise RuntimeError(
+            f"ffmpeg could not make {out.name}: {err.decode(errors='replace')[-300:]}"
+        )
     tmp.replace(out)
     return out
 
@@ -172,7 +174,9 @@ class MediaServer:
 
     # --- sources --------------------------------------------------------------------------
 
-    async def _subscribe(self, kind: str, cam: str, profile: str) -> tuple[_Source, asyncio.Queue[bytes | None]]:
+    async def _subscribe(
+        self, kind: str, cam: str, profile: str
+    ) -> tuple[_Source, asyncio.Queue[bytes | None]]:
         key = (kind, cam, profile)
         src = self._sources.get(key)
         if src is None:
@@ -197,7 +201,9 @@ class MediaServer:
         src.viewers.discard(q)
         if not src.viewers and src.stopper is None:
             loop = asyncio.get_running_loop()
-            src.stopper = loop.call_later(LINGER_S, lambda: asyncio.ensure_future(self._stop_source(key)))
+            src.stopper = loop.call_later(
+                LINGER_S, lambda: asyncio.ensure_future(self._stop_source(key))
+            )
 
     @staticmethod
     def _fan_out(src: _Source, data: bytes) -> None:
@@ -301,7 +307,9 @@ class MediaServer:
             line = head.split(b"\r\n", 1)[0].decode("latin-1")
             m = re.match(r"GET /live/(\w+)/(sub|main|cif)\.ts(?:\?\S*)? HTTP/1\.[01]$", line)
             if not m:
-                writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                writer.write(
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                )
                 await writer.drain()
                 return
             cam, profile = m.group(1), m.group(2)
@@ -353,14 +361,19 @@ class MediaServer:
                 cseq = headers.get("cseq", "0")
                 m = re.match(r"rtsp://[^/]+/live/(\w+)/(sub|main|cif)(?:/trackID=\d+)?/?$", url)
 
-                def reply(status: str, extra: str = "", body: str = "") -> None:
-                    text = f"RTSP/1.0 {status}\r\nCSeq: {cseq}\r\nServer: wallclient-demo\r\n{extra}"
+                def reply(status: str, extra: str = "", body: str = "", cseq: str = cseq) -> None:
+                    text = (
+                        f"RTSP/1.0 {status}\r\nCSeq: {cseq}\r\nServer: wallclient-demo\r\n{extra}"
+                    )
                     if body:
                         text += f"Content-Length: {len(body.encode())}\r\n"
                     writer.write((text + "\r\n" + body).encode())
 
                 if method == "OPTIONS":
-                    reply("200 OK", "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER\r\n")
+                    reply(
+                        "200 OK",
+                        "Public: OPTIONS, DESCRIBE, SETUP, PLAY, TEARDOWN, GET_PARAMETER\r\n",
+                    )
                 elif method in ("GET_PARAMETER", "SET_PARAMETER"):
                     reply("200 OK", f"Session: {session}\r\n")
                 elif m is None:
@@ -371,20 +384,29 @@ class MediaServer:
                         src, q = await self._subscribe(*key)
                     src = self._sources[key]
                     base = url.rstrip("/") + "/"
-                    reply("200 OK", f"Content-Type: application/sdp\r\nContent-Base: {base}\r\n", src.sdp or "")
+                    reply(
+                        "200 OK",
+                        f"Content-Type: application/sdp\r\nContent-Base: {base}\r\n",
+                        src.sdp or "",
+                    )
                 elif method == "SETUP":
                     transport = headers.get("transport", "")
                     if "TCP" not in transport.upper():
                         reply("461 Unsupported Transport")
                     else:
-                        reply("200 OK", f"Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\nSession: {session};timeout=60\r\n")
+                        reply(
+                            "200 OK",
+                            f"Transport: RTP/AVP/TCP;unicast;interleaved=0-1\r\nSession: {session};timeout=60\r\n",
+                        )
                 elif method == "PLAY":
                     if q is None or key is None:
                         reply("455 Method Not Valid in This State")
                     else:
                         reply("200 OK", f"Session: {session}\r\nRange: npt=0.000-\r\n")
                         await writer.drain()
-                        relay = asyncio.create_task(self._relay(q, writer)) if relay is None else relay
+                        relay = (
+                            asyncio.create_task(self._relay(q, writer)) if relay is None else relay
+                        )
                 elif method == "TEARDOWN":
                     reply("200 OK", f"Session: {session}\r\n")
                     await writer.drain()
@@ -392,7 +414,12 @@ class MediaServer:
                 else:
                     reply("501 Not Implemented")
                 await writer.drain()
-        except (OSError, asyncio.IncompleteReadError, asyncio.LimitOverrunError, RuntimeError) as exc:
+        except (
+            OSError,
+            asyncio.IncompleteReadError,
+            asyncio.LimitOverrunError,
+            RuntimeError,
+        ) as exc:
             log.debug("rtsp viewer gone: %s", exc)
         finally:
             if relay is not None:

@@ -23,10 +23,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
-from websockets.asyncio.server import Request, Response, Server, ServerConnection, serve
+from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
+from websockets.http11 import Request, Response
 
 from wallclient import protocol
 from wallclient.demo.district import District
@@ -113,7 +114,7 @@ class Backend:
         self._dirty = False
         # Every frame that gets a seq is journaled (and flushed) before it is sent, so a
         # killed backend never hands out a seq it cannot recall after a restart.
-        self._journal = None
+        self._journal: TextIO | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.server: Server | None = None
         self.published = 0
@@ -132,7 +133,11 @@ class Backend:
         saved = json.loads(self.state_file.read_text(encoding="utf-8"))
         d = self.district
         d.regions, d.cameras, d.presets = saved["regions"], saved["cameras"], saved["presets"]
-        d.indicators, d.incidents, d.layers = saved["indicators"], saved["incidents"], saved["layers"]
+        d.indicators, d.incidents, d.layers = (
+            saved["indicators"],
+            saved["incidents"],
+            saved["layers"],
+        )
         d.walls = saved["walls"]
         d._incident_no = saved["incident_no"]
         self.seq = saved["seq"]
@@ -378,7 +383,11 @@ class Backend:
         frames = [protocol.encode("snapshot.begin", {"head_seq": self.seq, "counts": counts})]
         for kind, items in tables.items():
             for i in range(0, len(items), PART_ITEMS):
-                frames.append(protocol.encode("snapshot.part", {"kind": kind, "items": items[i : i + PART_ITEMS]}))
+                frames.append(
+                    protocol.encode(
+                        "snapshot.part", {"kind": kind, "items": items[i : i + PART_ITEMS]}
+                    )
+                )
         if self.cut_snapshot_after is not None:
             frames = frames[: 1 + self.cut_snapshot_after] + ["<cut>"]
             self.cut_snapshot_after = None
@@ -432,10 +441,14 @@ class Backend:
                 ack(False, "unknown_preset", f"no preset {d['preset']}")
                 return
             ack(True)
-            self.publish("wall.state", self.district.set_wall(d["wall"], client.user, at, preset=d["preset"]))
+            self.publish(
+                "wall.state", self.district.set_wall(d["wall"], client.user, at, preset=d["preset"])
+            )
         elif msg.type == "mode.set":
             ack(True)
-            self.publish("wall.state", self.district.set_wall(d["wall"], client.user, at, mode=d["mode"]))
+            self.publish(
+                "wall.state", self.district.set_wall(d["wall"], client.user, at, mode=d["mode"])
+            )
 
     # --- admin (tests, benches): fault injection and the server's own view ----------------
 
@@ -446,21 +459,32 @@ class Backend:
                 data = await self._admin_cmd(req.get("cmd", ""), req.get("args", {}))
                 reply = {"id": req.get("id"), "ok": True, "data": data}
             except Exception as exc:  # an admin mistake answers, it never kills the backend
-                reply = {"id": req.get("id"), "ok": False, "error": {"code": "bad_request", "message": str(exc)}}
+                reply = {
+                    "id": req.get("id"),
+                    "ok": False,
+                    "error": {"code": "bad_request", "message": str(exc)},
+                }
             await ws.send(json.dumps(reply, ensure_ascii=False))
 
     async def _admin_cmd(self, cmd: str, args: JSON) -> Any:
         if cmd == "state":
             return self.view()
         if cmd == "head":
-            return {"seq": self.seq, "published": self.published, "oldest": self.log[0][0] if self.log else None}
+            return {
+                "seq": self.seq,
+                "published": self.published,
+                "oldest": self.log[0][0] if self.log else None,
+            }
         if cmd == "initial":
             return json.loads(self.initial) if self.initial else None
         if cmd == "log":
             upto = int(args.get("upto", self.seq))
             return [[seq, text] for seq, text in self.log if seq <= upto]
         if cmd == "connections":
-            return [{"wall": c.wall, "node": c.node, "user": c.user, "role": c.role} for c in self.clients]
+            return [
+                {"wall": c.wall, "node": c.node, "user": c.user, "role": c.role}
+                for c in self.clients
+            ]
         if cmd == "publish":
             return {"seq": self.publish(args["type"], args["data"])}
         if cmd == "raw":
@@ -490,7 +514,9 @@ class Backend:
                     self.publish(type_, data)
             return {"first": first, "last": self.seq}
         if cmd == "incident":
-            inc = self.district.new_incident(datetime.now().astimezone(), priority=args.get("priority"))
+            inc = self.district.new_incident(
+                datetime.now().astimezone(), priority=args.get("priority")
+            )
             if "location" in args:
                 inc["location"] = args["location"]
             return {"seq": self.publish("incident.upsert", dict(inc)), "incident": inc}

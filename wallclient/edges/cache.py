@@ -27,7 +27,6 @@ import sqlite_utils
 from wallclient import paths
 from wallclient.errors import CacheError, CacheForeign
 from wallclient.protocol import JSON, format_time, now, parse_time
-from wallclient.state import KINDS
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +42,7 @@ def _dumps(obj: Any) -> str:
 
 
 # --- schema and its migrations (PRAGMA user_version) ------------------------------------
+
 
 def _m1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
@@ -130,7 +130,9 @@ class Cache:
             with open(self.path, "rb") as fh:
                 head = fh.read(100)
             if head[:16] != SQLITE_MAGIC:
-                raise CacheError(f"{self.path}: not a SQLite database (corrupt or another kind of file)")
+                raise CacheError(
+                    f"{self.path}: not a SQLite database (corrupt or another kind of file)"
+                )
         else:
             paths.private_dir(self.path.parent)
             # 0600 before SQLite writes anything into it (issue 7, security).
@@ -234,7 +236,9 @@ class Cache:
             seconds=time.perf_counter() - start,
         )
 
-    def history(self, indicator: str, since_s: float | None = None) -> list[tuple[float, float | None]]:
+    def history(
+        self, indicator: str, since_s: float | None = None
+    ) -> list[tuple[float, float | None]]:
         """(epoch seconds, value) of one indicator, oldest first."""
         since = since_s if since_s is not None else time.time() - self.history_s
         rows = self._db().execute(
@@ -280,8 +284,12 @@ class Cache:
     def counts(self) -> dict[str, int]:
         db = self._db()
         out = {k: db.execute(f"SELECT count(*) FROM {k}").fetchone()[0] for k in _SIMPLE}
-        out["incidents"] = db.execute("SELECT count(*) FROM incidents WHERE archived=0").fetchone()[0]
-        out["archived"] = db.execute("SELECT count(*) FROM incidents WHERE archived=1").fetchone()[0]
+        out["incidents"] = db.execute("SELECT count(*) FROM incidents WHERE archived=0").fetchone()[
+            0
+        ]
+        out["archived"] = db.execute("SELECT count(*) FROM incidents WHERE archived=1").fetchone()[
+            0
+        ]
         out["history"] = db.execute("SELECT count(*) FROM indicator_history").fetchone()[0]
         out["invalid_rows"] = db.execute("SELECT count(*) FROM invalid").fetchone()[0]
         out["audit"] = db.execute("SELECT count(*) FROM audit").fetchone()[0]
@@ -299,7 +307,9 @@ class Cache:
             problems.append(f"last_seq is not a number: {seq!r}")
         for kind in (*_SIMPLE, "incidents", "wall"):
             try:
-                bad = db.execute(f"SELECT count(*) FROM {kind} WHERE json_valid(data)=0").fetchone()[0]
+                bad = db.execute(
+                    f"SELECT count(*) FROM {kind} WHERE json_valid(data)=0"
+                ).fetchone()[0]
             except sqlite3.DatabaseError as exc:
                 problems.append(f"{kind}: {exc}")
                 continue
@@ -346,7 +356,9 @@ class Cache:
             self._upsert_incidents(tables.get("incidents", ()))
             db.execute("DELETE FROM wall")
             if wall is not None:
-                db.execute("INSERT INTO wall (wall, data) VALUES (?, ?)", [wall["wall"], _dumps(wall)])
+                db.execute(
+                    "INSERT INTO wall (wall, data) VALUES (?, ?)", [wall["wall"], _dumps(wall)]
+                )
             self._history_from(tables.get("indicators", ()))
             self._set_meta("last_seq", str(last_seq))
             if data_at is not None:
@@ -415,19 +427,25 @@ class Cache:
                 )
             elif type_ == "incident.remove":
                 conn.execute(
-                    "UPDATE incidents SET archived=1, archived_at=? WHERE id=?", [time.time(), data["id"]]
+                    "UPDATE incidents SET archived=1, archived_at=? WHERE id=?",
+                    [time.time(), data["id"]],
                 )
             elif type_ == "wall.state":
                 conn.execute("DELETE FROM wall")
-                conn.execute("INSERT INTO wall (wall, data) VALUES (?, ?)", [data["wall"], _dumps(data)])
+                conn.execute(
+                    "INSERT INTO wall (wall, data) VALUES (?, ?)", [data["wall"], _dumps(data)]
+                )
             elif type_ == "indicator.upsert":
-                old = conn.execute("SELECT data FROM indicators WHERE key=?", [data["id"]]).fetchone()
+                old = conn.execute(
+                    "SELECT data FROM indicators WHERE key=?", [data["id"]]
+                ).fetchone()
                 item = dict(data)
                 if old is not None and "value" not in item:
                     prev = json.loads(old[0])
                     item["value"], item["t"] = prev.get("value"), prev.get("t")
                 conn.execute(
-                    "INSERT OR REPLACE INTO indicators (key, data) VALUES (?, ?)", [data["id"], _dumps(item)]
+                    "INSERT OR REPLACE INTO indicators (key, data) VALUES (?, ?)",
+                    [data["id"], _dumps(item)],
                 )
                 if item.get("t") is not None:
                     self._history(item["t"], [(item["id"], item.get("value"))])
@@ -441,7 +459,8 @@ class Cache:
                     conn.execute(f"DELETE FROM {table} WHERE key=?", [key])
                 else:
                     conn.execute(
-                        f"INSERT OR REPLACE INTO {table} (key, data) VALUES (?, ?)", [key, _dumps(data)]
+                        f"INSERT OR REPLACE INTO {table} (key, data) VALUES (?, ?)",
+                        [key, _dumps(data)],
                     )
 
     def _upsert_incidents(self, items: Iterable[JSON]) -> None:
@@ -531,7 +550,9 @@ class CacheWriter:
     def invalid(self, reason: str, raw: str, seq: int | None = None) -> None:
         self._q.put(("skip", (seq, (seq, reason, raw))))
 
-    def snapshot(self, tables: dict[str, list[JSON]], wall: JSON | None, seq: int, data_at: str | None) -> None:
+    def snapshot(
+        self, tables: dict[str, list[JSON]], wall: JSON | None, seq: int, data_at: str | None
+    ) -> None:
         self._q.put(("snapshot", (tables, wall, seq, data_at)))
 
     def audit(self, row: JSON) -> None:

@@ -8,6 +8,7 @@ gaps and snapshots are the session's (wallclient.session).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import ssl
 import time
@@ -166,7 +167,11 @@ class Feed:
                 reached_live, resume_now = await self._connection()
             except InvalidStatus as exc:
                 code = exc.response.status_code
-                reason = "token refused (HTTP 401)" if code == 401 else f"handshake refused (HTTP {code})"
+                reason = (
+                    "token refused (HTTP 401)"
+                    if code == 401
+                    else f"handshake refused (HTTP {code})"
+                )
                 self._offline(reason)
                 log.error("backend %s: %s", _safe(self.url), reason)
             except (OSError, InvalidHandshake, TimeoutError, ConnectionClosed) as exc:
@@ -189,10 +194,8 @@ class Feed:
             if resume_now:
                 continue  # a gap: resume at once (protocol.md, Ordering)
             wait = next(delays)
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), timeout=wait)
-            except TimeoutError:
-                pass
 
     def _offline(self, reason: str) -> None:
         if self.status.state != "offline":

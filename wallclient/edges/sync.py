@@ -74,7 +74,7 @@ class SyncClient:
         self.writer = CacheWriter(cache)
         self.writer.meta(origin=origin)
         self.session = Session(wall=cfg.wall, node=cfg.node, scope=cfg.scope, last_seq=resume)
-        data_at = float(self.loaded.data_at) if _is_float(self.loaded.data_at) else None
+        data_at = _as_float(self.loaded.data_at)
         self.feed = Feed(
             url=cfg.server,
             token=token,
@@ -133,9 +133,8 @@ class SyncClient:
         }
 
 
-def _is_float(text: str | None) -> bool:
+def _as_float(text: str | None) -> float | None:
     try:
-        float(text or "")
-        return True
+        return float(text) if text is not None else None
     except ValueError:
-        return False
+        return None
