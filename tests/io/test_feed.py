@@ -172,3 +172,20 @@ def test_unreachable_backend_is_offline_with_a_reason(tmp_path):
             assert feed.status.since is not None
 
     run(go())
+
+
+def test_oversized_frame_closes_1009_and_reconnects_without_losing_state(tmp_path):
+    async def go():
+        async with backend() as (b, url), client(url, tmp_path) as (feed, state, _):
+            await async_wait_for(lambda: feed.status.state == "live")
+            cameras = len(state.cameras)
+            b.publish_raw(
+                '{"v":1,"type":"ping","data":{"pad":"' + "x" * (5 * 1024 * 1024) + '"}}',
+                with_seq=False,
+            )
+            await async_wait_for(lambda: feed.status.reconnects >= 1, what="reconnect after 1009")
+            b.publish(*b.district.camera_flip())
+            await async_wait_for(lambda: feed.status.state == "live" and state.last_seq == b.seq)
+            assert len(state.cameras) == cameras and feed.status.snapshots == 1
+
+    run(go())
