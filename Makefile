@@ -17,9 +17,16 @@ DEB_PKGS := libvlc5 vlc-plugin-base libvlc-bin vlc-plugin-video-output ffmpeg \
 
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: setup system venv test demo bench lint clean
+.PHONY: setup system venv translations test demo bench lint clean
 
-setup: system venv
+setup: system venv translations
+
+# Qt translations: resources/translations/*.ts → .qm (English is the source language).
+TS := $(wildcard resources/translations/*.ts)
+QM := $(TS:.ts=.qm)
+translations: $(QM)
+resources/translations/%.qm: resources/translations/%.ts $(VENV)/.installed
+	$(VENV)/bin/pyside6-lrelease -silent $< -qm $@
 
 system:
 	@missing=$$(for p in $(DEB_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \

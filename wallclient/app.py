@@ -5,21 +5,25 @@ the windows, and wires them together by passing objects in explicitly.
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import json
 import logging
 import os
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+from wallclient import layout as layout_mod
 from wallclient.config import Config
 from wallclient.edges.control import ControlServer
 from wallclient.edges.sync import SyncClient
 from wallclient.errors import CommandError
+from wallclient.layout import Layout
 
 log = logging.getLogger(__name__)
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
 def _install_error_hooks(loop: asyncio.AbstractEventLoop) -> None:
@@ -36,6 +40,35 @@ def _install_error_hooks(loop: asyncio.AbstractEventLoop) -> None:
     loop.set_exception_handler(loop_hook)
 
 
+def configure_offscreen(lay: Layout) -> None:
+    """Qt's offscreen platform with exactly the layout's screens (before QApplication exists)."""
+    screens = [
+        {"name": s.name, "x": s.x, "y": s.y, "width": s.width, "height": s.height, "logicalDpi": 96, "dpr": 1}
+        for s in lay.screens
+    ]
+    fd, path = tempfile.mkstemp(prefix="wallclient-screens-", suffix=".json")
+    with os.fdopen(fd, "w") as fh:
+        json.dump({"screens": screens}, fh)
+    os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={path}"
+
+
+def make_app(lang: str) -> Any:
+    """The QApplication with the wall's translation and font loaded."""
+    from PySide6.QtCore import QLocale, QTranslator
+    from PySide6.QtWidgets import QApplication
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    if lang == "zh_CN":
+        translator = QTranslator(app)
+        qm = RESOURCES / "translations" / "wallclient_zh_CN.qm"
+        if translator.load(str(qm)):
+            app.installTranslator(translator)
+        else:
+            log.warning("translation %s not built (make builds it); showing English", qm)
+        QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    return app
+
+
 def run(
     cfg: Config,
     token: str,
@@ -45,35 +78,40 @@ def run(
     screenshots: Path | None = None,
 ) -> int:
     """Run the wall until closed or signalled; returns the exit code."""
+    lay = layout_mod.load(cfg.layout or layout_mod.default_path())
     if cfg.offscreen:
-        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        configure_offscreen(lay)
     import qasync
-    from PySide6.QtCore import QTimer
-    from PySide6.QtWidgets import QApplication, QLabel
 
-    _app = QApplication.instance() or QApplication(sys.argv[:1])  # must outlive the loop
+    from panels.hub import Context, Hub
+    from panels.wall import Wall
+
+    _app = make_app(cfg.lang)  # must outlive the loop
     client = SyncClient(cfg, token)
-    window = QLabel()
-    window.setWindowTitle(f"wallclient · {cfg.wall} · {cfg.node}")
-    window.setStyleSheet("background:#0b1220;color:#e6edf7;font-size:28px;padding:24px;")
-    window.resize(1280, 720)
+    pending: set[asyncio.Task[Any]] = set()  # keep references to background tasks (qasync)
 
-    def repaint() -> None:
+    def ack(incident: str) -> None:
+        task = asyncio.ensure_future(_command(client, "incident.ack", {"incident": incident}))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    wall_ref: list[Wall] = []
+
+    def status() -> dict[str, Any]:
         st = client.status()
-        conn = st["connection"]
-        age = conn["data_age_s"]
-        window.setText(
-            f"连接 {conn['state']}  seq {conn['last_seq']}  数据时效 {'—' if age is None else f'{age:.1f}s'}\n"
-            f"摄像头 {len(client.state.cameras)}  预案 {len(client.state.presets)}  "
-            f"指标 {len(client.state.indicators)}  事件 {st['incidents']['open']}（超时 {st['incidents']['overdue']}）\n"
-            f"模式 {st['wall']['mode']}  预案 {st['wall']['preset']}"
-        )
+        if wall_ref:
+            st["screens"] = wall_ref[0].describe()
+            st["missing_screens"] = wall_ref[0].missing
+        return st
 
-    timer = QTimer()
-    timer.timeout.connect(repaint)
-    timer.start(250)
-    repaint()
-    window.show()
+    ctx = Context(state=client.state, status=status, server_now=client.feed.server_now, ack_incident=ack, lang=cfg.lang)
+    hub = Hub(ctx)
+    hub.seed_history(client.recent_history)
+    wall = Wall(ctx, hub, lay)
+    wall_ref.append(wall)
+    wall.show(fullscreen=not cfg.offscreen)
+    first_paint = time.monotonic() - client.started
+    log.info("wall shown on %d screen(s) %.0f ms after start", len(wall.windows), first_paint * 1000)
 
     async def main() -> int:
         loop = asyncio.get_running_loop()
@@ -87,7 +125,7 @@ def run(
         control = None
         if cfg.control_port and control_token:
             control = ControlServer(cfg.control_port, control_token)
-            _register_commands(control, client, window)
+            register_commands(control, client, wall, status)
             await control.start()
         sync = asyncio.create_task(client.run())
         started = time.monotonic()
@@ -96,19 +134,22 @@ def run(
                 break
             if sync.done():
                 break
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(stop.wait(), 0.5)
+            except TimeoutError:
+                pass
         if screenshots is not None:
-            screenshots.mkdir(parents=True, exist_ok=True)
-            repaint()
-            window.grab().save(str(screenshots / "screen-1.png"))
-            log.info("screenshot: %s", screenshots / "screen-1.png")
+            for f in wall.snapshot(screenshots):
+                log.info("screenshot: %s", f)
         client.feed.stop()
         sync.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
+        try:
             await sync
+        except asyncio.CancelledError:
+            pass
         if control is not None:
             await control.stop()
+        hub.close()
         client.writer.stop()
         return 0
 
@@ -116,44 +157,98 @@ def run(
     return code
 
 
-def _register_commands(control: ControlServer, client: SyncClient, window: Any) -> None:
+async def _command(client: SyncClient, type_: str, data: dict[str, Any]) -> dict[str, Any]:
+    ack = await client.feed.command(type_, data)
+    if not ack.ok:
+        err = ack.error or {}
+        raise CommandError(err.get("code", "refused"), err.get("message", ""))
+    return {"accepted": True}
+
+
+def register_commands(control: ControlServer, client: SyncClient, wall: Any, status: Any) -> None:
     """The control API's commands (../shared/control-api.md)."""
 
-    async def status(_args: dict[str, Any]) -> Any:
-        return client.status()
-
-    async def snapshot(args: dict[str, Any]) -> Any:
-        out = Path(args["dir"])
-        out.mkdir(parents=True, exist_ok=True)
-        path = out / "screen-1.png"
-        window.grab().save(str(path))
-        return {"files": [str(path)]}
-
-    def _require(role: str) -> None:
+    def require(role: str) -> None:
         rank = {"viewer": 0, "commander": 1, "installer": 2}
         have = client.feed.status.role
         if have is None or rank.get(have, -1) < rank[role]:
             raise CommandError("forbidden", f"role {have} may not do this")
 
+    async def status_cmd(_args: dict[str, Any]) -> Any:
+        return status()
+
+    async def snapshot(args: dict[str, Any]) -> Any:
+        return {"files": wall.snapshot(Path(args["dir"]))}
+
     async def preset_activate(args: dict[str, Any]) -> Any:
-        _require("commander")
-        ack = await client.feed.command(
-            "preset.activate", {"wall": client.cfg.wall, "preset": args["preset"]}
-        )
-        if not ack.ok:
-            err = ack.error or {}
-            raise CommandError(err.get("code", "refused"), err.get("message", ""))
-        return {"accepted": True}
+        require("commander")
+        return await _command(client, "preset.activate", {"wall": client.cfg.wall, "preset": args["preset"]})
 
     async def mode_set(args: dict[str, Any]) -> Any:
-        _require("commander")
-        ack = await client.feed.command("mode.set", {"wall": client.cfg.wall, "mode": args["mode"]})
-        if not ack.ok:
-            err = ack.error or {}
-            raise CommandError(err.get("code", "refused"), err.get("message", ""))
-        return {"accepted": True}
+        require("commander")
+        return await _command(client, "mode.set", {"wall": client.cfg.wall, "mode": args["mode"]})
 
-    control.register("status", status)
+    async def incident_ack(args: dict[str, Any]) -> Any:
+        require("viewer")
+        return await _command(client, "incident.ack", {"incident": args["incident"]})
+
+    control.register("status", status_cmd)
     control.register("snapshot", snapshot)
     control.register("preset.activate", preset_activate)
     control.register("mode.set", mode_set)
+    control.register("incident.ack", incident_ack)
+
+
+def snapshot_from_cache(layout_path: Path | None, cache_path: Path, out: Path, mode: str | None, lang: str) -> list[str]:
+    """Render every screen of a layout to PNG from cached state, with no network."""
+    from datetime import timedelta
+
+    from wallclient.edges.cache import Cache
+    from wallclient.incidents import next_deadline
+    from wallclient.protocol import now
+    from wallclient.state import WallState
+
+    lay = layout_mod.load(layout_path or layout_mod.default_path())
+    configure_offscreen(lay)
+    from PySide6.QtWidgets import QApplication
+
+    from panels.hub import Context, Hub
+    from panels.wall import Wall
+
+    make_app(lang)
+    cache = Cache(cache_path).open(create=False)
+    loaded = cache.load()
+    recent = cache.recent_history(60)
+    state = WallState()
+    state.load(loaded.tables, loaded.wall, loaded.last_seq)
+    data_at = float(loaded.data_at) if loaded.data_at and loaded.data_at.replace(".", "", 1).isdigit() else None
+    # The newest data the cache holds is "now" for a preview, so countdowns read as they did.
+    shift = timedelta(seconds=(time.time() - data_at)) if data_at else timedelta(0)
+
+    def status() -> dict[str, Any]:
+        age = time.time() - data_at if data_at else None
+        return {
+            "connection": {"state": "offline", "since": None, "last_seq": loaded.last_seq,
+                           "data_age_s": age, "error": "preview from the local cache"},  # fmt: skip
+            "user": cache.meta("user"),
+            "role": cache.meta("role"),
+            "wall": dict(state.wall or {}),
+            "incidents": {
+                "open": sum(1 for i in state.incidents.values() if i["status"] != "closed"),
+                "overdue": sum(1 for i in state.incidents.values() if next_deadline(i, now() - shift)[1]),
+            },
+        }
+
+    ctx = Context(state=state, status=status, server_now=lambda: now() - shift, lang=lang)
+    hub = Hub(ctx)
+    hub.seed_history(recent)
+    wall = Wall(ctx, hub, lay, history=lambda iid: cache.history(iid), forced_mode=mode)
+    wall.show(fullscreen=False)
+    app = QApplication.instance()
+    assert app is not None
+    for _ in range(3):
+        hub._flush()
+        app.processEvents()
+    files = wall.snapshot(out)
+    cache.close()
+    return files

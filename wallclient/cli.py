@@ -276,6 +276,28 @@ def cmd_cache_check(a: argparse.Namespace) -> int:
     return 0
 
 
+# --- snapshot and layouts -----------------------------------------------------------------
+
+
+def cmd_snapshot(a: argparse.Namespace) -> int:
+    setup_logging(a.log_level)
+    from wallclient import app
+
+    files = app.snapshot_from_cache(a.layout, a.cache, a.out, a.mode, a.lang)
+    for f in files:
+        print(f)
+    return 0
+
+
+def cmd_layout_validate(a: argparse.Namespace) -> int:
+    from wallclient import layout
+
+    lay = layout.load(a.file)
+    modes = ", ".join(lay.modes)
+    print(f"{a.file}: ok ({len(lay.screens)} screens; modes {modes})")
+    return 0
+
+
 # --- parser ----------------------------------------------------------------------------------
 
 
@@ -336,6 +358,20 @@ def parser() -> argparse.ArgumentParser:
     )
     d.add_argument("--screenshots", type=Path)
     d.set_defaults(func=cmd_demo)
+
+    sn = sub.add_parser("snapshot", help="render every screen to PNG from the cache, no network")
+    sn.add_argument("--layout", type=Path)
+    sn.add_argument("--cache", type=Path, default=paths.default_cache())
+    sn.add_argument("--out", type=Path, required=True)
+    sn.add_argument("--mode", choices=["normal", "emergency"])
+    sn.add_argument("--lang", choices=["zh_CN", "en"], default="zh_CN")
+    sn.set_defaults(func=cmd_snapshot)
+
+    lo = sub.add_parser("layout", help="layout files")
+    losub = lo.add_subparsers(dest="layout_cmd", required=True)
+    lv = losub.add_parser("validate", help="check a layout file; every error is listed")
+    lv.add_argument("file", type=Path)
+    lv.set_defaults(func=cmd_layout_validate)
 
     c = sub.add_parser("cache", help="inspect a cache file")
     csub = c.add_subparsers(dest="cache_cmd", required=True)

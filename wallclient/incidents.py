@@ -33,3 +33,34 @@ def next_deadline(incident: dict[str, Any], at: datetime | None = None) -> tuple
             continue
         return kind, due < at
     return None, False
+
+
+def deadline_at(incident: dict[str, Any], kind: str | None) -> datetime | None:
+    """When deadline ``kind`` of the incident falls due."""
+    if kind is None:
+        return None
+    text = incident.get("deadlines", {}).get(kind)
+    try:
+        return parse_time(text) if text else None
+    except ValueError:
+        return None
+
+
+def sort_key(incident: dict[str, Any], at: datetime) -> tuple[int, int, float, str]:
+    """Open before closed, then priority (1 first), then the nearest next deadline."""
+    kind, _ = next_deadline(incident, at)
+    due = deadline_at(incident, kind)
+    closed = 1 if incident["status"] == "closed" else 0
+    return (closed, int(incident["priority"]), due.timestamp() if due else float("inf"), incident["id"])
+
+
+def matches(incident: dict[str, Any], options: dict[str, Any]) -> bool:
+    """Does the incident pass a layout region's filter (sources / priorities / regions)?"""
+    sources = options.get("sources")
+    if sources and incident["source"] not in sources:
+        return False
+    priorities = options.get("priorities")
+    if priorities and incident["priority"] not in priorities:
+        return False
+    regions = options.get("regions")
+    return not (regions and not any(str(incident.get("region") or "").startswith(r) for r in regions))

@@ -55,6 +55,8 @@ class SyncClient:
         self.started = time.monotonic()
         cache = open_cache(cfg)
         self.loaded: Loaded = cache.load()
+        # read before the writer thread takes the connection over
+        self.recent_history = cache.recent_history(60)
         origin = f"{cfg.server}|{cfg.wall}|{cfg.scope_level}:{cfg.scope_code}"
         # A cache written for another backend, wall or scope is shown until the
         # new backend's snapshot replaces it, but never resumed from.

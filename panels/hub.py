@@ -1,0 +1,93 @@
+"""What every panel is given: the state, the clock and status, and one coalesced tick.
+
+``Hub`` listens to the WallState and turns any number of changes into at most one
+``tick`` per interval (4 Hz by default) carrying the kinds that changed, so
+hundreds of messages a second cost one repaint (house style: coalesce, paint on a
+timer). It also keeps the recent readings behind the indicator sparklines.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QObject, QTimer, Signal
+
+from wallclient.state import Change, WallState
+
+SPARK_POINTS = 60
+
+
+@dataclass
+class Context:
+    """The explicit dependencies of a panel (no service locator)."""
+
+    state: WallState
+    status: Callable[[], dict[str, Any]]
+    server_now: Callable[[], datetime]
+    ack_incident: Callable[[str], None] | None = None
+    select_incident: Callable[[str], None] | None = None
+    history: dict[str, deque[float | None]] = field(default_factory=dict)
+    lang: str = "zh_CN"
+
+    def role(self) -> str | None:
+        role: str | None = self.status().get("role")
+        return role
+
+    def may(self, action: str) -> bool:
+        """What the role may do (protocol.md, Session): viewers acknowledge only."""
+        rank = {"viewer": 0, "commander": 1, "installer": 2}.get(self.role() or "", -1)
+        need = {"ack": 0, "switch": 1, "layout": 2}[action]
+        return rank >= need
+
+
+class Hub(QObject):
+    """Coalesces state changes into one ``tick`` per interval."""
+
+    tick = Signal(set)  # the kinds that changed since the last tick ("clock" every tick)
+
+    def __init__(self, ctx: Context, interval_ms: int = 250) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self._dirty: set[str] = set()
+        self._unsubscribe = ctx.state.subscribe(self._changed)
+        self._timer = QTimer(self)
+        self._timer.timeout.connect(self._flush)
+        self._timer.start(interval_ms)
+        for iid, ind in ctx.state.indicators.items():
+            self._spark(iid).append(ind.get("value"))
+
+    def seed_history(self, history: dict[str, list[float | None]]) -> None:
+        """Start the sparklines from the cached one-a-minute history."""
+        for iid, values in history.items():
+            dq = self._spark(iid)
+            dq.clear()
+            dq.extend(values[-SPARK_POINTS:])
+
+    def _spark(self, iid: str) -> deque[float | None]:
+        dq = self.ctx.history.get(iid)
+        if dq is None:
+            dq = self.ctx.history[iid] = deque(maxlen=SPARK_POINTS)
+        return dq
+
+    def _changed(self, changes: list[Change]) -> None:
+        for ch in changes:
+            self._dirty.add(ch.kind)
+            if ch.kind == "indicators" and ch.ids is not None:
+                inds = self.ctx.state.indicators
+                for iid in ch.ids:
+                    ind = inds.get(iid)
+                    if ind is not None:
+                        self._spark(iid).append(ind.get("value"))
+
+    def _flush(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        dirty.add("clock")
+        self.tick.emit(dirty)
+
+    def close(self) -> None:
+        self._timer.stop()
+        self._unsubscribe()

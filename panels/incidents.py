@@ -1,0 +1,242 @@
+"""The live incident feed: priority, source, the next deadline as a countdown, overdue in red.
+
+A Qt model/view list, re-sorted and repainted on the hub's coalesced tick (never
+per message). Counters by status on top. Double-click acknowledges an incident
+when the role allows (it sends ``incident.ack``; the ✓ appears when the backend's
+``incident.upsert`` comes back).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QListView, QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout, QWidget
+
+from panels import theme
+from panels.hub import Context, Hub
+from wallclient import incidents as rules
+from wallclient.protocol import parse_time
+
+NEW_FOR_S = 600  # a priority-1 incident stands out for its first ten minutes
+DEADLINE_TEXT = {"respond": "Respond", "arrive": "Arrive", "control": "Control", "track": "Track"}
+STATUS_TEXT = {"new": "New", "dispatched": "Dispatched", "arrived": "Arrived", "controlled": "Controlled", "closed": "Closed"}
+MAX_ROWS = 1000  # the list never holds more (field notes: cap rows, flush on a timer)
+Index = QModelIndex | QPersistentModelIndex
+
+
+class IncidentModel(QAbstractListModel):
+    """Incidents passing a region's filter, sorted by priority and next deadline."""
+
+    def __init__(self, ctx: Context, options: dict[str, Any]) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.options = options
+        self.rows: list[dict[str, Any]] = []
+        self.refresh()
+
+    def refresh(self) -> None:
+        at = self.ctx.server_now()
+        shown = [i for i in self.ctx.state.incidents.values() if rules.matches(i, self.options)]
+        shown.sort(key=lambda i: rules.sort_key(i, at))
+        self.beginResetModel()
+        self.rows = shown[:MAX_ROWS]
+        self.endResetModel()
+
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
+        return 0 if parent.isValid() else len(self.rows)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid() or index.row() >= len(self.rows):
+            return None
+        inc = self.rows[index.row()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            return inc["title"]
+        if role == Qt.ItemDataRole.UserRole:
+            return inc
+        return None
+
+    def counters(self, at: datetime) -> dict[str, int]:
+        out = {k: 0 for k in STATUS_TEXT}
+        out["overdue"] = 0
+        for inc in self.ctx.state.incidents.values():
+            if not rules.matches(inc, self.options):
+                continue
+            out[inc["status"]] = out.get(inc["status"], 0) + 1
+            if rules.next_deadline(inc, at)[1]:
+                out["overdue"] += 1
+        return out
+
+
+def _age_s(inc: dict[str, Any], at: datetime) -> float:
+    """Seconds since the incident was reported (server time)."""
+    try:
+        return (at - parse_time(inc["reported_at"])).total_seconds()
+    except ValueError:
+        return float("inf")
+
+
+class IncidentDelegate(QStyledItemDelegate):
+    """Paints one incident row: priority shape, source badge, title, countdown."""
+
+    def __init__(self, model: IncidentModel, scale: float) -> None:
+        super().__init__()
+        self.model = model
+        self.scale = scale
+
+    def sizeHint(self, _option: QStyleOptionViewItem, _index: Index) -> QSize:  # noqa: N802
+        return QSize(400, round(78 * self.scale))
+
+    def paint(self, p: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
+        inc = index.data(Qt.ItemDataRole.UserRole)
+        if inc is None:
+            return
+        s = self.scale
+        r = QRectF(option.rect).adjusted(0, 1, 0, -1)  # type: ignore[attr-defined]
+        at = self.model.ctx.server_now()
+        kind, overdue = rules.next_deadline(inc, at)
+        prio = int(inc["priority"])
+        fresh = prio == 1 and _age_s(inc, at) < NEW_FOR_S
+        p.save()
+        p.fillRect(r, QColor(70, 14, 18) if overdue else theme.PANEL)
+        if fresh:  # a new priority-1 incident pulses until it has been on the wall a while
+            pen = QPen(theme.ALARM)
+            pen.setWidthF(2 + 4 * theme.pulse(time.monotonic()))
+            p.setPen(pen)
+            p.drawRect(r.adjusted(2, 2, -2, -2))
+        h = r.height()
+        theme.shape(p, theme.PRIORITY_SHAPE.get(prio, "circle"), QPointF(r.left() + 24 * s, r.center().y()), 13 * s,
+                    theme.PRIORITY_COLOUR.get(prio, theme.STALE))  # fmt: skip
+        p.setPen(theme.BG)
+        p.setFont(theme.font(14 * s, bold=True))
+        p.drawText(QRectF(r.left() + 11 * s, r.top(), 26 * s, h), Qt.AlignmentFlag.AlignCenter, str(prio))
+        colour, label = theme.SOURCE_STYLE.get(inc["source"], (theme.STALE, inc["source"][:4]))
+        badge = QRectF(r.left() + 46 * s, r.top() + h * 0.2, 96 * s, h * 0.6)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setBrush(colour)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.drawRoundedRect(badge, 6 * s, 6 * s)
+        p.setPen(theme.TEXT)
+        p.setFont(theme.font(20 * s, bold=True))
+        p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
+        right_w = 250 * s
+        text_r = QRectF(badge.right() + 12 * s, r.top() + 4 * s, r.width() - badge.right() - right_w - 16 * s, h * 0.56)
+        p.setFont(theme.font(30 * s, bold=prio <= 2))
+        p.setPen(theme.TEXT)
+        title = ("✓ " if inc.get("acked_by") else "") + inc["title"]
+        p.drawText(text_r, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                   p.fontMetrics().elidedText(title, Qt.TextElideMode.ElideRight, int(text_r.width())))  # fmt: skip
+        p.setFont(theme.font(19 * s))
+        p.setPen(theme.TEXT_DIM)
+        sub = f"{theme.tr(STATUS_TEXT.get(inc['status'], inc['status']))} · {' / '.join(inc['category'][:2])} · {inc.get('address') or ''}"
+        sub_r = QRectF(text_r.left(), text_r.bottom(), text_r.width(), h * 0.36)
+        p.drawText(sub_r, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
+                   p.fontMetrics().elidedText(sub, Qt.TextElideMode.ElideRight, int(sub_r.width())))  # fmt: skip
+        # the next deadline as a live countdown; overdue in red with an icon
+        due = rules.deadline_at(inc, kind)
+        cd = QRectF(r.right() - right_w, r.top(), right_w - 12 * s, h)
+        if due is not None:
+            left_s = (due - at).total_seconds()
+            p.setPen(theme.ALARM if overdue else (theme.WARN if left_s < 300 else theme.TEXT))
+            p.setFont(theme.font(32 * s, bold=True))
+            words = theme.tr("Overdue") if overdue else theme.tr(DEADLINE_TEXT[kind or "arrive"])
+            icon = "⚠ " if overdue else ""
+            p.drawText(cd, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                       f"{icon}{words} {'+' if overdue else ''}{theme.countdown(left_s)}")  # fmt: skip
+        p.setPen(theme.PANEL_EDGE)
+        p.drawLine(r.bottomLeft(), r.bottomRight())
+        p.restore()
+
+
+class _Counters(QWidget):
+    def __init__(self, model: IncidentModel, scale: float) -> None:
+        super().__init__()
+        self.model = model
+        self.scale = scale
+        self.setFixedHeight(round(56 * scale))
+
+    def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
+        s = self.scale
+        p = QPainter(self)
+        p.fillRect(self.rect(), theme.PANEL)
+        c = self.model.counters(self.model.ctx.server_now())
+        x = 16 * s
+        p.setFont(theme.font(26 * s, bold=True))
+        p.setPen(theme.TEXT)
+        title = theme.tr("Incidents")
+        p.drawText(QRectF(x, 0, 300 * s, self.height()), Qt.AlignmentFlag.AlignVCenter, title)
+        x += p.fontMetrics().horizontalAdvance(title) + 30 * s
+        p.setFont(theme.font(24 * s))
+        for key in ("new", "dispatched", "arrived", "controlled"):
+            text = f"{theme.tr(STATUS_TEXT[key])} {c.get(key, 0)}"
+            p.setPen(theme.TEXT_DIM)
+            p.drawText(QRectF(x, 0, 400 * s, self.height()), Qt.AlignmentFlag.AlignVCenter, text)
+            x += p.fontMetrics().horizontalAdvance(text) + 26 * s
+        if c["overdue"]:
+            p.setPen(theme.ALARM)
+            p.setFont(theme.font(26 * s, bold=True))
+            p.drawText(QRectF(x, 0, 400 * s, self.height()), Qt.AlignmentFlag.AlignVCenter,
+                       f"⚠ {theme.tr('Overdue')} {c['overdue']}")  # fmt: skip
+        p.end()
+
+
+class IncidentsPanel(QWidget):
+    """Counters over a list of incidents, filtered by the layout region's options."""
+
+    new_priority1 = Signal(str)  # for the alert sound and automatic linkage
+
+    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.options = options or {}
+        self.model = IncidentModel(ctx, self.options)
+        self._known = {r["id"] for r in self.model.rows}
+        self.view = QListView()
+        self.view.setModel(self.model)
+        self.view.setItemDelegate(IncidentDelegate(self.model, scale))
+        self.view.setUniformItemSizes(True)
+        self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.view.setStyleSheet(f"QListView {{ background: {theme.BG.name()}; border: none; }}")
+        self.view.doubleClicked.connect(self._activated)
+        self.view.clicked.connect(self._selected)
+        self.counters = _Counters(self.model, scale)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        box.addWidget(self.counters)
+        box.addWidget(self.view)
+        self.painted_at: dict[str, float] = {}  # id → when it first became visible (benches)
+        hub.tick.connect(self._tick)
+
+    def _tick(self, dirty: set[str]) -> None:
+        if "incidents" in dirty:
+            self.model.refresh()
+            now_m = time.monotonic()
+            for inc in self.model.rows:
+                iid = inc["id"]
+                if iid not in self._known:
+                    self._known.add(iid)
+                    self.painted_at[iid] = now_m
+                    if inc["priority"] == 1 and self._is_new(inc):
+                        self.new_priority1.emit(iid)
+            self.counters.update()
+        else:
+            self.view.viewport().update()  # countdowns move every tick
+            self.counters.update()
+
+    def _is_new(self, inc: dict[str, Any]) -> bool:
+        return _age_s(inc, self.ctx.server_now()) < NEW_FOR_S
+
+    def _selected(self, index: QModelIndex) -> None:
+        inc = index.data(Qt.ItemDataRole.UserRole)
+        if inc is not None and self.ctx.select_incident is not None:
+            self.ctx.select_incident(inc["id"])
+
+    def _activated(self, index: QModelIndex) -> None:
+        inc = index.data(Qt.ItemDataRole.UserRole)
+        if inc is not None and self.ctx.ack_incident is not None and self.ctx.may("ack"):
+            self.ctx.ack_incident(inc["id"])

@@ -1,0 +1,112 @@
+"""The district on one map (一张图): region outlines, cameras and incidents by priority.
+
+A first QPainter view: regions of one level with labels, camera points, incident
+markers (new priority-1 ones pulse). Issue 6 brings zoom, clustering and linkage.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import Any
+
+from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtWidgets import QWidget
+
+from panels import theme
+from panels.hub import Context, Hub
+
+
+class MapPanel(QWidget):
+    """Regions of ``options.level`` (default street), cameras and incidents."""
+
+    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.scale = scale
+        self.level = (options or {}).get("level", "street")
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        hub.tick.connect(lambda d: self.update() if d & {"incidents", "regions", "cameras"} or int(time.time()) % 2 == 0 else None)
+
+    def _bbox(self) -> tuple[float, float, float, float] | None:
+        xs: list[float] = []
+        ys: list[float] = []
+        for r in self.ctx.state.regions.values():
+            if r.get("level") == "district" and r.get("geometry"):
+                for ring in _rings(r["geometry"]):
+                    xs += [pt[0] for pt in ring]
+                    ys += [pt[1] for pt in ring]
+        if not xs:
+            for c in self.ctx.state.cameras.values():
+                if c.get("location"):
+                    xs.append(c["location"]["lon"])
+                    ys.append(c["location"]["lat"])
+        return (min(xs), min(ys), max(xs), max(ys)) if xs else None
+
+    def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
+        s = self.scale
+        p = QPainter(self)
+        p.fillRect(self.rect(), theme.BG)
+        box = self._bbox()
+        if box is None:
+            p.setPen(theme.TEXT_DIM)
+            p.setFont(theme.font(28 * s))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, theme.tr("No map data"))
+            p.end()
+            return
+        lon0, lat0, lon1, lat1 = box
+        kx = math.cos(math.radians((lat0 + lat1) / 2))
+        margin = 30 * s
+        w, h = self.width() - 2 * margin, self.height() - 2 * margin
+        k = min(w / ((lon1 - lon0) * kx or 1), h / ((lat1 - lat0) or 1))
+        ox = margin + (w - (lon1 - lon0) * kx * k) / 2
+        oy = margin + (h - (lat1 - lat0) * k) / 2
+
+        def xy(lon: float, lat: float) -> QPointF:
+            return QPointF(ox + (lon - lon0) * kx * k, oy + (lat1 - lat) * k)
+
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setFont(theme.font(20 * s))
+        for r in self.ctx.state.regions.values():
+            if r.get("level") not in (self.level, "district") or not r.get("geometry"):
+                continue
+            pen = QPen(theme.INFO if r["level"] == "district" else theme.PANEL_EDGE.lighter(160))
+            pen.setWidthF(3 if r["level"] == "district" else 1.2)
+            p.setPen(pen)
+            p.setBrush(QColor(20, 34, 60, 120) if r["level"] != "district" else Qt.BrushStyle.NoBrush)
+            for ring in _rings(r["geometry"]):
+                poly = QPolygonF([xy(pt[0], pt[1]) for pt in ring])
+                p.drawPolygon(poly)
+                box = poly.boundingRect()
+                # a label only where it fits: a crowded map is worse than an unlabelled one
+                if r["level"] != "district" and p.fontMetrics().horizontalAdvance(r["name"]) < box.width() * 0.9:
+                    p.setPen(theme.TEXT_DIM)
+                    p.drawText(box, Qt.AlignmentFlag.AlignCenter, r["name"])
+                    p.setPen(pen)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(QColor(77, 163, 255, 150))
+        for c in self.ctx.state.cameras.values():
+            if c.get("location") and c.get("status") == "online":
+                p.drawEllipse(xy(c["location"]["lon"], c["location"]["lat"]), 2.2 * s, 2.2 * s)
+        blink = theme.pulse(time.monotonic())
+        for inc in sorted(self.ctx.state.incidents.values(), key=lambda i: -i["priority"]):
+            loc = inc.get("location")
+            if not loc or inc["status"] == "closed":
+                continue
+            prio = int(inc["priority"])
+            pt = xy(loc["lon"], loc["lat"])
+            if prio == 1:
+                p.setPen(QPen(theme.ALARM, 2))
+                p.setBrush(Qt.BrushStyle.NoBrush)
+                p.drawEllipse(pt, (10 + 10 * blink) * s, (10 + 10 * blink) * s)
+            theme.shape(p, theme.PRIORITY_SHAPE[prio], pt, (9 if prio <= 2 else 6) * s, theme.PRIORITY_COLOUR[prio])
+        p.end()
+
+
+def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
+    if geometry.get("type") == "Polygon":
+        return [geometry["coordinates"][0]]
+    if geometry.get("type") == "MultiPolygon":
+        return [poly[0] for poly in geometry["coordinates"]]
+    return []

@@ -1,0 +1,131 @@
+"""The wall's look: a dark theme for rooms watched from five metres, colour plus shape.
+
+Sizes are in pixels of a 1080-line screen and scale with the screen (``scale``).
+docs/legibility.md gives the rule behind them.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
+from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPolygonF
+
+RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+
+BG = QColor("#070b14")
+PANEL = QColor("#0e1626")
+PANEL_EDGE = QColor("#1f2c45")
+TEXT = QColor("#e8eef8")
+TEXT_DIM = QColor("#8a9bb8")
+OK = QColor("#2ecc71")
+WARN = QColor("#f5b041")
+ALARM = QColor("#ff4d4f")
+INFO = QColor("#4da3ff")
+STALE = QColor("#7f8c9d")
+EMERGENCY = QColor("#c0392b")
+
+LEVEL_COLOUR = {"normal": OK, "warning": WARN, "alarm": ALARM, "none": STALE}
+# Each state has a shape of its own, so it reads without colour too.
+LEVEL_SHAPE = {"normal": "circle", "warning": "triangle", "alarm": "diamond", "none": "ring"}
+PRIORITY_COLOUR = {1: ALARM, 2: QColor("#ff8c42"), 3: WARN, 4: QColor("#7f8c9d")}
+PRIORITY_SHAPE = {1: "diamond", 2: "triangle", 3: "square", 4: "circle"}
+CONNECTION = {
+    "live": (OK, "circle"),
+    "resyncing": (WARN, "triangle"),
+    "connecting": (WARN, "triangle"),
+    "offline": (ALARM, "diamond"),
+}
+SOURCE_STYLE = {  # colour and the short label drawn in the source badge
+    "12345": (QColor("#3498db"), "12345"),
+    "110": (QColor("#e74c3c"), "110"),
+    "grid": (QColor("#1abc9c"), "网格"),
+    "iot": (QColor("#9b59b6"), "物联"),
+    "video_ai": (QColor("#e67e22"), "视频AI"),
+}
+FONT_FAMILY = "WenQuanYi Micro Hei"
+
+
+def tr(text: str) -> str:
+    """Translate a UI string (English source; zh_CN from resources/translations)."""
+    return QCoreApplication.translate("wall", text)
+
+
+def font(px: float, bold: bool = False) -> QFont:
+    f = QFont(FONT_FAMILY)
+    f.setPixelSize(max(8, round(px)))
+    f.setBold(bold)
+    f.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
+    return f
+
+
+def shape(p: QPainter, kind: str, centre: QPointF, r: float, colour: QColor) -> None:
+    """Draw a state marker: circle, triangle, diamond, square or ring."""
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(Qt.PenStyle.NoPen)
+    p.setBrush(colour)
+    x, y = centre.x(), centre.y()
+    if kind == "circle":
+        p.drawEllipse(centre, r, r)
+    elif kind == "ring":
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        pen = p.pen()
+        pen.setStyle(Qt.PenStyle.SolidLine)
+        pen.setColor(colour)
+        pen.setWidthF(max(1.5, r / 3))
+        p.setPen(pen)
+        p.drawEllipse(centre, r * 0.8, r * 0.8)
+    elif kind == "triangle":
+        p.drawPolygon(QPolygonF([QPointF(x, y - r), QPointF(x + r, y + r * 0.8), QPointF(x - r, y + r * 0.8)]))
+    elif kind == "diamond":
+        p.drawPolygon(QPolygonF([QPointF(x, y - r * 1.15), QPointF(x + r, y), QPointF(x, y + r * 1.15), QPointF(x - r, y)]))
+    else:
+        p.drawRect(QRectF(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7))
+    p.restore()
+
+
+def sparkline(p: QPainter, rect: QRectF, values: list[float | None], colour: QColor) -> None:
+    """A small trend line of recent values (None breaks the line)."""
+    pts = [v for v in values if v is not None]
+    if len(pts) < 2:
+        return
+    lo, hi = min(pts), max(pts)
+    span = hi - lo or abs(hi) or 1.0
+    n = len(values)
+    path = QPainterPath()
+    pen_down = False
+    for i, v in enumerate(values):
+        if v is None:
+            pen_down = False
+            continue
+        x = rect.left() + rect.width() * i / max(1, n - 1)
+        y = rect.bottom() - rect.height() * (v - lo) / span
+        if pen_down:
+            path.lineTo(x, y)
+        else:
+            path.moveTo(x, y)
+            pen_down = True
+    p.save()
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    pen = p.pen()
+    pen.setColor(colour)
+    pen.setWidthF(1.6)
+    p.setPen(pen)
+    p.setBrush(Qt.BrushStyle.NoBrush)
+    p.drawPath(path)
+    p.restore()
+
+
+def pulse(t: float, period: float = 1.2) -> float:
+    """0..1..0 over ``period`` seconds: for things that must draw the eye."""
+    return 0.5 - 0.5 * math.cos(2 * math.pi * (t % period) / period)
+
+
+def countdown(seconds: float) -> str:
+    """``mm:ss`` (or ``h:mm:ss``) of a remaining or overdue time."""
+    s = int(abs(seconds))
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    return f"{h}:{m:02d}:{sec:02d}" if h else f"{m:02d}:{sec:02d}"

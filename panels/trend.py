@@ -1,0 +1,114 @@
+"""Detailed charts with pyqtgraph: incident trends, and one indicator's 24 h with thresholds.
+
+pyqtgraph earns its place for the few detailed charts; the hundreds of small
+sparklines are plain QPainter (panels.indicators).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from typing import Any
+
+import pyqtgraph as pg
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from panels import theme
+from panels.hub import Context, Hub
+from wallclient.protocol import parse_time
+
+HOURS = 12
+
+
+def _plot(title: str) -> pg.PlotWidget:
+    pg.setConfigOptions(antialias=True, background=theme.BG.name(), foreground=theme.TEXT_DIM.name())
+    w = pg.PlotWidget()
+    w.setTitle(title, color=theme.TEXT.name(), size="20pt")
+    w.showGrid(x=False, y=True, alpha=0.2)
+    w.setMenuEnabled(False)
+    w.setMouseEnabled(x=False, y=False)
+    w.hideButtons()
+    for axis in ("left", "bottom"):
+        w.getAxis(axis).setStyle(tickFont=theme.font(16))
+    return w
+
+
+class TrendPanel(QWidget):
+    """Incidents reported per hour over the last 12 h, by source or by priority."""
+
+    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.kind = (options or {}).get("kind", "incidents_by_source")
+        by_source = self.kind == "incidents_by_source"
+        self.plot = _plot(theme.tr("Incidents per hour by source") if by_source else theme.tr("Incidents per hour by priority"))
+        self.plot.addLegend(offset=(10, 10), labelTextSize="14pt")
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.plot)
+        self._series: dict[str, pg.PlotDataItem] = {}
+        self._last = 0.0
+        hub.tick.connect(self._tick)
+        self.refresh()
+
+    def _groups(self) -> list[tuple[str, str, Any, Callable[[dict[str, Any]], bool]]]:
+        if self.kind == "incidents_by_source":
+            return [(src, label, colour, lambda i, s=src: i["source"] == s) for src, (colour, label) in theme.SOURCE_STYLE.items()]
+        return [(str(pr), f"P{pr}", theme.PRIORITY_COLOUR[pr], lambda i, p=pr: i["priority"] == p) for pr in (1, 2, 3, 4)]
+
+    def _tick(self, dirty: set[str]) -> None:
+        if "incidents" in dirty and time.monotonic() - self._last > 5:
+            self.refresh()
+
+    def refresh(self) -> None:
+        self._last = time.monotonic()
+        now = self.ctx.server_now().timestamp()
+        xs = list(range(-HOURS + 1, 1))
+        for key, label, colour, pick in self._groups():
+            counts: Counter[int] = Counter()
+            for inc in self.ctx.state.incidents.values():
+                if pick(inc):
+                    try:
+                        hours_ago = int((now - parse_time(inc["reported_at"]).timestamp()) // 3600)
+                    except ValueError:
+                        continue
+                    if 0 <= hours_ago < HOURS:
+                        counts[-hours_ago] += 1
+            ys = [counts.get(x, 0) for x in xs]
+            item = self._series.get(key)
+            if item is None:
+                pen = pg.mkPen(colour.name(), width=3)
+                item = self.plot.plot(xs, ys, pen=pen, symbol="o", symbolBrush=colour.name(), name=label)
+                self._series[key] = item
+            else:
+                item.setData(xs, ys)
+
+
+class IndicatorChartPanel(QWidget):
+    """One indicator over the last 24 h, with its warning and alarm lines."""
+
+    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None,
+                 history: Callable[[str], list[tuple[float, float | None]]] | None = None) -> None:  # fmt: skip
+        super().__init__()
+        self.ctx = ctx
+        self.iid = str((options or {}).get("id", ""))
+        self.history = history
+        ind = ctx.state.indicators.get(self.iid, {})
+        self.plot = _plot(f"{ind.get('name', self.iid)} ({ind.get('unit', '')}) · 24h")
+        self.plot.setAxisItems({"bottom": pg.DateAxisItem()})
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.addWidget(self.plot)
+        self.curve = self.plot.plot([], [], pen=pg.mkPen(theme.INFO.name(), width=2))
+        for key, colour in (("warn", theme.WARN), ("alarm", theme.ALARM)):
+            if ind.get(key) is not None:
+                self.plot.addLine(y=ind[key], pen=pg.mkPen(colour.name(), width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
+        hub.tick.connect(lambda d: self.refresh() if "indicators" in d else None)
+        self.refresh()
+
+    def refresh(self) -> None:
+        points = self.history(self.iid) if self.history else []
+        pts = [(t, v) for t, v in points if v is not None]
+        if pts:
+            self.curve.setData([t for t, _ in pts], [v for _, v in pts])

@@ -1,0 +1,193 @@
+"""The wall: one frameless window per physical screen, each filled from the layout.
+
+Every window has the status banner on top and the regions of the current mode
+below. A ``wall.state`` with another mode rebuilds every window in the same event
+loop turn, so the whole wall flips together.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from PySide6.QtCore import QRect, Qt
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QScreen
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from panels import theme
+from panels.banner import BannerPanel
+from panels.hub import Context, Hub
+from panels.incidents import IncidentsPanel
+from panels.indicators import IndicatorsPanel
+from panels.map import MapPanel
+from panels.status import ClockPanel, StatusPanel
+from panels.trend import IndicatorChartPanel, TrendPanel
+from panels.video import VideoPanel
+from wallclient.layout import Layout, Region, Screen, unit_rect
+
+log = logging.getLogger(__name__)
+
+PANEL_TYPES: dict[str, Callable[..., QWidget]] = {
+    "video": VideoPanel,
+    "indicators": IndicatorsPanel,
+    "incidents": IncidentsPanel,
+    "map": MapPanel,
+    "status": StatusPanel,
+    "clock": ClockPanel,
+    "trend": TrendPanel,
+    "indicator_chart": IndicatorChartPanel,
+}
+
+
+class ScreenWindow(QWidget):
+    """One physical screen: banner plus the regions of the current mode."""
+
+    def __init__(self, ctx: Context, hub: Hub, layout: Layout, screen: Screen, qscreen: QScreen | None,
+                 history: Callable[[str], list[tuple[float, float | None]]] | None = None) -> None:  # fmt: skip
+        super().__init__()
+        self.ctx = ctx
+        self.hub = hub
+        self.layout_ = layout
+        self.screen_ = screen
+        self.qscreen = qscreen
+        self.history = history
+        self.mode = ""
+        self.scale = screen.height / 1080
+        self.setWindowTitle(f"wallclient · {screen.name}")
+        self.setWindowFlag(Qt.WindowType.FramelessWindowHint)
+        self.setStyleSheet(f"background: {theme.BG.name()};")
+        self.setCursor(Qt.CursorShape.BlankCursor)
+        box = QVBoxLayout(self)
+        box.setContentsMargins(0, 0, 0, 0)
+        box.setSpacing(0)
+        self.banner = BannerPanel(ctx, hub, self.scale, screen.name)
+        box.addWidget(self.banner)
+        self.content = QWidget()
+        box.addWidget(self.content, 1)
+        self.regions: dict[str, QWidget] = {}
+        self._region_defs: tuple[Region, ...] = ()
+        geo = qscreen.geometry() if qscreen is not None else QRect(screen.x, screen.y, screen.width, screen.height)
+        if qscreen is not None:
+            self.setScreen(qscreen)
+        self.setGeometry(geo)
+
+    def set_mode(self, mode: str) -> None:
+        """Rebuild the regions for ``mode`` (emergency falls back to normal where the layout has none)."""
+        if mode == self.mode:
+            return
+        self.mode = mode
+        for w in self.regions.values():
+            w.setParent(None)
+            w.deleteLater()
+        self.regions = {}
+        self._region_defs = self.layout_.regions(mode, self.screen_.name)
+        for region in self._region_defs:
+            factory = PANEL_TYPES[region.panel]
+            kwargs: dict[str, Any] = {"options": region.options}
+            if region.panel == "indicator_chart":
+                kwargs["history"] = self.history
+            widget = factory(self.ctx, self.hub, self.scale, **kwargs)
+            widget.setParent(self.content)
+            widget.setObjectName(region.id)
+            self.regions[region.id] = widget
+            widget.show()
+        self._place()
+
+    def _place(self) -> None:
+        geo = Screen(self.screen_.name, self.content.width() or self.screen_.width,
+                     self.content.height() or self.screen_.height, grid=self.screen_.grid)  # fmt: skip
+        for region in self._region_defs:
+            x, y, w, h = unit_rect(geo, region.rect)
+            self.regions[region.id].setGeometry(x, y, w, h)
+
+    def resizeEvent(self, event: Any) -> None:  # noqa: N802
+        super().resizeEvent(event)
+        self._place()
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        # The wall is a kiosk: no accidental quitting; Ctrl+Shift+Q is the way out.
+        if event.key() == Qt.Key.Key_Q and event.modifiers() == (
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
+        ):
+            QGuiApplication.quit()
+        super().keyPressEvent(event)
+
+    def describe(self) -> dict[str, Any]:
+        g = self.geometry()
+        return {
+            "name": self.screen_.name,
+            "geometry": [g.x(), g.y(), g.width(), g.height()],
+            "qscreen": self.qscreen.name() if self.qscreen is not None else None,
+            "mode": self.mode,
+            "regions": [{"id": r.id, "panel": r.panel} for r in self._region_defs],
+        }
+
+
+class Wall:
+    """All windows of this node, switched between normal and emergency together."""
+
+    def __init__(self, ctx: Context, hub: Hub, layout: Layout,
+                 history: Callable[[str], list[tuple[float, float | None]]] | None = None,
+                 forced_mode: str | None = None) -> None:  # fmt: skip
+        self.ctx = ctx
+        self.layout = layout
+        self.forced_mode = forced_mode
+        qscreens = QGuiApplication.screens()
+        by_name = {s.name(): s for s in qscreens}
+        self.windows: list[ScreenWindow] = []
+        self.missing: list[str] = []
+        # Screens are matched by name when the layout names any connected screen,
+        # otherwise by index (a wall PC whose outputs have generic names).
+        named = _named(layout, by_name)
+        for i, screen in enumerate(layout.screens):
+            if named:
+                qs = by_name.get(screen.name)
+            else:
+                qs = qscreens[i] if i < len(qscreens) else None
+            if qs is None:
+                self.missing.append(screen.name)
+                continue
+            self.windows.append(ScreenWindow(ctx, hub, layout, screen, qs, history))
+        if self.missing:
+            log.warning("layout screens not connected: %s (running on the others)", ", ".join(self.missing))
+        self.apply_mode()
+        hub.tick.connect(lambda dirty: self.apply_mode() if "wall" in dirty else None)
+
+    def mode(self) -> str:
+        if self.forced_mode:
+            return self.forced_mode
+        wall = self.ctx.state.wall or {}
+        return str(wall.get("mode") or "normal")
+
+    def apply_mode(self) -> None:
+        mode = self.mode()
+        for w in self.windows:
+            w.set_mode(mode)
+
+    def show(self, fullscreen: bool) -> None:
+        for w in self.windows:
+            if fullscreen:
+                w.showFullScreen()
+            else:
+                w.show()
+
+    def describe(self) -> list[dict[str, Any]]:
+        return [w.describe() for w in self.windows]
+
+    def snapshot(self, out: Path) -> list[str]:
+        """One PNG per screen, named after it."""
+        out.mkdir(parents=True, exist_ok=True)
+        files = []
+        for w in self.windows:
+            w.banner.update()
+            path = out / f"{w.screen_.name}.png"
+            w.grab().save(str(path))
+            files.append(str(path))
+        return files
+
+
+def _named(layout: Layout, by_name: dict[str, QScreen]) -> bool:
+    """Does any layout screen name match a connected screen? Then match by name only."""
+    return any(s.name in by_name for s in layout.screens)

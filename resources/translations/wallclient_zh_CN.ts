@@ -1,0 +1,171 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>wall</name>
+    <message>
+        <source>Camera offline</source>
+        <translation>摄像头离线</translation>
+    </message>
+    <message>
+        <source>Incidents per hour by priority</source>
+        <translation>每小时事件数（按等级）</translation>
+    </message>
+    <message>
+        <source>Incidents per hour by source</source>
+        <translation>每小时事件数（按来源）</translation>
+    </message>
+    <message>
+        <source>Incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>No camera</source>
+        <translation>无摄像头</translation>
+    </message>
+    <message>
+        <source>No indicators</source>
+        <translation>无指标</translation>
+    </message>
+    <message>
+        <source>No map data</source>
+        <translation>无地图数据</translation>
+    </message>
+    <message>
+        <source>No picture</source>
+        <translation>无画面</translation>
+    </message>
+    <message>
+        <source>Offline since %1</source>
+        <translation>离线 自 %1</translation>
+    </message>
+    <message>
+        <source>Overdue</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>Tour: %1 pages</source>
+        <translation>轮巡：共 %1 页</translation>
+    </message>
+    <message>
+        <source>no data</source>
+        <translation>无数据</translation>
+    </message>
+    <message>
+        <source>Alarm</source>
+        <translation>告警</translation>
+    </message>
+    <message>
+        <source>Cameras</source>
+        <translation>摄像头</translation>
+    </message>
+    <message>
+        <source>Data age</source>
+        <translation>数据时效</translation>
+    </message>
+    <message>
+        <source>EMERGENCY</source>
+        <translation>应急状态</translation>
+    </message>
+    <message>
+        <source>Indicators</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>Open incidents</source>
+        <translation>在办事件</translation>
+    </message>
+    <message>
+        <source>Preset</source>
+        <translation>预案</translation>
+    </message>
+    <message>
+        <source>Presets</source>
+        <translation>预案</translation>
+    </message>
+    <message>
+        <source>Warning</source>
+        <translation>预警</translation>
+    </message>
+    <message>
+        <source>Respond</source>
+        <translation>响应</translation>
+    </message>
+    <message>
+        <source>Arrive</source>
+        <translation>到场</translation>
+    </message>
+    <message>
+        <source>Control</source>
+        <translation>控制</translation>
+    </message>
+    <message>
+        <source>Track</source>
+        <translation>跟踪</translation>
+    </message>
+    <message>
+        <source>New</source>
+        <translation>待派</translation>
+    </message>
+    <message>
+        <source>Dispatched</source>
+        <translation>已派</translation>
+    </message>
+    <message>
+        <source>Arrived</source>
+        <translation>已到场</translation>
+    </message>
+    <message>
+        <source>Controlled</source>
+        <translation>已控制</translation>
+    </message>
+    <message>
+        <source>Closed</source>
+        <translation>已办结</translation>
+    </message>
+    <message>
+        <source>Live</source>
+        <translation>实时</translation>
+    </message>
+    <message>
+        <source>Resyncing</source>
+        <translation>同步中</translation>
+    </message>
+    <message>
+        <source>Connecting</source>
+        <translation>连接中</translation>
+    </message>
+    <message>
+        <source>Offline</source>
+        <translation>离线</translation>
+    </message>
+    <message>
+        <source>Viewer</source>
+        <translation>值班员</translation>
+    </message>
+    <message>
+        <source>Commander</source>
+        <translation>指挥员</translation>
+    </message>
+    <message>
+        <source>Installer</source>
+        <translation>实施人员</translation>
+    </message>
+    <message>
+        <source>Playing</source>
+        <translation>播放中</translation>
+    </message>
+    <message>
+        <source>Stale</source>
+        <translation>画面停滞</translation>
+    </message>
+    <message>
+        <source>No signal</source>
+        <translation>无信号</translation>
+    </message>
+    <message>
+        <source>Error</source>
+        <translation>错误</translation>
+    </message>
+</context>
+</TS>
