@@ -10,7 +10,12 @@ from panels import theme
 from panels.hub import Context, Hub
 from wallclient.protocol import CST, parse_time
 
-STATE_TEXT = {"live": "Live", "resyncing": "Resyncing", "connecting": "Connecting", "offline": "Offline"}
+STATE_TEXT = {
+    "live": "Live",
+    "resyncing": "Resyncing",
+    "connecting": "Connecting",
+    "offline": "Offline",
+}
 
 
 class BannerPanel(QWidget):
@@ -71,15 +76,27 @@ class BannerPanel(QWidget):
         p.setFont(theme.font(20 * s))
         p.setPen(theme.TEXT_DIM)
         right = QRectF(self.width() - 600 * s, 0, 430 * s, h / 2 + 4 * s)
-        p.drawText(right, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, f"{user} · {self.screen_name}")
+        p.drawText(
+            right,
+            Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+            f"{user} · {self.screen_name}",
+        )
         err = conn.get("error")
         if err and conn["state"] != "live":
             p.setPen(theme.WARN)
             err_rect = QRectF(self.width() - 600 * s, h / 2 + 2 * s, 430 * s, h / 2)
-            p.drawText(err_rect, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop, _elide(p, err, err_rect.width()))
+            p.drawText(
+                err_rect,
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignTop,
+                _elide(p, theme.tr(err), err_rect.width()),
+            )
         p.setFont(theme.font(34 * s, bold=True))
         p.setPen(theme.TEXT)
-        p.drawText(QRectF(self.width() - 160 * s, 0, 150 * s, h), Qt.AlignmentFlag.AlignCenter, now.strftime("%H:%M:%S"))
+        p.drawText(
+            QRectF(self.width() - 160 * s, 0, 150 * s, h),
+            Qt.AlignmentFlag.AlignCenter,
+            now.strftime("%H:%M:%S"),
+        )
         p.end()
 
 

@@ -12,9 +12,24 @@ import time
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QAbstractListModel, QModelIndex, QPersistentModelIndex, QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractListModel,
+    QModelIndex,
+    QPersistentModelIndex,
+    QPointF,
+    QRectF,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
-from PySide6.QtWidgets import QListView, QStyledItemDelegate, QStyleOptionViewItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QListView,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from panels import theme
 from panels.hub import Context, Hub
@@ -23,7 +38,13 @@ from wallclient.protocol import parse_time
 
 NEW_FOR_S = 600  # a priority-1 incident stands out for its first ten minutes
 DEADLINE_TEXT = {"respond": "Respond", "arrive": "Arrive", "control": "Control", "track": "Track"}
-STATUS_TEXT = {"new": "New", "dispatched": "Dispatched", "arrived": "Arrived", "controlled": "Controlled", "closed": "Closed"}
+STATUS_TEXT = {
+    "new": "New",
+    "dispatched": "Dispatched",
+    "arrived": "Arrived",
+    "controlled": "Controlled",
+    "closed": "Closed",
+}
 MAX_ROWS = 1000  # the list never holds more (field notes: cap rows, flush on a timer)
 Index = QModelIndex | QPersistentModelIndex
 
@@ -95,7 +116,7 @@ class IncidentDelegate(QStyledItemDelegate):
         if inc is None:
             return
         s = self.scale
-        r = QRectF(option.rect).adjusted(0, 1, 0, -1)  # type: ignore[attr-defined]
+        r = QRectF(option.rect).adjusted(0, 1, 0, -1)
         at = self.model.ctx.server_now()
         kind, overdue = rules.next_deadline(inc, at)
         prio = int(inc["priority"])
@@ -112,7 +133,9 @@ class IncidentDelegate(QStyledItemDelegate):
                     theme.PRIORITY_COLOUR.get(prio, theme.STALE))  # fmt: skip
         p.setPen(theme.BG)
         p.setFont(theme.font(14 * s, bold=True))
-        p.drawText(QRectF(r.left() + 11 * s, r.top(), 26 * s, h), Qt.AlignmentFlag.AlignCenter, str(prio))
+        p.drawText(
+            QRectF(r.left() + 11 * s, r.top(), 26 * s, h), Qt.AlignmentFlag.AlignCenter, str(prio)
+        )
         colour, label = theme.SOURCE_STYLE.get(inc["source"], (theme.STALE, inc["source"][:4]))
         badge = QRectF(r.left() + 46 * s, r.top() + h * 0.2, 96 * s, h * 0.6)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
@@ -123,7 +146,12 @@ class IncidentDelegate(QStyledItemDelegate):
         p.setFont(theme.font(20 * s, bold=True))
         p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
         right_w = 250 * s
-        text_r = QRectF(badge.right() + 12 * s, r.top() + 4 * s, r.width() - badge.right() - right_w - 16 * s, h * 0.56)
+        text_r = QRectF(
+            badge.right() + 12 * s,
+            r.top() + 4 * s,
+            r.width() - badge.right() - right_w - 16 * s,
+            h * 0.56,
+        )
         p.setFont(theme.font(30 * s, bold=prio <= 2))
         p.setPen(theme.TEXT)
         title = ("✓ " if inc.get("acked_by") else "") + inc["title"]
@@ -188,7 +216,9 @@ class IncidentsPanel(QWidget):
 
     new_priority1 = Signal(str)  # for the alert sound and automatic linkage
 
-    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.options = options or {}

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -28,7 +29,9 @@ class IndicatorsPanel(QWidget):
 
     opened = Signal(str)  # an indicator tile was clicked: show its 24 h chart
 
-    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.scale = scale
@@ -42,14 +45,20 @@ class IndicatorsPanel(QWidget):
     def _tick(self, dirty: set[str]) -> None:
         second = int(time.monotonic())
         alarm_blink = any(rules.level(i) == "alarm" for i in self._shown())
-        if "indicators" in dirty or second != self._last_second and (alarm_blink or second % 5 == 0):
+        if (
+            "indicators" in dirty
+            or second != self._last_second
+            and (alarm_blink or second % 5 == 0)
+        ):
             self._last_second = second
             self.update()
 
     def _shown(self) -> list[dict[str, Any]]:
         return [i for i in self.ctx.state.indicators.values() if rules.matches(i, self.options)]
 
-    def _layout(self, groups: list[tuple[str, list[Any]]], w: float, h: float) -> tuple[int, float, float, float]:
+    def _layout(
+        self, groups: list[tuple[str, list[Any]]], w: float, h: float
+    ) -> tuple[int, float, float, float]:
         """Columns, tile width, tile height and header height so that everything fits."""
         header = 26 * self.scale
         for cols in range(2, 60):
@@ -100,7 +109,9 @@ class IndicatorsPanel(QWidget):
             y += math.ceil(len(items) / cols) * th
         p.end()
 
-    def _tile(self, p: QPainter, r: QRectF, ind: dict[str, Any], at: Any, offline: bool, blink: float) -> None:
+    def _tile(
+        self, p: QPainter, r: QRectF, ind: Mapping[str, Any], at: Any, offline: bool, blink: float
+    ) -> None:
         lv = rules.level(ind)
         age = rules.age_s(ind, at)
         stale = offline or age is None or age > STALE_AFTER_S
@@ -118,7 +129,13 @@ class IndicatorsPanel(QWidget):
             p.drawRect(r)
         unit = r.height()
         # the state marker (shape + colour), top left
-        theme.shape(p, theme.LEVEL_SHAPE[lv], QPointF(r.left() + unit * 0.14, r.top() + unit * 0.16), unit * 0.08, colour)
+        theme.shape(
+            p,
+            theme.LEVEL_SHAPE[lv],
+            QPointF(r.left() + unit * 0.14, r.top() + unit * 0.16),
+            unit * 0.08,
+            colour,
+        )
         p.setPen(theme.TEXT_DIM)
         p.setFont(theme.font(max(11.0, unit * 0.17)))
         name_r = QRectF(r.left() + unit * 0.28, r.top() + 1, r.width() - unit * 0.3, unit * 0.3)
@@ -143,13 +160,21 @@ class IndicatorsPanel(QWidget):
         if trend:
             p.setPen(theme.TEXT_DIM)
             p.setFont(theme.font(unit * 0.2))
-            p.drawText(QRectF(spark.right(), spark.top() - 2, unit * 0.3, spark.height() + 4), Qt.AlignmentFlag.AlignCenter, trend)
+            p.drawText(
+                QRectF(spark.right(), spark.top() - 2, unit * 0.3, spark.height() + 4),
+                Qt.AlignmentFlag.AlignCenter,
+                trend,
+            )
         if stale:  # never pass an old reading off as current: hatch and say how old
             p.fillRect(r, QColor(7, 11, 20, 110))
             p.setPen(theme.WARN)
             p.setFont(theme.font(max(10.0, unit * 0.15), bold=True))
             label = "⏱ " + (_age(age) if age is not None else theme.tr("no data"))
-            p.drawText(r.adjusted(0, 0, -4, -2), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, label)
+            p.drawText(
+                r.adjusted(0, 0, -4, -2),
+                Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                label,
+            )
 
     def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
         pos = event.position()

@@ -10,7 +10,7 @@ import math
 import time
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
 from PySide6.QtWidgets import QWidget
 
@@ -21,13 +21,21 @@ from panels.hub import Context, Hub
 class MapPanel(QWidget):
     """Regions of ``options.level`` (default street), cameras and incidents."""
 
-    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.scale = scale
         self.level = (options or {}).get("level", "street")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        hub.tick.connect(lambda d: self.update() if d & {"incidents", "regions", "cameras"} or int(time.time()) % 2 == 0 else None)
+        hub.tick.connect(
+            lambda d: (
+                self.update()
+                if d & {"incidents", "regions", "cameras"} or int(time.time()) % 2 == 0
+                else None
+            )
+        )
 
     def _bbox(self) -> tuple[float, float, float, float] | None:
         xs: list[float] = []
@@ -74,15 +82,20 @@ class MapPanel(QWidget):
             pen = QPen(theme.INFO if r["level"] == "district" else theme.PANEL_EDGE.lighter(160))
             pen.setWidthF(3 if r["level"] == "district" else 1.2)
             p.setPen(pen)
-            p.setBrush(QColor(20, 34, 60, 120) if r["level"] != "district" else Qt.BrushStyle.NoBrush)
+            p.setBrush(
+                QColor(20, 34, 60, 120) if r["level"] != "district" else Qt.BrushStyle.NoBrush
+            )
             for ring in _rings(r["geometry"]):
                 poly = QPolygonF([xy(pt[0], pt[1]) for pt in ring])
                 p.drawPolygon(poly)
-                box = poly.boundingRect()
+                bounds = poly.boundingRect()
                 # a label only where it fits: a crowded map is worse than an unlabelled one
-                if r["level"] != "district" and p.fontMetrics().horizontalAdvance(r["name"]) < box.width() * 0.9:
+                if (
+                    r["level"] != "district"
+                    and p.fontMetrics().horizontalAdvance(r["name"]) < bounds.width() * 0.9
+                ):
                     p.setPen(theme.TEXT_DIM)
-                    p.drawText(box, Qt.AlignmentFlag.AlignCenter, r["name"])
+                    p.drawText(bounds, Qt.AlignmentFlag.AlignCenter, r["name"])
                     p.setPen(pen)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(QColor(77, 163, 255, 150))
@@ -100,7 +113,13 @@ class MapPanel(QWidget):
                 p.setPen(QPen(theme.ALARM, 2))
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawEllipse(pt, (10 + 10 * blink) * s, (10 + 10 * blink) * s)
-            theme.shape(p, theme.PRIORITY_SHAPE[prio], pt, (9 if prio <= 2 else 6) * s, theme.PRIORITY_COLOUR[prio])
+            theme.shape(
+                p,
+                theme.PRIORITY_SHAPE[prio],
+                pt,
+                (9 if prio <= 2 else 6) * s,
+                theme.PRIORITY_COLOUR[prio],
+            )
         p.end()
 
 

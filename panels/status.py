@@ -17,7 +17,9 @@ from wallclient.protocol import CST
 class StatusPanel(QWidget):
     """Connection, data age, counts: what a duty officer checks first."""
 
-    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.scale = scale
@@ -47,12 +49,18 @@ class StatusPanel(QWidget):
         size = 32 * s
         p.setFont(theme.font(size))
         widest = max(p.fontMetrics().horizontalAdvance(line) for line in lines)
-        if widest > self.width() - 60 * s:  # shrink to fit a narrow region rather than cut words off
+        if (
+            widest > self.width() - 60 * s
+        ):  # shrink to fit a narrow region rather than cut words off
             size *= (self.width() - 60 * s) / widest
             p.setFont(theme.font(size))
         y = 110 * s
         for line in lines:
-            p.drawText(QRectF(40 * s, y, self.width() - 60 * s, size * 1.6), Qt.AlignmentFlag.AlignVCenter, line)
+            p.drawText(
+                QRectF(40 * s, y, self.width() - 60 * s, size * 1.6),
+                Qt.AlignmentFlag.AlignVCenter,
+                line,
+            )
             y += size * 1.6
         p.end()
 
@@ -60,7 +68,9 @@ class StatusPanel(QWidget):
 class ClockPanel(QWidget):
     """The server-corrected time, large."""
 
-    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.scale = scale

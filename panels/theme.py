@@ -78,9 +78,20 @@ def shape(p: QPainter, kind: str, centre: QPointF, r: float, colour: QColor) -> 
         p.setPen(pen)
         p.drawEllipse(centre, r * 0.8, r * 0.8)
     elif kind == "triangle":
-        p.drawPolygon(QPolygonF([QPointF(x, y - r), QPointF(x + r, y + r * 0.8), QPointF(x - r, y + r * 0.8)]))
+        p.drawPolygon(
+            QPolygonF([QPointF(x, y - r), QPointF(x + r, y + r * 0.8), QPointF(x - r, y + r * 0.8)])
+        )
     elif kind == "diamond":
-        p.drawPolygon(QPolygonF([QPointF(x, y - r * 1.15), QPointF(x + r, y), QPointF(x, y + r * 1.15), QPointF(x - r, y)]))
+        p.drawPolygon(
+            QPolygonF(
+                [
+                    QPointF(x, y - r * 1.15),
+                    QPointF(x + r, y),
+                    QPointF(x, y + r * 1.15),
+                    QPointF(x - r, y),
+                ]
+            )
+        )
     else:
         p.drawRect(QRectF(x - r * 0.85, y - r * 0.85, r * 1.7, r * 1.7))
     p.restore()

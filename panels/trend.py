@@ -22,7 +22,9 @@ HOURS = 12
 
 
 def _plot(title: str) -> pg.PlotWidget:
-    pg.setConfigOptions(antialias=True, background=theme.BG.name(), foreground=theme.TEXT_DIM.name())
+    pg.setConfigOptions(
+        antialias=True, background=theme.BG.name(), foreground=theme.TEXT_DIM.name()
+    )
     w = pg.PlotWidget()
     w.setTitle(title, color=theme.TEXT.name(), size="20pt")
     w.showGrid(x=False, y=True, alpha=0.2)
@@ -37,12 +39,18 @@ def _plot(title: str) -> pg.PlotWidget:
 class TrendPanel(QWidget):
     """Incidents reported per hour over the last 12 h, by source or by priority."""
 
-    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.kind = (options or {}).get("kind", "incidents_by_source")
         by_source = self.kind == "incidents_by_source"
-        self.plot = _plot(theme.tr("Incidents per hour by source") if by_source else theme.tr("Incidents per hour by priority"))
+        self.plot = _plot(
+            theme.tr("Incidents per hour by source")
+            if by_source
+            else theme.tr("Incidents per hour by priority")
+        )
         self.plot.addLegend(offset=(10, 10), labelTextSize="14pt")
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -52,10 +60,16 @@ class TrendPanel(QWidget):
         hub.tick.connect(self._tick)
         self.refresh()
 
-    def _groups(self) -> list[tuple[str, str, Any, Callable[[dict[str, Any]], bool]]]:
+    def _groups(self) -> list[tuple[str, str, Any, str, Any]]:
+        """(key, legend, colour, incident field, value) of each line."""
         if self.kind == "incidents_by_source":
-            return [(src, label, colour, lambda i, s=src: i["source"] == s) for src, (colour, label) in theme.SOURCE_STYLE.items()]
-        return [(str(pr), f"P{pr}", theme.PRIORITY_COLOUR[pr], lambda i, p=pr: i["priority"] == p) for pr in (1, 2, 3, 4)]
+            return [
+                (src, label, colour, "source", src)
+                for src, (colour, label) in theme.SOURCE_STYLE.items()
+            ]
+        return [
+            (str(pr), f"P{pr}", theme.PRIORITY_COLOUR[pr], "priority", pr) for pr in (1, 2, 3, 4)
+        ]
 
     def _tick(self, dirty: set[str]) -> None:
         if "incidents" in dirty and time.monotonic() - self._last > 5:
@@ -65,10 +79,10 @@ class TrendPanel(QWidget):
         self._last = time.monotonic()
         now = self.ctx.server_now().timestamp()
         xs = list(range(-HOURS + 1, 1))
-        for key, label, colour, pick in self._groups():
+        for key, label, colour, field, value in self._groups():
             counts: Counter[int] = Counter()
             for inc in self.ctx.state.incidents.values():
-                if pick(inc):
+                if inc.get(field) == value:
                     try:
                         hours_ago = int((now - parse_time(inc["reported_at"]).timestamp()) // 3600)
                     except ValueError:
@@ -79,7 +93,9 @@ class TrendPanel(QWidget):
             item = self._series.get(key)
             if item is None:
                 pen = pg.mkPen(colour.name(), width=3)
-                item = self.plot.plot(xs, ys, pen=pen, symbol="o", symbolBrush=colour.name(), name=label)
+                item = self.plot.plot(
+                    xs, ys, pen=pen, symbol="o", symbolBrush=colour.name(), name=label
+                )
                 self._series[key] = item
             else:
                 item.setData(xs, ys)
@@ -103,7 +119,10 @@ class IndicatorChartPanel(QWidget):
         self.curve = self.plot.plot([], [], pen=pg.mkPen(theme.INFO.name(), width=2))
         for key, colour in (("warn", theme.WARN), ("alarm", theme.ALARM)):
             if ind.get(key) is not None:
-                self.plot.addLine(y=ind[key], pen=pg.mkPen(colour.name(), width=2, style=pg.QtCore.Qt.PenStyle.DashLine))
+                self.plot.addLine(
+                    y=ind[key],
+                    pen=pg.mkPen(colour.name(), width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
+                )
         hub.tick.connect(lambda d: self.refresh() if "indicators" in d else None)
         self.refresh()
 

@@ -39,7 +39,9 @@ def tile_rects(rows: int, cols: int, spans: list[list[int]], w: float, h: float)
 class VideoPanel(QWidget):
     """A grid of camera tiles fed by the active preset (tour pages when it has more cameras)."""
 
-    def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
+    ) -> None:
         super().__init__()
         self.ctx = ctx
         self.scale = scale
@@ -48,7 +50,9 @@ class VideoPanel(QWidget):
         self.cols = int(self.options.get("cols", 3))
         self.spans = list(self.options.get("spans", []))
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        hub.tick.connect(lambda dirty: self.update() if dirty & {"wall", "presets", "cameras"} else None)
+        hub.tick.connect(
+            lambda dirty: self.update() if dirty & {"wall", "presets", "cameras"} else None
+        )
 
     def cameras(self) -> list[str | None]:
         """The camera id on each tile (first page of the preset)."""
@@ -85,7 +89,11 @@ class VideoPanel(QWidget):
                        p.fontMetrics().elidedText(cam.get("name", cam_id), Qt.TextElideMode.ElideRight, int(name_r.width())))  # fmt: skip
             p.setPen(theme.TEXT_DIM)
             p.setFont(theme.font(18 * s))
-            p.drawText(QRectF(name_r.left(), name_r.bottom(), name_r.width(), 26 * s), Qt.AlignmentFlag.AlignLeft, region)
+            p.drawText(
+                QRectF(name_r.left(), name_r.bottom(), name_r.width(), 26 * s),
+                Qt.AlignmentFlag.AlignLeft,
+                region,
+            )
             offline = cam.get("status") == "offline"
             colour, shape = (theme.ALARM, "diamond") if offline else (theme.STALE, "ring")
             theme.shape(p, shape, r.center(), 16 * s, colour)

@@ -68,7 +68,11 @@ class ScreenWindow(QWidget):
         box.addWidget(self.content, 1)
         self.regions: dict[str, QWidget] = {}
         self._region_defs: tuple[Region, ...] = ()
-        geo = qscreen.geometry() if qscreen is not None else QRect(screen.x, screen.y, screen.width, screen.height)
+        geo = (
+            qscreen.geometry()
+            if qscreen is not None
+            else QRect(screen.x, screen.y, screen.width, screen.height)
+        )
         if qscreen is not None:
             self.setScreen(qscreen)
         self.setGeometry(geo)
@@ -142,16 +146,15 @@ class Wall:
         # otherwise by index (a wall PC whose outputs have generic names).
         named = _named(layout, by_name)
         for i, screen in enumerate(layout.screens):
-            if named:
-                qs = by_name.get(screen.name)
-            else:
-                qs = qscreens[i] if i < len(qscreens) else None
+            qs = by_name.get(screen.name) if named else qscreens[i] if i < len(qscreens) else None
             if qs is None:
                 self.missing.append(screen.name)
                 continue
             self.windows.append(ScreenWindow(ctx, hub, layout, screen, qs, history))
         if self.missing:
-            log.warning("layout screens not connected: %s (running on the others)", ", ".join(self.missing))
+            log.warning(
+                "layout screens not connected: %s (running on the others)", ", ".join(self.missing)
+            )
         self.apply_mode()
         hub.tick.connect(lambda dirty: self.apply_mode() if "wall" in dirty else None)
 

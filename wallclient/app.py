@@ -5,6 +5,7 @@ the windows, and wires them together by passing objects in explicitly.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
 import os
@@ -43,7 +44,15 @@ def _install_error_hooks(loop: asyncio.AbstractEventLoop) -> None:
 def configure_offscreen(lay: Layout) -> None:
     """Qt's offscreen platform with exactly the layout's screens (before QApplication exists)."""
     screens = [
-        {"name": s.name, "x": s.x, "y": s.y, "width": s.width, "height": s.height, "logicalDpi": 96, "dpr": 1}
+        {
+            "name": s.name,
+            "x": s.x,
+            "y": s.y,
+            "width": s.width,
+            "height": s.height,
+            "logicalDpi": 96,
+            "dpr": 1,
+        }
         for s in lay.screens
     ]
     fd, path = tempfile.mkstemp(prefix="wallclient-screens-", suffix=".json")
@@ -104,14 +113,22 @@ def run(
             st["missing_screens"] = wall_ref[0].missing
         return st
 
-    ctx = Context(state=client.state, status=status, server_now=client.feed.server_now, ack_incident=ack, lang=cfg.lang)
+    ctx = Context(
+        state=client.state,
+        status=status,
+        server_now=client.feed.server_now,
+        ack_incident=ack,
+        lang=cfg.lang,
+    )
     hub = Hub(ctx)
     hub.seed_history(client.recent_history)
     wall = Wall(ctx, hub, lay)
     wall_ref.append(wall)
     wall.show(fullscreen=not cfg.offscreen)
     first_paint = time.monotonic() - client.started
-    log.info("wall shown on %d screen(s) %.0f ms after start", len(wall.windows), first_paint * 1000)
+    log.info(
+        "wall shown on %d screen(s) %.0f ms after start", len(wall.windows), first_paint * 1000
+    )
 
     async def main() -> int:
         loop = asyncio.get_running_loop()
@@ -134,19 +151,15 @@ def run(
                 break
             if sync.done():
                 break
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), 0.5)
-            except TimeoutError:
-                pass
         if screenshots is not None:
             for f in wall.snapshot(screenshots):
                 log.info("screenshot: %s", f)
         client.feed.stop()
         sync.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await sync
-        except asyncio.CancelledError:
-            pass
         if control is not None:
             await control.stop()
         hub.close()
@@ -182,7 +195,9 @@ def register_commands(control: ControlServer, client: SyncClient, wall: Any, sta
 
     async def preset_activate(args: dict[str, Any]) -> Any:
         require("commander")
-        return await _command(client, "preset.activate", {"wall": client.cfg.wall, "preset": args["preset"]})
+        return await _command(
+            client, "preset.activate", {"wall": client.cfg.wall, "preset": args["preset"]}
+        )
 
     async def mode_set(args: dict[str, Any]) -> Any:
         require("commander")
@@ -199,7 +214,9 @@ def register_commands(control: ControlServer, client: SyncClient, wall: Any, sta
     control.register("incident.ack", incident_ack)
 
 
-def snapshot_from_cache(layout_path: Path | None, cache_path: Path, out: Path, mode: str | None, lang: str) -> list[str]:
+def snapshot_from_cache(
+    layout_path: Path | None, cache_path: Path, out: Path, mode: str | None, lang: str
+) -> list[str]:
     """Render every screen of a layout to PNG from cached state, with no network."""
     from datetime import timedelta
 
@@ -221,28 +238,41 @@ def snapshot_from_cache(layout_path: Path | None, cache_path: Path, out: Path, m
     recent = cache.recent_history(60)
     state = WallState()
     state.load(loaded.tables, loaded.wall, loaded.last_seq)
-    data_at = float(loaded.data_at) if loaded.data_at and loaded.data_at.replace(".", "", 1).isdigit() else None
+    if mode is not None:  # a preview of the other variant: every panel and the banner agree
+        state.wall = {**(state.wall or {"wall": "preview", "preset": None}), "mode": mode}
+    data_at = (
+        float(loaded.data_at)
+        if loaded.data_at and loaded.data_at.replace(".", "", 1).isdigit()
+        else None
+    )
     # The newest data the cache holds is "now" for a preview, so countdowns read as they did.
     shift = timedelta(seconds=(time.time() - data_at)) if data_at else timedelta(0)
 
     def status() -> dict[str, Any]:
         age = time.time() - data_at if data_at else None
         return {
-            "connection": {"state": "offline", "since": None, "last_seq": loaded.last_seq,
-                           "data_age_s": age, "error": "preview from the local cache"},  # fmt: skip
+            "connection": {
+                "state": "offline",
+                "since": None,
+                "last_seq": loaded.last_seq,
+                "data_age_s": age,
+                "error": "preview from the local cache",
+            },  # fmt: skip
             "user": cache.meta("user"),
             "role": cache.meta("role"),
             "wall": dict(state.wall or {}),
             "incidents": {
                 "open": sum(1 for i in state.incidents.values() if i["status"] != "closed"),
-                "overdue": sum(1 for i in state.incidents.values() if next_deadline(i, now() - shift)[1]),
+                "overdue": sum(
+                    1 for i in state.incidents.values() if next_deadline(i, now() - shift)[1]
+                ),
             },
         }
 
     ctx = Context(state=state, status=status, server_now=lambda: now() - shift, lang=lang)
     hub = Hub(ctx)
     hub.seed_history(recent)
-    wall = Wall(ctx, hub, lay, history=lambda iid: cache.history(iid), forced_mode=mode)
+    wall = Wall(ctx, hub, lay, history=lambda iid: cache.history(iid))
     wall.show(fullscreen=False)
     app = QApplication.instance()
     assert app is not None

@@ -51,7 +51,12 @@ def sort_key(incident: dict[str, Any], at: datetime) -> tuple[int, int, float, s
     kind, _ = next_deadline(incident, at)
     due = deadline_at(incident, kind)
     closed = 1 if incident["status"] == "closed" else 0
-    return (closed, int(incident["priority"]), due.timestamp() if due else float("inf"), incident["id"])
+    return (
+        closed,
+        int(incident["priority"]),
+        due.timestamp() if due else float("inf"),
+        incident["id"],
+    )
 
 
 def matches(incident: dict[str, Any], options: dict[str, Any]) -> bool:
@@ -63,4 +68,6 @@ def matches(incident: dict[str, Any], options: dict[str, Any]) -> bool:
     if priorities and incident["priority"] not in priorities:
         return False
     regions = options.get("regions")
-    return not (regions and not any(str(incident.get("region") or "").startswith(r) for r in regions))
+    return not (
+        regions and not any(str(incident.get("region") or "").startswith(r) for r in regions)
+    )

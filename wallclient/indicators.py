@@ -21,7 +21,7 @@ def level(ind: Mapping[str, Any]) -> str:
     def beyond(limit: float | None) -> bool:
         if limit is None:
             return False
-        return value >= limit if above else value <= limit
+        return bool(value >= limit if above else value <= limit)
 
     if beyond(ind.get("alarm")):
         return "alarm"
@@ -63,4 +63,7 @@ def grouped(indicators: Iterable[Mapping[str, Any]]) -> list[tuple[str, list[Map
     groups: dict[str, list[Mapping[str, Any]]] = {}
     for ind in indicators:
         groups.setdefault(str(ind.get("category", "")), []).append(ind)
-    return [(cat, sorted(items, key=lambda i: (i.get("item", ""), i.get("name", "")))) for cat, items in groups.items()]
+    return [
+        (cat, sorted(items, key=lambda i: (i.get("item", ""), i.get("name", ""))))
+        for cat, items in groups.items()
+    ]

@@ -72,8 +72,15 @@ class Layout:
             "name": self.name,
             "description": self.description,
             "screens": [
-                {"name": s.name, "x": s.x, "y": s.y, "width": s.width, "height": s.height,
-                 "grid": list(s.grid), "bezel_mm": list(s.bezel_mm)}  # fmt: skip
+                {
+                    "name": s.name,
+                    "x": s.x,
+                    "y": s.y,
+                    "width": s.width,
+                    "height": s.height,
+                    "grid": list(s.grid),
+                    "bezel_mm": list(s.bezel_mm),
+                }  # fmt: skip
                 for s in self.screens
             ],
             "modes": {
@@ -126,7 +133,14 @@ def _check_options(panel: str, opts: Any, where: str, err: _Errors) -> None:
             for i, sp in enumerate(spans):
                 if not (isinstance(sp, list) and len(sp) == 4 and all(_int(x) for x in sp)):
                     err.add(f"{where}.spans[{i}]", "must be [row, col, rowspan, colspan]")
-                elif sp[2] < 1 or sp[3] < 1 or sp[0] < 0 or sp[1] < 0 or sp[0] + sp[2] > rows or sp[1] + sp[3] > cols:
+                elif (
+                    sp[2] < 1
+                    or sp[3] < 1
+                    or sp[0] < 0
+                    or sp[1] < 0
+                    or sp[0] + sp[2] > rows
+                    or sp[1] + sp[3] > cols
+                ):
                     err.add(f"{where}.spans[{i}]", f"{sp} does not fit a {rows}×{cols} grid")
         if "linkage" in opts and not isinstance(opts["linkage"], bool):
             err.add(f"{where}.linkage", "must be true or false")
@@ -136,9 +150,12 @@ def _check_options(panel: str, opts: Any, where: str, err: _Errors) -> None:
                 err.add(f"{where}.{key}", "must be a list of strings")
     elif panel == "incidents":
         if "sources" in opts and not _str_list(opts["sources"]):
-            err.add(f"{where}.sources", f"must be a list of sources ({', '.join(INCIDENT_SOURCES)} …)")
+            err.add(
+                f"{where}.sources", f"must be a list of sources ({', '.join(INCIDENT_SOURCES)} …)"
+            )
         if "priorities" in opts and not (
-            isinstance(opts["priorities"], list) and all(_int(p) and 1 <= p <= 4 for p in opts["priorities"])
+            isinstance(opts["priorities"], list)
+            and all(_int(p) and 1 <= p <= 4 for p in opts["priorities"])
         ):
             err.add(f"{where}.priorities", "must be a list of 1–4")
         if "regions" in opts and not _str_list(opts["regions"]):
@@ -195,17 +212,32 @@ def parse(obj: Any, path: str = "<layout>") -> Layout:
                 err.add(f"{where}.{key}", "must be an integer (pixels)")
                 ok = False
         grid = s.get("grid", [24, 24])
-        if not (isinstance(grid, list) and len(grid) == 2 and all(_int(g) and 1 <= g <= 96 for g in grid)):
+        if not (
+            isinstance(grid, list)
+            and len(grid) == 2
+            and all(_int(g) and 1 <= g <= 96 for g in grid)
+        ):
             err.add(f"{where}.grid", "must be [cols, rows], each 1 to 96")
             ok = False
         bezel = s.get("bezel_mm", [0, 0])
-        if not (isinstance(bezel, list) and len(bezel) == 2 and all(_num(b) and 0 <= b <= 50 for b in bezel)):
+        if not (
+            isinstance(bezel, list)
+            and len(bezel) == 2
+            and all(_num(b) and 0 <= b <= 50 for b in bezel)
+        ):
             err.add(f"{where}.bezel_mm", "must be [horizontal, vertical] in mm, 0 to 50")
             ok = False
         if ok:
             screens.append(
-                Screen(sname, s["width"], s["height"], s.get("x", 0), s.get("y", 0),
-                       (grid[0], grid[1]), (float(bezel[0]), float(bezel[1])))  # fmt: skip
+                Screen(
+                    sname,
+                    s["width"],
+                    s["height"],
+                    s.get("x", 0),
+                    s.get("y", 0),
+                    (grid[0], grid[1]),
+                    (float(bezel[0]), float(bezel[1])),
+                )  # fmt: skip
             )
     by_name = {s.name: s for s in screens}
     modes: dict[str, dict[str, tuple[Region, ...]]] = {}
@@ -246,7 +278,9 @@ def parse(obj: Any, path: str = "<layout>") -> Layout:
                     err.add(f"{where_r}.id", f"duplicate region id {rid!r} on this screen")
                 ids.add(rid)
                 if panel not in PANELS:
-                    err.add(f"{where_r}.panel", f"unknown panel {panel!r} (one of {', '.join(PANELS)})")
+                    err.add(
+                        f"{where_r}.panel", f"unknown panel {panel!r} (one of {', '.join(PANELS)})"
+                    )
                     continue
                 if not (isinstance(rect, list) and len(rect) == 4 and all(_int(x) for x in rect)):
                     err.add(f"{where_r}.rect", "must be [col, row, colspan, rowspan] in grid units")
@@ -255,11 +289,18 @@ def parse(obj: Any, path: str = "<layout>") -> Layout:
                     cols, rows = screen.grid
                     c, rw, cs, rs = rect
                     if c < 0 or rw < 0 or cs < 1 or rs < 1 or c + cs > cols or rw + rs > rows:
-                        err.add(f"{where_r}.rect", f"{rect} is outside the screen's {cols}×{rows} grid")
+                        err.add(
+                            f"{where_r}.rect", f"{rect} is outside the screen's {cols}×{rows} grid"
+                        )
                         continue
                 opts = r.get("options", {})
                 _check_options(panel, opts, f"{where_r}.options", err)
-                region = Region(rid, panel, (rect[0], rect[1], rect[2], rect[3]), opts if isinstance(opts, dict) else {})
+                region = Region(
+                    rid,
+                    panel,
+                    (rect[0], rect[1], rect[2], rect[3]),
+                    opts if isinstance(opts, dict) else {},
+                )
                 for other in parsed:
                     if _overlap(region.rect, other.rect):
                         err.add(f"{where_r}.rect", f"overlaps region {other.id!r}")

@@ -22,7 +22,9 @@ OUT = ROOT / "docs" / "screenshots"
 def main() -> None:
     with tempfile.TemporaryDirectory() as t:
         tmp = Path(t)
-        server = DemoServer(tmp, "--no-media", "--rate", "2", "--indicator-period", "2", state=False).start()
+        server = DemoServer(
+            tmp, "--no-media", "--rate", "2", "--indicator-period", "2", state=False
+        ).start()
         wall = WallProcess(tmp, server.url)
         try:
             wall.start()

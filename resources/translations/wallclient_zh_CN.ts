@@ -167,5 +167,13 @@
         <source>Error</source>
         <translation>错误</translation>
     </message>
+    <message>
+        <source>preview from the local cache</source>
+        <translation>本地缓存预览</translation>
+    </message>
+    <message>
+        <source>starting from the local cache</source>
+        <translation>从本地缓存启动</translation>
+    </message>
 </context>
 </TS>

@@ -1,0 +1,99 @@
+"""Each panel against real state, in a real (offscreen) Qt event loop."""
+
+from datetime import timedelta
+
+from PySide6.QtCore import QPoint, Qt
+
+from panels import theme
+from panels.banner import BannerPanel
+from panels.incidents import IncidentsPanel
+from panels.indicators import IndicatorsPanel
+from panels.video import VideoPanel, tile_rects
+from wallclient.protocol import format_time, now
+
+
+def test_all_349_indicators_fit_one_1080p_screen(qtbot, ctx, hub):
+    panel = IndicatorsPanel(ctx, hub, 1.0)
+    qtbot.addWidget(panel)
+    panel.resize(1920, 1016)  # a 1080p screen below the banner
+    panel.show()
+    qtbot.waitUntil(lambda: len(panel._tiles) == 349)
+    for rect, _ in panel._tiles:
+        assert rect.bottom() <= 1016 and rect.right() <= 1920
+        assert rect.height() >= 40  # tall enough for a value a duty officer can read
+
+
+def test_indicator_updates_are_coalesced_into_few_repaints(qtbot, ctx, hub, district):
+    panel = IndicatorsPanel(ctx, hub, 1.0)
+    qtbot.addWidget(panel)
+    panel.resize(1920, 1016)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.paints > 0)
+    before = panel.paints
+    at = now()
+    for _ in range(200):  # 200 batches of 349 readings, as fast as they can come
+        ctx.state.apply(*district.indicator_batch(at))
+    qtbot.wait(300)
+    assert 1 <= panel.paints - before <= 8  # a few ticks' worth, not one per message
+
+
+def test_incidents_are_sorted_by_priority_then_deadline_and_filtered(qtbot, ctx, hub):
+    panel = IncidentsPanel(ctx, hub, 1.0, {"priorities": [1, 2]})
+    qtbot.addWidget(panel)
+    rows = panel.model.rows
+    assert rows and all(r["priority"] in (1, 2) for r in rows)
+    prios = [r["priority"] for r in rows if r["status"] != "closed"]
+    assert prios == sorted(prios)
+
+
+def test_overdue_incident_is_counted_and_new_ones_appear_on_the_next_tick(
+    qtbot, ctx, hub, district
+):
+    panel = IncidentsPanel(ctx, hub, 1.0)
+    qtbot.addWidget(panel)
+    inc = district.new_incident(now(), priority=1)
+    inc["deadlines"] = {"arrive": format_time(now() - timedelta(minutes=3))}
+    ctx.state.apply("incident.upsert", inc, 101)
+    qtbot.waitUntil(lambda: inc["id"] in panel.painted_at)
+    ids = [r["id"] for r in panel.model.rows]
+    first_p2 = next(i for i, r in enumerate(panel.model.rows) if r["priority"] > 1)
+    assert ids.index(inc["id"]) < first_p2  # priority 1 and overdue: in the top block
+    assert panel.model.counters(now())["overdue"] >= 1
+
+
+def test_acknowledge_follows_the_role(qtbot, ctx, hub):
+    panel = IncidentsPanel(ctx, hub, 1.0)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 800)
+    panel.show()
+    first = panel.model.index(0)
+    rect = panel.view.visualRect(first)
+    # a view emits doubleClicked only after a press on the same row, as a real double-click does
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert ctx.acks == [panel.model.rows[0]["id"]]  # a viewer may acknowledge
+    ctx.status_dict["role"] = None  # not signed in: nothing is sent
+    qtbot.mouseClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(panel.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert len(ctx.acks) == 1
+
+
+def test_banner_turns_red_in_emergency_and_says_offline(qtbot, ctx, hub):
+    banner = BannerPanel(ctx, hub, 1.0, "wall-1")
+    qtbot.addWidget(banner)
+    banner.resize(1920, 64)
+    banner.show()
+    image = banner.grab().toImage()
+    assert image.pixelColor(QPoint(900, 5)) == theme.PANEL
+    ctx.state.apply("wall.state", {"wall": "wall-1", "mode": "emergency", "preset": "P0002",
+                                   "changed_by": "指挥长", "changed_at": format_time(now())}, 101)  # fmt: skip
+    qtbot.waitUntil(lambda: banner.grab().toImage().pixelColor(QPoint(900, 5)) == theme.EMERGENCY)
+
+
+def test_video_grid_puts_the_presets_cameras_in_order(qtbot, ctx, hub):
+    panel = VideoPanel(ctx, hub, 1.0, {"rows": 3, "cols": 3, "spans": [[0, 0, 2, 2]]})
+    qtbot.addWidget(panel)
+    assert len(tile_rects(3, 3, [[0, 0, 2, 2]], 900, 900)) == 6
+    preset = ctx.state.presets[ctx.state.wall["preset"]]
+    shown = [c for c in panel.cameras() if c]
+    assert shown == preset["cameras"][: len(shown)]

@@ -1,0 +1,38 @@
+"""The wall shell: windows per screen, emergency on every screen at once, missing screens."""
+
+from pathlib import Path
+
+from PySide6.QtGui import QGuiApplication
+
+from panels.wall import Wall
+from wallclient import layout
+from wallclient.protocol import format_time, now
+
+LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
+
+
+def test_emergency_switches_every_screen_in_the_same_tick(qtbot, ctx, hub):
+    lay = layout.load(LAYOUTS / "street-4k.json")  # one screen, different in each mode
+    wall = Wall(ctx, hub, lay)
+    for w in wall.windows:
+        qtbot.addWidget(w)
+    before = {w.screen_.name: [r["panel"] for r in w.describe()["regions"]] for w in wall.windows}
+    ctx.state.apply("wall.state", {"wall": "wall-1", "mode": "emergency", "preset": "P0002",
+                                   "changed_by": "指挥长", "changed_at": format_time(now())}, 101)  # fmt: skip
+    qtbot.waitUntil(lambda: any(w.mode == "emergency" for w in wall.windows))
+    assert {w.mode for w in wall.windows} == {"emergency"}  # all of them, together
+    after = {w.screen_.name: [r["panel"] for r in w.describe()["regions"]] for w in wall.windows}
+    assert after != before
+    for w in wall.windows:
+        assert [r.id for r in lay.regions("emergency", w.screen_.name)] == list(w.regions)
+
+
+def test_layout_screens_that_are_not_connected_are_named_and_the_rest_run(qtbot, ctx, hub):
+    connected = len(QGuiApplication.screens())
+    lay = layout.load(LAYOUTS / "district-3x2.json")
+    wall = Wall(ctx, hub, lay)
+    for w in wall.windows:
+        qtbot.addWidget(w)
+    # the test platform's screens are not named like the layout's: matched by index
+    assert len(wall.windows) == min(connected, 6)
+    assert len(wall.missing) == 6 - len(wall.windows)
