@@ -86,7 +86,7 @@ def cmd_run(a: argparse.Namespace) -> int:
         control_token = cfg.control_token_file.read_text(encoding="utf-8").strip()
         _warn_if_readable(cfg.control_token_file)
     if a.headless:
-        return _run_headless(cfg, token, a.exit_after)
+        return _run_headless(cfg, token, control_token, a.exit_after)
     from wallclient import app
 
     return app.run(cfg, token, control_token, exit_after=a.exit_after, screenshots=a.screenshots)
@@ -97,12 +97,24 @@ def _warn_if_readable(path: Path | None) -> None:
         log.warning("%s is readable by other users; chmod 600 it", path)
 
 
-def _run_headless(cfg: config_mod.Config, token: str, exit_after: float | None) -> int:
+def _run_headless(
+    cfg: config_mod.Config, token: str, control_token: str | None, exit_after: float | None
+) -> int:
     """Sync and persist with no Qt at all (benches, soak, servers without Qt)."""
+    from wallclient.edges.control import ControlServer
     from wallclient.edges.sync import SyncClient
 
     async def main() -> int:
         client = SyncClient(cfg, token)
+        control = None
+        if cfg.control_port and control_token:
+            control = ControlServer(cfg.control_port, control_token)
+
+            async def status(_args: dict[str, Any]) -> Any:
+                return client.status()
+
+            control.register("status", status)
+            await control.start()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -114,6 +126,8 @@ def _run_headless(cfg: config_mod.Config, token: str, exit_after: float | None) 
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
+        if control is not None:
+            await control.stop()
         client.writer.stop()
         return 0
 

@@ -134,7 +134,7 @@ def test_sigkill_during_heavy_ingest_never_splits_data_from_seq(tmp_path, walls)
                         "--indicator-period", "0.5", state=False).start()  # fmt: skip
     try:
         rng = random.Random(4)
-        wall = walls(server.url)
+        wall = walls(server.url, headless=True)  # the spine alone: no screens to paint
         for round_ in range(5):
             wall.start()
             # kill at a random point of the ingest, measured in messages, not in time

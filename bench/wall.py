@@ -1,0 +1,224 @@
+"""Benchmarks of the wall (issue "The wall"). Run by hand:
+
+    .venv/bin/python bench/wall.py painted|indicators|startup|all
+
+- painted: the reference backend at 1,000 msg/s; publish → the incident painted in the
+  feed (the first repaint of the list after the row entered it), p50/p99; and the longest
+  interval between two 10 ms timer ticks on the GUI thread (a stall).
+- indicators: CPU of a running `wallclient run --offscreen` (district layout, 6 screens)
+  with 349 indicators at 1 Hz, minus the same with indicators quiet.
+- startup: process start → first painted wall, from a cache, backend unreachable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers import DemoServer, WallProcess, wait_for  # noqa: E402
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
+    from wallclient import app as app_mod
+    from wallclient import layout as layout_mod
+
+    server = DemoServer(tmp, "--rate", str(rate), "--no-media", state=False).start()
+    lay = layout_mod.load(ROOT / "layouts" / "district-3x2.json")
+    app_mod.configure_offscreen(lay)
+    import qasync
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    from panels.hub import Context, Hub
+    from panels.incidents import IncidentsPanel
+    from panels.wall import Wall
+    from wallclient.config import Config
+    from wallclient.edges.sync import SyncClient
+    from wallclient.protocol import parse_time
+
+    app_mod.make_app("zh_CN")
+    cfg = Config(
+        server=server.url, cache=tmp / "painted.sqlite", wall="wall-1", node="bench", offscreen=True
+    )
+    client = SyncClient(cfg, "tok-commander")
+    ctx = Context(state=client.state, status=client.status, server_now=client.feed.server_now)
+    hub = Hub(ctx)
+    wall = Wall(ctx, hub, lay)
+    wall.show(fullscreen=False)
+    feed_panel = next(
+        w for win in wall.windows for w in win.regions.values() if isinstance(w, IncidentsPanel)
+    )
+    published: dict[str, float] = {}
+    original = client.session.receive
+
+    def receive(frame):  # remember when each incident was published (envelope ts, ms)
+        events = original(frame)
+        for ev in events:
+            if getattr(ev, "type", None) == "incident.upsert" and ev.ts:
+                published.setdefault(ev.data["id"], parse_time(ev.ts).timestamp())
+        return events
+
+    client.session.receive = receive
+    latencies: list[float] = []
+    waiting: set[str] = set()
+    seen: set[str] = set()
+
+    class PaintWatch(QObject):
+        def eventFilter(self, obj, event):  # noqa: N802
+            if event.type() == QEvent.Type.Paint and waiting:
+                t = time.time()
+                for iid in waiting:
+                    if iid in published:
+                        latencies.append((t - published[iid]) * 1000)
+                waiting.clear()
+            return False
+
+    watch = PaintWatch()
+    feed_panel.view.viewport().installEventFilter(watch)
+
+    def after_tick(dirty: set[str]) -> None:
+        if "incidents" in dirty:
+            for r in feed_panel.model.rows:
+                if r["id"] not in seen:
+                    seen.add(r["id"])
+                    waiting.add(r["id"])
+
+    hub.tick.connect(after_tick)  # connected after the panel's own slot: runs after its refresh
+    gaps: list[float] = []
+    last = [time.perf_counter()]
+
+    def beat() -> None:
+        t = time.perf_counter()
+        gaps.append((t - last[0]) * 1000)
+        last[0] = t
+
+    beat_timer = QTimer()
+    beat_timer.timeout.connect(beat)
+
+    async def main() -> dict:
+        task = asyncio.create_task(client.run())
+        while client.feed.status.state != "live":
+            await asyncio.sleep(0.05)
+        await asyncio.sleep(2)  # settle after the snapshot
+        latencies.clear()
+        gaps.clear()
+        last[0] = time.perf_counter()
+        beat_timer.start(10)
+        cpu0 = time.process_time()
+        t0 = time.monotonic()
+        await asyncio.sleep(seconds)
+        cpu = (time.process_time() - cpu0) / (time.monotonic() - t0)
+        beat_timer.stop()
+        client.feed.stop()
+        task.cancel()
+        try:
+            await task
+        except asyncio.CancelledError:
+            pass
+        client.writer.stop()
+        return {
+            "rate": rate,
+            "painted_samples": len(latencies),
+            "p50_ms": round(pct(latencies, 50), 1),
+            "p99_ms": round(pct(latencies, 99), 1),
+            "longest_gui_interval_ms": round(max(gaps), 1),
+            "p99_gui_interval_ms": round(pct(gaps, 99), 1),
+            "client_cpu_percent_of_one_core": round(cpu * 100),
+        }
+
+    try:
+        return qasync.run(main())
+    finally:
+        server.stop()
+
+
+def _cpu_of(pid: int, seconds: float) -> float:
+    def ticks() -> int:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+
+    hz = os.sysconf("SC_CLK_TCK")
+    a = ticks()
+    time.sleep(seconds)
+    return (ticks() - a) / hz / seconds * 100
+
+
+def indicators(tmp: Path, seconds: float = 30) -> dict:
+    out = {}
+    for label, period in (("quiet", "3600"), ("1Hz", "1")):
+        server = DemoServer(
+            tmp, "--rate", "0", "--no-media", "--indicator-period", period, state=False
+        ).start()
+        wall = WallProcess(tmp, server.url, "tok-commander", node=f"ind-{label}")
+        try:
+            wall.start()
+            wait_for(lambda: wall.conn()["state"] == "live", 30)
+            time.sleep(3)
+            out[label] = _cpu_of(wall.proc.pid, seconds)
+        finally:
+            wall.stop()
+            server.stop()
+    return {
+        "cpu_percent_quiet": round(out["quiet"], 1),
+        "cpu_percent_indicators_1hz": round(out["1Hz"], 1),
+        "cost_percent_of_one_core": round(out["1Hz"] - out["quiet"], 1),
+    }
+
+
+def startup(tmp: Path, runs: int = 5) -> dict:
+    server = DemoServer(tmp, "--rate", "0", "--no-media", state=False).start()
+    wall = WallProcess(tmp, server.url, node="startup")
+    wall.start()
+    wait_for(lambda: wall.conn()["state"] == "live", 30)
+    wall.stop()
+    server.stop()
+    times = []
+    for _ in range(runs):
+        log = tmp / "startup.log"
+        t0 = time.time()
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "wallclient", "run", "--server", "ws://127.0.0.1:9/wall/v1", "--token-file",
+             str(wall.token_file), "--cache", str(wall.cache), "--offscreen", "--exit-after", "2"],
+            stderr=open(log, "w"),  # noqa: SIM115
+        )  # fmt: skip
+        proc.wait(60)
+        m = re.search(
+            r"first frame painted on (\d+) screen\(s\) at epoch ([\d.]+)", log.read_text()
+        )
+        assert m, log.read_text()[-2000:]
+        times.append(float(m.group(2)) - t0)
+    return {"screens": 6, "start_to_first_paint_s_median": round(statistics.median(times), 2),
+            "max_s": round(max(times), 2)}  # fmt: skip
+
+
+def main() -> None:
+    what = sys.argv[1] if len(sys.argv) > 1 else "all"
+    results = {}
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        if what in ("startup", "all"):
+            results["startup"] = startup(tmp)
+        if what in ("indicators", "all"):
+            results["indicators"] = indicators(tmp)
+        if what in ("painted", "all"):
+            results["painted_1000"] = painted(tmp)
+    print(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()
