@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import re
@@ -126,10 +127,8 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         beat_timer.stop()
         client.feed.stop()
         task.cancel()
-        try:
+        with contextlib.suppress(asyncio.CancelledError):
             await task
-        except asyncio.CancelledError:
-            pass
         client.writer.stop()
         return {
             "rate": rate,
@@ -167,8 +166,8 @@ def indicators(tmp: Path, seconds: float = 30) -> dict:
         wall = WallProcess(tmp, server.url, "tok-commander", node=f"ind-{label}")
         try:
             wall.start()
-            wait_for(lambda: wall.conn()["state"] == "live", 30)
-            time.sleep(3)
+            wait_for(lambda w=wall: w.conn()["state"] == "live", 30)
+            time.sleep(3)  # let the first snapshot's repaint pass before measuring
             out[label] = _cpu_of(wall.proc.pid, seconds)
         finally:
             wall.stop()

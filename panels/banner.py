@@ -28,7 +28,7 @@ class BannerPanel(QWidget):
         self.screen_name = screen_name
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setFixedHeight(round(64 * scale))
-        hub.tick.connect(lambda _dirty: self.update())
+        hub.tick.connect(lambda dirty: self.update() if dirty & {"clock", "wall"} else None)
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt name)
         s = self.scale

@@ -254,8 +254,8 @@ class IncidentsPanel(QWidget):
                     if inc["priority"] == 1 and self._is_new(inc):
                         self.new_priority1.emit(iid)
             self.counters.update()
-        else:
-            self.view.viewport().update()  # countdowns move every tick
+        elif "clock" in dirty:
+            self.view.viewport().update()  # countdowns move once a second
             self.counters.update()
 
     def _is_new(self, inc: dict[str, Any]) -> bool:

@@ -7,13 +7,22 @@ hub's coalesced tick, only when indicators changed or a second passed.
 
 from __future__ import annotations
 
+import functools
 import math
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
-from PySide6.QtGui import QColor, QMouseEvent, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import (
+    QColor,
+    QFontMetricsF,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+)
 from PySide6.QtWidgets import QWidget
 
 from panels import theme
@@ -22,6 +31,7 @@ from wallclient import indicators as rules
 
 STALE_AFTER_S = 60.0  # a reading older than this is marked stale (the demo sends every 5 s)
 ASPECT = 1.55  # tile width / height
+STATIC_CACHE_MAX = 4000  # tiles' cached static layers (a few per indicator and size)
 
 
 class IndicatorsPanel(QWidget):
@@ -38,18 +48,27 @@ class IndicatorsPanel(QWidget):
         self.options = options or {}
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._tiles: list[tuple[QRectF, str]] = []
+        self._static_cache: dict[tuple[str, str, bool, int, int], QPixmap] = {}
+        self._tiles_size = self.size()
+        self._ticks = 0
         self._last_second = 0
         self.paints = 0
         hub.tick.connect(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
+        if "indicators" in dirty:
+            self.update()
+            return
+        # Between readings only the alarm tiles move (their border pulses, 2 Hz): repaint just those.
+        self._ticks += 1
+        if self._ticks % 2:
+            return
+        for rect, iid in self._tiles:
+            ind = self.ctx.state.indicators.get(iid)
+            if ind is not None and rules.level(ind) == "alarm":
+                self.update(rect.toAlignedRect().adjusted(-3, -3, 3, 3))
         second = int(time.monotonic())
-        alarm_blink = any(rules.level(i) == "alarm" for i in self._shown())
-        if (
-            "indicators" in dirty
-            or second != self._last_second
-            and (alarm_blink or second % 5 == 0)
-        ):
+        if second != self._last_second and second % 5 == 0:  # staleness labels age
             self._last_second = second
             self.update()
 
@@ -69,10 +88,25 @@ class IndicatorsPanel(QWidget):
                 return cols, tw, th, header
         return 60, w / 60, w / 60 / ASPECT, header
 
-    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         self.paints += 1
+        exposed = event.region()  # not its bounding rect: pulsing alarm tiles are scattered
         p = QPainter(self)
-        p.fillRect(self.rect(), theme.BG)
+        at = self.ctx.server_now()
+        offline = self.ctx.status()["connection"]["state"] != "live"
+        blink = theme.pulse(time.monotonic())
+        if not exposed.contains(self.rect()) and self._tiles and self._tiles_size == self.size():
+            # a partial repaint (pulsing alarms): the tiles of the last full paint still stand
+            inds = self.ctx.state.indicators
+            for r, iid in self._tiles:
+                ind = inds.get(iid)
+                if ind is not None and exposed.intersects(r.toAlignedRect()):
+                    p.fillRect(r.adjusted(-2, -2, 2, 2), theme.BG)
+                    self._tile(p, r, ind, at, offline, blink)
+            p.end()
+            return
+        self._tiles_size = self.size()
+        p.fillRect(event.rect(), theme.BG)
         groups = rules.grouped(self._shown())
         if not groups:
             p.setPen(theme.TEXT_DIM)
@@ -81,9 +115,6 @@ class IndicatorsPanel(QWidget):
             p.end()
             return
         cols, tw, th, header = self._layout(groups, self.width(), self.height())
-        at = self.ctx.server_now()
-        offline = self.ctx.status()["connection"]["state"] != "live"
-        blink = theme.pulse(time.monotonic())
         y = 0.0
         self._tiles = []
         for category, items in groups:
@@ -104,10 +135,48 @@ class IndicatorsPanel(QWidget):
             y += header
             for n, ind in enumerate(items):
                 r = QRectF((n % cols) * tw, y + (n // cols) * th, tw, th).adjusted(2, 2, -2, -2)
-                self._tile(p, r, ind, at, offline, blink)
+                if exposed.intersects(r.toAlignedRect()):
+                    self._tile(p, r, ind, at, offline, blink)
                 self._tiles.append((r, ind["id"]))
             y += math.ceil(len(items) / cols) * th
         p.end()
+
+    def _static(self, ind: Mapping[str, Any], lv: str, stale: bool, w: int, h: int) -> QPixmap:
+        """The parts of a tile that change rarely (background, marker, name, unit), cached."""
+        key = (ind["id"], lv, stale, w, h)
+        pm = self._static_cache.get(key)
+        if pm is not None:
+            return pm
+        if len(self._static_cache) > STATIC_CACHE_MAX:
+            self._static_cache.clear()
+        pm = QPixmap(w, h)
+        bg = (
+            QColor(90, 16, 20)
+            if lv == "alarm"
+            else QColor(74, 52, 10)
+            if lv == "warning"
+            else QColor(theme.PANEL)
+        )
+        pm.fill(bg)
+        p = QPainter(pm)
+        unit = float(h)
+        colour = theme.LEVEL_COLOUR[lv]
+        theme.shape(
+            p, theme.LEVEL_SHAPE[lv], QPointF(unit * 0.14, unit * 0.16), unit * 0.08, colour
+        )
+        p.setPen(theme.TEXT_DIM)
+        p.setFont(theme.font(max(11.0, unit * 0.17)))
+        name_r = QRectF(unit * 0.28, 1, w - unit * 0.3, unit * 0.3)
+        name = p.fontMetrics().elidedText(
+            ind["name"], Qt.TextElideMode.ElideLeft, int(name_r.width())
+        )
+        p.drawText(name_r, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
+        p.setFont(theme.font(max(10.0, unit * 0.15)))
+        p.drawText(QRectF(0, unit * 0.28, w - 4, unit * 0.4), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                   ind.get("unit", ""))  # fmt: skip
+        p.end()
+        self._static_cache[key] = pm
+        return pm
 
     def _tile(
         self, p: QPainter, r: QRectF, ind: Mapping[str, Any], at: Any, offline: bool, blink: float
@@ -116,42 +185,22 @@ class IndicatorsPanel(QWidget):
         age = rules.age_s(ind, at)
         stale = offline or age is None or age > STALE_AFTER_S
         colour = theme.LEVEL_COLOUR[lv]
-        bg = QColor(theme.PANEL)
-        if lv == "alarm":
-            bg = QColor(90, 16, 20)
-        elif lv == "warning":
-            bg = QColor(74, 52, 10)
-        p.fillRect(r, bg)
+        unit = r.height()
+        p.drawPixmap(r.topLeft(), self._static(ind, lv, stale, int(r.width()), int(r.height())))
         if lv == "alarm":  # alarms draw the eye: a pulsing border
             pen = QPen(theme.ALARM)
             pen.setWidthF(2 + 3 * blink)
             p.setPen(pen)
             p.drawRect(r)
-        unit = r.height()
-        # the state marker (shape + colour), top left
-        theme.shape(
-            p,
-            theme.LEVEL_SHAPE[lv],
-            QPointF(r.left() + unit * 0.14, r.top() + unit * 0.16),
-            unit * 0.08,
-            colour,
-        )
-        p.setPen(theme.TEXT_DIM)
-        p.setFont(theme.font(max(11.0, unit * 0.17)))
-        name_r = QRectF(r.left() + unit * 0.28, r.top() + 1, r.width() - unit * 0.3, unit * 0.3)
-        p.drawText(name_r, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                   p.fontMetrics().elidedText(ind["name"], Qt.TextElideMode.ElideLeft, int(name_r.width())))  # fmt: skip
-        # the value with its unit
+        # the value (its unit is in the cached layer, at the right)
         p.setPen(theme.STALE if stale else (theme.TEXT if lv == "normal" else colour))
-        p.setFont(theme.font(unit * 0.34, bold=True))
-        value_r = QRectF(r.left() + 4, r.top() + unit * 0.28, r.width() - 8, unit * 0.4)
-        text = rules.format_value(ind)
-        p.drawText(value_r, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
-        vw = p.fontMetrics().horizontalAdvance(text)
-        p.setFont(theme.font(max(10.0, unit * 0.15)))
-        p.setPen(theme.TEXT_DIM)
-        p.drawText(QRectF(value_r.left() + vw + 4, value_r.top(), value_r.width() - vw - 4, value_r.height()),
-                   Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, ind.get("unit", ""))  # fmt: skip
+        px = round(unit * 0.34)
+        p.setFont(theme.font(px, bold=True))
+        # drawn at a baseline, not laid out in a box: this runs 349 times a second
+        p.drawText(
+            QPointF(r.left() + 4, r.top() + unit * 0.48 + _ascent(px) * 0.36),
+            rules.format_value(ind),
+        )
         # the sparkline and its trend arrow
         history = list(self.ctx.history.get(ind["id"], ()))
         spark = QRectF(r.left() + 4, r.bottom() - unit * 0.27, r.width() - unit * 0.35, unit * 0.22)
@@ -160,12 +209,9 @@ class IndicatorsPanel(QWidget):
         if trend:
             p.setPen(theme.TEXT_DIM)
             p.setFont(theme.font(unit * 0.2))
-            p.drawText(
-                QRectF(spark.right(), spark.top() - 2, unit * 0.3, spark.height() + 4),
-                Qt.AlignmentFlag.AlignCenter,
-                trend,
-            )
-        if stale:  # never pass an old reading off as current: hatch and say how old
+            p.drawText(QRectF(spark.right(), spark.top() - 2, unit * 0.3, spark.height() + 4),
+                       Qt.AlignmentFlag.AlignCenter, trend)  # fmt: skip
+        if stale:  # never pass an old reading off as current: dim it and say how old
             p.fillRect(r, QColor(7, 11, 20, 110))
             p.setPen(theme.WARN)
             p.setFont(theme.font(max(10.0, unit * 0.15), bold=True))
@@ -182,6 +228,11 @@ class IndicatorsPanel(QWidget):
             if rect.contains(pos):
                 self.opened.emit(iid)
                 return
+
+
+@functools.lru_cache(maxsize=64)
+def _ascent(px: int) -> float:
+    return float(QFontMetricsF(theme.font(px, bold=True)).ascent())
 
 
 def _trend(values: list[float | None]) -> str:

@@ -29,13 +29,8 @@ class MapPanel(QWidget):
         self.scale = scale
         self.level = (options or {}).get("level", "street")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        hub.tick.connect(
-            lambda d: (
-                self.update()
-                if d & {"incidents", "regions", "cameras"} or int(time.time()) % 2 == 0
-                else None
-            )
-        )
+        # once a second (markers pulse, incidents move) or when the geography changes
+        hub.tick.connect(lambda d: self.update() if d & {"clock", "regions", "cameras"} else None)
 
     def _bbox(self) -> tuple[float, float, float, float] | None:
         xs: list[float] = []

@@ -23,7 +23,7 @@ class StatusPanel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.scale = scale
-        hub.tick.connect(lambda _d: self.update())
+        hub.tick.connect(lambda d: self.update() if d & {"clock", "wall"} else None)
 
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         s = self.scale
@@ -74,7 +74,7 @@ class ClockPanel(QWidget):
         super().__init__()
         self.ctx = ctx
         self.scale = scale
-        hub.tick.connect(lambda _d: self.update())
+        hub.tick.connect(lambda d: self.update() if "clock" in d else None)
 
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         now = self.ctx.server_now().astimezone(CST)

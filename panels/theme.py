@@ -6,11 +6,12 @@ docs/legibility.md gives the rule behind them.
 
 from __future__ import annotations
 
+import functools
 import math
 from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QFont, QPainter, QPainterPath, QPolygonF
+from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
@@ -53,8 +54,14 @@ def tr(text: str) -> str:
 
 
 def font(px: float, bold: bool = False) -> QFont:
+    """A wall font of ``px`` pixels (cached: hundreds of tiles ask for the same few)."""
+    return _font(max(8, round(px)), bold)
+
+
+@functools.lru_cache(maxsize=256)
+def _font(px: int, bold: bool) -> QFont:
     f = QFont(FONT_FAMILY)
-    f.setPixelSize(max(8, round(px)))
+    f.setPixelSize(px)
     f.setBold(bold)
     f.setStyleStrategy(QFont.StyleStrategy.PreferAntialias)
     return f
@@ -98,35 +105,31 @@ def shape(p: QPainter, kind: str, centre: QPointF, r: float, colour: QColor) -> 
 
 
 def sparkline(p: QPainter, rect: QRectF, values: list[float | None], colour: QColor) -> None:
-    """A small trend line of recent values (None breaks the line)."""
+    """A small trend line of recent values (None breaks the line).
+
+    One polyline per unbroken run, without antialiasing: 349 of these are painted
+    every second, and this is the hot path of the indicator wall.
+    """
     pts = [v for v in values if v is not None]
     if len(pts) < 2:
         return
-    lo, hi = min(pts), max(pts)
-    span = hi - lo or abs(hi) or 1.0
+    lo = min(pts)
+    span = (max(pts) - lo) or abs(lo) or 1.0
     n = len(values)
-    path = QPainterPath()
-    pen_down = False
+    x0, bottom, w, h = rect.left(), rect.bottom(), rect.width(), rect.height()
+    dx = w / max(1, n - 1)
+    k = h / span
+    p.setPen(QPen(colour, 1.5))
+    run: list[QPointF] = []
     for i, v in enumerate(values):
         if v is None:
-            pen_down = False
+            if len(run) > 1:
+                p.drawPolyline(run)
+            run = []
             continue
-        x = rect.left() + rect.width() * i / max(1, n - 1)
-        y = rect.bottom() - rect.height() * (v - lo) / span
-        if pen_down:
-            path.lineTo(x, y)
-        else:
-            path.moveTo(x, y)
-            pen_down = True
-    p.save()
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    pen = p.pen()
-    pen.setColor(colour)
-    pen.setWidthF(1.6)
-    p.setPen(pen)
-    p.setBrush(Qt.BrushStyle.NoBrush)
-    p.drawPath(path)
-    p.restore()
+        run.append(QPointF(x0 + dx * i, bottom - k * (v - lo)))
+    if len(run) > 1:
+        p.drawPolyline(run)
 
 
 def pulse(t: float, period: float = 1.2) -> float:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
@@ -35,8 +36,15 @@ def age_s(ind: Mapping[str, Any], at: datetime) -> float | None:
     t = ind.get("t")
     if not t:
         return None
+    epoch = _epoch(t)
+    return None if epoch is None else max(0.0, at.timestamp() - epoch)
+
+
+@functools.lru_cache(maxsize=64)
+def _epoch(t: str) -> float | None:
+    # A batch gives hundreds of indicators the same ``t``: parse it once.
     try:
-        return max(0.0, (at - parse_time(t)).total_seconds())
+        return parse_time(t).timestamp()
     except ValueError:
         return None
 
