@@ -57,12 +57,16 @@ class IncidentModel(QAbstractListModel):
         self.ctx = ctx
         self.options = options
         self.rows: list[dict[str, Any]] = []
+        self._counts: dict[str, int] = {}
+        self._keys: dict[str, tuple[str, tuple[int, int, float, str]]] = {}
         self.refresh()
 
     def refresh(self) -> None:
         at = self.ctx.server_now()
         shown = [i for i in self.ctx.state.incidents.values() if rules.matches(i, self.options)]
-        shown.sort(key=lambda i: rules.sort_key(i, at))
+        key = self._key
+        shown.sort(key=key)
+        self._counts = self._count(shown, at)
         self.beginResetModel()
         self.rows = shown[:MAX_ROWS]
         self.endResetModel()
@@ -80,16 +84,37 @@ class IncidentModel(QAbstractListModel):
             return inc
         return None
 
-    def counters(self, at: datetime) -> dict[str, int]:
-        out = {k: 0 for k in STATUS_TEXT}
+    def _key(self, inc: dict[str, Any]) -> tuple[int, int, float, str]:
+        """The sort key, cached until the incident changes (it does not depend on the time)."""
+        stamp = inc["updated_at"]
+        cached = self._keys.get(inc["id"])
+        if cached is None or cached[0] != stamp:
+            cached = (stamp, rules.sort_key(inc, None))
+            self._keys[inc["id"]] = cached
+        return cached[1]
+
+    def _count(self, shown: list[dict[str, Any]], at: datetime) -> dict[str, int]:
+        out = dict.fromkeys(STATUS_TEXT, 0)
         out["overdue"] = 0
-        for inc in self.ctx.state.incidents.values():
-            if not rules.matches(inc, self.options):
-                continue
+        at_s = at.timestamp()
+        for inc in shown:
             out[inc["status"]] = out.get(inc["status"], 0) + 1
-            if rules.next_deadline(inc, at)[1]:
+            closed, _, due, _ = self._key(inc)
+            if not closed and due < at_s:
                 out["overdue"] += 1
+        if len(self._keys) > 2 * len(self.ctx.state.incidents) + 1000:
+            live = self.ctx.state.incidents
+            self._keys = {k: v for k, v in self._keys.items() if k in live}
         return out
+
+    def recount(self) -> None:
+        """Overdue counts move with the clock even when no incident changed."""
+        shown = [i for i in self.ctx.state.incidents.values() if rules.matches(i, self.options)]
+        self._counts = self._count(shown, self.ctx.server_now())
+
+    def counters(self, at: datetime | None = None) -> dict[str, int]:
+        """Open incidents by status, and how many are overdue (as of the last refresh)."""
+        return self._counts
 
 
 def _age_s(inc: dict[str, Any], at: datetime) -> float:
@@ -164,10 +189,11 @@ class IncidentDelegate(QStyledItemDelegate):
         p.drawText(sub_r, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                    p.fontMetrics().elidedText(sub, Qt.TextElideMode.ElideRight, int(sub_r.width())))  # fmt: skip
         # the next deadline as a live countdown; overdue in red with an icon
-        due = rules.deadline_at(inc, kind)
+        text = inc.get("deadlines", {}).get(kind) if kind else None
+        due = rules.epoch(text) if text else None
         cd = QRectF(r.right() - right_w, r.top(), right_w - 12 * s, h)
         if due is not None:
-            left_s = (due - at).total_seconds()
+            left_s = due - at.timestamp()
             p.setPen(theme.ALARM if overdue else (theme.WARN if left_s < 300 else theme.TEXT))
             p.setFont(theme.font(32 * s, bold=True))
             words = theme.tr("Overdue") if overdue else theme.tr(DEADLINE_TEXT[kind or "arrive"])
@@ -190,7 +216,7 @@ class _Counters(QWidget):
         s = self.scale
         p = QPainter(self)
         p.fillRect(self.rect(), theme.PANEL)
-        c = self.model.counters(self.model.ctx.server_now())
+        c = self.model.counters()
         x = 16 * s
         p.setFont(theme.font(26 * s, bold=True))
         p.setPen(theme.TEXT)
@@ -255,6 +281,7 @@ class IncidentsPanel(QWidget):
                         self.new_priority1.emit(iid)
             self.counters.update()
         elif "clock" in dirty:
+            self.model.recount()
             self.view.viewport().update()  # countdowns move once a second
             self.counters.update()
 

@@ -98,23 +98,30 @@ class MapPanel(QWidget):
             if c.get("location") and c.get("status") == "online":
                 p.drawEllipse(xy(c["location"]["lon"], c["location"]["lat"]), 2.2 * s, 2.2 * s)
         blink = theme.pulse(time.monotonic())
-        for inc in sorted(self.ctx.state.incidents.values(), key=lambda i: -i["priority"]):
+        # Priority 3 and 4 are many: one batched point call per priority. 1 and 2 get shapes.
+        minor: dict[int, list[QPointF]] = {3: [], 4: []}
+        major: list[tuple[int, QPointF]] = []
+        for inc in self.ctx.state.incidents.values():
             loc = inc.get("location")
             if not loc or inc["status"] == "closed":
                 continue
             prio = int(inc["priority"])
             pt = xy(loc["lon"], loc["lat"])
+            if prio in minor:
+                minor[prio].append(pt)
+            else:
+                major.append((prio, pt))
+        for prio in (4, 3):
+            pen = QPen(theme.PRIORITY_COLOUR[prio], 7 * s)
+            pen.setCapStyle(Qt.PenCapStyle.SquareCap)
+            p.setPen(pen)
+            p.drawPoints(minor[prio])
+        for prio, pt in sorted(major, key=lambda t: -t[0]):
             if prio == 1:
                 p.setPen(QPen(theme.ALARM, 2))
                 p.setBrush(Qt.BrushStyle.NoBrush)
                 p.drawEllipse(pt, (10 + 10 * blink) * s, (10 + 10 * blink) * s)
-            theme.shape(
-                p,
-                theme.PRIORITY_SHAPE[prio],
-                pt,
-                (9 if prio <= 2 else 6) * s,
-                theme.PRIORITY_COLOUR[prio],
-            )
+            theme.shape(p, theme.PRIORITY_SHAPE[prio], pt, 9 * s, theme.PRIORITY_COLOUR[prio])
         p.end()
 
 

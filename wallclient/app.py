@@ -106,19 +106,11 @@ def run(
 
     wall_ref: list[Wall] = []
 
-    memo: dict[str, Any] = {"at": 0.0, "status": None}
-
     def status() -> dict[str, Any]:
-        # Every banner and panel asks each tick; one answer per 200 ms serves them all.
-        t = time.monotonic()
-        if memo["status"] is not None and t - memo["at"] < 0.2:
-            cached: dict[str, Any] = memo["status"]
-            return cached
-        st = client.status()
+        st = dict(client.status())
         if wall_ref:
             st["screens"] = wall_ref[0].describe()
             st["missing_screens"] = wall_ref[0].missing
-        memo["at"], memo["status"] = t, st
         return st
 
     ctx = Context(

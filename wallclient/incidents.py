@@ -2,10 +2,21 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 
 from wallclient.protocol import now, parse_time
+
+
+@functools.lru_cache(maxsize=200_000)
+def epoch(text: str) -> float | None:
+    """Epoch seconds of an RFC 3339 time, parsed once: feeds re-sort thousands each tick."""
+    try:
+        return parse_time(text).timestamp()
+    except ValueError:
+        return None
+
 
 # Order in which an incident's deadlines fall due, with the status that meets each.
 DEADLINE_ORDER = (
@@ -19,19 +30,16 @@ _STATUS_RANK = {"new": 0, "dispatched": 1, "arrived": 2, "controlled": 3, "close
 
 def next_deadline(incident: dict[str, Any], at: datetime | None = None) -> tuple[str | None, bool]:
     """The next deadline the incident has not met yet, and whether it is overdue."""
-    at = at or now()
+    at_s = (at or now()).timestamp()
     rank = _STATUS_RANK.get(incident["status"], 0)
     for kind, meets in DEADLINE_ORDER:
         if rank >= _STATUS_RANK[meets]:
             continue
         text = incident.get("deadlines", {}).get(kind)
-        if not text:
+        due = epoch(text) if text else None
+        if due is None:
             continue
-        try:
-            due = parse_time(text)
-        except ValueError:
-            continue
-        return kind, due < at
+        return kind, due < at_s
     return None, False
 
 
@@ -40,13 +48,11 @@ def deadline_at(incident: dict[str, Any], kind: str | None) -> datetime | None:
     if kind is None:
         return None
     text = incident.get("deadlines", {}).get(kind)
-    try:
-        return parse_time(text) if text else None
-    except ValueError:
-        return None
+    e = epoch(text) if text else None
+    return None if e is None else datetime.fromtimestamp(e).astimezone()
 
 
-def sort_key(incident: dict[str, Any], at: datetime) -> tuple[int, int, float, str]:
+def sort_key(incident: dict[str, Any], at: datetime | None = None) -> tuple[int, int, float, str]:
     """Open before closed, then priority (1 first), then the nearest next deadline."""
     kind, _ = next_deadline(incident, at)
     due = deadline_at(incident, kind)

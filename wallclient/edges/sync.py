@@ -73,6 +73,8 @@ class SyncClient:
             self.loaded.seconds * 1000,
         )
         self.cache_path = cfg.cache
+        self._status: dict[str, Any] | None = None
+        self._status_at = 0.0
         self.writer = CacheWriter(cache)
         self.writer.meta(origin=origin)
         self.session = Session(wall=cfg.wall, node=cfg.node, scope=cfg.scope, last_seq=resume)
@@ -102,16 +104,24 @@ class SyncClient:
 
     def open_incidents(self) -> dict[str, int]:
         at = self.feed.server_now()
-        overdue = 0
+        open_ = overdue = 0
         for inc in self.state.incidents.values():
             if inc["status"] == "closed":
                 continue
+            open_ += 1
             if next_deadline(inc, at)[1]:
                 overdue += 1
-        open_ = sum(1 for i in self.state.incidents.values() if i["status"] != "closed")
         return {"open": open_, "overdue": overdue}
 
     def status(self) -> dict[str, Any]:
+        """The control API's ``status`` (screens and tiles are added by the app)."""
+        t = time.monotonic()
+        if self._status is not None and t - self._status_at < 0.2:
+            return self._status  # every banner asks each tick: one answer per 200 ms
+        self._status, self._status_at = self._status_json(), t
+        return self._status
+
+    def _status_json(self) -> dict[str, Any]:
         st = self.feed.status
         conn = st.as_json()
         wall = self.state.wall or {}
