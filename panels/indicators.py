@@ -99,10 +99,10 @@ class IndicatorsPanel(QWidget):
             # a partial repaint (pulsing alarms): the tiles of the last full paint still stand
             inds = self.ctx.state.indicators
             for r, iid in self._tiles:
-                ind = inds.get(iid)
-                if ind is not None and exposed.intersects(r.toAlignedRect()):
+                item = inds.get(iid)
+                if item is not None and exposed.intersects(r.toAlignedRect()):
                     p.fillRect(r.adjusted(-2, -2, 2, 2), theme.BG)
-                    self._tile(p, r, ind, at, offline, blink)
+                    self._tile(p, r, item, at, offline, blink)
             p.end()
             return
         self._tiles_size = self.size()

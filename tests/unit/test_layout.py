@@ -96,3 +96,16 @@ def test_unit_rect_tiles_the_screen_without_gaps():
     right = layout.unit_rect(screen, (15, 0, 9, 24))
     assert left[0] == 0 and left[0] + left[2] == right[0] and right[0] + right[2] == 1920
     assert left[3] == 1016
+
+
+def test_shipped_layouts_follow_the_published_schema():
+    import jsonschema
+
+    schema = json.loads((LAYOUTS / "layout.schema.json").read_text(encoding="utf-8"))
+    jsonschema.Draft202012Validator.check_schema(schema)
+    for name in ("district-3x2", "street-4k", "desk-dual"):
+        jsonschema.validate(json.loads((LAYOUTS / f"{name}.json").read_text(encoding="utf-8")), schema)
+    bad = {"name": "x", "screens": [{"name": "a", "width": 1920, "height": 1080}],
+           "modes": {"normal": {"a": [{"id": "r", "panel": "hologram", "rect": [0, 0, 1, 1]}]}}}  # fmt: skip
+    with pytest.raises(jsonschema.ValidationError):
+        jsonschema.validate(bad, schema)
