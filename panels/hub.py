@@ -46,14 +46,16 @@ class Context:
 
 
 class Hub(QObject):
-    """Coalesces state changes into one ``tick`` per interval."""
+    """Coalesces state changes into one ``tick`` per interval (10 Hz)."""
 
     tick = Signal(set)  # the kinds that changed since the last tick ("clock" every tick)
 
-    def __init__(self, ctx: Context, interval_ms: int = 250) -> None:
+    def __init__(self, ctx: Context, interval_ms: int = 100) -> None:
         super().__init__()
         self.ctx = ctx
         self._dirty: set[str] = set()
+        self._ids: dict[str, set[str] | None] = {}  # changed ids per kind, this tick
+        self._tick_ids: dict[str, set[str] | None] = {}
         self._second = 0
         self._unsubscribe = ctx.state.subscribe(self._changed)
         self._timer = QTimer(self)
@@ -75,9 +77,20 @@ class Hub(QObject):
             dq = self.ctx.history[iid] = deque(maxlen=SPARK_POINTS)
         return dq
 
+    def changed_ids(self, kind: str) -> set[str] | None:
+        """During a tick: the ids of ``kind`` that changed (None: all of them may have)."""
+        return self._tick_ids.get(kind, set())
+
     def _changed(self, changes: list[Change]) -> None:
         for ch in changes:
             self._dirty.add(ch.kind)
+            if ch.kind == "incidents":
+                ids = self._ids.get(ch.kind, set())
+                if ch.ids is None or ids is None:
+                    self._ids[ch.kind] = None
+                else:
+                    ids.update(ch.ids)
+                    self._ids[ch.kind] = ids
             if ch.kind == "indicators" and ch.ids is not None:
                 inds = self.ctx.state.indicators
                 for iid in ch.ids:
@@ -87,6 +100,7 @@ class Hub(QObject):
 
     def _flush(self) -> None:
         dirty, self._dirty = self._dirty, set()
+        self._tick_ids, self._ids = self._ids, {}
         second = int(time.time())
         if second != self._second:  # clocks and countdowns move once a second, not every tick
             self._second = second

@@ -8,6 +8,7 @@ when the role allows (it sends ``incident.ack``; the ✓ appears when the backen
 
 from __future__ import annotations
 
+import bisect
 import time
 from datetime import datetime
 from typing import Any
@@ -58,17 +59,39 @@ class IncidentModel(QAbstractListModel):
         self.options = options
         self.rows: list[dict[str, Any]] = []
         self._counts: dict[str, int] = {}
-        self._keys: dict[str, tuple[str, tuple[int, int, float, str]]] = {}
+        self._keys: dict[str, tuple[tuple[Any, ...], tuple[int, int, float, str]]] = {}
+        self._order: list[tuple[int, int, float, str]] = []  # sorted keys of every shown incident
+        self._placed: dict[str, tuple[int, int, float, str]] = {}  # id → its key in _order
         self.refresh()
+        self.recount()
 
-    def refresh(self) -> None:
-        at = self.ctx.server_now()
-        shown = [i for i in self.ctx.state.incidents.values() if rules.matches(i, self.options)]
-        key = self._key
-        shown.sort(key=key)
-        self._counts = self._count(shown, at)
+    def refresh(self, changed: set[str] | None = None) -> None:
+        """Re-order after changes: only the ``changed`` incidents move (None: all of them)."""
+        live = self.ctx.state.incidents
+        if changed is None:
+            self._order = sorted(
+                self._key(i) for i in live.values() if rules.matches(i, self.options)
+            )
+        else:
+            for iid in changed:
+                old = self._placed.pop(iid, None)
+                if old is not None:
+                    pos = bisect.bisect_left(self._order, old)
+                    if pos < len(self._order) and self._order[pos] == old:
+                        del self._order[pos]
+                inc = live.get(iid)
+                if inc is not None and rules.matches(inc, self.options):
+                    bisect.insort(self._order, self._key(inc))
+        if changed is None:
+            self._placed = {k[3]: k for k in self._order}
+        else:
+            for iid in changed:
+                inc = live.get(iid)
+                if inc is not None and rules.matches(inc, self.options):
+                    self._placed[iid] = self._key(inc)
+        top = [live[k[3]] for k in self._order[:MAX_ROWS] if k[3] in live]
         self.beginResetModel()
-        self.rows = shown[:MAX_ROWS]
+        self.rows = top
         self.endResetModel()
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
@@ -85,8 +108,9 @@ class IncidentModel(QAbstractListModel):
         return None
 
     def _key(self, inc: dict[str, Any]) -> tuple[int, int, float, str]:
-        """The sort key, cached until the incident changes (it does not depend on the time)."""
-        stamp = inc["updated_at"]
+        """The sort key, cached while the fields it depends on stay the same (time does not count)."""
+        deadlines = inc.get("deadlines") or {}
+        stamp = (inc["status"], inc["priority"], *(deadlines.get(k) for k in rules.DEADLINE_KINDS))
         cached = self._keys.get(inc["id"])
         if cached is None or cached[0] != stamp:
             cached = (stamp, rules.sort_key(inc, None))
@@ -265,24 +289,24 @@ class IncidentsPanel(QWidget):
         box.setSpacing(0)
         box.addWidget(self.counters)
         box.addWidget(self.view)
-        self.painted_at: dict[str, float] = {}  # id → when it first became visible (benches)
+        self.hub = hub
         hub.tick.connect(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
         if "incidents" in dirty:
-            self.model.refresh()
-            now_m = time.monotonic()
+            self.model.refresh(self.hub.changed_ids("incidents"))
             for inc in self.model.rows:
                 iid = inc["id"]
                 if iid not in self._known:
                     self._known.add(iid)
-                    self.painted_at[iid] = now_m
                     if inc["priority"] == 1 and self._is_new(inc):
                         self.new_priority1.emit(iid)
-            self.counters.update()
-        elif "clock" in dirty:
+            if len(self._known) > 4 * MAX_ROWS:  # bounded: a wall runs for months
+                self._known &= set(self.ctx.state.incidents)
+        if "clock" in dirty:
             self.model.recount()
             self.view.viewport().update()  # countdowns move once a second
+        if dirty & {"incidents", "clock"}:
             self.counters.update()
 
     def _is_new(self, inc: dict[str, Any]) -> bool:

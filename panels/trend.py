@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from panels import theme
 from panels.hub import Context, Hub
-from wallclient.protocol import parse_time
+from wallclient.incidents import epoch
 
 HOURS = 12
 
@@ -83,10 +83,10 @@ class TrendPanel(QWidget):
             counts: Counter[int] = Counter()
             for inc in self.ctx.state.incidents.values():
                 if inc.get(field) == value:
-                    try:
-                        hours_ago = int((now - parse_time(inc["reported_at"]).timestamp()) // 3600)
-                    except ValueError:
+                    reported = epoch(inc["reported_at"])
+                    if reported is None:
                         continue
+                    hours_ago = int((now - reported) // 3600)
                     if 0 <= hours_ago < HOURS:
                         counts[-hours_ago] += 1
             ys = [counts.get(x, 0) for x in xs]

@@ -18,6 +18,8 @@ def epoch(text: str) -> float | None:
         return None
 
 
+DEADLINE_KINDS = ("respond", "arrive", "control", "track")
+
 # Order in which an incident's deadlines fall due, with the status that meets each.
 DEADLINE_ORDER = (
     ("respond", "dispatched"),

@@ -2,6 +2,7 @@
 reference backend, driven and observed through the control API."""
 
 import json
+import time
 from pathlib import Path
 
 import pytest
@@ -71,6 +72,10 @@ def test_six_screens_emergency_switch_and_offline(tmp_path, server):
         )
 
         # the backend goes away: offline with a time, and nothing is blanked
+        server.admin("rate", rate=0)
+        head = server.admin("head")["seq"]
+        wait_for(lambda: wall.conn()["last_seq"] >= head, 10, "at the backend's head")
+        time.sleep(0.3)  # the status is computed at most every 200 ms
         open_before = wall.status()["incidents"]["open"]
         server.stop(kill=True)
         wait_for(lambda: wall.conn()["state"] == "offline", 45, "offline")

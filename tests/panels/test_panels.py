@@ -54,11 +54,11 @@ def test_overdue_incident_is_counted_and_new_ones_appear_on_the_next_tick(
     inc = district.new_incident(now(), priority=1)
     inc["deadlines"] = {"arrive": format_time(now() - timedelta(minutes=3))}
     ctx.state.apply("incident.upsert", inc, 101)
-    qtbot.waitUntil(lambda: inc["id"] in panel.painted_at)
+    qtbot.waitUntil(lambda: inc["id"] in {r["id"] for r in panel.model.rows})
     ids = [r["id"] for r in panel.model.rows]
     first_p2 = next(i for i, r in enumerate(panel.model.rows) if r["priority"] > 1)
     assert ids.index(inc["id"]) < first_p2  # priority 1 and overdue: in the top block
-    assert panel.model.counters(now())["overdue"] >= 1
+    qtbot.waitUntil(lambda: panel.model.counters()["overdue"] >= 1)
 
 
 def test_acknowledge_follows_the_role(qtbot, ctx, hub):
@@ -97,3 +97,27 @@ def test_video_grid_puts_the_presets_cameras_in_order(qtbot, ctx, hub):
     preset = ctx.state.presets[ctx.state.wall["preset"]]
     shown = [c for c in panel.cameras() if c]
     assert shown == preset["cameras"][: len(shown)]
+
+
+def test_incremental_feed_order_equals_a_full_sort(qtbot, ctx, hub, district):
+    import random
+
+    from panels.incidents import IncidentModel
+    from wallclient import incidents as rules
+
+    model = IncidentModel(ctx, {"priorities": [1, 2, 3]})
+    rng = random.Random(3)
+    seq = 200
+    for _ in range(40):
+        changed = set()
+        for _ in range(rng.randrange(1, 30)):
+            seq += 1
+            for type_, data in district.incident_event(now()):
+                ctx.state.apply(type_, data, seq)
+                changed.add(data["id"])
+        model.refresh(changed)
+        expected = sorted(
+            rules.sort_key(i) for i in ctx.state.incidents.values() if rules.matches(i, model.options)
+        )
+        assert model._order == expected
+        assert [r["id"] for r in model.rows] == [k[3] for k in expected[: len(model.rows)]]

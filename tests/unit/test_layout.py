@@ -104,7 +104,9 @@ def test_shipped_layouts_follow_the_published_schema():
     schema = json.loads((LAYOUTS / "layout.schema.json").read_text(encoding="utf-8"))
     jsonschema.Draft202012Validator.check_schema(schema)
     for name in ("district-3x2", "street-4k", "desk-dual"):
-        jsonschema.validate(json.loads((LAYOUTS / f"{name}.json").read_text(encoding="utf-8")), schema)
+        jsonschema.validate(
+            json.loads((LAYOUTS / f"{name}.json").read_text(encoding="utf-8")), schema
+        )
     bad = {"name": "x", "screens": [{"name": "a", "width": 1920, "height": 1080}],
            "modes": {"normal": {"a": [{"id": "r", "panel": "hologram", "rect": [0, 0, 1, 1]}]}}}  # fmt: skip
     with pytest.raises(jsonschema.ValidationError):
