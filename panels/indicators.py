@@ -49,16 +49,27 @@ class IndicatorsPanel(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._tiles: list[tuple[QRectF, str]] = []
         self._static_cache: dict[tuple[str, str, bool, int, int], QPixmap] = {}
-        self._tiles_size = self.size()
         self._ticks = 0
+        self._headers: list[tuple[QRectF, str, list[str]]] = []
+        self._blocks: list[QRectF] = []  # one rectangle per category, header included
+        self._pending: list[QRectF] = []  # blocks still to repaint after new readings
+        self._layout_key: tuple[Any, ...] = ()
+        self._header_px = 26.0
         self._last_second = 0
         self.paints = 0
         hub.tick.connect(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
         if "indicators" in dirty:
-            self.update()
-            return
+            # New readings: repaint one category block per tick, so no single paint is long
+            # enough to stall the GUI thread (a whole 349-tile paint takes ~70 ms).
+            if self._relayout():
+                self.update()
+                self._pending = []
+            else:
+                self._pending = list(self._blocks)
+        if self._pending:
+            self.update(self._pending.pop(0).toAlignedRect())
         # Between readings only the alarm tiles move (their border pulses, 2 Hz): repaint just those.
         self._ticks += 1
         if self._ticks % 2:
@@ -70,7 +81,34 @@ class IndicatorsPanel(QWidget):
         second = int(time.monotonic())
         if second != self._last_second and second % 5 == 0:  # staleness labels age
             self._last_second = second
-            self.update()
+            self._pending = list(self._blocks)
+
+    def _relayout(self) -> bool:
+        """Place headers and tiles (when size or membership changed); True if it did."""
+        shown = self._shown()
+        key = (self.width(), self.height(), tuple(i["id"] for i in shown))
+        if key == self._layout_key:
+            return False
+        self._layout_key = key
+        self._tiles, self._headers, self._blocks = [], [], []
+        groups = rules.grouped(shown)
+        if not groups:
+            return True
+        cols, tw, th, header = self._layout(groups, self.width(), self.height())
+        y = 0.0
+        for category, items in groups:
+            top = y
+            self._headers.append(
+                (QRectF(4, y, self.width() - 8, header), category, [i["id"] for i in items])
+            )
+            y += header
+            for n, ind in enumerate(items):
+                r = QRectF((n % cols) * tw, y + (n // cols) * th, tw, th).adjusted(2, 2, -2, -2)
+                self._tiles.append((r, ind["id"]))
+            y += math.ceil(len(items) / cols) * th
+            self._blocks.append(QRectF(0, top, self.width(), y - top))
+        self._header_px = header
+        return True
 
     def _shown(self) -> list[dict[str, Any]]:
         return [i for i in self.ctx.state.indicators.values() if rules.matches(i, self.options)]
@@ -90,55 +128,44 @@ class IndicatorsPanel(QWidget):
 
     def paintEvent(self, event: QPaintEvent) -> None:  # noqa: N802
         self.paints += 1
+        self._relayout()
         exposed = event.region()  # not its bounding rect: pulsing alarm tiles are scattered
         p = QPainter(self)
-        at = self.ctx.server_now()
-        offline = self.ctx.status()["connection"]["state"] != "live"
-        blink = theme.pulse(time.monotonic())
-        if not exposed.contains(self.rect()) and self._tiles and self._tiles_size == self.size():
-            # a partial repaint (pulsing alarms): the tiles of the last full paint still stand
-            inds = self.ctx.state.indicators
-            for r, iid in self._tiles:
-                item = inds.get(iid)
-                if item is not None and exposed.intersects(r.toAlignedRect()):
-                    p.fillRect(r.adjusted(-2, -2, 2, 2), theme.BG)
-                    self._tile(p, r, item, at, offline, blink)
-            p.end()
-            return
-        self._tiles_size = self.size()
-        p.fillRect(event.rect(), theme.BG)
-        groups = rules.grouped(self._shown())
-        if not groups:
+        if not self._tiles:
+            p.fillRect(self.rect(), theme.BG)
             p.setPen(theme.TEXT_DIM)
             p.setFont(theme.font(28 * self.scale))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, theme.tr("No indicators"))
             p.end()
             return
-        cols, tw, th, header = self._layout(groups, self.width(), self.height())
-        y = 0.0
-        self._tiles = []
-        for category, items in groups:
-            counts = {lv: 0 for lv in ("warning", "alarm")}
-            for ind in items:
-                lv = rules.level(ind)
-                if lv in counts:
-                    counts[lv] += 1
+        if exposed.contains(self.rect()):
+            p.fillRect(self.rect(), theme.BG)
+        at = self.ctx.server_now()
+        offline = self.ctx.status()["connection"]["state"] != "live"
+        blink = theme.pulse(time.monotonic())
+        inds = self.ctx.state.indicators
+        for head, category, ids in self._headers:
+            if not exposed.intersects(head.toAlignedRect()):
+                continue
+            p.fillRect(head, theme.BG)
+            alarms = warnings = 0
+            for iid in ids:
+                lv = rules.level(inds.get(iid, {}))
+                alarms += lv == "alarm"
+                warnings += lv == "warning"
+            summary = f"{category}  ·  {len(ids)}"
+            if alarms:
+                summary += f"   ◆ {theme.tr('Alarm')} {alarms}"
+            if warnings:
+                summary += f"   ▲ {theme.tr('Warning')} {warnings}"
             p.setPen(theme.TEXT)
-            p.setFont(theme.font(header * 0.7, bold=True))
-            head = QRectF(4, y, self.width() - 8, header)
-            summary = f"{category}  ·  {len(items)}"
-            if counts["alarm"]:
-                summary += f"   ◆ {theme.tr('Alarm')} {counts['alarm']}"
-            if counts["warning"]:
-                summary += f"   ▲ {theme.tr('Warning')} {counts['warning']}"
+            p.setFont(theme.font(self._header_px * 0.7, bold=True))
             p.drawText(head, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, summary)
-            y += header
-            for n, ind in enumerate(items):
-                r = QRectF((n % cols) * tw, y + (n // cols) * th, tw, th).adjusted(2, 2, -2, -2)
-                if exposed.intersects(r.toAlignedRect()):
-                    self._tile(p, r, ind, at, offline, blink)
-                self._tiles.append((r, ind["id"]))
-            y += math.ceil(len(items) / cols) * th
+        for r, iid in self._tiles:
+            item = inds.get(iid)
+            if item is not None and exposed.intersects(r.toAlignedRect()):
+                p.fillRect(r.adjusted(-2, -2, 2, 2), theme.BG)
+                self._tile(p, r, item, at, offline, blink)
         p.end()
 
     def _static(self, ind: Mapping[str, Any], lv: str, stale: bool, w: int, h: int) -> QPixmap:

@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import math
 import time
+from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPointF, Qt
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPolygonF
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap, QPolygonF
 from PySide6.QtWidgets import QWidget
 
 from panels import theme
@@ -29,8 +30,17 @@ class MapPanel(QWidget):
         self.scale = scale
         self.level = (options or {}).get("level", "street")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self._geo_version = 0  # bumped when regions or cameras change: the base layer is redrawn
+        self._base_pm: QPixmap | None = None
+        self._base_key: tuple[int, int, int] | None = None
+        hub.tick.connect(self._tick)
+
+    def _tick(self, dirty: set[str]) -> None:
+        if "regions" in dirty:
+            self._geo_version += 1
         # once a second (markers pulse, incidents move) or when the geography changes
-        hub.tick.connect(lambda d: self.update() if d & {"clock", "regions", "cameras"} else None)
+        if dirty & {"clock", "regions", "cameras"}:
+            self.update()
 
     def _bbox(self) -> tuple[float, float, float, float] | None:
         xs: list[float] = []
@@ -47,20 +57,13 @@ class MapPanel(QWidget):
                     ys.append(c["location"]["lat"])
         return (min(xs), min(ys), max(xs), max(ys)) if xs else None
 
-    def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
-        s = self.scale
-        p = QPainter(self)
-        p.fillRect(self.rect(), theme.BG)
+    def _projection(self) -> Callable[[float, float], QPointF] | None:
         box = self._bbox()
         if box is None:
-            p.setPen(theme.TEXT_DIM)
-            p.setFont(theme.font(28 * s))
-            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, theme.tr("No map data"))
-            p.end()
-            return
+            return None
         lon0, lat0, lon1, lat1 = box
         kx = math.cos(math.radians((lat0 + lat1) / 2))
-        margin = 30 * s
+        margin = 30 * self.scale
         w, h = self.width() - 2 * margin, self.height() - 2 * margin
         k = min(w / ((lon1 - lon0) * kx or 1), h / ((lat1 - lat0) or 1))
         ox = margin + (w - (lon1 - lon0) * kx * k) / 2
@@ -69,6 +72,17 @@ class MapPanel(QWidget):
         def xy(lon: float, lat: float) -> QPointF:
             return QPointF(ox + (lon - lon0) * kx * k, oy + (lat1 - lat) * k)
 
+        return xy
+
+    def _base(self, xy: Callable[[float, float], QPointF]) -> QPixmap:
+        """Regions and their labels: redrawn only when they or the size change."""
+        key = (self.width(), self.height(), self._geo_version)
+        if self._base_key == key and self._base_pm is not None:
+            return self._base_pm
+        s = self.scale
+        pm = QPixmap(self.size())
+        pm.fill(theme.BG)
+        p = QPainter(pm)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setFont(theme.font(20 * s))
         for r in self.ctx.state.regions.values():
@@ -92,14 +106,32 @@ class MapPanel(QWidget):
                     p.setPen(theme.TEXT_DIM)
                     p.drawText(bounds, Qt.AlignmentFlag.AlignCenter, r["name"])
                     p.setPen(pen)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(QColor(77, 163, 255, 150))
-        for c in self.ctx.state.cameras.values():
-            if c.get("location") and c.get("status") == "online":
-                p.drawEllipse(xy(c["location"]["lon"], c["location"]["lat"]), 2.2 * s, 2.2 * s)
+        p.end()
+        self._base_pm, self._base_key = pm, key
+        return pm
+
+    def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
+        s = self.scale
+        p = QPainter(self)
+        xy = self._projection()
+        if xy is None:
+            p.fillRect(self.rect(), theme.BG)
+            p.setPen(theme.TEXT_DIM)
+            p.setFont(theme.font(28 * s))
+            p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, theme.tr("No map data"))
+            p.end()
+            return
+        p.drawPixmap(0, 0, self._base(xy))
+        # cameras: one batched call (their status changes often; the base layer does not)
+        pen = QPen(QColor(77, 163, 255, 150), 4.4 * s)
+        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        p.setPen(pen)
+        p.drawPoints([xy(c["location"]["lon"], c["location"]["lat"]) for c in self.ctx.state.cameras.values()
+                      if c.get("location") and c.get("status") == "online"])  # fmt: skip
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
         blink = theme.pulse(time.monotonic())
-        # Priority 3 and 4 are many: one batched point call per priority. 1 and 2 get shapes.
-        minor: dict[int, list[QPointF]] = {3: [], 4: []}
+        # Priorities 2-4 are many: one batched point call each. Priority 1 gets its shape and pulse.
+        minor: dict[int, list[QPointF]] = {2: [], 3: [], 4: []}
         major: list[tuple[int, QPointF]] = []
         for inc in self.ctx.state.incidents.values():
             loc = inc.get("location")
@@ -111,7 +143,7 @@ class MapPanel(QWidget):
                 minor[prio].append(pt)
             else:
                 major.append((prio, pt))
-        for prio in (4, 3):
+        for prio in (4, 3, 2):
             pen = QPen(theme.PRIORITY_COLOUR[prio], 7 * s)
             pen.setCapStyle(Qt.PenCapStyle.SquareCap)
             p.setPen(pen)

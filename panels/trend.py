@@ -79,16 +79,21 @@ class TrendPanel(QWidget):
         self._last = time.monotonic()
         now = self.ctx.server_now().timestamp()
         xs = list(range(-HOURS + 1, 1))
-        for key, label, colour, field, value in self._groups():
-            counts: Counter[int] = Counter()
-            for inc in self.ctx.state.incidents.values():
-                if inc.get(field) == value:
-                    reported = epoch(inc["reported_at"])
-                    if reported is None:
-                        continue
-                    hours_ago = int((now - reported) // 3600)
-                    if 0 <= hours_ago < HOURS:
-                        counts[-hours_ago] += 1
+        groups = self._groups()
+        field = groups[0][3]
+        per_value: dict[Any, Counter[int]] = {g[4]: Counter() for g in groups}
+        for inc in self.ctx.state.incidents.values():  # one pass, however many lines
+            counts_of = per_value.get(inc.get(field))
+            if counts_of is None:
+                continue
+            reported = epoch(inc["reported_at"])
+            if reported is None:
+                continue
+            hours_ago = int((now - reported) // 3600)
+            if 0 <= hours_ago < HOURS:
+                counts_of[-hours_ago] += 1
+        for key, label, colour, _field, value in groups:
+            counts = per_value[value]
             ys = [counts.get(x, 0) for x in xs]
             item = self._series.get(key)
             if item is None:

@@ -74,6 +74,8 @@ class SyncClient:
         )
         self.cache_path = cfg.cache
         self._status: dict[str, Any] | None = None
+        self._counts: dict[str, int] | None = None
+        self._counts_at = 0.0
         self._status_at = 0.0
         self.writer = CacheWriter(cache)
         self.writer.meta(origin=origin)
@@ -103,6 +105,14 @@ class SyncClient:
     # --- what the control API and the status banner read --------------------------------
 
     def open_incidents(self) -> dict[str, int]:
+        """Open and overdue incidents, counted at most once a second (thousands of them)."""
+        t = time.monotonic()
+        if self._counts is not None and t - self._counts_at < 1.0:
+            return self._counts
+        self._counts, self._counts_at = self._count_incidents(), t
+        return self._counts
+
+    def _count_incidents(self) -> dict[str, int]:
         at = self.feed.server_now()
         open_ = overdue = 0
         for inc in self.state.incidents.values():
