@@ -22,32 +22,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.helpers import DemoServer  # noqa: E402
+from tests.helpers import DemoServer, feed_client  # noqa: E402
 from wallclient.edges.cache import Cache, CacheWriter  # noqa: E402
 from wallclient.edges.feed import Feed  # noqa: E402
 from wallclient.protocol import parse_time  # noqa: E402
 from wallclient.session import Apply, Session  # noqa: E402
 from wallclient.state import WallState  # noqa: E402
-
-
-@contextlib.asynccontextmanager
-async def client(url: str, cache: Path, token: str = "tok-commander"):
-    state = WallState("wall-1")
-    writer = CacheWriter(Cache(cache).open())
-    writer.start()
-    session = Session(
-        wall="wall-1", node="bench", scope={"level": "district", "code": "310114"}, last_seq=None
-    )
-    feed = Feed(url=url, token=token, session=session, state=state, writer=writer)
-    task = asyncio.create_task(feed.run())
-    try:
-        yield feed, state, writer
-    finally:
-        feed.stop()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        writer.stop()
 
 
 async def until(cond, seconds: float = 120) -> None:
@@ -75,7 +55,7 @@ def ingest(tmp: Path, n: int = 60_000) -> dict:
 
         async def go() -> dict:
             cache = tmp / "ingest.sqlite"
-            async with client(server.url, cache) as (feed, state, writer):
+            async with feed_client(server.url, cache) as (feed, state, writer):
                 await until(lambda: feed.status.state == "live")
                 writer.flush()
                 start_seq = state.last_seq
@@ -125,7 +105,7 @@ def latency(tmp: Path, rate: int, seconds: float = 20) -> dict:
 
         async def go() -> dict:
             lat: list[float] = []
-            async with client(server.url, tmp / f"lat{rate}.sqlite") as (feed, state, writer):
+            async with feed_client(server.url, tmp / f"lat{rate}.sqlite") as (feed, state, writer):
                 await until(lambda: feed.status.state == "live")
                 original = feed.session.receive
 
@@ -164,7 +144,7 @@ def snapshot(tmp: Path) -> dict:
     try:
 
         async def go() -> dict:
-            async with client(server.url, tmp / "big.sqlite") as (feed, state, writer):
+            async with feed_client(server.url, tmp / "big.sqlite") as (feed, state, writer):
                 await until(lambda: feed.session.welcome is not None, 60)
                 t0 = time.perf_counter()
                 await until(lambda: feed.status.snapshots == 1, 120)

@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtWidgets import QWidget
 
 from wallclient.state import Change, WallState
 
@@ -110,3 +111,16 @@ class Hub(QObject):
     def close(self) -> None:
         self._timer.stop()
         self._unsubscribe()
+
+
+class Panel(QWidget):
+    """A layout region's view: its context, the screen's scale and the region's options."""
+
+    def __init__(
+        self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
+    ) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.hub = hub
+        self.scale = scale
+        self.options: dict[str, Any] = dict(options or {})

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from panels import theme
-from panels.hub import Context, Hub
+from panels.hub import Context, Hub, Panel
 from wallclient import incidents as rules
 from wallclient.protocol import parse_time
 
@@ -261,7 +261,7 @@ class _Counters(QWidget):
         p.end()
 
 
-class IncidentsPanel(QWidget):
+class IncidentsPanel(Panel):
     """Counters over a list of incidents, filtered by the layout region's options."""
 
     new_priority1 = Signal(str)  # for the alert sound and automatic linkage
@@ -269,9 +269,7 @@ class IncidentsPanel(QWidget):
     def __init__(
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
     ) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.options = options or {}
+        super().__init__(ctx, hub, scale, options)
         self.model = IncidentModel(ctx, self.options)
         self._known = {r["id"] for r in self.model.rows}
         self.view = QListView()

@@ -23,10 +23,9 @@ from PySide6.QtGui import (
     QPen,
     QPixmap,
 )
-from PySide6.QtWidgets import QWidget
 
 from panels import theme
-from panels.hub import Context, Hub
+from panels.hub import Context, Hub, Panel
 from wallclient import indicators as rules
 
 STALE_AFTER_S = 60.0  # a reading older than this is marked stale (the demo sends every 5 s)
@@ -34,7 +33,7 @@ ASPECT = 1.55  # tile width / height
 STATIC_CACHE_MAX = 4000  # tiles' cached static layers (a few per indicator and size)
 
 
-class IndicatorsPanel(QWidget):
+class IndicatorsPanel(Panel):
     """All indicators of a layout region's filter, grouped by category."""
 
     opened = Signal(str)  # an indicator tile was clicked: show its 24 h chart
@@ -42,10 +41,7 @@ class IndicatorsPanel(QWidget):
     def __init__(
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
     ) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.scale = scale
-        self.options = options or {}
+        super().__init__(ctx, hub, scale, options)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._tiles: list[tuple[QRectF, str]] = []
         self._static_cache: dict[tuple[str, str, bool, int, int], QPixmap] = {}

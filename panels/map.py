@@ -13,21 +13,18 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap, QPolygonF
-from PySide6.QtWidgets import QWidget
 
 from panels import theme
-from panels.hub import Context, Hub
+from panels.hub import Context, Hub, Panel
 
 
-class MapPanel(QWidget):
+class MapPanel(Panel):
     """Regions of ``options.level`` (default street), cameras and incidents."""
 
     def __init__(
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
     ) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.scale = scale
+        super().__init__(ctx, hub, scale, options)
         self.level = (options or {}).get("level", "street")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._geo_version = 0  # bumped when regions or cameras change: the base layer is redrawn

@@ -6,23 +6,20 @@ from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QWidget
 
 from panels import theme
 from panels.banner import STATE_TEXT
-from panels.hub import Context, Hub
+from panels.hub import Context, Hub, Panel
 from wallclient.protocol import CST
 
 
-class StatusPanel(QWidget):
+class StatusPanel(Panel):
     """Connection, data age, counts: what a duty officer checks first."""
 
     def __init__(
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
     ) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.scale = scale
+        super().__init__(ctx, hub, scale, options)
         hub.tick.connect(lambda d: self.update() if d & {"clock", "wall"} else None)
 
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
@@ -65,15 +62,13 @@ class StatusPanel(QWidget):
         p.end()
 
 
-class ClockPanel(QWidget):
+class ClockPanel(Panel):
     """The server-corrected time, large."""
 
     def __init__(
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
     ) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.scale = scale
+        super().__init__(ctx, hub, scale, options)
         hub.tick.connect(lambda d: self.update() if "clock" in d else None)
 
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802

@@ -12,10 +12,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pyqtgraph as pg
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtWidgets import QVBoxLayout
 
 from panels import theme
-from panels.hub import Context, Hub
+from panels.hub import Context, Hub, Panel
 from wallclient.incidents import epoch
 
 HOURS = 12
@@ -36,14 +36,13 @@ def _plot(title: str) -> pg.PlotWidget:
     return w
 
 
-class TrendPanel(QWidget):
+class TrendPanel(Panel):
     """Incidents reported per hour over the last 12 h, by source or by priority."""
 
     def __init__(
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
     ) -> None:
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx, hub, scale, options)
         self.kind = (options or {}).get("kind", "incidents_by_source")
         by_source = self.kind == "incidents_by_source"
         self.plot = _plot(
@@ -106,13 +105,12 @@ class TrendPanel(QWidget):
                 item.setData(xs, ys)
 
 
-class IndicatorChartPanel(QWidget):
+class IndicatorChartPanel(Panel):
     """One indicator over the last 24 h, with its warning and alarm lines."""
 
     def __init__(self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None,
                  history: Callable[[str], list[tuple[float, float | None]]] | None = None) -> None:  # fmt: skip
-        super().__init__()
-        self.ctx = ctx
+        super().__init__(ctx, hub, scale, options)
         self.iid = str((options or {}).get("id", ""))
         self.history = history
         ind = ctx.state.indicators.get(self.iid, {})

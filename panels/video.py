@@ -11,10 +11,9 @@ from typing import Any
 
 from PySide6.QtCore import QRectF, Qt
 from PySide6.QtGui import QPainter, QPaintEvent
-from PySide6.QtWidgets import QWidget
 
 from panels import theme
-from panels.hub import Context, Hub
+from panels.hub import Context, Hub, Panel
 
 
 def tile_rects(rows: int, cols: int, spans: list[list[int]], w: float, h: float) -> list[QRectF]:
@@ -36,16 +35,13 @@ def tile_rects(rows: int, cols: int, spans: list[list[int]], w: float, h: float)
     return [rect for _, _, rect in out]
 
 
-class VideoPanel(QWidget):
+class VideoPanel(Panel):
     """A grid of camera tiles fed by the active preset (tour pages when it has more cameras)."""
 
     def __init__(
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
     ) -> None:
-        super().__init__()
-        self.ctx = ctx
-        self.scale = scale
-        self.options = options or {}
+        super().__init__(ctx, hub, scale, options)
         self.rows = int(self.options.get("rows", 3))
         self.cols = int(self.options.get("cols", 3))
         self.spans = list(self.options.get("spans", []))

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import contextlib
 import json
 import os
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -222,3 +223,31 @@ class WallProcess:
             self.proc.kill() if kill else self.proc.terminate()
             self.proc.wait(timeout(30))
         self.proc = None
+
+
+@contextlib.asynccontextmanager
+async def feed_client(
+    url: str, cache: Path, token: str = "tok-commander", last_seq: int | None = None
+) -> AsyncIterator[tuple[Any, Any, Any]]:
+    """The client's data spine (Session → WallState → CacheWriter) in this process."""
+    from wallclient.edges.cache import Cache, CacheWriter
+    from wallclient.edges.feed import Feed
+    from wallclient.session import Session
+    from wallclient.state import WallState
+
+    state = WallState("wall-1")
+    writer = CacheWriter(Cache(cache).open())
+    writer.start()
+    session = Session(
+        wall="wall-1", node="n1", scope={"level": "district", "code": "310114"}, last_seq=last_seq
+    )
+    feed = Feed(url=url, token=token, session=session, state=state, writer=writer)
+    task = asyncio.create_task(feed.run())
+    try:
+        yield feed, state, writer
+    finally:
+        feed.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+        writer.stop()

@@ -6,14 +6,10 @@ from datetime import datetime
 
 import pytest
 
-from tests.helpers import async_wait_for
+from tests.helpers import async_wait_for, feed_client
 from wallclient.demo.district import District
 from wallclient.demo.server import Backend
-from wallclient.edges.cache import Cache, CacheWriter
-from wallclient.edges.feed import Feed
 from wallclient.errors import CommandError
-from wallclient.session import Session
-from wallclient.state import WallState
 
 TOKENS = {"v": ("值班员", "viewer"), "c": ("指挥长", "commander")}
 
@@ -30,24 +26,8 @@ async def backend(**kw):
         await b.stop()
 
 
-@contextlib.asynccontextmanager
-async def client(url, tmp_path, token="c", last_seq=None, cache_name="c.sqlite"):
-    state = WallState("wall-1")
-    writer = CacheWriter(Cache(tmp_path / cache_name).open())
-    writer.start()
-    session = Session(
-        wall="wall-1", node="n1", scope={"level": "district", "code": "310114"}, last_seq=last_seq
-    )
-    feed = Feed(url=url, token=token, session=session, state=state, writer=writer)
-    task = asyncio.create_task(feed.run())
-    try:
-        yield feed, state, writer
-    finally:
-        feed.stop()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        writer.stop()
+def client(url, tmp_path, token="c", last_seq=None, cache_name="c.sqlite"):
+    return feed_client(url, tmp_path / cache_name, token, last_seq)
 
 
 def run(coro):

@@ -117,7 +117,9 @@ def test_incremental_feed_order_equals_a_full_sort(qtbot, ctx, hub, district):
                 changed.add(data["id"])
         model.refresh(changed)
         expected = sorted(
-            rules.sort_key(i) for i in ctx.state.incidents.values() if rules.matches(i, model.options)
+            rules.sort_key(i)
+            for i in ctx.state.incidents.values()
+            if rules.matches(i, model.options)
         )
         assert model._order == expected
         assert [r["id"] for r in model.rows] == [k[3] for k in expected[: len(model.rows)]]
