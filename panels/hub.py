@@ -124,3 +124,15 @@ class Panel(QWidget):
         self.hub = hub
         self.scale = scale
         self.options: dict[str, Any] = dict(options or {})
+        self._slots: list[Callable[[set[str]], None]] = []
+
+    def listen(self, slot: Callable[[set[str]], None]) -> None:
+        """Run ``slot`` on every hub tick, until ``detach``."""
+        self.hub.tick.connect(slot)
+        self._slots.append(slot)
+
+    def detach(self) -> None:
+        """Stop listening: a panel being replaced (mode switch) must not outlive its widget."""
+        for slot in self._slots:
+            self.hub.tick.disconnect(slot)
+        self._slots.clear()

@@ -288,7 +288,7 @@ class IncidentsPanel(Panel):
         box.addWidget(self.counters)
         box.addWidget(self.view)
         self.hub = hub
-        hub.tick.connect(self._tick)
+        self.listen(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
         if "incidents" in dirty:

@@ -53,7 +53,7 @@ class IndicatorsPanel(Panel):
         self._header_px = 26.0
         self._last_second = 0
         self.paints = 0
-        hub.tick.connect(self._tick)
+        self.listen(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
         if "indicators" in dirty:

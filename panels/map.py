@@ -30,7 +30,7 @@ class MapPanel(Panel):
         self._geo_version = 0  # bumped when regions or cameras change: the base layer is redrawn
         self._base_pm: QPixmap | None = None
         self._base_key: tuple[int, int, int] | None = None
-        hub.tick.connect(self._tick)
+        self.listen(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
         if "regions" in dirty:

@@ -20,7 +20,7 @@ class StatusPanel(Panel):
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
     ) -> None:
         super().__init__(ctx, hub, scale, options)
-        hub.tick.connect(lambda d: self.update() if d & {"clock", "wall"} else None)
+        self.listen(lambda d: self.update() if d & {"clock", "wall"} else None)
 
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         s = self.scale
@@ -69,7 +69,7 @@ class ClockPanel(Panel):
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
     ) -> None:
         super().__init__(ctx, hub, scale, options)
-        hub.tick.connect(lambda d: self.update() if "clock" in d else None)
+        self.listen(lambda d: self.update() if "clock" in d else None)
 
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         now = self.ctx.server_now().astimezone(CST)

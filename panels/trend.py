@@ -56,7 +56,7 @@ class TrendPanel(Panel):
         box.addWidget(self.plot)
         self._series: dict[str, pg.PlotDataItem] = {}
         self._last = 0.0
-        hub.tick.connect(self._tick)
+        self.listen(self._tick)
         self.refresh()
 
     def _groups(self) -> list[tuple[str, str, Any, str, Any]]:
@@ -126,7 +126,7 @@ class IndicatorChartPanel(Panel):
                     y=ind[key],
                     pen=pg.mkPen(colour.name(), width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
                 )
-        hub.tick.connect(lambda d: self.refresh() if "indicators" in d else None)
+        self.listen(lambda d: self.refresh() if "indicators" in d else None)
         self.refresh()
 
     def refresh(self) -> None:

@@ -46,7 +46,7 @@ class VideoPanel(Panel):
         self.cols = int(self.options.get("cols", 3))
         self.spans = list(self.options.get("spans", []))
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        hub.tick.connect(
+        self.listen(
             lambda dirty: self.update() if dirty & {"wall", "presets", "cameras"} else None
         )
 

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 
 from panels import theme
 from panels.banner import BannerPanel
-from panels.hub import Context, Hub
+from panels.hub import Context, Hub, Panel
 from panels.incidents import IncidentsPanel
 from panels.indicators import IndicatorsPanel
 from panels.map import MapPanel
@@ -83,6 +83,8 @@ class ScreenWindow(QWidget):
             return
         self.mode = mode
         for w in self.regions.values():
+            if isinstance(w, Panel):
+                w.detach()
             w.setParent(None)
             w.deleteLater()
         self.regions = {}
