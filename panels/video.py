@@ -46,9 +46,7 @@ class VideoPanel(Panel):
         self.cols = int(self.options.get("cols", 3))
         self.spans = list(self.options.get("spans", []))
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self.listen(
-            lambda dirty: self.update() if dirty & {"wall", "presets", "cameras"} else None
-        )
+        self.listen(lambda dirty: self.update() if dirty & {"wall", "presets", "cameras"} else None)
 
     def cameras(self) -> list[str | None]:
         """The camera id on each tile (first page of the preset)."""
