@@ -72,7 +72,11 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
 
             setattr(cls, name, wrapper)
 
-        for cls, name in ((_I, "paintEvent"), (_M, "paintEvent"), (_T, "refresh"), (Hub, "_flush")):
+        from panels.incidents import IncidentModel as _IM
+        from panels.incidents import IncidentsPanel as _IP
+
+        for cls, name in ((_I, "paintEvent"), (_M, "paintEvent"), (_T, "refresh"), (Hub, "_flush"),
+                          (_IP, "_tick"), (_IM, "refresh"), (_IM, "recount"), (_I, "_tick")):  # fmt: skip
             timed(cls, name)
     cfg = Config(
         server=server.url, cache=tmp / "painted.sqlite", wall="wall-1", node="bench", offscreen=True

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import bisect
 import time
+from collections import Counter
 from datetime import datetime
 from typing import Any
 
@@ -61,38 +62,44 @@ class IncidentModel(QAbstractListModel):
         self._counts: dict[str, int] = {}
         self._keys: dict[str, tuple[tuple[Any, ...], tuple[int, int, float, str]]] = {}
         self._order: list[tuple[int, int, float, str]] = []  # sorted keys of every shown incident
-        self._placed: dict[str, tuple[int, int, float, str]] = {}  # id → its key in _order
+        self._placed: dict[str, tuple[tuple[int, int, float, str], str]] = {}  # id → (key, status)
+        self._by_status: Counter[str] = Counter()
         self.refresh()
         self.recount()
 
     def refresh(self, changed: set[str] | None = None) -> None:
         """Re-order after changes: only the ``changed`` incidents move (None: all of them)."""
         live = self.ctx.state.incidents
+        order = self._order
         if changed is None:
-            self._order = sorted(
-                self._key(i) for i in live.values() if rules.matches(i, self.options)
-            )
+            self._placed, self._by_status = {}, Counter()
+            for item in live.values():
+                if rules.matches(item, self.options):
+                    self._place(item)
+            order[:] = sorted(k for k, _ in self._placed.values())
         else:
             for iid in changed:
                 old = self._placed.pop(iid, None)
                 if old is not None:
-                    pos = bisect.bisect_left(self._order, old)
-                    if pos < len(self._order) and self._order[pos] == old:
-                        del self._order[pos]
+                    pos = bisect.bisect_left(order, old[0])
+                    if pos < len(order) and order[pos] == old[0]:
+                        del order[pos]
+                    self._by_status[old[1]] -= 1
                 inc = live.get(iid)
                 if inc is not None and rules.matches(inc, self.options):
-                    bisect.insort(self._order, self._key(inc))
-        if changed is None:
-            self._placed = {k[3]: k for k in self._order}
-        else:
-            for iid in changed:
-                inc = live.get(iid)
-                if inc is not None and rules.matches(inc, self.options):
-                    self._placed[iid] = self._key(inc)
-        top = [live[k[3]] for k in self._order[:MAX_ROWS] if k[3] in live]
+                    bisect.insort(order, self._place(inc))
+        if len(self._keys) > 2 * len(live) + 1000:  # bounded: drop keys of archived incidents
+            self._keys = {k: v for k, v in self._keys.items() if k in live}
+        top = [live[k[3]] for k in order[:MAX_ROWS] if k[3] in live]
         self.beginResetModel()
         self.rows = top
         self.endResetModel()
+
+    def _place(self, inc: dict[str, Any]) -> tuple[int, int, float, str]:
+        key = self._key(inc)
+        self._placed[inc["id"]] = (key, inc["status"])
+        self._by_status[inc["status"]] += 1
+        return key
 
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: N802, B008
         return 0 if parent.isValid() else len(self.rows)
@@ -117,24 +124,20 @@ class IncidentModel(QAbstractListModel):
             self._keys[inc["id"]] = cached
         return cached[1]
 
-    def _count(self, shown: list[dict[str, Any]], at: datetime) -> dict[str, int]:
-        out = dict.fromkeys(STATUS_TEXT, 0)
-        out["overdue"] = 0
-        at_s = at.timestamp()
-        for inc in shown:
-            out[inc["status"]] = out.get(inc["status"], 0) + 1
-            closed, _, due, _ = self._key(inc)
-            if not closed and due < at_s:
-                out["overdue"] += 1
-        if len(self._keys) > 2 * len(self.ctx.state.incidents) + 1000:
-            live = self.ctx.state.incidents
-            self._keys = {k: v for k, v in self._keys.items() if k in live}
-        return out
-
     def recount(self) -> None:
-        """Overdue counts move with the clock even when no incident changed."""
-        shown = [i for i in self.ctx.state.incidents.values() if rules.matches(i, self.options)]
-        self._counts = self._count(shown, self.ctx.server_now())
+        """Counters by status (kept as incidents move) and overdue, found by bisection:
+        the order is (closed, priority, next deadline), so each priority's overdue ones
+        are a prefix of its run. O(log n), however many incidents are open."""
+        at_s = self.ctx.server_now().timestamp()
+        overdue = 0
+        for prio in (1, 2, 3, 4):
+            lo = bisect.bisect_left(self._order, (0, prio, float("-inf"), ""))
+            hi = bisect.bisect_left(self._order, (0, prio, at_s, ""))
+            overdue += hi - lo
+        counts = dict.fromkeys(STATUS_TEXT, 0)
+        counts.update({k: v for k, v in self._by_status.items() if v})
+        counts["overdue"] = overdue
+        self._counts = counts
 
     def counters(self, at: datetime | None = None) -> dict[str, int]:
         """Open incidents by status, and how many are overdue (as of the last refresh)."""

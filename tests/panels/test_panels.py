@@ -123,3 +123,10 @@ def test_incremental_feed_order_equals_a_full_sort(qtbot, ctx, hub, district):
         )
         assert model._order == expected
         assert [r["id"] for r in model.rows] == [k[3] for k in expected[: len(model.rows)]]
+        # the counters, kept incrementally and by bisection, equal a count of everything
+        model.recount()
+        shown = [i for i in ctx.state.incidents.values() if rules.matches(i, model.options)]
+        at = ctx.server_now()
+        assert model.counters()["overdue"] == sum(1 for i in shown if rules.next_deadline(i, at)[1])
+        for status in ("new", "dispatched", "arrived", "controlled"):
+            assert model.counters()[status] == sum(1 for i in shown if i["status"] == status)
