@@ -35,6 +35,8 @@ class MapPanel(Panel):
         self._marks: dict[str, tuple[int, QPointF, bool, QRectF]] = {}
         self._marks_key: tuple[int, int, int] | None = None
         self._changed: set[str] | None = None  # incidents changed since the last paint
+        self._layers: dict[int, QPixmap] = {}  # per priority: its markers, drawn when they change
+        self._stale: list[int] = []
         self.listen(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
@@ -46,6 +48,13 @@ class MapPanel(Panel):
                 self._changed = None  # everything may have changed (a snapshot)
             else:
                 self._changed |= ids
+            self._stale = [1, 2, 3, 4]
+        # Markers are redrawn one priority layer per tick, so no single paint is long
+        # enough to stall the GUI thread with ten thousand incidents on the map.
+        if self._stale and self.isVisible():
+            xy = self._projection()
+            if xy is not None:
+                self._draw_layer(self._stale.pop(0), self._marks_for(xy))
         # once a second (markers pulse, incidents move) or when the geography changes
         if dirty & {"clock", "regions", "cameras"}:
             self.update()
@@ -125,6 +134,8 @@ class MapPanel(Panel):
         key = (self.width(), self.height(), self._geo_version)
         incidents = self.ctx.state.incidents
         if key != self._marks_key or self._changed is None:
+            if key != self._marks_key:
+                self._layers = {}  # positions moved: every layer is redrawn on demand
             self._marks_key = key
             todo: set[str] | list[str] = list(incidents)
             self._marks = {}
@@ -145,6 +156,27 @@ class MapPanel(Panel):
             self._marks[iid] = (int(inc["priority"]), pt, now_s - reported < NEW_FOR_S, rect)
         return self._marks
 
+    def _draw_layer(self, prio: int, marks: dict[str, tuple[int, QPointF, bool, QRectF]]) -> None:
+        """One priority's markers on a transparent layer of their own."""
+        pm = QPixmap(self.size())
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(theme.PRIORITY_COLOUR[prio])
+        if prio == 1:
+            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+            path = QPainterPath()
+            r = 9 * self.scale
+            for pr, pt, _, _ in marks.values():
+                if pr == 1:
+                    path.addPolygon(_diamond(pt.x(), pt.y(), r))
+            p.drawPath(path)
+        else:
+            # filled squares in one call: far cheaper to raster than wide-pen points
+            p.drawRects([rect for pr, _, _, rect in marks.values() if pr == prio])
+        p.end()
+        self._layers[prio] = pm
+
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         s = self.scale
         p = QPainter(self)
@@ -163,43 +195,26 @@ class MapPanel(Panel):
         p.setPen(pen)
         p.drawPoints([xy(c["location"]["lon"], c["location"]["lat"]) for c in self.ctx.state.cameras.values()
                       if c.get("location") and c.get("status") == "online"])  # fmt: skip
+        marks = self._marks_for(xy)
+        for prio in (4, 3, 2, 1):
+            if prio not in self._layers:
+                self._draw_layer(prio, marks)
+            p.drawPixmap(0, 0, self._layers[prio])
+        # new priority-1 incidents pulse (their first ten minutes)
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         blink = theme.pulse(time.monotonic())
-        marks = self._marks_for(xy)
-        by_prio: dict[int, list[QRectF]] = {2: [], 3: [], 4: []}
-        diamonds = QPainterPath()
-        r = 9 * s
-        fresh: list[QPointF] = []
-        for pr, pt, new, rect in marks.values():  # one pass; the geometry was made when it changed
-            if pr != 1:
-                by_prio[pr].append(rect)
-                continue
-            x, y = pt.x(), pt.y()
-            diamonds.addPolygon(
-                QPolygonF(
-                    [
-                        QPointF(x, y - r * 1.15),
-                        QPointF(x + r, y),
-                        QPointF(x, y + r * 1.15),
-                        QPointF(x - r, y),
-                    ]
-                )
-            )
-            if new:
-                fresh.append(pt)
-        p.setPen(Qt.PenStyle.NoPen)
-        for prio in (4, 3, 2):
-            # filled squares in one call each: far cheaper to raster than wide-pen points
-            p.setBrush(theme.PRIORITY_COLOUR[prio])
-            p.drawRects(by_prio[prio])
-        p.setBrush(theme.PRIORITY_COLOUR[1])
-        p.drawPath(diamonds)
-        # new priority-1 incidents pulse (their first ten minutes)
         p.setPen(QPen(theme.ALARM, 2))
         p.setBrush(Qt.BrushStyle.NoBrush)
-        for pt in fresh:
-            p.drawEllipse(pt, (10 + 10 * blink) * s, (10 + 10 * blink) * s)
+        for pr, pt, new, _ in marks.values():
+            if pr == 1 and new:
+                p.drawEllipse(pt, (10 + 10 * blink) * s, (10 + 10 * blink) * s)
         p.end()
+
+
+def _diamond(x: float, y: float, r: float) -> QPolygonF:
+    return QPolygonF(
+        [QPointF(x, y - r * 1.15), QPointF(x + r, y), QPointF(x, y + r * 1.15), QPointF(x - r, y)]
+    )
 
 
 def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
