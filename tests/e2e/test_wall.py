@@ -47,10 +47,11 @@ def test_six_screens_emergency_switch_and_offline(tmp_path, server):
         assert wall.control("mode.set", mode="emergency")["ok"]
         wait_for(
             lambda: {s["mode"] for s in wall.status()["screens"]} == {"emergency"},
-            5,
+            15,
             "every screen emergency",
         )
-        assert wall.status()["wall"]["mode"] == "emergency"
+        # the status' wall block is computed at most every 200 ms: it follows within that
+        wait_for(lambda: wall.status()["wall"]["mode"] == "emergency", 2, "status says emergency")
         files = wall.control.ok("snapshot", dir=str(tmp_path / "shots"))["files"]
         assert sorted(Path(f).name for f in files) == [f"wall-{i}.png" for i in range(1, 7)]
         assert all(Path(f).stat().st_size > 10_000 for f in files)
@@ -60,7 +61,7 @@ def test_six_screens_emergency_switch_and_offline(tmp_path, server):
         wait_for(lambda: viewer.conn()["state"] == "live", 20)
         wait_for(
             lambda: {s["mode"] for s in viewer.status()["screens"]} == {"emergency"},
-            5,
+            15,
             "viewer wall",
         )
         reply = viewer.control("mode.set", mode="normal")
@@ -68,7 +69,9 @@ def test_six_screens_emergency_switch_and_offline(tmp_path, server):
 
         assert wall.control("mode.set", mode="normal")["ok"]
         wait_for(
-            lambda: {s["mode"] for s in wall.status()["screens"]} == {"normal"}, 5, "back to normal"
+            lambda: {s["mode"] for s in wall.status()["screens"]} == {"normal"},
+            15,
+            "back to normal",
         )
 
         # the backend goes away: offline with a time, and nothing is blanked
