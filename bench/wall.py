@@ -141,11 +141,6 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         while client.feed.status.state != "live":
             await asyncio.sleep(0.05)
         await asyncio.sleep(2)  # settle after the snapshot
-        if os.environ.get("BENCH_GC_FREEZE"):
-            import gc
-
-            gc.freeze()
-            gc.set_threshold(50_000, 20, 1000)
         latencies.clear()
         gaps.clear()
         worst.clear()  # worst cases inside the measured window only

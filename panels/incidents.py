@@ -36,7 +36,7 @@ from PySide6.QtWidgets import (
 from panels import theme
 from panels.hub import Context, Hub, Panel
 from wallclient import incidents as rules
-from wallclient.protocol import parse_time
+from wallclient.protocol import DEADLINE_KINDS, epoch
 
 NEW_FOR_S = 600  # a priority-1 incident stands out for its first ten minutes
 DEADLINE_TEXT = {"respond": "Respond", "arrive": "Arrive", "control": "Control", "track": "Track"}
@@ -117,7 +117,7 @@ class IncidentModel(QAbstractListModel):
     def _key(self, inc: dict[str, Any]) -> tuple[int, int, float, str]:
         """The sort key, cached while the fields it depends on stay the same (time does not count)."""
         deadlines = inc.get("deadlines") or {}
-        stamp = (inc["status"], inc["priority"], *(deadlines.get(k) for k in rules.DEADLINE_KINDS))
+        stamp = (inc["status"], inc["priority"], *(deadlines.get(k) for k in DEADLINE_KINDS))
         cached = self._keys.get(inc["id"])
         if cached is None or cached[0] != stamp:
             cached = (stamp, rules.sort_key(inc, None))
@@ -146,10 +146,8 @@ class IncidentModel(QAbstractListModel):
 
 def _age_s(inc: dict[str, Any], at: datetime) -> float:
     """Seconds since the incident was reported (server time)."""
-    try:
-        return (at - parse_time(inc["reported_at"])).total_seconds()
-    except ValueError:
-        return float("inf")
+    reported = epoch(inc["reported_at"])
+    return float("inf") if reported is None else at.timestamp() - reported
 
 
 class IncidentDelegate(QStyledItemDelegate):
@@ -217,7 +215,7 @@ class IncidentDelegate(QStyledItemDelegate):
                    p.fontMetrics().elidedText(sub, Qt.TextElideMode.ElideRight, int(sub_r.width())))  # fmt: skip
         # the next deadline as a live countdown; overdue in red with an icon
         text = inc.get("deadlines", {}).get(kind) if kind else None
-        due = rules.epoch(text) if text else None
+        due = epoch(text) if text else None
         cd = QRectF(r.right() - right_w, r.top(), right_w - 12 * s, h)
         if due is not None:
             left_s = due - at.timestamp()

@@ -17,7 +17,7 @@ from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen, QPi
 from panels import theme
 from panels.hub import Context, Hub, Panel
 from panels.incidents import NEW_FOR_S
-from wallclient.incidents import epoch
+from wallclient.protocol import epoch
 
 
 class MapPanel(Panel):

@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QVBoxLayout
 
 from panels import theme
 from panels.hub import Context, Hub, Panel
-from wallclient.incidents import epoch
+from wallclient.protocol import epoch
 
 HOURS = 12
 

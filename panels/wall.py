@@ -135,11 +135,9 @@ class Wall:
     """All windows of this node, switched between normal and emergency together."""
 
     def __init__(self, ctx: Context, hub: Hub, layout: Layout,
-                 history: Callable[[str], list[tuple[float, float | None]]] | None = None,
-                 forced_mode: str | None = None) -> None:  # fmt: skip
+                 history: Callable[[str], list[tuple[float, float | None]]] | None = None) -> None:  # fmt: skip
         self.ctx = ctx
         self.layout = layout
-        self.forced_mode = forced_mode
         qscreens = QGuiApplication.screens()
         by_name = {s.name(): s for s in qscreens}
         self.windows: list[ScreenWindow] = []
@@ -161,8 +159,6 @@ class Wall:
         hub.tick.connect(lambda dirty: self.apply_mode() if "wall" in dirty else None)
 
     def mode(self) -> str:
-        if self.forced_mode:
-            return self.forced_mode
         wall = self.ctx.state.wall or {}
         return str(wall.get("mode") or "normal")
 

@@ -19,7 +19,7 @@ from typing import Any
 from wallclient import layout as layout_mod
 from wallclient.config import Config
 from wallclient.edges.control import ControlServer
-from wallclient.edges.sync import SyncClient
+from wallclient.edges.sync import SyncClient, as_float
 from wallclient.errors import CommandError
 from wallclient.layout import Layout
 
@@ -247,11 +247,7 @@ def snapshot_from_cache(
     state.load(loaded.tables, loaded.wall, loaded.last_seq)
     if mode is not None:  # a preview of the other variant: every panel and the banner agree
         state.wall = {**(state.wall or {"wall": "preview", "preset": None}), "mode": mode}
-    data_at = (
-        float(loaded.data_at)
-        if loaded.data_at and loaded.data_at.replace(".", "", 1).isdigit()
-        else None
-    )
+    data_at = as_float(loaded.data_at)
     # The newest data the cache holds is "now" for a preview, so countdowns read as they did.
     shift = timedelta(seconds=(time.time() - data_at)) if data_at else timedelta(0)
 

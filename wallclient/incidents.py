@@ -2,23 +2,10 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import datetime
 from typing import Any
 
-from wallclient.protocol import now, parse_time
-
-
-@functools.lru_cache(maxsize=200_000)
-def epoch(text: str) -> float | None:
-    """Epoch seconds of an RFC 3339 time, parsed once: feeds re-sort thousands each tick."""
-    try:
-        return parse_time(text).timestamp()
-    except ValueError:
-        return None
-
-
-DEADLINE_KINDS = ("respond", "arrive", "control", "track")
+from wallclient.protocol import epoch, now
 
 # Order in which an incident's deadlines fall due, with the status that meets each.
 DEADLINE_ORDER = (
@@ -45,24 +32,16 @@ def next_deadline(incident: dict[str, Any], at: datetime | None = None) -> tuple
     return None, False
 
 
-def deadline_at(incident: dict[str, Any], kind: str | None) -> datetime | None:
-    """When deadline ``kind`` of the incident falls due."""
-    if kind is None:
-        return None
-    text = incident.get("deadlines", {}).get(kind)
-    e = epoch(text) if text else None
-    return None if e is None else datetime.fromtimestamp(e).astimezone()
-
-
 def sort_key(incident: dict[str, Any], at: datetime | None = None) -> tuple[int, int, float, str]:
     """Open before closed, then priority (1 first), then the nearest next deadline."""
     kind, _ = next_deadline(incident, at)
-    due = deadline_at(incident, kind)
+    text = incident.get("deadlines", {}).get(kind) if kind else None
+    due = epoch(text) if text else None
     closed = 1 if incident["status"] == "closed" else 0
     return (
         closed,
         int(incident["priority"]),
-        due.timestamp() if due else float("inf"),
+        due if due is not None else float("inf"),
         incident["id"],
     )
 

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping
 from datetime import datetime
 from typing import Any
 
-from wallclient.protocol import parse_time
+from wallclient.protocol import epoch
 
 LEVELS = ("none", "normal", "warning", "alarm")  # none: no reading
 
@@ -36,17 +35,8 @@ def age_s(ind: Mapping[str, Any], at: datetime) -> float | None:
     t = ind.get("t")
     if not t:
         return None
-    epoch = _epoch(t)
-    return None if epoch is None else max(0.0, at.timestamp() - epoch)
-
-
-@functools.lru_cache(maxsize=64)
-def _epoch(t: str) -> float | None:
-    # A batch gives hundreds of indicators the same ``t``: parse it once.
-    try:
-        return parse_time(t).timestamp()
-    except ValueError:
-        return None
+    seconds = epoch(t)
+    return None if seconds is None else max(0.0, at.timestamp() - seconds)
 
 
 def matches(ind: Mapping[str, Any], options: Mapping[str, Any]) -> bool:

@@ -10,6 +10,7 @@ error at once, each as ``where: what``.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -112,6 +113,10 @@ def _num(v: Any) -> bool:
     return isinstance(v, int | float) and not isinstance(v, bool)
 
 
+def _pair(v: Any, each: Callable[[Any], bool]) -> bool:
+    return isinstance(v, list) and len(v) == 2 and all(each(x) for x in v)
+
+
 def _str_list(v: Any) -> bool:
     return isinstance(v, list) and all(isinstance(x, str) for x in v)
 
@@ -212,19 +217,11 @@ def parse(obj: Any, path: str = "<layout>") -> Layout:
                 err.add(f"{where}.{key}", "must be an integer (pixels)")
                 ok = False
         grid = s.get("grid", [24, 24])
-        if not (
-            isinstance(grid, list)
-            and len(grid) == 2
-            and all(_int(g) and 1 <= g <= 96 for g in grid)
-        ):
+        if not _pair(grid, lambda g: _int(g) and 1 <= g <= 96):
             err.add(f"{where}.grid", "must be [cols, rows], each 1 to 96")
             ok = False
         bezel = s.get("bezel_mm", [0, 0])
-        if not (
-            isinstance(bezel, list)
-            and len(bezel) == 2
-            and all(_num(b) and 0 <= b <= 50 for b in bezel)
-        ):
+        if not _pair(bezel, lambda b: _num(b) and 0 <= b <= 50):
             err.add(f"{where}.bezel_mm", "must be [horizontal, vertical] in mm, 0 to 50")
             ok = False
         if ok:

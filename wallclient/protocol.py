@@ -7,6 +7,7 @@ two sides cannot drift apart.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 from collections.abc import Callable, Mapping
@@ -462,6 +463,15 @@ def parse_time(text: str) -> datetime:
     """An RFC 3339 time as an aware datetime (naive input is taken as UTC)."""
     t = datetime.fromisoformat(text)
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+@functools.lru_cache(maxsize=200_000)
+def epoch(text: str) -> float | None:
+    """Epoch seconds of an RFC 3339 time, or None; cached, as views re-read thousands a second."""
+    try:
+        return parse_time(text).timestamp()
+    except ValueError:
+        return None
 
 
 def format_time(t: datetime, precise: bool = False) -> str:

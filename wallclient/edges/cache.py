@@ -18,7 +18,6 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +25,7 @@ import sqlite_utils
 
 from wallclient import paths
 from wallclient.errors import CacheError, CacheForeign
-from wallclient.protocol import JSON, format_time, now, parse_time
+from wallclient.protocol import JSON, epoch, format_time, now
 
 log = logging.getLogger(__name__)
 
@@ -484,11 +483,11 @@ class Cache:
         )
 
     def _history(self, t: str, readings: Iterable[tuple[str, float | None]]) -> None:
-        epoch = _epoch(t)
-        bucket = int(epoch // 60)
+        seconds = epoch(t) or time.time()  # an unreadable time is filed as now
+        bucket = int(seconds // 60)
         self._db().conn.executemany(
             "INSERT OR REPLACE INTO indicator_history (id, bucket, t, value) VALUES (?, ?, ?, ?)",
-            ((ind, bucket, epoch, value) for ind, value in readings),
+            ((ind, bucket, seconds, value) for ind, value in readings),
         )
 
     def _history_from(self, indicators: Iterable[JSON]) -> None:
@@ -510,13 +509,6 @@ class Cache:
         out["data_at"] = loaded.data_at
         out["counts"] = self.counts()
         return out
-
-
-def _epoch(t: str) -> float:
-    try:
-        return parse_time(t).timestamp()
-    except ValueError:
-        return time.time()
 
 
 # --- the thread that owns the connection while the client runs ----------------------------
@@ -638,8 +630,3 @@ class CacheWriter:
         self.transactions += 1
         if batch.last_seq is not None:
             self.written_seq = batch.last_seq
-
-
-def now_epoch_to_time(epoch: float) -> str:
-    """RFC 3339 text of an epoch second (for tests and tools)."""
-    return format_time(datetime.fromtimestamp(epoch).astimezone())

@@ -14,7 +14,7 @@ import ssl
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +25,7 @@ from wallclient import backoff, protocol
 from wallclient.edges.cache import CacheWriter
 from wallclient.errors import CommandError
 from wallclient.protocol import format_time, now, parse_time
+from wallclient.redact import redact_url
 from wallclient.session import (
     Ack,
     Apply,
@@ -110,6 +111,7 @@ class Feed:
         ca_file: Path | None = None,
         data_at: float | None = None,
         open_timeout: float = 10.0,
+        from_cache: bool = False,
     ) -> None:
         self.url = url
         self._token = token  # never logged
@@ -119,6 +121,10 @@ class Feed:
         self.ssl = ssl_context(url, ca_file)
         self.open_timeout = open_timeout
         self.status = Status(since=now(), last_seq=session.last_seq, data_at=data_at)
+        if from_cache:  # showing cached state until the backend answers: say so
+            self.status = replace(
+                self.status, state="offline", error="starting from the local cache"
+            )
         self._listeners: list[Callable[[Status], None]] = []
         self._ws: ClientConnection | None = None
         self._pending: dict[str, asyncio.Future[Ack]] = {}
@@ -142,8 +148,6 @@ class Feed:
 
     def server_now(self) -> datetime:
         """Our clock corrected by the server's (from ``welcome.server_time``)."""
-        from datetime import timedelta
-
         return now() + timedelta(seconds=self.status.clock_offset_s)
 
     # --- running ------------------------------------------------------------------------
@@ -372,6 +376,4 @@ def _describe(exc: BaseException) -> str:
 
 def _safe(url: str) -> str:
     """A URL without credentials, fit for a log line."""
-    from wallclient.redact import redact_url
-
     return redact_url(url)

@@ -80,7 +80,7 @@ class SyncClient:
         self.writer = CacheWriter(cache)
         self.writer.meta(origin=origin)
         self.session = Session(wall=cfg.wall, node=cfg.node, scope=cfg.scope, last_seq=resume)
-        data_at = _as_float(self.loaded.data_at)
+        data_at = as_float(self.loaded.data_at)
         self.feed = Feed(
             url=cfg.server,
             token=token,
@@ -89,9 +89,8 @@ class SyncClient:
             writer=self.writer,
             ca_file=cfg.ca_file,
             data_at=data_at,
+            from_cache=self.loaded.last_seq is not None,
         )
-        if self.loaded.last_seq is not None:
-            self.feed._set(state="offline", error="starting from the local cache", last_seq=resume)
 
     async def run(self) -> None:
         """Sync until cancelled."""
@@ -155,7 +154,7 @@ class SyncClient:
         }
 
 
-def _as_float(text: str | None) -> float | None:
+def as_float(text: str | None) -> float | None:
     try:
         return float(text) if text is not None else None
     except ValueError:
