@@ -30,6 +30,7 @@ from wallclient import indicators as rules
 
 STALE_AFTER_S = 60.0  # a reading older than this is marked stale (the demo sends every 5 s)
 ASPECT = 1.55  # tile width / height
+MIN_AGE_LABEL_PX = 50  # tiles shorter than this show staleness by dimming alone
 STATIC_CACHE_MAX = 4000  # tiles' cached static layers (a few per indicator and size)
 
 
@@ -236,6 +237,8 @@ class IndicatorsPanel(Panel):
                        Qt.AlignmentFlag.AlignCenter, trend)  # fmt: skip
         if stale:  # never pass an old reading off as current: dim it and say how old
             p.fillRect(r, QColor(7, 11, 20, 110))
+            if unit < MIN_AGE_LABEL_PX:  # too small to say it without covering the value:
+                return  # dimmed and greyed it is, and the banner says how old the data is
             p.setPen(theme.WARN)
             p.setFont(theme.font(max(10.0, unit * 0.15), bold=True))
             label = "⏱ " + (_age(age) if age is not None else theme.tr("no data"))
