@@ -32,6 +32,8 @@ from tests.helpers import DemoServer, WallProcess, wait_for  # noqa: E402
 
 def pct(values: list[float], p: float) -> float:
     s = sorted(values)
+    if not s:
+        return float("nan")
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
@@ -54,6 +56,7 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
 
     app_mod.make_app("zh_CN")
     worst: dict[str, float] = {}
+    calls: list[tuple[float, float, str]] = []  # (start, ms, what) of timed calls > 5 ms
     if os.environ.get("BENCH_WORST"):
         from panels.indicators import IndicatorsPanel as _I
         from panels.map import MapPanel as _M
@@ -68,15 +71,24 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
                     return orig(self, *a, **k)
                 finally:
                     key = f"{cls.__name__}.{name}"
-                    worst[key] = max(worst.get(key, 0), (time.perf_counter() - t) * 1000)
+                    ms = (time.perf_counter() - t) * 1000
+                    worst[key] = max(worst.get(key, 0), ms)
+                    if ms > 5:
+                        calls.append((t, ms, key))
 
             setattr(cls, name, wrapper)
 
+        from panels.banner import BannerPanel as _B
+        from panels.incidents import IncidentDelegate
         from panels.incidents import IncidentModel as _IM
         from panels.incidents import IncidentsPanel as _IP
+        from panels.status import ClockPanel as _C
+        from panels.status import StatusPanel as _S
 
         for cls, name in ((_I, "paintEvent"), (_M, "paintEvent"), (_T, "refresh"), (Hub, "_flush"),
-                          (_IP, "_tick"), (_IM, "refresh"), (_IM, "recount"), (_I, "_tick")):  # fmt: skip
+                          (_IP, "_tick"), (_IM, "refresh"), (_IM, "recount"), (_I, "_tick"),
+                          (_M, "_tick"), (_B, "paintEvent"), (_C, "paintEvent"), (_S, "paintEvent"),
+                          (IncidentDelegate, "paint")):  # fmt: skip
             timed(cls, name)
     cfg = Config(
         server=server.url, cache=tmp / "painted.sqlite", wall="wall-1", node="bench", offscreen=True
@@ -84,33 +96,50 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
     client = SyncClient(cfg, "tok-commander")
     ctx = Context(state=client.state, status=client.status, server_now=client.feed.server_now)
     hub = Hub(ctx)
+    app_mod._freeze_after_loads(client.state)
     wall = Wall(ctx, hub, lay)
     wall.show(fullscreen=False)
     feed_panel = next(
         w for win in wall.windows for w in win.regions.values() if isinstance(w, IncidentsPanel)
     )
-    published: dict[str, float] = {}
+    if os.environ.get("BENCH_NO_WRITER"):
+        client.feed.writer = None
+    import gc
+
+    gc_times: dict[int, list[float]] = {0: [], 1: [], 2: []}
+    gc_start = [0.0]
+
+    def gc_watch(phase: str, info: dict) -> None:
+        if phase == "start":
+            gc_start[0] = time.perf_counter()
+        else:
+            gc_times[info["generation"]].append((time.perf_counter() - gc_start[0]) * 1000)
+
+    gc.callbacks.append(gc_watch)
+    fresh: dict[str, float] = {}  # incident → publish time of its change not yet applied
     original = client.session.receive
 
-    def receive(frame):  # remember when each incident was published (envelope ts, ms)
+    arrival: list[float] = []
+
+    def receive(frame):  # when each incident change was published (envelope ts)
         events = original(frame)
+        t = time.time()
         for ev in events:
             if getattr(ev, "type", None) == "incident.upsert" and ev.ts:
-                published.setdefault(ev.data["id"], parse_time(ev.ts).timestamp())
+                ts = parse_time(ev.ts).timestamp()
+                fresh[ev.data["id"]] = ts
+                arrival.append((t - ts) * 1000)
         return events
 
     client.session.receive = receive
     latencies: list[float] = []
-    waiting: set[str] = set()
-    seen: set[str] = set()
+    waiting: list[float] = []  # publish times of changes now in the list, not yet painted
 
     class PaintWatch(QObject):
         def eventFilter(self, obj, event):  # noqa: N802
             if event.type() == QEvent.Type.Paint and waiting:
                 t = time.time()
-                for iid in waiting:
-                    if iid in published:
-                        latencies.append((t - published[iid]) * 1000)
+                latencies.extend((t - ts) * 1000 for ts in waiting)
                 waiting.clear()
             return False
 
@@ -118,23 +147,51 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
     feed_panel.view.viewport().installEventFilter(watch)
 
     def after_tick(dirty: set[str]) -> None:
+        # A change counts once it is applied and its incident is among the rows shown;
+        # changes to incidents below the fold are not painted, so not measured.
         if "incidents" in dirty:
             for r in feed_panel.model.rows:
-                if r["id"] not in seen:
-                    seen.add(r["id"])
-                    waiting.add(r["id"])
+                ts = fresh.get(r["id"])
+                if ts is not None:
+                    waiting.append(ts)
+            fresh.clear()
 
     hub.tick.connect(after_tick)  # connected after the panel's own slot: runs after its refresh
     gaps: list[float] = []
     last = [time.perf_counter()]
 
+    stalls: list[tuple[float, float]] = []
+
     def beat() -> None:
         t = time.perf_counter()
         gaps.append((t - last[0]) * 1000)
+        if t - last[0] > 0.05:
+            stalls.append((last[0], t))
         last[0] = t
 
     beat_timer = QTimer()
     beat_timer.timeout.connect(beat)
+    stall_stacks: dict[str, int] = {}
+    measuring = [False]
+    if os.environ.get("BENCH_STALLS"):  # what the GUI thread does while it is not beating
+        import threading
+        import traceback
+
+        main_id = threading.get_ident()
+
+        def watch() -> None:
+            while True:
+                time.sleep(0.01)
+                if measuring[0] and time.perf_counter() - last[0] > 0.05:
+                    frame = sys._current_frames().get(main_id)
+                    if frame is not None:
+                        key = " < ".join(
+                            f"{f.name}:{Path(f.filename).name}:{f.lineno}"
+                            for f in reversed(traceback.extract_stack(frame)[-6:])
+                        )
+                        stall_stacks[key] = stall_stacks.get(key, 0) + 1
+
+        threading.Thread(target=watch, daemon=True).start()
 
     async def main() -> dict:
         task = asyncio.create_task(client.run())
@@ -142,15 +199,20 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
             await asyncio.sleep(0.05)
         await asyncio.sleep(2)  # settle after the snapshot
         latencies.clear()
+        arrival.clear()
+        for v in gc_times.values():
+            v.clear()
         gaps.clear()
         worst.clear()  # worst cases inside the measured window only
         last[0] = time.perf_counter()
         beat_timer.start(10)
+        measuring[0] = True
         cpu0 = time.process_time()
         t0 = time.monotonic()
         await asyncio.sleep(seconds)
         cpu = (time.process_time() - cpu0) / (time.monotonic() - t0)
         beat_timer.stop()
+        measuring[0] = False
         client.feed.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -161,10 +223,28 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
             "painted_samples": len(latencies),
             "p50_ms": round(pct(latencies, 50), 1),
             "p99_ms": round(pct(latencies, 99), 1),
+            "received_p50_ms": round(pct(arrival, 50), 1),
+            "received_p99_ms": round(pct(arrival, 99), 1),
             "longest_gui_interval_ms": round(max(gaps), 1),
             "p99_gui_interval_ms": round(pct(gaps, 99), 1),
             "client_cpu_percent_of_one_core": round(cpu * 100),
             "worst_ms": {k: round(v, 1) for k, v in worst.items()},
+            "gc_ms_by_generation": {
+                g: {"n": len(v), "max": round(max(v, default=0), 1), "sum": round(sum(v))}
+                for g, v in gc_times.items()
+            },
+            "stalls_over_50ms": [
+                {
+                    "ms": round((b - a) * 1000),
+                    "inside": [
+                        (round((t - a) * 1000), round(ms), k)
+                        for t, ms, k in calls
+                        if a - 0.01 <= t <= b
+                    ],
+                }
+                for a, b in stalls
+            ],
+            "stall_samples": sorted(stall_stacks.items(), key=lambda kv: -kv[1])[:25],
         }
 
     try:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QWidget
 
 from wallclient.state import Change, WallState
 
+URGENT = frozenset({"incidents", "wall"})  # kinds whose change brings the next tick forward
 SPARK_POINTS = 30  # ~3 px apart on a tile; more points cost paint time, not information
 
 
@@ -34,6 +35,7 @@ class Context:
     select_incident: Callable[[str], None] | None = None
     history: dict[str, deque[float | None]] = field(default_factory=dict)
     lang: str = "zh_CN"
+    alert: Callable[[str], object] | None = None  # sounds the new-priority-1 alert
 
     def role(self) -> str | None:
         role: str | None = self.status().get("role")
@@ -47,17 +49,29 @@ class Context:
 
 
 class Hub(QObject):
-    """Coalesces state changes into one ``tick`` per interval (10 Hz)."""
+    """Coalesces state changes into one ``tick`` per interval (10 Hz); a change of an
+    URGENT kind brings the tick forward (at most one per ``min_gap_ms``), so a new
+    incident is painted within ~50 ms of arriving however busy the feed is."""
 
-    tick = Signal(set)  # the kinds that changed since the last tick ("clock" every tick)
+    tick = Signal(set)  # the kinds that changed since the last tick, plus "clock" (each
+    # new second) and "half-second" (once a second, half a second after "clock")
 
-    def __init__(self, ctx: Context, interval_ms: int = 100) -> None:
+    def __init__(self, ctx: Context, interval_ms: int = 100, min_gap_ms: int = 40) -> None:
         super().__init__()
         self.ctx = ctx
+        # Incidents and the wall's mode do not wait for the next regular tick: their
+        # change brings it forward, to no closer than min_gap_ms after the last one.
+        self._min_gap = min_gap_ms / 1000
+        self._last_flush = 0.0
+        self._soon = QTimer(self)
+        self._soon.setSingleShot(True)
+        self._soon.timeout.connect(self._flush)
         self._dirty: set[str] = set()
         self._ids: dict[str, set[str] | None] = {}  # changed ids per kind, this tick
         self._tick_ids: dict[str, set[str] | None] = {}
         self._second = 0
+        self._half = 0
+        self._claimed = False
         self._unsubscribe = ctx.state.subscribe(self._changed)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._flush)
@@ -83,6 +97,9 @@ class Hub(QObject):
         return self._tick_ids.get(kind, set())
 
     def _changed(self, changes: list[Change]) -> None:
+        if not self._soon.isActive() and any(ch.kind in URGENT for ch in changes):
+            wait = self._min_gap - (time.monotonic() - self._last_flush)
+            self._soon.start(max(0, int(wait * 1000)))
         for ch in changes:
             self._dirty.add(ch.kind)
             if ch.kind == "incidents":
@@ -100,16 +117,36 @@ class Hub(QObject):
                         self._spark(iid).append(ind.get("value"))
 
     def _flush(self) -> None:
+        self._last_flush = time.monotonic()
+        self._soon.stop()
         dirty, self._dirty = self._dirty, set()
         self._tick_ids, self._ids = self._ids, {}
-        second = int(time.time())
+        t = time.time()
+        second = int(t)
         if second != self._second:  # clocks and countdowns move once a second, not every tick
             self._second = second
             dirty.add("clock")
+        elif t - second >= 0.5 and self._half != second:
+            # once a second too, but half a second later: for views whose refresh need
+            # not fall on the second, so their paints never pile onto the clocks'
+            self._half = second
+            dirty.add("half-second")
+        # the once-a-second repaints are this tick's heavy work: nothing optional joins them
+        self._claimed = bool(dirty & {"clock", "half-second"})
         self.tick.emit(dirty)
+
+    def claim(self) -> bool:
+        """Ask for this tick's one slot of optional heavy work (a chart refresh, a map
+        layer): True for the first asker, False for the rest and on the once-a-second
+        ticks, so deferrable jobs spread over ticks instead of adding up to a stall."""
+        if self._claimed:
+            return False
+        self._claimed = True
+        return True
 
     def close(self) -> None:
         self._timer.stop()
+        self._soon.stop()
         self._unsubscribe()
 
 

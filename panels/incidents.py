@@ -24,7 +24,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
     QListView,
     QStyledItemDelegate,
@@ -48,6 +48,8 @@ STATUS_TEXT = {
     "closed": "Closed",
 }
 MAX_ROWS = 1000  # the list never holds more (field notes: cap rows, flush on a timer)
+ROW_CACHE = 256  # painted rows kept as pixmaps
+ROW_HEIGHT = 78
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -59,6 +61,7 @@ class IncidentModel(QAbstractListModel):
         self.ctx = ctx
         self.options = options
         self.rows: list[dict[str, Any]] = []
+        self.limit = MAX_ROWS
         self._counts: dict[str, int] = {}
         self._keys: dict[str, tuple[tuple[Any, ...], tuple[int, int, float, str]]] = {}
         self._order: list[tuple[int, int, float, str]] = []  # sorted keys of every shown incident
@@ -90,10 +93,41 @@ class IncidentModel(QAbstractListModel):
                     bisect.insort(order, self._place(inc))
         if len(self._keys) > 2 * len(live) + 1000:  # bounded: drop keys of archived incidents
             self._keys = {k: v for k, v in self._keys.items() if k in live}
-        top = [live[k[3]] for k in order[:MAX_ROWS] if k[3] in live]
-        self.beginResetModel()
-        self.rows = top
-        self.endResetModel()
+        top = [live[k[3]] for k in order[: self.limit] if k[3] in live]
+        self._show(top)
+
+    def set_limit(self, limit: int) -> None:
+        """Hold only the rows a view can show (the list is a board: it does not scroll)."""
+        limit = max(1, min(MAX_ROWS, limit))
+        if limit != self.limit:
+            self.limit = limit
+            live = self.ctx.state.incidents
+            self._show([live[k[3]] for k in self._order[:limit] if k[3] in live])
+
+    def _show(self, top: list[dict[str, Any]]) -> None:
+        """Tell the view exactly which rows changed: a row whose incident is the same
+        object as before is untouched (an upsert replaces the object), so a tick in
+        which only unseen incidents moved repaints nothing."""
+        old = self.rows
+        common = min(len(old), len(top))
+        first = 0
+        while first < common and old[first] is top[first]:
+            first += 1
+        last = common - 1
+        while last >= first and old[last] is top[last]:
+            last -= 1
+        if len(top) > len(old):
+            self.beginInsertRows(QModelIndex(), len(old), len(top) - 1)
+            self.rows = top
+            self.endInsertRows()
+        elif len(top) < len(old):
+            self.beginRemoveRows(QModelIndex(), len(top), len(old) - 1)
+            self.rows = top
+            self.endRemoveRows()
+        else:
+            self.rows = top
+        if last >= first:
+            self.dataChanged.emit(self.index(first), self.index(last))
 
     def _place(self, inc: dict[str, Any]) -> tuple[int, int, float, str]:
         key = self._key(inc)
@@ -157,9 +191,10 @@ class IncidentDelegate(QStyledItemDelegate):
         super().__init__()
         self.model = model
         self.scale = scale
+        self._rows: dict[tuple[Any, ...], QPixmap] = {}
 
     def sizeHint(self, _option: QStyleOptionViewItem, _index: Index) -> QSize:  # noqa: N802
-        return QSize(400, round(78 * self.scale))
+        return QSize(400, round(ROW_HEIGHT * self.scale))
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
         inc = index.data(Qt.ItemDataRole.UserRole)
@@ -169,16 +204,49 @@ class IncidentDelegate(QStyledItemDelegate):
         r = QRectF(option.rect).adjusted(0, 1, 0, -1)
         at = self.model.ctx.server_now()
         kind, overdue = rules.next_deadline(inc, at)
+        # The row's text and shapes change only with the incident: painted once into a
+        # pixmap; the countdown and the pulse are drawn over it on every paint.
+        key = (inc["id"], inc["title"], inc["status"], inc["priority"], inc["source"],
+               inc.get("acked_by"), inc.get("address"), tuple(inc["category"][:2]),
+               overdue, int(r.width()), int(r.height()))  # fmt: skip
+        pm = self._rows.get(key)
+        if pm is None:
+            if len(self._rows) >= ROW_CACHE:
+                self._rows.clear()
+            pm = self._rows[key] = self._static(inc, overdue, int(r.width()), int(r.height()))
+        p.drawPixmap(r.topLeft(), pm)
         prio = int(inc["priority"])
-        fresh = prio == 1 and _age_s(inc, at) < NEW_FOR_S
-        p.save()
-        p.fillRect(r, QColor(70, 14, 18) if overdue else theme.PANEL)
-        if fresh:  # a new priority-1 incident pulses until it has been on the wall a while
+        if prio == 1 and _age_s(inc, at) < NEW_FOR_S:
+            # a new priority-1 incident pulses until it has been on the wall a while
+            p.save()
             pen = QPen(theme.ALARM)
             pen.setWidthF(2 + 4 * theme.pulse(time.monotonic()))
             p.setPen(pen)
             p.drawRect(r.adjusted(2, 2, -2, -2))
+            p.restore()
+        # the next deadline as a live countdown; overdue in red with an icon
+        text = inc.get("deadlines", {}).get(kind) if kind else None
+        due = epoch(text) if text else None
+        if due is not None:
+            right_w = 250 * s
+            cd = QRectF(r.right() - right_w, r.top(), right_w - 12 * s, r.height())
+            left_s = due - at.timestamp()
+            p.setPen(theme.ALARM if overdue else (theme.WARN if left_s < 300 else theme.TEXT))
+            p.setFont(theme.font(32 * s, bold=True))
+            words = theme.tr("Overdue") if overdue else theme.tr(DEADLINE_TEXT[kind or "arrive"])
+            icon = "⚠ " if overdue else ""
+            p.drawText(cd, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
+                       f"{icon}{words} {'+' if overdue else ''}{theme.countdown(left_s)}")  # fmt: skip
+
+    def _static(self, inc: dict[str, Any], overdue: bool, w: int, h_px: int) -> QPixmap:
+        """Background, priority shape, source badge, title and sub-line of one row."""
+        s = self.scale
+        pm = QPixmap(max(1, w), max(1, h_px))
+        pm.fill(QColor(70, 14, 18) if overdue else theme.PANEL)
+        p = QPainter(pm)
+        r = QRectF(0, 0, w, h_px)
         h = r.height()
+        prio = int(inc["priority"])
         theme.shape(p, theme.PRIORITY_SHAPE.get(prio, "circle"), QPointF(r.left() + 24 * s, r.center().y()), 13 * s,
                     theme.PRIORITY_COLOUR.get(prio, theme.STALE))  # fmt: skip
         p.setPen(theme.BG)
@@ -213,21 +281,23 @@ class IncidentDelegate(QStyledItemDelegate):
         sub_r = QRectF(text_r.left(), text_r.bottom(), text_r.width(), h * 0.36)
         p.drawText(sub_r, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
                    p.fontMetrics().elidedText(sub, Qt.TextElideMode.ElideRight, int(sub_r.width())))  # fmt: skip
-        # the next deadline as a live countdown; overdue in red with an icon
-        text = inc.get("deadlines", {}).get(kind) if kind else None
-        due = epoch(text) if text else None
-        cd = QRectF(r.right() - right_w, r.top(), right_w - 12 * s, h)
-        if due is not None:
-            left_s = due - at.timestamp()
-            p.setPen(theme.ALARM if overdue else (theme.WARN if left_s < 300 else theme.TEXT))
-            p.setFont(theme.font(32 * s, bold=True))
-            words = theme.tr("Overdue") if overdue else theme.tr(DEADLINE_TEXT[kind or "arrive"])
-            icon = "⚠ " if overdue else ""
-            p.drawText(cd, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,
-                       f"{icon}{words} {'+' if overdue else ''}{theme.countdown(left_s)}")  # fmt: skip
         p.setPen(theme.PANEL_EDGE)
         p.drawLine(r.bottomLeft(), r.bottomRight())
-        p.restore()
+        p.end()
+        return pm
+
+
+class _BoardView(QListView):
+    """The list as a board: tells the model how many rows it can show."""
+
+    def __init__(self, model: IncidentModel, row_height: int) -> None:
+        super().__init__()
+        self._model = model
+        self._row_height = row_height
+
+    def resizeEvent(self, e: QResizeEvent) -> None:  # noqa: N802
+        super().resizeEvent(e)
+        self._model.set_limit(self.viewport().height() // self._row_height + 2)
 
 
 class _Counters(QWidget):
@@ -272,8 +342,8 @@ class IncidentsPanel(Panel):
     ) -> None:
         super().__init__(ctx, hub, scale, options)
         self.model = IncidentModel(ctx, self.options)
-        self._known = {r["id"] for r in self.model.rows}
-        self.view = QListView()
+        self._known = set(ctx.state.incidents)  # new priority-1 ones are those not seen yet
+        self.view = _BoardView(self.model, round(ROW_HEIGHT * scale))
         self.view.setModel(self.model)
         self.view.setItemDelegate(IncidentDelegate(self.model, scale))
         self.view.setUniformItemSizes(True)
@@ -289,19 +359,24 @@ class IncidentsPanel(Panel):
         box.addWidget(self.counters)
         box.addWidget(self.view)
         self.hub = hub
+        if self.options.get("alert") and ctx.alert is not None:
+            self.new_priority1.connect(ctx.alert)
         self.listen(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
         if "incidents" in dirty:
-            self.model.refresh(self.hub.changed_ids("incidents"))
-            for inc in self.model.rows:
-                iid = inc["id"]
-                if iid not in self._known:
-                    self._known.add(iid)
-                    if inc["priority"] == 1 and self._is_new(inc):
-                        self.new_priority1.emit(iid)
-            if len(self._known) > 4 * MAX_ROWS:  # bounded: a wall runs for months
-                self._known &= set(self.ctx.state.incidents)
+            changed = self.hub.changed_ids("incidents")
+            self.model.refresh(changed)
+            live = self.ctx.state.incidents
+            for iid in live if changed is None else changed:
+                inc = live.get(iid)
+                if inc is None or iid in self._known:
+                    continue
+                self._known.add(iid)
+                if inc["priority"] == 1 and self._is_new(inc) and rules.matches(inc, self.options):
+                    self.new_priority1.emit(iid)
+            if len(self._known) > 2 * len(live) + 1000:  # bounded: a wall runs for months
+                self._known &= set(live)
         if "clock" in dirty:
             self.model.recount()
             self.view.viewport().update()  # countdowns move once a second

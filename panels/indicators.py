@@ -30,6 +30,7 @@ from wallclient import indicators as rules
 
 STALE_AFTER_S = 60.0  # a reading older than this is marked stale (the demo sends every 5 s)
 ASPECT = 1.55  # tile width / height
+PULSE_STEP_S = 0.2  # alarm borders pulse in steps of this (repaints of those tiles only)
 MIN_AGE_LABEL_PX = 50  # tiles shorter than this show staleness by dimming alone
 STATIC_CACHE_MAX = 4000  # tiles' cached static layers (a few per indicator and size)
 
@@ -46,7 +47,7 @@ class IndicatorsPanel(Panel):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._tiles: list[tuple[QRectF, str]] = []
         self._static_cache: dict[tuple[str, str, bool, int, int], QPixmap] = {}
-        self._ticks = 0
+        self._pulse_at = 0.0
         self._headers: list[tuple[QRectF, str, list[str]]] = []
         self._blocks: list[QRectF] = []  # one rectangle per category, header included
         self._pending: list[QRectF] = []  # blocks still to repaint after new readings
@@ -68,9 +69,10 @@ class IndicatorsPanel(Panel):
         if self._pending:
             self.update(self._pending.pop(0).toAlignedRect())
         # Between readings only the alarm tiles move (their border pulses, 2 Hz): repaint just those.
-        self._ticks += 1
-        if self._ticks % 2:
+        t = time.monotonic()
+        if t - self._pulse_at < PULSE_STEP_S:
             return
+        self._pulse_at = t
         for rect, iid in self._tiles:
             ind = self.ctx.state.indicators.get(iid)
             if ind is not None and rules.level(ind) == "alarm":

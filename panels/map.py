@@ -6,6 +6,7 @@ markers (new priority-1 ones pulse). Issue 6 brings zoom, clustering and linkage
 
 from __future__ import annotations
 
+import heapq
 import math
 import time
 from collections.abc import Callable
@@ -18,6 +19,9 @@ from panels import theme
 from panels.hub import Context, Hub, Panel
 from panels.incidents import NEW_FOR_S
 from wallclient.protocol import epoch
+
+MAX_PULSES = 40
+LAYER_GAP_S = 0.25  # four priority layers: the whole marker set once a second
 
 
 class MapPanel(Panel):
@@ -32,11 +36,13 @@ class MapPanel(Panel):
         self._geo_version = 0  # bumped when regions or cameras change: the base layer is redrawn
         self._base_pm: QPixmap | None = None
         self._base_key: tuple[int, int, int] | None = None
-        self._marks: dict[str, tuple[int, QPointF, bool, QRectF]] = {}
+        self._marks: dict[str, tuple[int, QPointF, float, QRectF]] = {}
         self._marks_key: tuple[int, int, int] | None = None
         self._changed: set[str] | None = None  # incidents changed since the last paint
         self._layers: dict[int, QPixmap] = {}  # per priority: its markers, drawn when they change
+        self._drawn: set[int] = set()  # the priorities whose layer is up to date
         self._stale: list[int] = []
+        self._layer_at = 0.0  # when a marker layer was last redrawn
         self.listen(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
@@ -49,14 +55,24 @@ class MapPanel(Panel):
             else:
                 self._changed |= ids
             self._stale = [1, 2, 3, 4]
-        # Markers are redrawn one priority layer per tick, so no single paint is long
-        # enough to stall the GUI thread with ten thousand incidents on the map.
-        if self._stale and self.isVisible():
+        # Markers are redrawn one priority layer at a time, at most every LAYER_GAP_S, so
+        # no single step is long enough to stall the GUI thread with ten thousand
+        # incidents on the map; the map itself is shown once a second.
+        t = time.monotonic()
+        if (
+            self._stale
+            and self.isVisible()
+            and t - self._layer_at >= LAYER_GAP_S
+            and self.hub.claim()
+        ):
+            self._layer_at = t
             xy = self._projection()
             if xy is not None:
                 self._draw_layer(self._stale.pop(0), self._marks_for(xy))
-        # once a second (markers pulse, incidents move) or when the geography changes
-        if dirty & {"clock", "regions", "cameras"}:
+        # once a second (markers pulse, incidents move), half a second away from the
+        # clocks' repaint so the two never add up to one long frame; or when the
+        # geography changes
+        if dirty & {"half-second", "regions", "cameras"}:
             self.update()
 
     def _bbox(self) -> tuple[float, float, float, float] | None:
@@ -129,20 +145,19 @@ class MapPanel(Panel):
 
     def _marks_for(
         self, xy: Callable[[float, float], QPointF]
-    ) -> dict[str, tuple[int, QPointF, bool, QRectF]]:
+    ) -> dict[str, tuple[int, QPointF, float, QRectF]]:
         """Each open incident's (priority, position, new): rebuilt only for those that changed."""
         key = (self.width(), self.height(), self._geo_version)
         incidents = self.ctx.state.incidents
         if key != self._marks_key or self._changed is None:
             if key != self._marks_key:
-                self._layers = {}  # positions moved: every layer is redrawn on demand
+                self._drawn.clear()  # positions moved: every layer is redrawn on demand
             self._marks_key = key
             todo: set[str] | list[str] = list(incidents)
             self._marks = {}
         else:
             todo = self._changed
         self._changed = set()
-        now_s = self.ctx.server_now().timestamp()
         for iid in todo:
             inc = incidents.get(iid)
             loc = inc.get("location") if inc else None
@@ -153,18 +168,21 @@ class MapPanel(Panel):
             pt = xy(loc["lon"], loc["lat"])
             half = 3.5 * self.scale
             rect = QRectF(pt.x() - half, pt.y() - half, 2 * half, 2 * half)
-            self._marks[iid] = (int(inc["priority"]), pt, now_s - reported < NEW_FOR_S, rect)
+            self._marks[iid] = (int(inc["priority"]), pt, reported, rect)
         return self._marks
 
-    def _draw_layer(self, prio: int, marks: dict[str, tuple[int, QPointF, bool, QRectF]]) -> None:
+    def _draw_layer(self, prio: int, marks: dict[str, tuple[int, QPointF, float, QRectF]]) -> None:
         """One priority's markers on a transparent layer of their own."""
-        pm = QPixmap(self.size())
+        # Layers are reused, not reallocated: a fresh full-screen pixmap per draw costs
+        # far more in page faults than the markers cost to draw.
+        pm = self._layers.get(prio)
+        if pm is None or pm.size() != self.size():
+            pm = self._layers[prio] = QPixmap(self.size())
         pm.fill(Qt.GlobalColor.transparent)
         p = QPainter(pm)
         p.setPen(Qt.PenStyle.NoPen)
         p.setBrush(theme.PRIORITY_COLOUR[prio])
-        if prio == 1:
-            p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        if prio == 1:  # diamonds (not antialiased: ten thousand of them must raster fast)
             path = QPainterPath()
             r = 9 * self.scale
             for pr, pt, _, _ in marks.values():
@@ -175,7 +193,7 @@ class MapPanel(Panel):
             # filled squares in one call: far cheaper to raster than wide-pen points
             p.drawRects([rect for pr, _, _, rect in marks.values() if pr == prio])
         p.end()
-        self._layers[prio] = pm
+        self._drawn.add(prio)
 
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
         s = self.scale
@@ -197,17 +215,23 @@ class MapPanel(Panel):
                       if c.get("location") and c.get("status") == "online"])  # fmt: skip
         marks = self._marks_for(xy)
         for prio in (4, 3, 2, 1):
-            if prio not in self._layers:
+            if prio not in self._drawn:
                 self._draw_layer(prio, marks)
             p.drawPixmap(0, 0, self._layers[prio])
-        # new priority-1 incidents pulse (their first ten minutes)
+        # new priority-1 incidents pulse (their first ten minutes; the newest MAX_PULSES:
+        # hundreds of rings would hide the map, not point at anything)
+        since = self.ctx.server_now().timestamp() - NEW_FOR_S
+        fresh = heapq.nlargest(
+            MAX_PULSES,
+            ((rep, pt) for pr, pt, rep, _ in marks.values() if pr == 1 and rep > since),
+            key=lambda m: m[0],
+        )
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        blink = theme.pulse(time.monotonic())
+        radius = (10 + 10 * theme.pulse(time.monotonic())) * s
         p.setPen(QPen(theme.ALARM, 2))
         p.setBrush(Qt.BrushStyle.NoBrush)
-        for pr, pt, new, _ in marks.values():
-            if pr == 1 and new:
-                p.drawEllipse(pt, (10 + 10 * blink) * s, (10 + 10 * blink) * s)
+        for _rep, pt in fresh:
+            p.drawEllipse(pt, radius, radius)
         p.end()
 
 

@@ -12,9 +12,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QScreen
-from PySide6.QtWidgets import QVBoxLayout, QWidget
+from PySide6.QtCore import QRect, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent, QScreen
+from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from panels import theme
 from panels.banner import BannerPanel
@@ -39,6 +39,33 @@ PANEL_TYPES: dict[str, Callable[..., QWidget]] = {
     "trend": TrendPanel,
     "indicator_chart": IndicatorChartPanel,
 }
+
+
+CHART_OPEN_S = 120
+
+
+class _ChartOverlay(QFrame):
+    """A framed chart over a screen's panels; a click anywhere on it closes it."""
+
+    def __init__(self, window: ScreenWindow, panel: IndicatorChartPanel) -> None:
+        super().__init__(window)
+        self.window_ = window
+        self.panel = panel
+        self.setObjectName("chart")
+        self.setStyleSheet(
+            f"#chart {{ border: 3px solid {theme.INFO.name()}; background: {theme.BG.name()}; }}"
+        )
+        box = QVBoxLayout(self)
+        hint = QLabel(theme.tr("Click or press Esc to close"))
+        hint.setStyleSheet(
+            f"color: {theme.TEXT_DIM.name()}; font-size: {round(20 * window.scale)}px;"
+        )
+        box.addWidget(hint)
+        box.addWidget(panel, 1)
+        panel.plot.scene().sigMouseClicked.connect(lambda _e: window.close_chart())
+
+    def mousePressEvent(self, _e: QMouseEvent) -> None:  # noqa: N802
+        self.window_.close_chart()
 
 
 class ScreenWindow(QWidget):
@@ -68,6 +95,10 @@ class ScreenWindow(QWidget):
         box.addWidget(self.content, 1)
         self.regions: dict[str, QWidget] = {}
         self._region_defs: tuple[Region, ...] = ()
+        self.chart: _ChartOverlay | None = None
+        self._chart_timer = QTimer(self)
+        self._chart_timer.setSingleShot(True)
+        self._chart_timer.timeout.connect(self.close_chart)
         geo = (
             qscreen.geometry()
             if qscreen is not None
@@ -95,11 +126,35 @@ class ScreenWindow(QWidget):
             if region.panel == "indicator_chart":
                 kwargs["history"] = self.history
             widget = factory(self.ctx, self.hub, self.scale, **kwargs)
+            if isinstance(widget, IndicatorsPanel):
+                widget.opened.connect(self.open_chart)
             widget.setParent(self.content)
             widget.setObjectName(region.id)
             self.regions[region.id] = widget
             widget.show()
         self._place()
+
+    def open_chart(self, iid: str) -> None:
+        """An indicator's 24 h chart over the middle of this screen, until clicked, Esc,
+        or CHART_OPEN_S without a touch (a wall must not keep a popup for ever)."""
+        self.close_chart()
+        self.chart = _ChartOverlay(self, IndicatorChartPanel(
+            self.ctx, self.hub, self.scale, {"id": iid}, history=self.history))  # fmt: skip
+        area = self.content.geometry()
+        w, h = int(area.width() * 0.7), int(area.height() * 0.6)
+        self.chart.setGeometry(area.x() + (area.width() - w) // 2,
+                               area.y() + (area.height() - h) // 2, w, h)  # fmt: skip
+        self.chart.show()
+        self.chart.raise_()
+        self._chart_timer.start(CHART_OPEN_S * 1000)
+
+    def close_chart(self) -> None:
+        self._chart_timer.stop()
+        if self.chart is not None:
+            self.chart.panel.detach()
+            self.chart.setParent(None)
+            self.chart.deleteLater()
+            self.chart = None
 
     def _place(self) -> None:
         geo = Screen(self.screen_.name, self.content.width() or self.screen_.width,
@@ -114,6 +169,9 @@ class ScreenWindow(QWidget):
 
     def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
         # The wall is a kiosk: no accidental quitting; Ctrl+Shift+Q is the way out.
+        if event.key() == Qt.Key.Key_Escape and self.chart is not None:
+            self.close_chart()
+            return
         if event.key() == Qt.Key.Key_Q and event.modifiers() == (
             Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
         ):

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
 import os
@@ -113,16 +114,23 @@ def run(
             st["missing_screens"] = wall_ref[0].missing
         return st
 
+    alert = None
+    if cfg.alert:
+        from wallclient.edges.sound import DEFAULT_SOUND, AlertSound
+
+        alert = AlertSound(cfg.alert_sound or DEFAULT_SOUND)
     ctx = Context(
         state=client.state,
         status=status,
         server_now=client.feed.server_now,
         ack_incident=ack,
         lang=cfg.lang,
+        alert=alert.play if alert is not None and alert.available else None,
     )
     hub = Hub(ctx)
     hub.seed_history(client.recent_history)
-    wall = Wall(ctx, hub, lay)
+    _freeze_after_loads(client.state)
+    wall = Wall(ctx, hub, lay, history=client.history)
     wall_ref.append(wall)
     wall.show(fullscreen=not cfg.offscreen)
     from PySide6.QtCore import QTimer
@@ -170,11 +178,30 @@ def run(
         if control is not None:
             await control.stop()
         hub.close()
-        client.writer.stop()
+        if alert is not None:
+            alert.close()
+        client.close()
         return 0
 
     code: int = qasync.run(main())
     return code
+
+
+def _freeze_after_loads(state: Any) -> None:
+    """Keep the garbage collector's full passes short: after the cache or a snapshot
+    is loaded, its tens of thousands of long-lived objects are moved out of the
+    collector's view (``gc.freeze``), so a full pass no longer walks them and stalls
+    the wall (52 ms measured with 10,000 live incidents). Snapshot data is acyclic
+    JSON: reference counting frees it when it is replaced."""
+    from PySide6.QtCore import QTimer
+
+    gc.freeze()
+
+    def changed(changes: list[Any]) -> None:
+        if any(ch.kind == "incidents" and ch.ids is None for ch in changes):
+            QTimer.singleShot(0, gc.freeze)
+
+    state.subscribe(changed)
 
 
 async def _command(client: SyncClient, type_: str, data: dict[str, Any]) -> dict[str, Any]:

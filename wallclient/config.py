@@ -41,6 +41,8 @@ class Config:
     control_token_file: Path | None = None
     lang: str = "zh_CN"
     offscreen: bool = False
+    alert: bool = True  # the new priority-1 sound, where the layout's region asks for it
+    alert_sound: Path | None = None  # None: resources/sounds/alert.wav
     max_decoders: int = 16
     log_dir: Path | None = None
 
@@ -84,6 +86,8 @@ _KEYS: dict[tuple[str, str], str] = {
     ("control", "token_file"): "control_token_file",
     ("ui", "lang"): "lang",
     ("ui", "offscreen"): "offscreen",
+    ("ui", "alert"): "alert",
+    ("ui", "alert_sound"): "alert_sound",
     ("video", "max_decoders"): "max_decoders",
     ("log", "dir"): "log_dir",
 }

@@ -81,6 +81,10 @@ class WallState:
         self._emit(changes)
         return changes
 
+    def advance(self, seq: int) -> None:
+        """A skipped or invalid message still moves ``seq`` (protocol.md, Envelope)."""
+        self.last_seq = seq
+
     def _apply(self, type_: str, data: JSON) -> list[Change]:
         if type_ not in STATE_TYPES:
             return []

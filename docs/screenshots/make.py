@@ -30,7 +30,7 @@ def main() -> None:
             wall.start()
             wait_for(lambda: wall.conn()["state"] == "live", 30)
             # a minute of readings makes the sparklines worth looking at
-            wait_for(lambda: False if wall.conn()["last_seq"] < 60 else True, 120)
+            wait_for(lambda: wall.conn()["last_seq"] >= 60, 120)
         finally:
             wall.stop()
             server.stop()

@@ -12,6 +12,10 @@
         <translation>每小时事件数（按等级）</translation>
     </message>
     <message>
+        <source>Click or press Esc to close</source>
+        <translation>点击或按 Esc 关闭</translation>
+    </message>
+    <message>
         <source>Incidents per hour by source</source>
         <translation>每小时事件数（按来源）</translation>
     </message>

@@ -131,3 +131,49 @@ def test_incremental_feed_order_equals_a_full_sort(qtbot, ctx, hub, district):
         assert model.counters()["overdue"] == sum(1 for i in shown if rules.next_deadline(i, at)[1])
         for status in ("new", "dispatched", "arrived", "controlled"):
             assert model.counters()[status] == sum(1 for i in shown if i["status"] == status)
+
+
+def test_new_priority1_incident_sounds_the_alert_only_where_the_layout_asks(
+    qtbot, ctx, hub, district
+):
+    heard: list[str] = []
+    ctx.alert = heard.append
+    loud = IncidentsPanel(ctx, hub, 1.0, {"alert": True})
+    quiet = IncidentsPanel(ctx, hub, 1.0, {"alert": False})
+    qtbot.addWidget(loud)
+    qtbot.addWidget(quiet)
+    p2 = district.new_incident(now(), priority=2)
+    p1 = district.new_incident(now(), priority=1)
+    ctx.state.apply("incident.upsert", p2, 101)
+    ctx.state.apply("incident.upsert", p1, 102)
+    qtbot.waitUntil(lambda: heard == [p1["id"]])  # once: from the panel that asks, for P1 only
+    ctx.state.apply("incident.upsert", {**p1, "status": "dispatched"}, 103)
+    # the tick that shows the update is the one that would have sounded: it did not
+    qtbot.waitUntil(
+        lambda: any(r["status"] == "dispatched" for r in loud.model.rows if r["id"] == p1["id"])
+    )
+    assert heard == [p1["id"]]
+
+
+def test_the_feed_holds_what_it_shows_and_a_change_below_the_fold_repaints_nothing(
+    qtbot, ctx, hub, district
+):
+    panel = IncidentsPanel(ctx, hub, 1.0)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 600)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.model.limit < 20)
+    shown = panel.model.limit
+    assert len(panel.model.rows) == shown  # the board holds the rows it can show, no more
+    changed: list[tuple[int, int]] = []
+    panel.model.dataChanged.connect(lambda a, b, *_: changed.append((a.row(), b.row())))
+    hidden = panel.model._order[shown + 5][3]  # an incident well below the fold
+    inc = ctx.state.incidents[hidden]
+    ticks: list[set[str]] = []
+    hub.tick.connect(ticks.append)  # after the panel's own slot: it has refreshed by then
+    ctx.state.apply("incident.upsert", {**inc, "address": inc.get("address", "") + "·"}, 101)
+    qtbot.waitUntil(lambda: any("incidents" in t for t in ticks))
+    assert changed == []
+    top = panel.model.rows[0]
+    ctx.state.apply("incident.upsert", {**top, "acked_by": "值班员"}, 102)
+    qtbot.waitUntil(lambda: changed == [(0, 0)])  # exactly the row that changed

@@ -39,3 +39,35 @@ def test_layout_screens_that_are_not_connected_are_named_and_the_rest_run(qtbot,
     # the test platform's screens are not named like the layout's: matched by index
     assert len(wall.windows) == min(connected, 6)
     assert len(wall.missing) == 6 - len(wall.windows)
+
+
+def test_clicking_an_indicator_opens_its_24h_chart_and_esc_closes_it(qtbot, ctx, hub):
+    from PySide6.QtCore import Qt
+
+    from panels.indicators import IndicatorsPanel
+
+    asked: list[str] = []
+    t0 = now().timestamp() - 3600
+
+    def history(iid: str) -> list[tuple[float, float | None]]:
+        asked.append(iid)
+        return [(t0 + 60 * i, float(i % 7)) for i in range(60)]
+
+    lay = layout.load(LAYOUTS / "street-4k.json")
+    wall = Wall(ctx, hub, lay, history=history)
+    for w in wall.windows:
+        qtbot.addWidget(w)
+        w.resize(w.screen_.width, w.screen_.height)
+        w.show()
+    window, panel = next(
+        (w, p) for w in wall.windows for p in w.regions.values() if isinstance(p, IndicatorsPanel)
+    )
+    qtbot.waitUntil(lambda: bool(panel._tiles))
+    rect, iid = panel._tiles[0]
+    qtbot.mouseClick(panel, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    qtbot.waitUntil(lambda: window.chart is not None and window.chart.isVisible())
+    assert asked == [iid]  # the chart read that indicator's stored history
+    xs, ys = window.chart.panel.curve.getData()
+    assert len(xs) == 60
+    qtbot.keyClick(window, Qt.Key.Key_Escape)
+    assert window.chart is None

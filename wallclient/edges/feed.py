@@ -265,14 +265,14 @@ class Feed:
                 self._set(snapshots=self.status.snapshots + 1)
                 self._advanced(ev.seq, received)
             elif isinstance(ev, Skip):
-                self.state.last_seq = ev.seq
+                self.state.advance(ev.seq)
                 if self.writer:
                     self.writer.advance(ev.seq)
                 self._advanced(ev.seq, received)
             elif isinstance(ev, Invalid):
                 self._invalid(ev)
                 if ev.seq is not None:
-                    self.state.last_seq = ev.seq
+                    self.state.advance(ev.seq)
                     self._advanced(ev.seq, received)
             elif isinstance(ev, Duplicate):
                 self._set(duplicates=self.status.duplicates + 1)

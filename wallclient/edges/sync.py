@@ -6,6 +6,7 @@ No Qt here: the app shell and the headless runner both build one ``SyncClient``.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import time
 from datetime import datetime
 from pathlib import Path
@@ -15,9 +16,9 @@ from wallclient.config import Config
 from wallclient.edges.cache import Cache, CacheWriter, Loaded
 from wallclient.edges.feed import Feed
 from wallclient.errors import CacheError, CacheForeign
-from wallclient.incidents import next_deadline
+from wallclient.incidents import Tally
 from wallclient.session import Session
-from wallclient.state import WallState
+from wallclient.state import Change, WallState
 
 log = logging.getLogger(__name__)
 
@@ -74,9 +75,11 @@ class SyncClient:
         )
         self.cache_path = cfg.cache
         self._status: dict[str, Any] | None = None
-        self._counts: dict[str, int] | None = None
-        self._counts_at = 0.0
         self._status_at = 0.0
+        self._reader: Cache | None = None
+        self.tally = Tally()
+        self.tally.reset(self.state.incidents.values())
+        self.state.subscribe(self._incidents_changed)
         self.writer = CacheWriter(cache)
         self.writer.meta(origin=origin)
         self.session = Session(wall=cfg.wall, node=cfg.node, scope=cfg.scope, last_seq=resume)
@@ -97,30 +100,41 @@ class SyncClient:
         self.writer.start()
         await self.feed.run()
 
+    def history(self, indicator: str) -> list[tuple[float, float | None]]:
+        """An indicator's stored 24 h, read on a connection of the caller's own (WAL lets
+        it read while the writer thread writes); empty, with a log line, if unreadable."""
+        try:
+            if self._reader is None:
+                self._reader = Cache(self.cache_path, history_hours=self.cfg.history_hours).open(
+                    create=False
+                )
+            return self._reader.history(indicator)
+        except (CacheError, sqlite3.Error) as exc:
+            log.warning("history of %s unreadable: %s", indicator, exc)
+            return []
+
     def close(self) -> None:
         self.feed.stop()
         self.writer.stop()
+        if self._reader is not None:
+            self._reader.close()
 
     # --- what the control API and the status banner read --------------------------------
 
-    def open_incidents(self) -> dict[str, int]:
-        """Open and overdue incidents, counted at most once a second (thousands of them)."""
-        t = time.monotonic()
-        if self._counts is not None and t - self._counts_at < 1.0:
-            return self._counts
-        self._counts, self._counts_at = self._count_incidents(), t
-        return self._counts
-
-    def _count_incidents(self) -> dict[str, int]:
-        at = self.feed.server_now()
-        open_ = overdue = 0
-        for inc in self.state.incidents.values():
-            if inc["status"] == "closed":
+    def _incidents_changed(self, changes: list[Change]) -> None:
+        incidents = self.state.incidents
+        for ch in changes:
+            if ch.kind != "incidents":
                 continue
-            open_ += 1
-            if next_deadline(inc, at)[1]:
-                overdue += 1
-        return {"open": open_, "overdue": overdue}
+            if ch.ids is None:
+                self.tally.reset(incidents.values())
+            else:
+                for iid in ch.ids:
+                    self.tally.update(iid, incidents.get(iid))
+
+    def open_incidents(self) -> dict[str, int]:
+        """Open and overdue incidents (kept as they change: thousands of them)."""
+        return self.tally.counts(self.feed.server_now())
 
     def status(self) -> dict[str, Any]:
         """The control API's ``status`` (screens and tiles are added by the app)."""
