@@ -72,6 +72,8 @@ class Hub(QObject):
         self._second = 0
         self._half = 0
         self._claimed = False
+        self.ticks = 0
+        self._turns: dict[str, list[object]] = {}
         self._unsubscribe = ctx.state.subscribe(self._changed)
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._flush)
@@ -131,9 +133,24 @@ class Hub(QObject):
             # not fall on the second, so their paints never pile onto the clocks'
             self._half = second
             dirty.add("half-second")
+        self.ticks += 1
         # the once-a-second repaints are this tick's heavy work: nothing optional joins them
         self._claimed = bool(dirty & {"clock", "half-second"})
         self.tick.emit(dirty)
+
+    def join_turns(self, kind: str, member: object) -> None:
+        """Panels of one ``kind`` take turns, one per tick (see ``turn``)."""
+        self._turns.setdefault(kind, []).append(member)
+
+    def leave_turns(self, kind: str, member: object) -> None:
+        members = self._turns.get(kind, [])
+        if member in members:
+            members.remove(member)
+
+    def turn(self, kind: str, member: object) -> bool:
+        """Is it ``member``'s turn this tick among the panels of ``kind``?"""
+        members = self._turns.get(kind) or [member]
+        return members[self.ticks % len(members)] is member
 
     def claim(self) -> bool:
         """Ask for this tick's one slot of optional heavy work (a chart refresh, a map

@@ -55,7 +55,12 @@ class IndicatorsPanel(Panel):
         self._header_px = 26.0
         self._last_second = 0
         self.paints = 0
+        hub.join_turns("indicators", self)
         self.listen(self._tick)
+
+    def detach(self) -> None:
+        self.hub.leave_turns("indicators", self)
+        super().detach()
 
     def _tick(self, dirty: set[str]) -> None:
         if "indicators" in dirty:
@@ -64,9 +69,11 @@ class IndicatorsPanel(Panel):
             if self._relayout():
                 self.update()
                 self._pending = []
-            else:
-                self._pending = list(self._blocks)
-        if self._pending:
+            else:  # blocks still waiting keep their place in the queue: none starves
+                self._pending += [b for b in self._blocks if b not in self._pending]
+        # Several indicator panels take turns (one block per tick across them), so
+        # their block paints never add up in one frame.
+        if self._pending and self.hub.turn("indicators", self):
             self.update(self._pending.pop(0).toAlignedRect())
         # Between readings only the alarm tiles move (their border pulses, 2 Hz): repaint just those.
         t = time.monotonic()
