@@ -36,6 +36,7 @@ class Context:
     history: dict[str, deque[float | None]] = field(default_factory=dict)
     lang: str = "zh_CN"
     alert: Callable[[str], object] | None = None  # sounds the new-priority-1 alert
+    video: Any = None  # the PlayerPool (wallclient.edges.video); None: tiles show no picture
 
     def role(self) -> str | None:
         role: str | None = self.status().get("role")

@@ -224,6 +224,26 @@ class Wall:
         mode = self.mode()
         for w in self.windows:
             w.set_mode(mode)
+        self._number_tiles()
+
+    def video_panels(self) -> list[VideoPanel]:
+        """This node's video regions, in screen then region order."""
+        return [p for w in self.windows for p in w.regions.values() if isinstance(p, VideoPanel)]
+
+    def _number_tiles(self) -> None:
+        """The preset's cameras run over every video tile of this node, in order."""
+        panels = self.video_panels()
+        total = sum(p.count for p in panels)
+        offset = 0
+        for w in self.windows:
+            for rid, p in w.regions.items():
+                if isinstance(p, VideoPanel):
+                    p.screen_name, p.region_id = w.screen_.name, rid
+                    p.place_on_node(offset, total)
+                    offset += p.count
+
+    def tiles(self) -> list[dict[str, Any]]:
+        return [t for p in self.video_panels() for t in p.describe()]
 
     def show(self, fullscreen: bool) -> None:
         for w in self.windows:

@@ -112,6 +112,7 @@ def run(
         if wall_ref:
             st["screens"] = wall_ref[0].describe()
             st["missing_screens"] = wall_ref[0].missing
+            st["tiles"] = wall_ref[0].tiles()
         return st
 
     alert = None
@@ -119,6 +120,9 @@ def run(
         from wallclient.edges.sound import DEFAULT_SOUND, AlertSound
 
         alert = AlertSound(cfg.alert_sound or DEFAULT_SOUND)
+    from wallclient.edges.video import PlayerPool
+
+    pool = PlayerPool(cfg.max_decoders)
     ctx = Context(
         state=client.state,
         status=status,
@@ -126,6 +130,7 @@ def run(
         ack_incident=ack,
         lang=cfg.lang,
         alert=alert.play if alert is not None and alert.available else None,
+        video=pool,
     )
     hub = Hub(ctx)
     hub.seed_history(client.recent_history)
@@ -178,6 +183,9 @@ def run(
         if control is not None:
             await control.stop()
         hub.close()
+        for panel in wall.video_panels():
+            panel.detach()
+        pool.close()
         if alert is not None:
             alert.close()
         client.close()

@@ -12,6 +12,18 @@
         <translation>每小时事件数（按等级）</translation>
     </message>
     <message>
+        <source>Frozen</source>
+        <translation>画面冻结</translation>
+    </message>
+    <message>
+        <source>Reconnecting in %1 s</source>
+        <translation>%1 秒后重连</translation>
+    </message>
+    <message>
+        <source>Frozen for %1 s</source>
+        <translation>画面已冻结 %1 秒</translation>
+    </message>
+    <message>
         <source>Click or press Esc to close</source>
         <translation>点击或按 Esc 关闭</translation>
     </message>

@@ -1,0 +1,409 @@
+"""Video players behind one small interface, and the route each URL takes.
+
+- ``VlcPlayer``: libvlc (python-vlc) decoding into our own buffers through its
+  video callbacks, so frames land in a ``FrameSlot`` whatever the platform and
+  whether or not a display exists. HTTP-TS, HLS, HTTP-FLV, files; RTSP where the
+  libvlc build has live555 (official Windows and macOS builds do).
+- ``AvPlayer``: PyAV (FFmpeg) on a thread of its own, for ``rtsp://`` (over TCP)
+  and ``rtmp://`` where libvlc cannot (Debian builds VLC without live555:
+  ../shared/field-notes.md). Measured against libvlc in bench/video.py.
+
+A ``FrameSlot`` is triple-buffered: the decoder writes the back buffer and swaps it
+with the ready one under a lock; the GUI swaps ready and front when a new frame is
+there and paints the front buffer, which nobody else touches. No copy, no tearing,
+and the decoder never waits for a paint.
+
+Stream URLs may carry credentials: they are never logged (``redact_url``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import glob
+import logging
+import os
+import sys
+import threading
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+from wallclient.redact import redact_url
+
+log = logging.getLogger(__name__)
+
+VLC_ARGS = (
+    "--quiet",
+    "--no-audio",
+    "--avcodec-hw=none",  # no VDPAU/VAAPI probing noise on machines without them
+    "--no-osd",
+    "--no-snapshot-preview",
+    "--no-video-title-show",
+)
+# Live view: a short network buffer. 300 ms absorbs LAN jitter; lower values show
+# more freezes on a loaded 2-core PC, higher ones only add delay (docs/video.md).
+NETWORK_CACHING_MS = 300
+READ_TIMEOUT_S = 5.0
+
+
+class FrameSlot:
+    """Three BGRA buffers of ``width`` × ``height``: back (decoder), ready, front (GUI)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width = width
+        self.height = height
+        self.pitch = width * 4
+        size = self.pitch * height
+        self.buffers = [(ctypes.c_ubyte * size)() for _ in range(3)]
+        self._back, self._ready, self._front = 0, 1, 2
+        self._fresh = False
+        self._lock = threading.Lock()
+        self._times: deque[float] = deque(maxlen=64)
+        self.frames = 0
+        self.last_frame_at: float | None = None
+
+    def back_address(self) -> int:
+        return ctypes.addressof(self.buffers[self._back])
+
+    def back(self) -> Any:
+        return self.buffers[self._back]
+
+    def produced(self) -> None:
+        """The back buffer holds a whole new frame (decoder thread)."""
+        t = time.monotonic()
+        with self._lock:
+            self._back, self._ready = self._ready, self._back
+            self._fresh = True
+            self.frames += 1
+            self.last_frame_at = t
+            self._times.append(t)
+
+    def take(self) -> bool:
+        """Make the newest frame the front one (GUI thread); False if none is new."""
+        with self._lock:
+            if not self._fresh:
+                return False
+            self._ready, self._front = self._front, self._ready
+            self._fresh = False
+            return True
+
+    def front(self) -> Any:
+        return self.buffers[self._front]
+
+    def fps(self, now: float, window: float = 2.0) -> float:
+        with self._lock:
+            times = [t for t in self._times if now - t <= window]
+        if len(times) < 2:
+            return 0.0
+        span = max(times[-1] - times[0], 1e-6)
+        return (len(times) - 1) / span
+
+    def reset(self) -> None:
+        with self._lock:
+            self._fresh = False
+            self.frames = 0
+            self.last_frame_at = None
+            self._times.clear()
+
+
+class Player:
+    """What a tile needs of a player (both kinds)."""
+
+    route = "none"
+
+    def __init__(self, width: int, height: int) -> None:
+        self.slot = FrameSlot(width, height)
+        self.state = "idle"  # idle | connecting | playing | ended | error
+        self.error: str | None = None
+        self.url: str | None = None
+
+    def frames(self) -> int:
+        return self.slot.frames
+
+    def last_frame_at(self) -> float | None:
+        return self.slot.last_frame_at
+
+    def fps(self, now: float) -> float:
+        return self.slot.fps(now)
+
+    def play(self, url: str) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        self.stop()
+
+
+# --- libvlc ----------------------------------------------------------------------------
+
+_vlc_instance: Any = None
+_vlc_lock = threading.Lock()
+# libvlc's stop() blocks for up to a few hundred ms: players are started and stopped
+# on this one worker thread, in order, never on the GUI thread.
+_vlc_jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vlc-control")
+
+
+def vlc_instance() -> Any:
+    """One libvlc instance per process (its start-up loads the plugin cache once)."""
+    global _vlc_instance
+    with _vlc_lock:
+        if _vlc_instance is None:
+            import vlc
+
+            _vlc_instance = vlc.Instance(list(VLC_ARGS))
+            if _vlc_instance is None:
+                raise RuntimeError("libvlc failed to start (is libvlc installed?)")
+        return _vlc_instance
+
+
+class VlcPlayer(Player):
+    """libvlc decoding into a FrameSlot through video callbacks (RV32 = BGRA)."""
+
+    route = "libvlc"
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(width, height)
+        import vlc
+
+        self._vlc = vlc
+        self._mp = vlc_instance().media_player_new()
+        cb = vlc.CallbackDecorators
+        # references kept on self: libvlc calls these from its own threads
+        self._lock_cb = cb.VideoLockCb(self._on_lock)
+        self._unlock_cb = cb.VideoUnlockCb(self._on_unlock)
+        self._display_cb = cb.VideoDisplayCb(self._on_display)
+        self._mp.video_set_callbacks(self._lock_cb, self._unlock_cb, self._display_cb, None)
+        self._mp.video_set_format("RV32", width, height, self.slot.pitch)
+        events = self._mp.event_manager()
+        self._event_cb = self._on_event
+        for kind in (
+            vlc.EventType.MediaPlayerEncounteredError,
+            vlc.EventType.MediaPlayerEndReached,
+            vlc.EventType.MediaPlayerPlaying,
+        ):
+            events.event_attach(kind, self._event_cb)
+        self._generation = 0
+
+    def _on_lock(self, _opaque: Any, planes: Any) -> Any:
+        planes[0] = self.slot.back_address()
+        return None
+
+    def _on_unlock(self, _opaque: Any, _picture: Any, _planes: Any) -> None:
+        return None
+
+    def _on_display(self, _opaque: Any, _picture: Any) -> None:
+        self.slot.produced()
+        if self.state == "connecting":
+            self.state = "playing"
+
+    def _on_event(self, event: Any) -> None:
+        # libvlc's thread: set plain attributes only, never call back into libvlc
+        t = event.type
+        if t == self._vlc.EventType.MediaPlayerEncounteredError:
+            self.state, self.error = "error", "libvlc could not open or read the stream"
+        elif t == self._vlc.EventType.MediaPlayerEndReached:
+            self.state, self.error = "ended", "stream ended"
+
+    def play(self, url: str) -> None:
+        self.url = url
+        self.state, self.error = "connecting", None
+        self.slot.reset()
+        self._generation += 1
+        media = vlc_instance().media_new(url)
+        media.add_option(f":network-caching={NETWORK_CACHING_MS}")
+        media.add_option(":no-audio")
+
+        def start() -> None:
+            self._mp.set_media(media)
+            if self._mp.play() != 0:
+                self.state, self.error = "error", "libvlc refused to play"
+
+        _vlc_jobs.submit(start)
+        log.debug("libvlc plays %s", redact_url(url))
+
+    def stop(self) -> None:
+        self.state = "idle"
+        _vlc_jobs.submit(self._mp.stop)
+
+    def close(self) -> None:
+        self.state = "idle"
+        mp = self._mp
+
+        def release() -> None:
+            mp.stop()
+            mp.release()
+
+        _vlc_jobs.submit(release)
+
+
+# --- PyAV (FFmpeg) ---------------------------------------------------------------------
+
+
+class AvPlayer(Player):
+    """FFmpeg through PyAV on a thread: RTSP over TCP, RTMP, anything libvlc lacks here."""
+
+    route = "pyav"
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(width, height)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def play(self, url: str) -> None:
+        self.stop()
+        self.url = url
+        self.state, self.error = "connecting", None
+        self.slot.reset()
+        stop = self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(url, stop), name="pyav-player", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()  # the thread notices within one frame or one read timeout
+        if self.state in ("connecting", "playing"):
+            self.state = "idle"
+
+    def _run(self, url: str, stop: threading.Event) -> None:
+        import av
+
+        options = {"rtsp_transport": "tcp", "fflags": "nobuffer", "flags": "low_delay"}
+        container = None
+        try:
+            container = av.open(url, options=options, timeout=(READ_TIMEOUT_S, READ_TIMEOUT_S))
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            paced = url.startswith("file:") or os.path.exists(url)
+            t0: float | None = None
+            w, h = self.slot.width, self.slot.height
+            for frame in container.decode(stream):
+                if stop.is_set():
+                    return
+                if paced and frame.time is not None:  # files play at their own rate
+                    if t0 is None:
+                        t0 = time.monotonic() - frame.time
+                    delay = t0 + frame.time - time.monotonic()
+                    if delay > 0:
+                        time.sleep(delay)
+                out = frame.reformat(width=w, height=h, format="bgra")
+                plane = out.planes[0]
+                back = self.slot.back()
+                if plane.line_size == self.slot.pitch:
+                    ctypes.memmove(back, plane.buffer_ptr, self.slot.pitch * h)
+                else:
+                    src = bytes(plane)
+                    for row in range(h):
+                        start = row * plane.line_size
+                        ctypes.memmove(
+                            ctypes.addressof(back) + row * self.slot.pitch,
+                            src[start : start + self.slot.pitch],
+                            self.slot.pitch,
+                        )
+                self.slot.produced()
+                if self.state == "connecting" and not stop.is_set():
+                    self.state = "playing"
+            if not stop.is_set():
+                self.state, self.error = "ended", "stream ended"
+        except Exception as exc:  # every FFmpeg failure is a tile state, never a crash
+            if not stop.is_set():
+                self.state, self.error = "error", _av_reason(exc)
+                log.info("pyav %s: %s", redact_url(url), self.error)
+        finally:
+            if container is not None:
+                with contextlib.suppress(Exception):
+                    container.close()
+
+
+def _av_reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    # FFmpeg errors quote the URL: keep the reason, drop credentials
+    for token in text.split():
+        if "://" in token:
+            text = text.replace(token, redact_url(token.strip("'\":,")))
+    return text[:200]
+
+
+# --- routes ----------------------------------------------------------------------------
+
+
+def libvlc_has_rtsp() -> bool:
+    """Does this machine's libvlc have live555 (its RTSP client)?"""
+    if sys.platform in ("win32", "darwin"):
+        return True  # the official builds include it
+    patterns = [
+        "/usr/lib/*/vlc/plugins/access/liblive555_plugin.so",
+        "/usr/lib/vlc/plugins/access/liblive555_plugin.so",
+        "/usr/local/lib/vlc/plugins/access/liblive555_plugin.so",
+        "/usr/lib64/vlc/plugins/access/liblive555_plugin.so",
+    ]
+    extra = os.environ.get("VLC_PLUGIN_PATH")
+    if extra:
+        patterns.append(os.path.join(extra, "**", "liblive555_plugin.so"))
+    return any(glob.glob(p, recursive=True) for p in patterns)
+
+
+def route_for(url: str, rtsp_in_vlc: bool | None = None) -> str:
+    """``libvlc`` or ``pyav`` for a URL on this machine."""
+    scheme = url.split(":", 1)[0].lower()
+    if scheme in ("rtsp", "rtsps"):
+        has = libvlc_has_rtsp() if rtsp_in_vlc is None else rtsp_in_vlc
+        return "libvlc" if has else "pyav"
+    if scheme == "rtmp":
+        return "pyav"
+    return "libvlc"
+
+
+def routes() -> dict[str, str]:
+    """Which route each scheme takes here (``wallclient doctor``)."""
+    rtsp = libvlc_has_rtsp()
+    return {
+        "rtsp": route_for("rtsp://x", rtsp),
+        "rtmp": route_for("rtmp://x", rtsp),
+        "http (TS, HLS, FLV)": route_for("http://x", rtsp),
+        "https": route_for("https://x", rtsp),
+        "file": route_for("file:///x", rtsp),
+    }
+
+
+class PlayerPool:
+    """Players are reused, not created per camera; at most ``max_live`` decode at once."""
+
+    def __init__(self, max_live: int = 16) -> None:
+        self.max_live = max_live
+        self.live: set[Player] = set()
+        self._idle: list[Player] = []
+        self.created = 0
+
+    def acquire(self, url: str, width: int, height: int) -> Player | None:
+        """A player for ``url`` at ``width`` × ``height``; None when the budget is spent."""
+        if len(self.live) >= self.max_live:
+            return None
+        route = route_for(url)
+        for i, p in enumerate(self._idle):
+            if p.route == route and (p.slot.width, p.slot.height) == (width, height):
+                player = self._idle.pop(i)
+                break
+        else:
+            player = (VlcPlayer if route == "libvlc" else AvPlayer)(width, height)
+            self.created += 1
+        self.live.add(player)
+        player.play(url)
+        return player
+
+    def release(self, player: Player) -> None:
+        player.stop()
+        self.live.discard(player)
+        self._idle.append(player)
+        while len(self._idle) > self.max_live:  # sizes that are no longer asked for
+            self._idle.pop(0).close()
+
+    def close(self) -> None:
+        for p in list(self.live) + self._idle:
+            p.close()
+        self.live.clear()
+        self._idle.clear()

@@ -1,0 +1,157 @@
+"""What a video tile shows and does, decided without Qt or a player in sight.
+
+A tile never passes a frozen picture off as live. Each ``step`` looks at the camera,
+the player and the clock and says which state the tile is in and what to do
+(start a player, stop it, wait for a retry). The panel carries the actions out.
+
+States (control-api.md): idle · connecting · playing · stale · no_signal · offline · error.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+STALE_S = 3.0  # no new frame for this long: the picture is frozen, say so
+LOST_S = 4.5  # … for this long: the signal is gone; stop and reconnect
+CONNECT_S = 8.0  # no first frame within this: the camera is not answering
+RETRY_S = (1.0, 2.0, 4.0, 8.0, 15.0, 30.0)
+SUB_MAX_PIXELS = 1.5 * 640 * 360  # a tile larger than this gets the main stream
+
+
+class PlayerLike(Protocol):
+    state: str  # connecting | playing | ended | error
+    error: str | None
+
+    def frames(self) -> int: ...
+
+    def last_frame_at(self) -> float | None: ...
+
+    def fps(self, now: float) -> float: ...
+
+
+def stream_for(width: int, height: int, streams: dict[str, str]) -> str | None:
+    """The sub stream for small tiles, the main stream for large ones (either if alone)."""
+    want = "main" if width * height > SUB_MAX_PIXELS else "sub"
+    if streams.get(want):
+        return want
+    other = "sub" if want == "main" else "main"
+    return other if streams.get(other) else None
+
+
+def tour_page(server_now_s: float, changed_at_s: float, dwell_s: float, pages: int) -> int:
+    """The page every node of a wall shows at this moment, from server time alone."""
+    if pages <= 1 or dwell_s <= 0:
+        return 0
+    return int(math.floor((server_now_s - changed_at_s) / dwell_s)) % pages
+
+
+def page_cameras(cameras: list[str], tiles: int, page: int) -> list[str | None]:
+    """The cameras of one tour page on ``tiles`` tiles (None where the page runs out)."""
+    if tiles <= 0:
+        return []
+    chunk = cameras[page * tiles : (page + 1) * tiles]
+    return list(chunk) + [None] * (tiles - len(chunk))
+
+
+def pages_of(cameras: list[str], tiles: int) -> int:
+    return max(1, math.ceil(len(cameras) / tiles)) if tiles > 0 else 1
+
+
+@dataclass
+class Action:
+    kind: str  # start | stop
+    stream: str | None = None
+
+
+class Tile:
+    """One tile's camera, its player's life and its honest state."""
+
+    def __init__(self, rng: random.Random | None = None) -> None:
+        self.camera: str | None = None
+        self.stream: str | None = None
+        self.player: PlayerLike | None = None
+        self.state = "idle"
+        self.error: str | None = None
+        self.started_at = 0.0
+        self.retry_at: float | None = None
+        self._failures = 0
+        self._rng = rng or random.Random()
+
+    def assign(self, camera: str | None) -> bool:
+        """Put another camera on the tile; True if it changed (the player must go)."""
+        if camera == self.camera:
+            return False
+        self.camera = camera
+        self.retry_at = None
+        self._failures = 0
+        self.error = None
+        return True
+
+    def step(
+        self, now: float, camera: dict[str, Any] | None, width: int, height: int
+    ) -> list[Action]:
+        """Decide the state at ``now``; the actions to carry out, in order."""
+        actions: list[Action] = []
+        if self.camera is None or camera is None:
+            self.state, self.error = "idle", None
+            return self._stop(actions)
+        if camera.get("status") == "offline":
+            self.state, self.error = "offline", None
+            self.retry_at = None
+            return self._stop(actions)
+        streams = camera.get("streams") or {}
+        want = stream_for(width, height, streams)
+        if want is None:
+            self.state, self.error = "error", "camera has no stream URL"
+            return self._stop(actions)
+        if self.player is not None and want != self.stream:
+            self._stop(actions)  # the tile changed size: main ↔ sub
+            self.retry_at = None
+        player = self.player
+        if player is None:
+            if self.retry_at is not None and now < self.retry_at:
+                return actions  # showing the failure and its countdown
+            self.stream = want
+            self.started_at = now
+            self.state, self.error = "connecting", None
+            actions.append(Action("start", want))
+            return actions
+        last = player.last_frame_at()
+        if player.state in ("error", "ended"):
+            if last is not None:
+                return self._fail(actions, now, "no_signal", player.error or "stream ended")
+            return self._fail(actions, now, "error", player.error or "stream ended")
+        if last is None:
+            if now - self.started_at > CONNECT_S:
+                return self._fail(actions, now, "error", f"no picture within {CONNECT_S:g} s")
+            self.state = "connecting"
+            return actions
+        age = now - last
+        if age >= LOST_S:
+            return self._fail(actions, now, "no_signal", f"no frame for {age:.0f} s")
+        if age >= STALE_S:
+            self.state = "stale"
+            return actions
+        self.state, self.error = "playing", None
+        self._failures = 0
+        return actions
+
+    def retry_in(self, now: float) -> float | None:
+        if self.player is None and self.retry_at is not None:
+            return max(0.0, self.retry_at - now)
+        return None
+
+    def _fail(self, actions: list[Action], now: float, state: str, reason: str) -> list[Action]:
+        self.state, self.error = state, reason
+        delay = RETRY_S[min(self._failures, len(RETRY_S) - 1)]
+        self._failures += 1
+        self.retry_at = now + delay * self._rng.uniform(0.8, 1.2)
+        return self._stop(actions)
+
+    def _stop(self, actions: list[Action]) -> list[Action]:
+        if self.player is not None:
+            actions.append(Action("stop"))
+        return actions
