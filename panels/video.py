@@ -146,7 +146,7 @@ class VideoPanel(Panel):
             w, h = _even(rect.width()), _even(rect.height())
             for action in tile.step(now, cam, w, h):
                 if action.kind == "stop":
-                    self._drop(tile)
+                    pool.release(action.player)
                 elif action.kind == "start" and cam is not None and action.stream:
                     url = (cam.get("streams") or {}).get(action.stream)
                     player = pool.acquire(url, w, h) if url else None

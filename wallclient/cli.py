@@ -183,6 +183,7 @@ async def serve_demo(a: argparse.Namespace) -> int:
         indicator_period=a.indicator_period,
         state_file=a.state,
     )
+    backend.media = media
     if backend.restore():
         for cam_id, cam in district.cameras.items():  # media ports may differ after a restart
             cam["streams"] = streams.urls(cam_id, cam["streams"].get("sub", "").startswith("rtsp"))

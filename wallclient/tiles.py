@@ -63,7 +63,8 @@ def pages_of(cameras: list[str], tiles: int) -> int:
 @dataclass
 class Action:
     kind: str  # start | stop
-    stream: str | None = None
+    stream: str | None = None  # start: which of the camera's streams
+    player: Any = None  # stop: the player to hand back (the tile has let go of it)
 
 
 class Tile:
@@ -78,6 +79,7 @@ class Tile:
         self.started_at = 0.0
         self.retry_at: float | None = None
         self._failures = 0
+        self._lost = False  # this camera played, then its signal went: until it plays again
         self._rng = rng or random.Random()
 
     def assign(self, camera: str | None) -> bool:
@@ -87,6 +89,7 @@ class Tile:
         self.camera = camera
         self.retry_at = None
         self._failures = 0
+        self._lost = False
         self.error = None
         return True
 
@@ -116,7 +119,9 @@ class Tile:
                 return actions  # showing the failure and its countdown
             self.stream = want
             self.started_at = now
-            self.state, self.error = "connecting", None
+            # after a loss, a reconnect attempt is still "no signal" until a frame comes
+            self.state = "no_signal" if self._lost else "connecting"
+            self.error = "reconnecting" if self._lost else None
             actions.append(Action("start", want))
             return actions
         last = player.last_frame_at()
@@ -137,6 +142,7 @@ class Tile:
             return actions
         self.state, self.error = "playing", None
         self._failures = 0
+        self._lost = False
         return actions
 
     def retry_in(self, now: float) -> float | None:
@@ -146,6 +152,7 @@ class Tile:
 
     def _fail(self, actions: list[Action], now: float, state: str, reason: str) -> list[Action]:
         self.state, self.error = state, reason
+        self._lost = self._lost or state == "no_signal"
         delay = RETRY_S[min(self._failures, len(RETRY_S) - 1)]
         self._failures += 1
         self.retry_at = now + delay * self._rng.uniform(0.8, 1.2)
@@ -153,5 +160,6 @@ class Tile:
 
     def _stop(self, actions: list[Action]) -> list[Action]:
         if self.player is not None:
-            actions.append(Action("stop"))
+            actions.append(Action("stop", player=self.player))
+            self.player = None
         return actions

@@ -104,6 +104,7 @@ class Backend:
         self.district = district
         self.tokens = tokens
         self.rate = rate
+        self.media: Any = None  # the demo MediaServer, for the "media" admin command
         self.indicator_period = indicator_period
         self.seq = 0
         self.log: deque[tuple[int, str]] = deque(maxlen=replay_window)
@@ -526,6 +527,11 @@ class Backend:
         if cmd == "save":
             self.save()
             return {}
+        if cmd == "media":  # the demo cameras' fault modes: normal | hang | garbage | down
+            if self.media is None:
+                raise ValueError("no media server (started with --no-media)")
+            self.media.set_mode(str(args["mode"]))
+            return {"mode": self.media.mode}
         raise ValueError(f"unknown admin command {cmd!r}")
 
     # --- life ---------------------------------------------------------------------------------
