@@ -18,7 +18,15 @@ import time
 from typing import Any
 
 from PySide6.QtCore import QRectF, Qt, QTimer
-from PySide6.QtGui import QColor, QImage, QKeyEvent, QMouseEvent, QPainter, QPaintEvent
+from PySide6.QtGui import (
+    QColor,
+    QImage,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPixmap,
+)
 
 from panels import theme
 from panels.hub import Context, Hub, Panel
@@ -27,6 +35,7 @@ from wallclient.protocol import epoch
 from wallclient.tiles import Tile
 
 FRAME_MS = 40  # look for new frames at 25 Hz
+INFO_EVERY_S = 0.5  # the rate and frame age under a picture are refreshed this often
 STEP_MS = 250  # decide tile states four times a second
 
 # state → (colour, shape, words): colour *and* shape for every state
@@ -81,6 +90,8 @@ class VideoPanel(Panel):
         self.maximised: int | None = None
         self.screen_name = ""
         self.region_id = ""
+        self._overlays: dict[int, tuple[tuple[Any, ...], QPixmap]] = {}
+        self._info: dict[int, tuple[float, str]] = {}
         self._frame_timer = QTimer(self)
         self._frame_timer.timeout.connect(self._frames)
         self._frame_timer.start(FRAME_MS)
@@ -143,7 +154,8 @@ class VideoPanel(Panel):
                 if tile.state != before:
                     self.update(rect.toAlignedRect())
                 continue
-            w, h = _even(rect.width()), _even(rect.height())
+            # decoded at the size it is drawn (inside the 3 px margin): a 1:1 blit
+            w, h = _even(rect.width() - 6), _even(rect.height() - 6)
             for action in tile.step(now, cam, w, h):
                 if action.kind == "stop":
                     pool.release(action.player)
@@ -275,20 +287,49 @@ class VideoPanel(Panel):
         picture = player is not None and player.frames() > 0 and tile.state in ("playing", "stale")
         if picture:
             slot = player.slot
-            image = QImage(
-                memoryview(slot.front()),
-                slot.width,
-                slot.height,
-                slot.pitch,
-                QImage.Format.Format_RGB32,
-            )
+            image = QImage(memoryview(slot.front()), slot.width, slot.height, slot.pitch,
+                           QImage.Format.Format_RGB32)  # fmt: skip
             p.drawImage(r, image)
             if tile.state == "stale":  # never pass a frozen picture off as live
                 p.fillRect(r, QColor(0, 0, 0, 130))
         else:
             p.fillRect(r, theme.PANEL)
+        # The overlay (name, region, state, rate) changes far less often than the
+        # picture: drawn once into a pixmap and blitted with every frame.
+        last = player.last_frame_at() if player is not None else None
+        info = ""
+        if picture and last is not None:
+            shown = self._info.get(i)
+            if shown is None or now - shown[0] >= INFO_EVERY_S:
+                shown = self._info[i] = (now, f"{player.fps(now):.0f} fps · {(now - last) * 1000:.0f} ms")
+            info = shown[1]
+        retry = tile.retry_in(now)
+        stale_for = int(now - last) if tile.state == "stale" and last is not None else 0
+        key = (tile.camera, tile.state, tile.error, None if retry is None else int(retry + 0.99),
+               info, stale_for, picture, int(r.width()), int(r.height()))  # fmt: skip
+        cached = self._overlays.get(i)
+        if cached is None or cached[0] != key:
+            pm = QPixmap(max(1, int(r.width())), max(1, int(r.height())))
+            pm.fill(Qt.GlobalColor.transparent)
+            op = QPainter(pm)
+            self._overlay(op, tile, QRectF(0, 0, r.width(), r.height()), s, picture, info, key[3], stale_for)
+            op.end()
+            cached = self._overlays[i] = (key, pm)
+        pm = cached[1]
+        if picture and tile.state == "playing":
+            # over a live picture the overlay is only the top strip and the rate: blend
+            # just those (a whole-tile blend per frame costs as much as the decode)
+            strip = QRectF(0, 0, r.width(), 62 * s)
+            rate = QRectF(r.width() - 220 * s, r.height() - 34 * s, 220 * s, 34 * s)
+            for part in (strip, rate):
+                p.drawPixmap(part.translated(r.topLeft()), pm, part)
+        else:
+            p.drawPixmap(r.topLeft(), pm)
+
+    def _overlay(self, p: QPainter, tile: Tile, r: QRectF, s: float, picture: bool, info: str,
+                 retry: int | None, stale_for: int) -> None:  # fmt: skip
         p.setPen(theme.PANEL_EDGE)
-        p.drawRect(r)
+        p.drawRect(r.adjusted(0, 0, -1, -1))
         if tile.camera is None:
             p.setPen(theme.TEXT_DIM)
             p.setFont(theme.font(22 * s))
@@ -306,29 +347,17 @@ class VideoPanel(Panel):
                    p.fontMetrics().elidedText(cam.get("name", tile.camera), Qt.TextElideMode.ElideRight, int(name_r.width())))  # fmt: skip
         p.setPen(theme.TEXT_DIM)
         p.setFont(theme.font(18 * s))
-        p.drawText(
-            QRectF(name_r.left(), name_r.bottom(), name_r.width(), 24 * s),
-            Qt.AlignmentFlag.AlignLeft,
-            region,
-        )
+        p.drawText(QRectF(name_r.left(), name_r.bottom(), name_r.width(), 24 * s), Qt.AlignmentFlag.AlignLeft, region)
         colour, shape, words = STATE_STYLE.get(tile.state, STATE_STYLE["idle"])
         badge = QRectF(r.right() - 180 * s, r.top() + 8 * s, 172 * s, 34 * s)
-        theme.shape(
-            p, shape, badge.topLeft() + QRectF(0, 0, 30 * s, 34 * s).center(), 10 * s, colour
-        )
+        theme.shape(p, shape, badge.topLeft() + QRectF(0, 0, 30 * s, 34 * s).center(), 10 * s, colour)
         p.setPen(colour)
         p.setFont(theme.font(20 * s, bold=True))
-        p.drawText(
-            badge.adjusted(30 * s, 0, 0, 0),
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-            theme.tr(words),
-        )
-        last = player.last_frame_at() if player is not None else None
-        if picture and last is not None:  # the age of what is shown, and the rate
+        p.drawText(badge.adjusted(30 * s, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, theme.tr(words))
+        if info:  # the age of what is shown, and the rate
             p.setFont(theme.font(16 * s))
             p.setPen(theme.TEXT if tile.state == "playing" else theme.WARN)
-            p.drawText(r.adjusted(0, 0, -10 * s, -6 * s), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
-                       f"{player.fps(now):.0f} fps · {(now - last) * 1000:.0f} ms")  # fmt: skip
+            p.drawText(r.adjusted(0, 0, -10 * s, -6 * s), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, info)
         if not picture:
             theme.shape(p, shape, r.center(), 18 * s, colour)
             p.setPen(colour)
@@ -336,23 +365,13 @@ class VideoPanel(Panel):
             lines = [theme.tr(words)]
             if tile.error and tile.state in ("error", "no_signal"):
                 lines.append(tile.error)
-            retry = tile.retry_in(now)
             if retry is not None:
-                lines.append(theme.tr("Reconnecting in %1 s").replace("%1", f"{retry:.0f}"))
-            p.drawText(
-                r.adjusted(8 * s, 60 * s, -8 * s, 0),
-                Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap,
-                "\n".join(lines),
-            )
+                lines.append(theme.tr("Reconnecting in %1 s").replace("%1", str(retry)))
+            p.drawText(r.adjusted(8 * s, 60 * s, -8 * s, 0), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "\n".join(lines))
         elif tile.state == "stale":
             p.setPen(theme.WARN)
             p.setFont(theme.font(26 * s, bold=True))
-            age = (now - last) if last is not None else 0
-            p.drawText(
-                r,
-                Qt.AlignmentFlag.AlignCenter,
-                theme.tr("Frozen for %1 s").replace("%1", f"{age:.0f}"),
-            )
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, theme.tr("Frozen for %1 s").replace("%1", str(stale_for)))
 
 
 def _even(v: float) -> int:

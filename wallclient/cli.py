@@ -253,6 +253,50 @@ def cmd_demo(a: argparse.Namespace) -> int:
         shutil.rmtree(work, ignore_errors=True)
 
 
+# --- doctor ---------------------------------------------------------------------------------
+
+
+def cmd_doctor(a: argparse.Namespace) -> int:
+    """Checks with a verdict and a fix each; exit 1 when one fails."""
+    checks: list[dict[str, Any]] = []
+
+    def check(name: str, ok: bool, detail: str, fix: str = "") -> None:
+        checks.append({"check": name, "ok": ok, "detail": detail, "fix": "" if ok else fix})
+
+    try:
+        import vlc
+
+        inst = vlc.Instance(["--quiet"])
+        ok = inst is not None
+        version = vlc.libvlc_get_version().decode()
+        if inst is not None:
+            inst.release()
+        check("libvlc", ok, f"libvlc {version}", "apt install libvlc5 vlc-plugin-base libvlc-bin")
+    except Exception as exc:
+        check("libvlc", False, str(exc), "apt install libvlc5 vlc-plugin-base libvlc-bin")
+    try:
+        import av
+
+        check("PyAV (FFmpeg)", True, f"PyAV {av.__version__}, FFmpeg {av.ffmpeg_version_info}")
+    except Exception as exc:
+        check("PyAV (FFmpeg)", False, str(exc), "pip install av")
+    from wallclient.edges.video import libvlc_has_rtsp, routes
+
+    rtsp = libvlc_has_rtsp()
+    check("libvlc RTSP (live555)", True,
+          "present: rtsp:// plays in libvlc" if rtsp else
+          "absent (Debian builds VLC without live555): rtsp:// plays through PyAV")  # fmt: skip
+    for scheme, route in routes().items():
+        check(f"route {scheme}", True, route)
+    if a.json:
+        print(json.dumps(checks, ensure_ascii=False, indent=1))
+    else:
+        for c in checks:
+            mark = "ok  " if c["ok"] else "FAIL"
+            print(f"{mark} {c['check']:<26} {c['detail']}" + (f"\n     fix: {c['fix']}" if c["fix"] else ""))
+    return 0 if all(c["ok"] for c in checks) else 1
+
+
 # --- cache ----------------------------------------------------------------------------------
 
 
@@ -387,6 +431,10 @@ def parser() -> argparse.ArgumentParser:
     lv = losub.add_parser("validate", help="check a layout file; every error is listed")
     lv.add_argument("file", type=Path)
     lv.set_defaults(func=cmd_layout_validate)
+
+    dr = sub.add_parser("doctor", help="what this machine can do: video routes, libvlc, PyAV")
+    dr.add_argument("--json", action="store_true")
+    dr.set_defaults(func=cmd_doctor)
 
     c = sub.add_parser("cache", help="inspect a cache file")
     csub = c.add_subparsers(dest="cache_cmd", required=True)

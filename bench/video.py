@@ -1,0 +1,261 @@
+"""Benchmarks of the video wall (issue "Video wall"). Run by hand:
+
+    .venv/bin/python bench/video.py cpu [--seconds 12] [--counts 1,4,9,16] [--profiles cif,sub,main]
+    .venv/bin/python bench/video.py switch [--switches 40]
+    .venv/bin/python bench/video.py rss [--switches 1000]
+
+- cpu: CPU of one process playing N tiles of one profile through our whole path
+  (pooled player → frame slot → VideoPanel painting in Qt, offscreen), against the
+  floor: a bare libvlc decode of the same streams into callbacks that do nothing,
+  in the same run. Both over HTTP-TS (the libvlc route); `--route pyav` plays the
+  RTSP URLs of the same cameras through our PyAV route instead (its own floor is
+  still bare libvlc over HTTP-TS: the cheapest decode of the same pictures here).
+  Also the frames delivered per tile.
+- switch: preset switch → first new frame on every tile (9 tiles, 1 s GOP sources).
+- rss: RSS after N preset switches against after the first 50.
+
+Each measurement runs in a child process of its own; the streams come from the demo
+media server (ffmpeg clips served live) in another process.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+PROFILE_SIZE = {"cif": (352, 288), "sub": (640, 360), "main": (1280, 720)}
+
+
+def _cpu_ticks() -> float:
+    t = os.times()
+    return t.user + t.system
+
+
+def _cameras(n: int) -> list[str]:
+    return [f"3101140000132{i:07d}" for i in range(1, n + 1)]
+
+
+def _urls(ready: dict, profile: str, route: str, n: int) -> list[str]:
+    if route == "pyav":
+        return [f"rtsp://u:p@127.0.0.1:{ready['rtsp_port']}/live/{c}/{profile}" for c in _cameras(n)]
+    return [f"http://127.0.0.1:{ready['http_port']}/live/{c}/{profile}.ts" for c in _cameras(n)]
+
+
+# --- children -------------------------------------------------------------------------------
+
+
+def child_floor(urls: list[str], seconds: float, size: tuple[int, int]) -> dict:
+    """Bare libvlc: decode into a buffer, count frames, paint nothing."""
+    import ctypes
+
+    import vlc
+
+    inst = vlc.Instance(["--quiet", "--no-audio", "--avcodec-hw=none"])
+    w, h = size
+    keep = []
+    counts = [0] * len(urls)
+    players = []
+    for i, url in enumerate(urls):
+        buf = (ctypes.c_ubyte * (w * h * 4))()
+
+        @vlc.CallbackDecorators.VideoLockCb
+        def lock(_o, planes, buf=buf):
+            planes[0] = ctypes.addressof(buf)
+            return None
+
+        @vlc.CallbackDecorators.VideoDisplayCb
+        def display(_o, _p, i=i):
+            counts[i] += 1
+
+        mp = inst.media_player_new()
+        mp.video_set_callbacks(lock, None, display, None)
+        mp.video_set_format("RV32", w, h, w * 4)
+        m = inst.media_new(url)
+        m.add_option(":network-caching=300")
+        mp.set_media(m)
+        mp.play()
+        keep += [buf, lock, display]
+        players.append(mp)
+    time.sleep(4)  # connect and settle
+    c0, f0, t0 = _cpu_ticks(), list(counts), time.monotonic()
+    time.sleep(seconds)
+    dt = time.monotonic() - t0
+    cpu = (_cpu_ticks() - c0) / dt * 100
+    fps = [(b - a) / dt for a, b in zip(f0, counts, strict=True)]
+    for mp in players:
+        mp.stop()
+    return {"cpu_percent": round(cpu, 1), "fps_min": round(min(fps), 1), "fps_mean": round(statistics.mean(fps), 1)}
+
+
+def _wall(urls: list[str], rows: int, cols: int, size: tuple[int, int] = (640, 360)):
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from PySide6.QtWidgets import QApplication
+
+    from panels.hub import Context, Hub
+    from panels.video import VideoPanel
+    from wallclient.edges.video import PlayerPool
+    from wallclient.protocol import format_time, now
+    from wallclient.state import WallState
+
+    app = QApplication.instance() or QApplication([])
+    state = WallState("wall-1")
+    cams = [{"id": f"c{i}", "name": f"测试摄像头{i}", "region": "", "status": "online",
+             "location": {"lon": 121.3, "lat": 31.3}, "streams": {"sub": u, "main": u}}
+            for i, u in enumerate(urls)]  # fmt: skip
+    state.load({"cameras": cams}, None, 1)
+    pool = PlayerPool(max_live=64)
+    ctx = Context(state=state, status=lambda: {}, server_now=now, video=pool)
+    hub = Hub(ctx)
+    panel = VideoPanel(ctx, hub, 1.0, {"rows": rows, "cols": cols})
+    panel.resize(cols * (size[0] + 6), rows * (size[1] + 6))  # tiles drawn at stream size
+    panel.show()
+
+    def preset(pid: str, ids: list[str]) -> None:
+        state.apply("preset.upsert", {"id": pid, "name": pid, "scenario": "b", "emergency": False, "cameras": ids}, None)
+        state.apply("wall.state", {"wall": "wall-1", "mode": "normal", "preset": pid,
+                                   "changed_by": "bench", "changed_at": format_time(now())}, None)  # fmt: skip
+
+    return app, panel, pool, preset
+
+
+def _run_for(app, seconds: float, until=None) -> None:
+    """Run the Qt event loop for ``seconds`` (or until ``until()``, checked every 5 ms)."""
+    from PySide6.QtCore import QEventLoop, QTimer
+
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    check = QTimer()
+    if until is not None:
+        check.timeout.connect(lambda: loop.quit() if until() else None)
+        check.start(5)
+    loop.exec()
+    check.stop()
+
+
+def child_wall(urls: list[str], seconds: float, size: tuple[int, int]) -> dict:
+    n = len(urls)
+    side = max(1, int(n**0.5 + 0.999))
+    app, panel, pool, preset = _wall(urls, side, side, size)
+    preset("P", [f"c{i}" for i in range(n)])
+    _run_for(app, 5)
+    frames0 = [p.frames() for p in (t.player for t in panel.tiles) if p is not None]
+    c0, t0 = _cpu_ticks(), time.monotonic()
+    _run_for(app, seconds)
+    dt = time.monotonic() - t0
+    cpu = (_cpu_ticks() - c0) / dt * 100
+    players = [t.player for t in panel.tiles if t.player is not None]
+    fps = [(p.frames() - a) / dt for p, a in zip(players, frames0, strict=False)]
+    states = [t.state for t in panel.tiles if t.camera]
+    panel.detach()
+    pool.close()
+    return {"cpu_percent": round(cpu, 1), "fps_min": round(min(fps or [0]), 1),
+            "fps_mean": round(statistics.mean(fps or [0]), 1), "playing": states.count("playing"),
+            "routes": sorted({p.route for p in players})}  # fmt: skip
+
+
+def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
+    """Alternate two 9-camera presets; time from the switch to a new frame on every tile."""
+    app, panel, pool, preset = _wall(urls, 3, 3)
+    a, b = [f"c{i}" for i in range(9)], [f"c{i}" for i in range(9, 18)]
+    took: list[float] = []
+    rss: dict[int, int] = {}
+    for k in range(switches):
+        ids = a if k % 2 == 0 else b
+        t0 = time.monotonic()
+        preset(f"P{k % 2}", ids)
+
+        def shown() -> bool:
+            return all(t.player is not None and t.player.frames() > 0 for t in panel.tiles)
+
+        _run_for(app, 15, shown)
+        if shown():
+            took.append(time.monotonic() - t0)
+        if not rss_mode:
+            _run_for(app, 1.5)  # let the page play before the next switch
+        if k + 1 in (50, switches):
+            rss[k + 1] = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    panel.detach()
+    pool.close()
+    s = sorted(took)
+    out = {"switches": switches, "completed": len(took), "players_created": pool.created}
+    if s:
+        out |= {"first_frame_all_tiles_p50_s": round(s[len(s) // 2], 2),
+                "first_frame_all_tiles_p99_s": round(s[min(len(s) - 1, int(0.99 * (len(s) - 1)))], 2)}  # fmt: skip
+    if rss:
+        out["rss_mb"] = {k: round(v / 2**20, 1) for k, v in rss.items()}
+    return out
+
+
+# --- parent ---------------------------------------------------------------------------------
+
+
+def _child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, "_child", *args], capture_output=True, text=True, timeout=900)
+    lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
+    if not lines:
+        raise RuntimeError(out.stderr[-2000:])
+    return json.loads(lines[-1])
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("what", choices=["cpu", "switch", "rss", "_child"])
+    ap.add_argument("--seconds", type=float, default=12)
+    ap.add_argument("--counts", default="1,4,9,16")
+    ap.add_argument("--profiles", default="cif,sub,main")
+    ap.add_argument("--route", default="libvlc", choices=["libvlc", "pyav"])
+    ap.add_argument("--switches", type=int, default=40)
+    ap.add_argument("--kind")
+    ap.add_argument("--urls")
+    ap.add_argument("--size")
+    a = ap.parse_args()
+    if a.what == "_child":
+        urls = json.loads(a.urls)
+        if a.kind == "floor":
+            w, h = (int(x) for x in a.size.split("x"))
+            print(json.dumps(child_floor(urls, a.seconds, (w, h))))
+        elif a.kind == "wall":
+            w, h = (int(x) for x in a.size.split("x"))
+            print(json.dumps(child_wall(urls, a.seconds, (w, h))))
+        else:
+            print(json.dumps(child_switch(urls, a.switches, a.kind == "rss")))
+        return
+    from tests.helpers import DemoServer
+
+    tmp = Path(tempfile.mkdtemp(prefix="bench-video-"))
+    server = DemoServer(tmp, state=False).start()
+    try:
+        results: dict = {}
+        if a.what == "cpu":
+            for profile in a.profiles.split(","):
+                w, h = PROFILE_SIZE[profile]
+                for n in (int(x) for x in a.counts.split(",")):
+                    floor_urls = _urls(server.ready, profile, "libvlc", n)
+                    ours_urls = _urls(server.ready, profile, a.route, n)
+                    floor = _child(["--kind", "floor", "--urls", json.dumps(floor_urls), "--size", f"{w}x{h}", "--seconds", str(a.seconds)])
+                    ours = _child(["--kind", "wall", "--urls", json.dumps(ours_urls), "--size", f"{w}x{h}", "--seconds", str(a.seconds)])
+                    ratio = ours["cpu_percent"] / floor["cpu_percent"] if floor["cpu_percent"] else None
+                    results[f"{profile} x{n}"] = {"floor": floor, "ours": ours,
+                                                  "ratio": None if ratio is None else round(ratio, 2)}  # fmt: skip
+                    print(f"{profile} x{n}: floor {floor} ours {ours} ratio {results[f'{profile} x{n}']['ratio']}", flush=True)
+        else:
+            urls = _urls(server.ready, "sub", a.route, 18)
+            kind = "rss" if a.what == "rss" else "switch"
+            results[kind] = _child(["--kind", kind, "--urls", json.dumps(urls), "--switches", str(a.switches)])
+        print(json.dumps(results, ensure_ascii=False, indent=1))
+    finally:
+        server.stop()
+
+
+if __name__ == "__main__":
+    main()
