@@ -47,7 +47,9 @@ def _cameras(n: int) -> list[str]:
 
 def _urls(ready: dict, profile: str, route: str, n: int) -> list[str]:
     if route == "pyav":
-        return [f"rtsp://u:p@127.0.0.1:{ready['rtsp_port']}/live/{c}/{profile}" for c in _cameras(n)]
+        return [
+            f"rtsp://u:p@127.0.0.1:{ready['rtsp_port']}/live/{c}/{profile}" for c in _cameras(n)
+        ]
     return [f"http://127.0.0.1:{ready['http_port']}/live/{c}/{profile}.ts" for c in _cameras(n)]
 
 
@@ -94,7 +96,11 @@ def child_floor(urls: list[str], seconds: float, size: tuple[int, int]) -> dict:
     fps = [(b - a) / dt for a, b in zip(f0, counts, strict=True)]
     for mp in players:
         mp.stop()
-    return {"cpu_percent": round(cpu, 1), "fps_min": round(min(fps), 1), "fps_mean": round(statistics.mean(fps), 1)}
+    return {
+        "cpu_percent": round(cpu, 1),
+        "fps_min": round(min(fps), 1),
+        "fps_mean": round(statistics.mean(fps), 1),
+    }
 
 
 def _wall(urls: list[str], rows: int, cols: int, size: tuple[int, int] = (640, 360)):
@@ -117,11 +123,16 @@ def _wall(urls: list[str], rows: int, cols: int, size: tuple[int, int] = (640, 3
     ctx = Context(state=state, status=lambda: {}, server_now=now, video=pool)
     hub = Hub(ctx)
     panel = VideoPanel(ctx, hub, 1.0, {"rows": rows, "cols": cols})
-    panel.resize(cols * (size[0] + 6), rows * (size[1] + 6))  # tiles drawn at stream size
+    # tiles whose picture area (below a 64 px header, inside 3 px margins) is the stream size
+    panel.resize(cols * (size[0] + 6), rows * (size[1] + 6 + 64))
     panel.show()
 
     def preset(pid: str, ids: list[str]) -> None:
-        state.apply("preset.upsert", {"id": pid, "name": pid, "scenario": "b", "emergency": False, "cameras": ids}, None)
+        state.apply(
+            "preset.upsert",
+            {"id": pid, "name": pid, "scenario": "b", "emergency": False, "cameras": ids},
+            None,
+        )
         state.apply("wall.state", {"wall": "wall-1", "mode": "normal", "preset": pid,
                                    "changed_by": "bench", "changed_at": format_time(now())}, None)  # fmt: skip
 
@@ -174,8 +185,10 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
         t0 = time.monotonic()
         preset(f"P{k % 2}", ids)
 
-        def shown() -> bool:
-            return all(t.player is not None and t.player.frames() > 0 for t in panel.tiles)
+        def shown(ids=ids) -> bool:
+            return panel.cameras() == ids and all(
+                t.player is not None and t.player.frames() > 0 for t in panel.tiles
+            )
 
         _run_for(app, 15, shown)
         if shown():
@@ -183,7 +196,9 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
         if not rss_mode:
             _run_for(app, 1.5)  # let the page play before the next switch
         if k + 1 in (50, switches):
-            rss[k + 1] = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+            rss[k + 1] = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf(
+                "SC_PAGE_SIZE"
+            )
     panel.detach()
     pool.close()
     s = sorted(took)
@@ -200,7 +215,9 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
 
 
 def _child(args: list[str]) -> dict:
-    out = subprocess.run([sys.executable, __file__, "_child", *args], capture_output=True, text=True, timeout=900)
+    out = subprocess.run(
+        [sys.executable, __file__, "_child", *args], capture_output=True, text=True, timeout=900
+    )
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if not lines:
         raise RuntimeError(out.stderr[-2000:])
@@ -242,16 +259,45 @@ def main() -> None:
                 for n in (int(x) for x in a.counts.split(",")):
                     floor_urls = _urls(server.ready, profile, "libvlc", n)
                     ours_urls = _urls(server.ready, profile, a.route, n)
-                    floor = _child(["--kind", "floor", "--urls", json.dumps(floor_urls), "--size", f"{w}x{h}", "--seconds", str(a.seconds)])
-                    ours = _child(["--kind", "wall", "--urls", json.dumps(ours_urls), "--size", f"{w}x{h}", "--seconds", str(a.seconds)])
-                    ratio = ours["cpu_percent"] / floor["cpu_percent"] if floor["cpu_percent"] else None
+                    floor = _child(
+                        [
+                            "--kind",
+                            "floor",
+                            "--urls",
+                            json.dumps(floor_urls),
+                            "--size",
+                            f"{w}x{h}",
+                            "--seconds",
+                            str(a.seconds),
+                        ]
+                    )
+                    ours = _child(
+                        [
+                            "--kind",
+                            "wall",
+                            "--urls",
+                            json.dumps(ours_urls),
+                            "--size",
+                            f"{w}x{h}",
+                            "--seconds",
+                            str(a.seconds),
+                        ]
+                    )
+                    ratio = (
+                        ours["cpu_percent"] / floor["cpu_percent"] if floor["cpu_percent"] else None
+                    )
                     results[f"{profile} x{n}"] = {"floor": floor, "ours": ours,
                                                   "ratio": None if ratio is None else round(ratio, 2)}  # fmt: skip
-                    print(f"{profile} x{n}: floor {floor} ours {ours} ratio {results[f'{profile} x{n}']['ratio']}", flush=True)
+                    print(
+                        f"{profile} x{n}: floor {floor} ours {ours} ratio {results[f'{profile} x{n}']['ratio']}",
+                        flush=True,
+                    )
         else:
             urls = _urls(server.ready, "sub", a.route, 18)
             kind = "rss" if a.what == "rss" else "switch"
-            results[kind] = _child(["--kind", kind, "--urls", json.dumps(urls), "--switches", str(a.switches)])
+            results[kind] = _child(
+                ["--kind", kind, "--urls", json.dumps(urls), "--switches", str(a.switches)]
+            )
         print(json.dumps(results, ensure_ascii=False, indent=1))
     finally:
         server.stop()

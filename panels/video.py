@@ -17,7 +17,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QRectF, Qt, QTimer
+from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
     QImage,
@@ -35,8 +35,10 @@ from wallclient.protocol import epoch
 from wallclient.tiles import Tile
 
 FRAME_MS = 40  # look for new frames at 25 Hz
-INFO_EVERY_S = 0.5  # the rate and frame age under a picture are refreshed this often
+INFO_EVERY_S = 0.5  # the rate and frame age in a tile's header are refreshed this often
+HEADER_PX = 64  # a tile's header above its picture (at 1080 p)
 STEP_MS = 250  # decide tile states four times a second
+PRESTART_S = 4.0  # the next tour page starts this long before its flip (RTSP open + 1 s GOP)
 
 # state → (colour, shape, words): colour *and* shape for every state
 STATE_STYLE = {
@@ -90,7 +92,7 @@ class VideoPanel(Panel):
         self.maximised: int | None = None
         self.screen_name = ""
         self.region_id = ""
-        self._overlays: dict[int, tuple[tuple[Any, ...], QPixmap]] = {}
+        self._headers: dict[int, tuple[tuple[Any, ...], QPixmap]] = {}
         self._info: dict[int, tuple[float, str]] = {}
         self._frame_timer = QTimer(self)
         self._frame_timer.timeout.connect(self._frames)
@@ -98,6 +100,9 @@ class VideoPanel(Panel):
         self._step_timer = QTimer(self)
         self._step_timer.timeout.connect(self.step)
         self._step_timer.start(STEP_MS)
+        self._flip_timer = QTimer(self)
+        self._flip_timer.setSingleShot(True)
+        self._flip_timer.timeout.connect(self.assign)
         self.listen(self._tick)
         self.assign()
 
@@ -126,14 +131,49 @@ class VideoPanel(Panel):
         )
         page = rules.page_cameras(cams, self.node_tiles, self.page)
         moved = False
+        now = time.monotonic()
         for i, tile in enumerate(self.tiles):
             cam = page[self.offset + i] if self.offset + i < len(page) else None
-            if tile.assign(cam):
-                self._drop(tile)
+            if cam != tile.camera:
+                self._release(tile.assign(cam, now))
                 moved = True
+        if self.pages > 1:
+            elapsed = self.ctx.server_now().timestamp() - changed_at
+            to_flip = dwell - elapsed % dwell
+            self._flip_timer.start(int(to_flip * 1000) + 5)  # on time, not at the next second
+            if to_flip <= PRESTART_S:
+                self._prestart(
+                    rules.page_cameras(cams, self.node_tiles, (self.page + 1) % self.pages)
+                )
         if moved:
             self.step()
             self.update()
+
+    def _prestart(self, page: list[str | None]) -> None:
+        """Start the next tour page's streams now, so its flip shows pictures at once."""
+        pool = self.ctx.video
+        if pool is None or not self.isVisible() or self.maximised is not None:
+            return
+        now = time.monotonic()
+        for i, (tile, rect) in enumerate(zip(self.tiles, self._rects(), strict=True)):
+            nxt = page[self.offset + i] if self.offset + i < len(page) else None
+            if nxt is None or nxt == tile.camera or tile.warm is not None:
+                continue
+            cam = self.ctx.state.cameras.get(nxt)
+            if cam is None or cam.get("status") == "offline":
+                continue
+            pic = self._parts(rect)[1]
+            w, h = _even(pic.width()), _even(pic.height())
+            stream = rules.stream_for(w, h, cam.get("streams") or {})
+            url = (cam.get("streams") or {}).get(stream or "")
+            player = pool.acquire(url, w, h) if url and stream else None
+            if player is not None and stream is not None:
+                tile.prepare(nxt, stream, player, now)
+
+    def _release(self, players: list[Any]) -> None:
+        if self.ctx.video is not None:
+            for p in players:
+                self.ctx.video.release(p)
 
     # --- players ---------------------------------------------------------------------
 
@@ -154,8 +194,9 @@ class VideoPanel(Panel):
                 if tile.state != before:
                     self.update(rect.toAlignedRect())
                 continue
-            # decoded at the size it is drawn (inside the 3 px margin): a 1:1 blit
-            w, h = _even(rect.width() - 6), _even(rect.height() - 6)
+            # decoded at the size it is drawn: a 1:1 blit
+            pic = self._parts(rect)[1]
+            w, h = _even(pic.width()), _even(pic.height())
             for action in tile.step(now, cam, w, h):
                 if action.kind == "stop":
                     pool.release(action.player)
@@ -169,11 +210,14 @@ class VideoPanel(Panel):
                     tile.player = player
             if tile.state != before or tile.retry_in(now) is not None:
                 self.update(rect.toAlignedRect())  # a new state, or its countdown moved
+            elif (
+                tile.state in ("playing", "stale")
+                and now - self._info.get(i, (0.0, ""))[0] >= INFO_EVERY_S
+            ):
+                self.update(self._parts(rect)[0].toAlignedRect())  # the rate and frame age
 
     def _drop(self, tile: Tile) -> None:
-        if tile.player is not None and self.ctx.video is not None:
-            self.ctx.video.release(tile.player)  # type: ignore[arg-type]
-        tile.player = None
+        self._release(tile.let_go())
 
     def _frames(self) -> None:
         rects = None
@@ -181,12 +225,13 @@ class VideoPanel(Panel):
             player: Any = tile.player
             if player is not None and player.slot.take():
                 rects = rects or self._rects()
-                self.update(rects[i].toAlignedRect())
+                self.update(self._parts(rects[i])[1].toAlignedRect())
 
     def detach(self) -> None:
         """Leaving the wall (mode switch): hand the players back to the pool."""
         self._frame_timer.stop()
         self._step_timer.stop()
+        self._flip_timer.stop()
         for tile in self.tiles:
             self._drop(tile)
         super().detach()
@@ -265,24 +310,74 @@ class VideoPanel(Panel):
             return False
         return bool(self.grab(rects[index].toAlignedRect()).save(path))
 
+    def _parts(self, rect: QRectF) -> tuple[QRectF, QRectF]:
+        """A tile's header (name, region, state, rate) and its picture area below it: the
+        header never covers the picture, so a new frame repaints the picture alone."""
+        r = rect.adjusted(3, 3, -3, -3)
+        head = HEADER_PX * self.scale
+        return QRectF(r.left(), r.top(), r.width(), head), r.adjusted(0, head, 0, 0)
+
     def paintEvent(self, e: QPaintEvent) -> None:  # noqa: N802
-        s = self.scale
         p = QPainter(self)
         clip = QRectF(e.rect())
-        p.fillRect(e.rect(), theme.BG)
         now = time.monotonic()
         for i, (tile, rect) in enumerate(zip(self.tiles, self._rects(), strict=True)):
             if rect.isEmpty() or not rect.intersects(clip):
                 continue
-            self._paint_tile(p, i, tile, rect.adjusted(3, 3, -3, -3), now, s)
-        if self.pages > 1 and self.maximised is None:
-            p.setPen(theme.TEXT)
-            p.setFont(theme.font(20 * s, bold=True))
-            p.drawText(QRectF(self.rect()).adjusted(0, 0, -12, -8), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
-                       theme.tr("Tour: %1 pages").replace("%1", str(self.pages)) + f" · {self.page + 1}")  # fmt: skip
+            head, pic = self._parts(rect)
+            if head.intersects(clip):
+                p.drawPixmap(head.topLeft(), self._header(i, tile, head, now))
+            if pic.intersects(clip):
+                self._picture(p, tile, pic, now)
         p.end()
 
-    def _paint_tile(self, p: QPainter, i: int, tile: Tile, r: QRectF, now: float, s: float) -> None:
+    def _header(self, i: int, tile: Tile, r: QRectF, now: float) -> QPixmap:
+        player: Any = tile.player
+        info = ""
+        last = player.last_frame_at() if player is not None else None
+        if tile.state in ("playing", "stale") and last is not None:
+            info = f"{player.fps(now):.0f} fps · {(now - last) * 1000:.0f} ms"
+            self._info[i] = (now, info)
+        tour = f"{self.page + 1}/{self.pages}" if self.pages > 1 else ""
+        key = (tile.camera, tile.state, info, tour, int(r.width()), int(r.height()))
+        cached = self._headers.get(i)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        s = self.scale
+        pm = QPixmap(max(1, int(r.width())), max(1, int(r.height())))
+        pm.fill(theme.PANEL)
+        p = QPainter(pm)
+        r = QRectF(0, 0, r.width(), r.height())
+        if tile.camera is not None:
+            cam = self.ctx.state.cameras.get(tile.camera, {})
+            region = self.ctx.state.regions.get(cam.get("region") or "", {}).get("name", "")
+            colour, shape, words = STATE_STYLE.get(tile.state, STATE_STYLE["idle"])
+            theme.shape(p, shape, QPointF(r.left() + 18 * s, r.top() + 20 * s), 9 * s, colour)
+            p.setPen(theme.TEXT)
+            p.setFont(theme.font(24 * s, bold=True))
+            name_r = QRectF(r.left() + 34 * s, r.top(), r.width() - 220 * s, 38 * s)
+            p.drawText(name_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                       p.fontMetrics().elidedText(cam.get("name", tile.camera), Qt.TextElideMode.ElideRight, int(name_r.width())))  # fmt: skip
+            p.setPen(theme.TEXT_DIM)
+            p.setFont(theme.font(17 * s))
+            p.drawText(QRectF(name_r.left(), name_r.bottom() - 4 * s, name_r.width(), 26 * s),
+                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, region)  # fmt: skip
+            p.setPen(colour)
+            p.setFont(theme.font(21 * s, bold=True))
+            right = QRectF(r.right() - 186 * s, r.top(), 178 * s, 38 * s)
+            label = theme.tr(words) + (f" · {tour}" if tour else "")
+            p.drawText(right, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
+            if info:
+                p.setPen(theme.TEXT_DIM)
+                p.setFont(theme.font(16 * s))
+                p.drawText(QRectF(right.left(), right.bottom() - 4 * s, right.width(), 26 * s),
+                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, info)  # fmt: skip
+        p.end()
+        self._headers[i] = (key, pm)
+        return pm
+
+    def _picture(self, p: QPainter, tile: Tile, r: QRectF, now: float) -> None:
+        s = self.scale
         player: Any = tile.player
         picture = player is not None and player.frames() > 0 and tile.state in ("playing", "stale")
         if picture:
@@ -291,43 +386,15 @@ class VideoPanel(Panel):
                            QImage.Format.Format_RGB32)  # fmt: skip
             p.drawImage(r, image)
             if tile.state == "stale":  # never pass a frozen picture off as live
-                p.fillRect(r, QColor(0, 0, 0, 130))
-        else:
-            p.fillRect(r, theme.PANEL)
-        # The overlay (name, region, state, rate) changes far less often than the
-        # picture: drawn once into a pixmap and blitted with every frame.
-        last = player.last_frame_at() if player is not None else None
-        info = ""
-        if picture and last is not None:
-            shown = self._info.get(i)
-            if shown is None or now - shown[0] >= INFO_EVERY_S:
-                shown = self._info[i] = (now, f"{player.fps(now):.0f} fps · {(now - last) * 1000:.0f} ms")
-            info = shown[1]
-        retry = tile.retry_in(now)
-        stale_for = int(now - last) if tile.state == "stale" and last is not None else 0
-        key = (tile.camera, tile.state, tile.error, None if retry is None else int(retry + 0.99),
-               info, stale_for, picture, int(r.width()), int(r.height()))  # fmt: skip
-        cached = self._overlays.get(i)
-        if cached is None or cached[0] != key:
-            pm = QPixmap(max(1, int(r.width())), max(1, int(r.height())))
-            pm.fill(Qt.GlobalColor.transparent)
-            op = QPainter(pm)
-            self._overlay(op, tile, QRectF(0, 0, r.width(), r.height()), s, picture, info, key[3], stale_for)
-            op.end()
-            cached = self._overlays[i] = (key, pm)
-        pm = cached[1]
-        if picture and tile.state == "playing":
-            # over a live picture the overlay is only the top strip and the rate: blend
-            # just those (a whole-tile blend per frame costs as much as the decode)
-            strip = QRectF(0, 0, r.width(), 62 * s)
-            rate = QRectF(r.width() - 220 * s, r.height() - 34 * s, 220 * s, 34 * s)
-            for part in (strip, rate):
-                p.drawPixmap(part.translated(r.topLeft()), pm, part)
-        else:
-            p.drawPixmap(r.topLeft(), pm)
-
-    def _overlay(self, p: QPainter, tile: Tile, r: QRectF, s: float, picture: bool, info: str,
-                 retry: int | None, stale_for: int) -> None:  # fmt: skip
+                p.fillRect(r, QColor(0, 0, 0, 150))
+                last = player.last_frame_at() or now
+                theme.shape(p, "triangle", r.center() - QPointF(0, 30 * s), 16 * s, theme.WARN)
+                p.setPen(theme.WARN)
+                p.setFont(theme.font(26 * s, bold=True))
+                p.drawText(r.adjusted(0, 30 * s, 0, 0), Qt.AlignmentFlag.AlignCenter,
+                           theme.tr("Frozen for %1 s").replace("%1", f"{now - last:.0f}"))  # fmt: skip
+            return
+        p.fillRect(r, theme.BG)
         p.setPen(theme.PANEL_EDGE)
         p.drawRect(r.adjusted(0, 0, -1, -1))
         if tile.camera is None:
@@ -335,43 +402,18 @@ class VideoPanel(Panel):
             p.setFont(theme.font(22 * s))
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, theme.tr("No camera"))
             return
-        cam = self.ctx.state.cameras.get(tile.camera, {})
-        region = self.ctx.state.regions.get(cam.get("region") or "", {}).get("name", "")
-        # name and region on a dark strip, readable over any picture
-        strip = QRectF(r.left(), r.top(), r.width(), 62 * s)
-        p.fillRect(strip, QColor(7, 11, 20, 170))
-        p.setPen(theme.TEXT)
-        p.setFont(theme.font(24 * s, bold=True))
-        name_r = QRectF(r.left() + 10 * s, r.top() + 4 * s, r.width() - 190 * s, 32 * s)
-        p.drawText(name_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
-                   p.fontMetrics().elidedText(cam.get("name", tile.camera), Qt.TextElideMode.ElideRight, int(name_r.width())))  # fmt: skip
-        p.setPen(theme.TEXT_DIM)
-        p.setFont(theme.font(18 * s))
-        p.drawText(QRectF(name_r.left(), name_r.bottom(), name_r.width(), 24 * s), Qt.AlignmentFlag.AlignLeft, region)
         colour, shape, words = STATE_STYLE.get(tile.state, STATE_STYLE["idle"])
-        badge = QRectF(r.right() - 180 * s, r.top() + 8 * s, 172 * s, 34 * s)
-        theme.shape(p, shape, badge.topLeft() + QRectF(0, 0, 30 * s, 34 * s).center(), 10 * s, colour)
+        theme.shape(p, shape, r.center() - QPointF(0, 40 * s), 18 * s, colour)
         p.setPen(colour)
-        p.setFont(theme.font(20 * s, bold=True))
-        p.drawText(badge.adjusted(30 * s, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, theme.tr(words))
-        if info:  # the age of what is shown, and the rate
-            p.setFont(theme.font(16 * s))
-            p.setPen(theme.TEXT if tile.state == "playing" else theme.WARN)
-            p.drawText(r.adjusted(0, 0, -10 * s, -6 * s), Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, info)
-        if not picture:
-            theme.shape(p, shape, r.center(), 18 * s, colour)
-            p.setPen(colour)
-            p.setFont(theme.font(22 * s, bold=True))
-            lines = [theme.tr(words)]
-            if tile.error and tile.state in ("error", "no_signal"):
-                lines.append(tile.error)
-            if retry is not None:
-                lines.append(theme.tr("Reconnecting in %1 s").replace("%1", str(retry)))
-            p.drawText(r.adjusted(8 * s, 60 * s, -8 * s, 0), Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "\n".join(lines))
-        elif tile.state == "stale":
-            p.setPen(theme.WARN)
-            p.setFont(theme.font(26 * s, bold=True))
-            p.drawText(r, Qt.AlignmentFlag.AlignCenter, theme.tr("Frozen for %1 s").replace("%1", str(stale_for)))
+        p.setFont(theme.font(22 * s, bold=True))
+        lines = [theme.tr(words)]
+        if tile.error and tile.state in ("error", "no_signal"):
+            lines.append(tile.error)
+        retry = tile.retry_in(now)
+        if retry is not None:
+            lines.append(theme.tr("Reconnecting in %1 s").replace("%1", f"{retry:.0f}"))
+        p.drawText(r.adjusted(8 * s, 10 * s, -8 * s, 0),
+                   Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "\n".join(lines))  # fmt: skip
 
 
 def _even(v: float) -> int:

@@ -249,7 +249,18 @@ def register_commands(control: ControlServer, client: SyncClient, wall: Any, sta
         require("viewer")
         return await _command(client, "incident.ack", {"incident": args["incident"]})
 
+    async def tile_snapshot(args: dict[str, Any]) -> Any:
+        index, path = int(args["index"]), str(args["file"])
+        for panel in wall.video_panels():
+            if index < panel.count:
+                if not panel.snapshot_tile(index, path):
+                    raise CommandError("bad_request", f"tile {args['index']} is not shown")
+                return {"file": path}
+            index -= panel.count
+        raise CommandError("bad_request", f"no tile {args['index']}")
+
     control.register("status", status_cmd)
+    control.register("tile.snapshot", tile_snapshot)
     control.register("snapshot", snapshot)
     control.register("preset.activate", preset_activate)
     control.register("mode.set", mode_set)

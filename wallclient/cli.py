@@ -293,7 +293,10 @@ def cmd_doctor(a: argparse.Namespace) -> int:
     else:
         for c in checks:
             mark = "ok  " if c["ok"] else "FAIL"
-            print(f"{mark} {c['check']:<26} {c['detail']}" + (f"\n     fix: {c['fix']}" if c["fix"] else ""))
+            print(
+                f"{mark} {c['check']:<26} {c['detail']}"
+                + (f"\n     fix: {c['fix']}" if c["fix"] else "")
+            )
     return 0 if all(c["ok"] for c in checks) else 1
 
 

@@ -80,18 +80,43 @@ class Tile:
         self.retry_at: float | None = None
         self._failures = 0
         self._lost = False  # this camera played, then its signal went: until it plays again
+        self.warm: tuple[str, str, Any, float] | None = None  # (camera, stream, player, since)
         self._rng = rng or random.Random()
 
-    def assign(self, camera: str | None) -> bool:
-        """Put another camera on the tile; True if it changed (the player must go)."""
+    def assign(self, camera: str | None, now: float = 0.0) -> list[Any]:
+        """Put another camera on the tile; returns the players to hand back. A player
+        started ahead for this camera (``prepare``) is adopted: the flip shows its
+        picture at once."""
         if camera == self.camera:
-            return False
+            return []
+        out: list[Any] = []
+        if self.player is not None:
+            out.append(self.player)
+            self.player = None
         self.camera = camera
         self.retry_at = None
         self._failures = 0
         self._lost = False
         self.error = None
-        return True
+        self.state = "idle" if camera is None else "connecting"
+        if self.warm is not None:
+            w_cam, w_stream, w_player, w_at = self.warm
+            self.warm = None
+            if w_cam == camera:
+                self.player, self.stream, self.started_at = w_player, w_stream, w_at
+            else:
+                out.append(w_player)
+        return out
+
+    def prepare(self, camera: str, stream: str, player: Any, now: float) -> None:
+        """A player already started for the camera this tile shows next."""
+        self.warm = (camera, stream, player, now)
+
+    def let_go(self) -> list[Any]:
+        """Every player the tile holds, to hand back (it leaves the wall)."""
+        out = [p for p in (self.player, self.warm[2] if self.warm else None) if p is not None]
+        self.player, self.warm = None, None
+        return out
 
     def step(
         self, now: float, camera: dict[str, Any] | None, width: int, height: int

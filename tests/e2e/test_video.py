@@ -122,3 +122,52 @@ def test_a_preset_switch_retargets_every_tile_and_tours_by_server_time(video_wal
     wait_for(lambda: [t["camera"] for t in _tiles(wall)] == second[:9], timeout(10), "retargeted")
     tiles = _tiles(wall)
     assert {t["pages"] for t in tiles} == {2} and {t["page"] for t in tiles} == {0}
+
+
+def test_two_nodes_flip_tour_pages_together(tmp_path):
+    """Two `run` nodes of one wall: the tour page flips on both at the same moment (server
+    time, no extra messages), to the same cameras, and the new page plays."""
+    server = DemoServer(tmp_path).start()
+    small = {**LAYOUT, "modes": {"normal": {"v": [
+        {"id": "grid", "panel": "video", "rect": [0, 0, 24, 24], "options": {"rows": 2, "cols": 2}}]}}}  # fmt: skip
+    layout = tmp_path / "layout.json"
+    layout.write_text(json.dumps(small), encoding="utf-8")
+    nodes = [WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(layout), node=f"n{i}")
+             for i in (1, 2)]  # fmt: skip
+    try:
+        for n in nodes:
+            n.start()
+        for n in nodes:
+            wait_for(lambda n=n: n.conn()["state"] == "live", timeout(30))
+        cams = _online(server, 8)  # 8 cameras on 4 tiles: two pages
+        _show(server, cams, preset="T-TOUR", dwell_s=10)
+        flips: dict[str, float] = {}
+        paged: dict[str, list] = {}
+        seen: list = []
+        shown_at: dict[str, float] = {}
+        deadline = time.monotonic() + timeout(30)
+        while len(shown_at) < 2 and time.monotonic() < deadline:
+            for n in nodes:
+                tiles = _tiles(n)
+                key = n.args[n.args.index("--node") + 1]
+                seen.append((round(time.monotonic(), 2), key, tiles[0]["pages"], tiles[0]["page"]))
+                if tiles[0]["pages"] == 2 and tiles[0]["page"] == 1 and key not in flips:
+                    flips[key] = time.monotonic()
+                    paged[key] = [t["camera"] for t in tiles]
+                if (
+                    key in flips
+                    and key not in shown_at
+                    and all(t["state"] == "playing" for t in tiles)
+                ):
+                    shown_at[key] = time.monotonic()
+            time.sleep(0.02)
+        assert len(flips) == 2, flips
+        assert abs(flips["n1"] - flips["n2"]) < 0.5, seen  # the same page at the same time
+        assert paged["n1"] == paged["n2"] == cams[4:]
+        # the new page plays on both nodes (how soon after the flip, with its streams
+        # started ahead, is measured by bench/video.py switch: docs/benchmarks.md)
+        assert set(shown_at) == {"n1", "n2"}, (flips, shown_at)
+    finally:
+        for n in nodes:
+            n.stop()
+        server.stop()

@@ -186,7 +186,8 @@ class VlcPlayer(Player):
             vlc.EventType.MediaPlayerPlaying,
         ):
             events.event_attach(kind, self._event_cb)
-        self._generation = 0
+        self._generation = 0  # the session asked for last (GUI thread)
+        self._live = 0  # the session libvlc is playing (control thread)
 
     def _on_lock(self, _opaque: Any, planes: Any) -> Any:
         planes[0] = self.slot.back_address()
@@ -196,6 +197,8 @@ class VlcPlayer(Player):
         return None
 
     def _on_display(self, _opaque: Any, _picture: Any) -> None:
+        if self._live != self._generation:
+            return  # a late frame of the previous camera: never shown as this one's
         self.slot.produced()
         if self.state == "connecting":
             self.state = "playing"
@@ -213,12 +216,14 @@ class VlcPlayer(Player):
         self.state, self.error = "connecting", None
         self.slot.reset()
         self._generation += 1
+        generation = self._generation
         media = vlc_instance().media_new(url)
         media.add_option(f":network-caching={NETWORK_CACHING_MS}")
         media.add_option(":no-audio")
 
         def start() -> None:
-            self._mp.set_media(media)
+            self._mp.set_media(media)  # stops what played before, synchronously
+            self._live = generation
             if self._mp.play() != 0:
                 self.state, self.error = "error", "libvlc refused to play"
 
@@ -227,6 +232,7 @@ class VlcPlayer(Player):
 
     def stop(self) -> None:
         self.state = "idle"
+        self._generation += 1  # frames still in flight belong to no one
         _vlc_jobs.submit(self._mp.stop)
 
     def close(self) -> None:
@@ -272,7 +278,10 @@ class AvPlayer(Player):
     def _run(self, url: str, stop: threading.Event) -> None:
         import av
 
-        options = {"rtsp_transport": "tcp", "fflags": "nobuffer", "flags": "low_delay"}
+        # short probing: a live camera is one known H.264 stream; the default probe
+        # (5 s of analysis) would delay the first picture of every switch
+        options = {"rtsp_transport": "tcp", "fflags": "nobuffer", "flags": "low_delay",
+                   "analyzeduration": "100000", "probesize": "65536"}  # fmt: skip
         container = None
         try:
             container = av.open(url, options=options, timeout=(READ_TIMEOUT_S, READ_TIMEOUT_S))
@@ -304,6 +313,8 @@ class AvPlayer(Player):
                             src[start : start + self.slot.pitch],
                             self.slot.pitch,
                         )
+                if stop.is_set():
+                    return  # this session is over: its last frame is not shown
                 self.slot.produced()
                 if self.state == "connecting" and not stop.is_set():
                     self.state = "playing"
