@@ -20,6 +20,9 @@ from typing import Any
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
+    QDragEnterEvent,
+    QDragMoveEvent,
+    QDropEvent,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -30,6 +33,7 @@ from PySide6.QtGui import (
 
 from panels import theme
 from panels.hub import Context, Hub, Panel
+from panels.search import MIME
 from wallclient import tiles as rules
 from wallclient.protocol import epoch
 from wallclient.tiles import Tile
@@ -103,6 +107,9 @@ class VideoPanel(Panel):
         self._flip_timer = QTimer(self)
         self._flip_timer.setSingleShot(True)
         self._flip_timer.timeout.connect(self.assign)
+        self.overrides: dict[int, str] = {}  # tile → camera dropped on it, until the next preset
+        self._preset_key: tuple[Any, Any] | None = None
+        self.setAcceptDrops(True)
         self.listen(self._tick)
         self.assign()
 
@@ -130,10 +137,15 @@ class VideoPanel(Panel):
             self.ctx.server_now().timestamp(), changed_at, dwell, self.pages
         )
         page = rules.page_cameras(cams, self.node_tiles, self.page)
+        key = (wall.get("preset"), wall.get("changed_at"))
+        if key != self._preset_key:  # a new preset ends the local overrides
+            self._preset_key = key
+            self.overrides.clear()
         moved = False
         now = time.monotonic()
         for i, tile in enumerate(self.tiles):
             cam = page[self.offset + i] if self.offset + i < len(page) else None
+            cam = self.overrides.get(i, cam)
             if cam != tile.camera:
                 self._release(tile.assign(cam, now))
                 moved = True
@@ -263,6 +275,32 @@ class VideoPanel(Panel):
             self.restore()
             return
         super().keyPressEvent(e)
+
+    def place_camera(self, index: int, camera: str) -> None:
+        """Show ``camera`` on tile ``index`` until the next preset (a local override)."""
+        if 0 <= index < self.count and camera in self.ctx.state.cameras:
+            self.overrides[index] = camera
+            self.assign()
+
+    def tile_at(self, pos: QPointF) -> int | None:
+        for i, r in enumerate(self._rects()):
+            if r.contains(pos):
+                return i
+        return None
+
+    def dragEnterEvent(self, e: QDragEnterEvent) -> None:  # noqa: N802
+        if e.mimeData().hasFormat(MIME):
+            e.acceptProposedAction()
+
+    def dragMoveEvent(self, e: QDragMoveEvent) -> None:  # noqa: N802
+        if e.mimeData().hasFormat(MIME):
+            e.acceptProposedAction()
+
+    def dropEvent(self, e: QDropEvent) -> None:  # noqa: N802
+        index = self.tile_at(e.position())
+        if e.mimeData().hasFormat(MIME) and index is not None:
+            self.place_camera(index, bytes(e.mimeData().data(MIME).data()).decode())
+            e.acceptProposedAction()
 
     def maximise(self, index: int) -> None:
         """One tile over the whole region, with the main stream when it is that large."""

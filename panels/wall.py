@@ -22,6 +22,7 @@ from panels.hub import Context, Hub, Panel
 from panels.incidents import IncidentsPanel
 from panels.indicators import IndicatorsPanel
 from panels.map import MapPanel
+from panels.search import CameraSearch
 from panels.status import ClockPanel, StatusPanel
 from panels.trend import IndicatorChartPanel, TrendPanel
 from panels.video import VideoPanel
@@ -96,6 +97,7 @@ class ScreenWindow(QWidget):
         self.regions: dict[str, QWidget] = {}
         self._region_defs: tuple[Region, ...] = ()
         self.chart: _ChartOverlay | None = None
+        self.search: CameraSearch | None = None
         self._chart_timer = QTimer(self)
         self._chart_timer.setSingleShot(True)
         self._chart_timer.timeout.connect(self.close_chart)
@@ -148,6 +150,18 @@ class ScreenWindow(QWidget):
         self.chart.raise_()
         self._chart_timer.start(CHART_OPEN_S * 1000)
 
+    def open_search(self) -> CameraSearch:
+        """The camera search over the right third of this screen (Ctrl+F)."""
+        if self.search is None:
+            self.search = CameraSearch(self.ctx, self.scale, self)
+        area = self.content.geometry()
+        w = area.width() // 3
+        self.search.setGeometry(area.right() - w, area.y(), w, area.height())
+        self.search.show()
+        self.search.raise_()
+        self.search.box.setFocus()
+        return self.search
+
     def close_chart(self) -> None:
         self._chart_timer.stop()
         if self.chart is not None:
@@ -171,6 +185,9 @@ class ScreenWindow(QWidget):
         # The wall is a kiosk: no accidental quitting; Ctrl+Shift+Q is the way out.
         if event.key() == Qt.Key.Key_Escape and self.chart is not None:
             self.close_chart()
+            return
+        if event.key() == Qt.Key.Key_F and event.modifiers() == Qt.KeyboardModifier.ControlModifier:
+            self.open_search()
             return
         if event.key() == Qt.Key.Key_Q and event.modifiers() == (
             Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier

@@ -24,6 +24,14 @@
         <translation>画面已冻结 %1 秒</translation>
     </message>
     <message>
+        <source>Camera name, id or region</source>
+        <translation>摄像头名称、编号或区域</translation>
+    </message>
+    <message>
+        <source>Drag a camera onto a tile · Esc closes</source>
+        <translation>把摄像头拖到画面上 · Esc 关闭</translation>
+    </message>
+    <message>
         <source>Click or press Esc to close</source>
         <translation>点击或按 Esc 关闭</translation>
     </message>

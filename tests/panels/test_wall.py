@@ -71,3 +71,37 @@ def test_clicking_an_indicator_opens_its_24h_chart_and_esc_closes_it(qtbot, ctx,
     assert len(xs) == 60
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert window.chart is None
+
+
+def test_camera_search_result_dropped_on_a_tile_overrides_it_until_the_next_preset(qtbot, ctx, hub):
+    from PySide6.QtCore import QMimeData, QPointF, Qt
+    from PySide6.QtGui import QDropEvent
+
+    from panels.search import MIME
+    from panels.video import VideoPanel
+
+    lay = layout.load(LAYOUTS / "street-4k.json")
+    wall = Wall(ctx, hub, lay)
+    window = wall.windows[0]
+    qtbot.addWidget(window)
+    window.resize(1920, 1080)
+    window.show()
+    search = window.open_search()
+    cam_id, cam = next(iter(ctx.state.cameras.items()))
+    qtbot.keyClicks(search.box, cam_id[-8:])  # typed (QTest types ASCII: the id)
+    qtbot.waitUntil(lambda: search.results.count() > 0)  # results once typing pauses
+    item = search.results.item(0)
+    assert search.results.mimeData([item]).data(MIME).data().decode() in ctx.state.cameras
+    grid = next(p for p in window.regions.values() if isinstance(p, VideoPanel))
+    data = QMimeData()
+    data.setData(MIME, cam_id.encode())
+    centre = grid._rects()[1].center()
+    drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, data,
+                      Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
+    grid.dropEvent(drop)
+    assert grid.cameras()[1] == cam_id  # a local override on that tile
+    ctx.state.apply(
+        "wall.state", {**ctx.state.wall, "preset": "P0003", "changed_at": format_time(now())}, 101
+    )
+    qtbot.waitUntil(lambda: grid.cameras()[1] != cam_id or not grid.overrides)
+    assert not grid.overrides  # the next preset ends it
