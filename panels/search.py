@@ -3,8 +3,18 @@ video tile to show that camera there until the next preset (a local override).""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from PySide6.QtCore import QMimeData, Qt, QTimer
-from PySide6.QtWidgets import QFrame, QLabel, QLineEdit, QListWidget, QListWidgetItem, QVBoxLayout
+from PySide6.QtWidgets import (
+    QFrame,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from panels import theme
 from panels.hub import Context
@@ -15,7 +25,7 @@ TYPING_PAUSE_MS = 120  # search once the operator pauses, not on every key
 
 
 class _Results(QListWidget):
-    def mimeData(self, items: list[QListWidgetItem]) -> QMimeData:  # noqa: N802
+    def mimeData(self, items: Sequence[QListWidgetItem]) -> QMimeData:  # noqa: N802
         data = QMimeData()
         if items:
             data.setData(MIME, str(items[0].data(Qt.ItemDataRole.UserRole)).encode())
@@ -25,7 +35,7 @@ class _Results(QListWidget):
 class CameraSearch(QFrame):
     """A search box and its results; Esc closes it."""
 
-    def __init__(self, ctx: Context, scale: float, parent: QFrame | None = None) -> None:
+    def __init__(self, ctx: Context, scale: float, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.index = CameraIndex()
