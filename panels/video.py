@@ -217,7 +217,7 @@ class VideoPanel(Panel):
                     player = pool.acquire(url, w, h) if url else None
                     if player is None:
                         tile.state = "error"
-                        tile.error = f"decoder budget ({pool.max_live}) reached"
+                        tile.error = "decoder budget reached"
                         tile.retry_at = now + 5
                     tile.player = player
             if tile.state != before or tile.retry_in(now) is not None:
@@ -374,7 +374,7 @@ class VideoPanel(Panel):
         info = ""
         last = player.last_frame_at() if player is not None else None
         if tile.state in ("playing", "stale") and last is not None:
-            info = f"{player.fps(now):.0f} fps · {(now - last) * 1000:.0f} ms"
+            info = f"{player.fps(now):.0f} fps · {max(0.0, now - last) * 1000:.0f} ms"
             self._info[i] = (now, info)
         tour = f"{self.page + 1}/{self.pages}" if self.pages > 1 else ""
         key = (tile.camera, tile.state, info, tour, int(r.width()), int(r.height()))
@@ -441,16 +441,16 @@ class VideoPanel(Panel):
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, theme.tr("No camera"))
             return
         colour, shape, words = STATE_STYLE.get(tile.state, STATE_STYLE["idle"])
-        theme.shape(p, shape, r.center() - QPointF(0, 40 * s), 18 * s, colour)
+        theme.shape(p, shape, r.center() - QPointF(0, 62 * s), 18 * s, colour)
         p.setPen(colour)
         p.setFont(theme.font(22 * s, bold=True))
         lines = [theme.tr(words)]
         if tile.error and tile.state in ("error", "no_signal"):
-            lines.append(tile.error)
+            lines.append(theme.tr(tile.error))  # the known reasons are translated
         retry = tile.retry_in(now)
         if retry is not None:
             lines.append(theme.tr("Reconnecting in %1 s").replace("%1", f"{retry:.0f}"))
-        p.drawText(r.adjusted(8 * s, 10 * s, -8 * s, 0),
+        p.drawText(r.adjusted(8 * s, 40 * s, -8 * s, 0),
                    Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "\n".join(lines))  # fmt: skip
 
 

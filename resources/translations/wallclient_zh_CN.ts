@@ -32,6 +32,30 @@
         <translation>把摄像头拖到画面上 · Esc 关闭</translation>
     </message>
     <message>
+        <source>decoder budget reached</source>
+        <translation>解码路数已达上限</translation>
+    </message>
+    <message>
+        <source>no picture within 8 s</source>
+        <translation>8 秒内无画面</translation>
+    </message>
+    <message>
+        <source>stream ended</source>
+        <translation>视频流中断</translation>
+    </message>
+    <message>
+        <source>reconnecting</source>
+        <translation>重连中</translation>
+    </message>
+    <message>
+        <source>libvlc could not open or read the stream</source>
+        <translation>无法打开或读取视频流</translation>
+    </message>
+    <message>
+        <source>camera has no stream URL</source>
+        <translation>摄像头没有视频流地址</translation>
+    </message>
+    <message>
         <source>Click or press Esc to close</source>
         <translation>点击或按 Esc 关闭</translation>
     </message>

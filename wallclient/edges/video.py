@@ -223,6 +223,7 @@ class VlcPlayer(Player):
 
         def start() -> None:
             self._mp.set_media(media)  # stops what played before, synchronously
+            media.release()  # the player holds its own reference; ours would leak per switch
             self._live = generation
             if self._mp.play() != 0:
                 self.state, self.error = "error", "libvlc refused to play"
