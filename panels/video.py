@@ -106,6 +106,7 @@ class VideoPanel(Panel):
         self._step_timer.start(STEP_MS)
         self._flip_timer = QTimer(self)
         self._flip_timer.setSingleShot(True)
+        self._flip_timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse one may be 5 % off
         self._flip_timer.timeout.connect(self.assign)
         self.overrides: dict[int, str] = {}  # tile → camera dropped on it, until the next preset
         self._preset_key: tuple[Any, Any] | None = None

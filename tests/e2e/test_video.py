@@ -1,6 +1,7 @@
 """Video wall end to end: `wallclient run --offscreen` plays real H.264 from the demo's
 real streaming servers (HTTP-TS and RTSP/TCP on 127.0.0.1), seen through `status`."""
 
+import concurrent.futures
 import json
 import time
 from datetime import UTC, datetime
@@ -140,33 +141,32 @@ def test_two_nodes_flip_tour_pages_together(tmp_path):
         for n in nodes:
             wait_for(lambda n=n: n.conn()["state"] == "live", timeout(30))
         cams = _online(server, 8)  # 8 cameras on 4 tiles: two pages
-        _show(server, cams, preset="T-TOUR", dwell_s=10)
-        flips: dict[str, float] = {}
-        paged: dict[str, list] = {}
-        seen: list = []
-        shown_at: dict[str, float] = {}
-        deadline = time.monotonic() + timeout(30)
-        while len(shown_at) < 2 and time.monotonic() < deadline:
-            for n in nodes:
-                tiles = _tiles(n)
-                key = n.args[n.args.index("--node") + 1]
-                seen.append((round(time.monotonic(), 2), key, tiles[0]["pages"], tiles[0]["page"]))
-                if tiles[0]["pages"] == 2 and tiles[0]["page"] == 1 and key not in flips:
-                    flips[key] = time.monotonic()
-                    paged[key] = [t["camera"] for t in tiles]
-                if (
-                    key in flips
-                    and key not in shown_at
-                    and all(t["state"] == "playing" for t in tiles)
-                ):
-                    shown_at[key] = time.monotonic()
-            time.sleep(0.02)
-        assert len(flips) == 2, flips
-        assert abs(flips["n1"] - flips["n2"]) < 0.5, seen  # the same page at the same time
-        assert paged["n1"] == paged["n2"] == cams[4:]
-        # the new page plays on both nodes (how soon after the flip, with its streams
-        # started ahead, is measured by bench/video.py switch: docs/benchmarks.md)
-        assert set(shown_at) == {"n1", "n2"}, (flips, shown_at)
+        _show(server, cams, preset="T-TOUR", dwell_s=5)
+        # Sample both nodes at the same moment, for two whole tours (each call on a thread
+        # of its own, so one busy node cannot delay the other's answer).
+        samples = []
+        times: list[float] = []
+        with concurrent.futures.ThreadPoolExecutor(2) as pool:
+            end = time.monotonic() + timeout(22)
+            while time.monotonic() < end:
+                a, b = pool.map(_tiles, nodes)
+                if a[0]["pages"] == b[0]["pages"] == 2:
+                    samples.append(((a[0]["page"], [t["camera"] for t in a]),
+                                    (b[0]["page"], [t["camera"] for t in b]),
+                                    [t["state"] for t in a + b]))  # fmt: skip
+                    times.append(time.monotonic())
+                time.sleep(0.1)
+        assert len(samples) > 50
+        agree = [x for x, y, _ in samples if x == y]
+        # the nodes differ only for the instant around a flip (two answers ~ms apart)
+        odd = [
+            (round(t, 2), x[0], y[0]) for t, (x, y, _) in zip(times, samples, strict=True) if x != y
+        ]
+        assert len(agree) >= 0.9 * len(samples), odd
+        assert {page for page, _ in agree} == {0, 1}  # both pages were shown, on both
+        assert {tuple(c) for page, c in agree if page == 1} == {tuple(cams[4:])}
+        # and the pages play on both nodes
+        assert any(all(st == "playing" for st in states) for x, _, states in samples if x[0] == 1)
     finally:
         for n in nodes:
             n.stop()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 import ssl
 import time
 from collections.abc import Callable
@@ -24,7 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from wallclient import backoff, protocol
 from wallclient.edges.cache import CacheWriter
 from wallclient.errors import CommandError
-from wallclient.protocol import format_time, now, parse_time
+from wallclient.protocol import epoch, format_time, now, parse_time
 from wallclient.redact import redact_url
 from wallclient.session import (
     Ack,
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 PING_INTERVAL_S = 20.0  # protocol.md, Transport: keep-alive
 PING_TIMEOUT_S = 20.0
+CLOCK_WINDOW_S = 60.0  # the clock offset follows the best sample of the last minute
 
 
 @dataclass(frozen=True)
@@ -130,6 +132,8 @@ class Feed:
         self._pending: dict[str, asyncio.Future[Ack]] = {}
         self._stopped = asyncio.Event()
         self._head_seq: int | None = None
+        self._clock_best = -math.inf  # best (largest) sample of server − local time
+        self._clock_best_at = 0.0
 
     # --- observation --------------------------------------------------------------------
 
@@ -255,6 +259,8 @@ class Feed:
                 self.state.apply(ev.type, ev.data, ev.seq)
                 if self.writer:
                     self.writer.apply(ev.type, ev.data, ev.seq, str(received))
+                if ev.ts:
+                    self._clock_sample(ev.ts, received)
                 self._advanced(ev.seq, received)
             elif isinstance(ev, SnapshotReady):
                 self.state.load(ev.tables, ev.wall, ev.seq)
@@ -299,11 +305,30 @@ class Feed:
             self.writer.invalid(ev.reason, ev.raw, ev.seq)
         self._set(invalid=count)
 
+    def _clock_sample(self, server_time: str, received: float) -> None:
+        """Refine the server clock offset from a message's send time.
+
+        ``server time − our receive time`` is the true offset minus the message's delay,
+        so the largest recent sample is the best estimate: it converges on the offset
+        whatever delays the GUI adds while busy (a node busy at start-up would
+        otherwise run its clock, and its tour pages, late by that delay). The best
+        sample is kept for CLOCK_WINDOW_S so a drifting clock is followed.
+        """
+        sent = epoch(server_time)
+        if sent is None:
+            return
+        sample = sent - received
+        if sample > self._clock_best or received - self._clock_best_at > CLOCK_WINDOW_S:
+            self._clock_best, self._clock_best_at = sample, received
+            if abs(sample - self.status.clock_offset_s) > 0.001:
+                self.status = replace(self.status, clock_offset_s=sample)
+
     def _welcome(self, ev: Welcome) -> None:
         try:
             offset = (parse_time(ev.server_time) - now()).total_seconds()
         except ValueError:
             offset = 0.0
+        self._clock_best, self._clock_best_at = offset, time.time()
         self._head_seq = ev.head_seq
         if self.writer:
             self.writer.meta(user=ev.user, role=ev.role)
