@@ -176,10 +176,7 @@ def run(
         if screenshots is not None:
             for f in wall.snapshot(screenshots):
                 log.info("screenshot: %s", f)
-        client.feed.stop()
-        sync.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await sync
+        await client.finish(sync)
         if control is not None:
             await control.stop()
         hub.close()

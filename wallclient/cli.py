@@ -122,10 +122,7 @@ def _run_headless(
         task = asyncio.create_task(client.run())
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), exit_after)
-        client.feed.stop()
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
+        await client.finish(task)
         if control is not None:
             await control.stop()
         client.writer.stop()

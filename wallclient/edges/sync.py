@@ -5,6 +5,8 @@ No Qt here: the app shell and the headless runner both build one ``SyncClient``.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sqlite3
 import time
@@ -99,6 +101,13 @@ class SyncClient:
         """Sync until cancelled."""
         self.writer.start()
         await self.feed.run()
+
+    async def finish(self, task: asyncio.Task[None]) -> None:
+        """Stop the feed and wait until ``task`` (running ``run``) has ended."""
+        self.feed.stop()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
     def history(self, indicator: str) -> list[tuple[float, float | None]]:
         """An indicator's stored 24 h, read on a connection of the caller's own (WAL lets
