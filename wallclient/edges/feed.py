@@ -25,7 +25,7 @@ from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidSta
 from wallclient import backoff, protocol
 from wallclient.edges.cache import CacheWriter
 from wallclient.errors import CommandError
-from wallclient.protocol import epoch, format_time, now, parse_time
+from wallclient.protocol import format_time, now, parse_time
 from wallclient.redact import redact_url
 from wallclient.session import (
     Ack,
@@ -47,6 +47,7 @@ log = logging.getLogger(__name__)
 PING_INTERVAL_S = 20.0  # protocol.md, Transport: keep-alive
 PING_TIMEOUT_S = 20.0
 CLOCK_WINDOW_S = 60.0  # the clock offset follows the best sample of the last minute
+CLOCK_EVERY_S = 0.2  # … sampled at most this often
 
 
 @dataclass(frozen=True)
@@ -134,6 +135,7 @@ class Feed:
         self._head_seq: int | None = None
         self._clock_best = -math.inf  # best (largest) sample of server − local time
         self._clock_best_at = 0.0
+        self._clock_checked = 0.0
 
     # --- observation --------------------------------------------------------------------
 
@@ -314,10 +316,13 @@ class Feed:
         otherwise run its clock, and its tour pages, late by that delay). The best
         sample is kept for CLOCK_WINDOW_S so a drifting clock is followed.
         """
-        sent = epoch(server_time)
-        if sent is None:
+        if received - self._clock_checked < CLOCK_EVERY_S:
+            return  # a few samples a second are plenty; every message would cost the hot path
+        self._clock_checked = received
+        try:  # not the cached ``epoch``: every ts is new, and would evict the views' entries
+            sample = parse_time(server_time).timestamp() - received
+        except ValueError:
             return
-        sample = sent - received
         if sample > self._clock_best or received - self._clock_best_at > CLOCK_WINDOW_S:
             self._clock_best, self._clock_best_at = sample, received
             if abs(sample - self.status.clock_offset_s) > 0.001:
