@@ -195,7 +195,7 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
             took.append(time.monotonic() - t0)
         if not rss_mode:
             _run_for(app, 1.5)  # let the page play before the next switch
-        if k + 1 in (50, switches):
+        if (k + 1) % 50 == 0 or k + 1 == switches:
             rss[k + 1] = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf(
                 "SC_PAGE_SIZE"
             )
@@ -237,6 +237,9 @@ def main() -> None:
     ap.add_argument("--size")
     a = ap.parse_args()
     if a.what == "_child":
+        from wallclient.edges.video import cap_malloc_arenas
+
+        cap_malloc_arenas()  # as `wallclient run` does
         urls = json.loads(a.urls)
         if a.kind == "floor":
             w, h = (int(x) for x in a.size.split("x"))

@@ -89,6 +89,9 @@ def run(
 ) -> int:
     """Run the wall until closed or signalled; returns the exit code."""
     lay = layout_mod.load(cfg.layout or layout_mod.default_path())
+    from wallclient.edges.video import cap_malloc_arenas
+
+    cap_malloc_arenas()  # before any decoder thread exists
     if cfg.offscreen:
         configure_offscreen(lay)
     import qasync
