@@ -25,29 +25,32 @@ def timeout(seconds: float) -> float:
     return seconds * SCALE
 
 
+def _poll(cond: Callable[[], Any], deadline: float, seconds: float, what: str) -> Any:
+    """``cond()`` if truthy, else None; AssertionError once ``deadline`` has passed."""
+    value = cond()
+    if value:
+        return value
+    if time.monotonic() > deadline:
+        raise AssertionError(f"timed out after {timeout(seconds):g}s waiting for {what}")
+    return None
+
+
 def wait_for(cond: Callable[[], Any], seconds: float = 10, what: str = "condition") -> Any:
     """Poll ``cond`` until truthy; fail with ``what`` after the (scaled) timeout."""
     deadline = time.monotonic() + timeout(seconds)
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout(seconds):g}s waiting for {what}")
+    while (value := _poll(cond, deadline, seconds, what)) is None:
         time.sleep(0.05)
+    return value
 
 
 async def async_wait_for(
     cond: Callable[[], Any], seconds: float = 10, what: str = "condition"
 ) -> Any:
+    """``wait_for`` inside a running event loop."""
     deadline = time.monotonic() + timeout(seconds)
-    while True:
-        value = cond()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout(seconds):g}s waiting for {what}")
+    while (value := _poll(cond, deadline, seconds, what)) is None:
         await asyncio.sleep(0.02)
+    return value
 
 
 def free_port() -> int:
