@@ -306,7 +306,7 @@ class AvPlayer(Player):
         try:
             container = av.open(url, options=options, timeout=(READ_TIMEOUT_S, READ_TIMEOUT_S))
             stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
+            stream.thread_type = "SLICE"  # frame threading would hold back the first frames
             paced = url.startswith("file:") or os.path.exists(url)
             t0: float | None = None
             w, h = self.slot.width, self.slot.height
