@@ -102,8 +102,6 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
     feed_panel = next(
         w for win in wall.windows for w in win.regions.values() if isinstance(w, IncidentsPanel)
     )
-    if os.environ.get("BENCH_NO_WRITER"):
-        client.feed.writer = None
     import gc
 
     gc_times: dict[int, list[float]] = {0: [], 1: [], 2: []}
@@ -171,28 +169,6 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
 
     beat_timer = QTimer()
     beat_timer.timeout.connect(beat)
-    stall_stacks: dict[str, int] = {}
-    measuring = [False]
-    if os.environ.get("BENCH_STALLS"):  # what the GUI thread does while it is not beating
-        import threading
-        import traceback
-
-        main_id = threading.get_ident()
-
-        def watch() -> None:
-            while True:
-                time.sleep(0.01)
-                if measuring[0] and time.perf_counter() - last[0] > 0.05:
-                    frame = sys._current_frames().get(main_id)
-                    if frame is not None:
-                        key = " < ".join(
-                            f"{f.name}:{Path(f.filename).name}:{f.lineno}"
-                            for f in reversed(traceback.extract_stack(frame)[-6:])
-                        )
-                        stall_stacks[key] = stall_stacks.get(key, 0) + 1
-
-        threading.Thread(target=watch, daemon=True).start()
-
     async def main() -> dict:
         task = asyncio.create_task(client.run())
         while client.feed.status.state != "live":
@@ -206,13 +182,11 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         worst.clear()  # worst cases inside the measured window only
         last[0] = time.perf_counter()
         beat_timer.start(10)
-        measuring[0] = True
         cpu0 = time.process_time()
         t0 = time.monotonic()
         await asyncio.sleep(seconds)
         cpu = (time.process_time() - cpu0) / (time.monotonic() - t0)
         beat_timer.stop()
-        measuring[0] = False
         client.feed.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -244,7 +218,6 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
                 }
                 for a, b in stalls
             ],
-            "stall_samples": sorted(stall_stacks.items(), key=lambda kv: -kv[1])[:25],
         }
 
     try:

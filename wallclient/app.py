@@ -274,7 +274,7 @@ def snapshot_from_cache(
     from datetime import timedelta
 
     from wallclient.edges.cache import Cache
-    from wallclient.incidents import next_deadline
+    from wallclient.incidents import Tally
     from wallclient.protocol import now
     from wallclient.state import WallState
 
@@ -293,6 +293,8 @@ def snapshot_from_cache(
     state.load(loaded.tables, loaded.wall, loaded.last_seq)
     if mode is not None:  # a preview of the other variant: every panel and the banner agree
         state.wall = {**(state.wall or {"wall": "preview", "preset": None}), "mode": mode}
+    tally = Tally()  # the same open/overdue rule as a running wall, counted once
+    tally.reset(state.incidents.values())
     data_at = as_float(loaded.data_at)
     # The newest data the cache holds is "now" for a preview, so countdowns read as they did.
     shift = timedelta(seconds=(time.time() - data_at)) if data_at else timedelta(0)
@@ -310,12 +312,7 @@ def snapshot_from_cache(
             "user": cache.meta("user"),
             "role": cache.meta("role"),
             "wall": dict(state.wall or {}),
-            "incidents": {
-                "open": sum(1 for i in state.incidents.values() if i["status"] != "closed"),
-                "overdue": sum(
-                    1 for i in state.incidents.values() if next_deadline(i, now() - shift)[1]
-                ),
-            },
+            "incidents": tally.counts(now() - shift),
         }
 
     ctx = Context(state=state, status=status, server_now=lambda: now() - shift, lang=lang)
