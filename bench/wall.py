@@ -169,6 +169,7 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
 
     beat_timer = QTimer()
     beat_timer.timeout.connect(beat)
+
     async def main() -> dict:
         task = asyncio.create_task(client.run())
         while client.feed.status.state != "live":

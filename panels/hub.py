@@ -18,6 +18,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from wallclient.geo import CameraLocator, Scope
 from wallclient.state import Change, WallState
 
 URGENT = frozenset({"incidents", "wall"})  # kinds whose change brings the next tick forward
@@ -32,11 +33,44 @@ class Context:
     status: Callable[[], dict[str, Any]]
     server_now: Callable[[], datetime]
     ack_incident: Callable[[str], None] | None = None
-    select_incident: Callable[[str], None] | None = None
+    select_incident: Callable[[str], object] | None = None
     history: dict[str, deque[float | None]] = field(default_factory=dict)
     lang: str = "zh_CN"
     alert: Callable[[str], object] | None = None  # sounds the new-priority-1 alert
     video: Any = None  # the PlayerPool (wallclient.edges.video); None: tiles show no picture
+    focused: str | None = None  # the incident an operator selected (the linkage's)
+    linked: list[str] = field(default_factory=list)  # its nearest cameras, nearest first
+    drill_into: Callable[[str | None], None] | None = None  # narrow the panels to a region
+    scope_code: str = ""  # the region the wall watches ("" = all the backend sends)
+    drill: tuple[str, float] | None = None  # (region, until monotonic): a drill-down
+    locator: CameraLocator = field(init=False)  # the camera index for nearest and the map
+    _scopes: dict[tuple[str, int, int], Scope] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.locator = CameraLocator(self.state, scope=self.scope)
+
+    def area_code(self) -> str:
+        """The region the panels show now: a drill-down's while it lasts, else the wall's."""
+        if self.drill is not None and self.drill[1] > time.monotonic():
+            return self.drill[0]
+        return self.scope_code
+
+    def scope(self) -> Scope:
+        """The wall's own scope (what the locator indexes and the panels may show)."""
+        return self._scope_of(self.scope_code)
+
+    def area(self) -> Scope:
+        """The scope the panels filter by now (narrowed by a drill-down)."""
+        return self._scope_of(self.area_code())
+
+    def _scope_of(self, code: str) -> Scope:
+        regions = self.state.regions
+        key = (code, id(regions), len(regions))  # a snapshot replaces the dict
+        got = self._scopes.get(key)
+        if got is None:
+            self._scopes.clear()
+            got = self._scopes[key] = Scope(code, regions)
+        return got
 
     def role(self) -> str | None:
         role: str | None = self.status().get("role")
@@ -94,6 +128,14 @@ class Hub(QObject):
         if dq is None:
             dq = self.ctx.history[iid] = deque(maxlen=SPARK_POINTS)
         return dq
+
+    def poke(self, kind: str) -> None:
+        """Something outside the state changed what panels show (a drill-down): tick soon."""
+        self._dirty.add(kind)
+        if kind == "incidents":
+            self._ids["incidents"] = None
+        if not self._soon.isActive():
+            self._soon.start(0)
 
     def changed_ids(self, kind: str) -> set[str] | None:
         """During a tick: the ids of ``kind`` that changed (None: all of them may have)."""

@@ -74,10 +74,11 @@ class IncidentModel(QAbstractListModel):
         """Re-order after changes: only the ``changed`` incidents move (None: all of them)."""
         live = self.ctx.state.incidents
         order = self._order
+        area = self.ctx.area()  # the wall's scope, or a drill-down's region while it lasts
         if changed is None:
             self._placed, self._by_status = {}, Counter()
             for item in live.values():
-                if rules.matches(item, self.options):
+                if rules.matches(item, self.options) and area.covers(item.get("region")):
                     self._place(item)
             order[:] = sorted(k for k, _ in self._placed.values())
         else:
@@ -89,7 +90,11 @@ class IncidentModel(QAbstractListModel):
                         del order[pos]
                     self._by_status[old[1]] -= 1
                 inc = live.get(iid)
-                if inc is not None and rules.matches(inc, self.options):
+                if (
+                    inc is not None
+                    and rules.matches(inc, self.options)
+                    and area.covers(inc.get("region"))
+                ):
                     bisect.insort(order, self._place(inc))
         if len(self._keys) > 2 * len(live) + 1000:  # bounded: drop keys of archived incidents
             self._keys = {k: v for k, v in self._keys.items() if k in live}

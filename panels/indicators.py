@@ -63,7 +63,7 @@ class IndicatorsPanel(Panel):
         super().detach()
 
     def _tick(self, dirty: set[str]) -> None:
-        if "indicators" in dirty:
+        if "indicators" in dirty or "scope" in dirty:
             # New readings: repaint one category block per tick, so no single paint is long
             # enough to stall the GUI thread (a whole 349-tile paint takes ~70 ms).
             if self._relayout():
@@ -117,7 +117,14 @@ class IndicatorsPanel(Panel):
         return True
 
     def _shown(self) -> list[dict[str, Any]]:
-        return [i for i in self.ctx.state.indicators.values() if rules.matches(i, self.options)]
+        """The region's indicators; a region-tagged one only when it is in the scope shown
+        (a drill-down narrows them too); untagged ones are the whole city's, always shown."""
+        area = self.ctx.area()
+        return [
+            i
+            for i in self.ctx.state.indicators.values()
+            if rules.matches(i, self.options) and (not i.get("region") or area.covers(i["region"]))
+        ]
 
     def _layout(
         self, groups: list[tuple[str, list[Any]]], w: float, h: float

@@ -1,7 +1,24 @@
-"""The district on one map (一张图): region outlines, cameras and incidents by priority.
+"""The district on one map (一张图): regions, cameras, incidents and the backend's layers.
 
-A first QPainter view: regions of one level with labels, camera points, incident
-markers (new priority-1 ones pulse). Issue 6 brings zoom, clustering and linkage.
+A QPainter view, chosen by measurement over QGraphicsView (docs/benchmarks.md, map):
+the map is drawn in cached layers, each redrawn only when what it shows or the view
+changes —
+
+- base: the region outlines of the wall's scope at a level that follows the zoom
+  (streets when the district fits, areas from 4× closer, villages from 16×, grids
+  from 64×), labelled where the label fits;
+- overlay: the backend's ``layer.upsert`` features, each layer switchable;
+- cameras: clustered by the spatial index (wallclient.geo) so that at most one
+  marker per ~40 px is drawn however many cameras there are, single cameras when
+  zoomed in (online filled, offline hollow grey);
+- incidents: one layer per priority, each with its own shape (◆ ▲ ■ ●) and colour;
+  new priority-1 incidents pulse; the focused incident is ringed, with lines to its
+  linkage cameras.
+
+Gestures: drag to pan, wheel or +/− to zoom, arrows to pan, Home to fit the scope;
+click an incident to focus it (the linkage tiles then show its nearest cameras);
+click a legend entry to switch a layer; double-click a region to drill into it
+(the wall's panels narrow to it for a while, Esc returns).
 """
 
 from __future__ import annotations
@@ -13,51 +30,90 @@ from collections.abc import Callable
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
-from PySide6.QtGui import QColor, QPainter, QPainterPath, QPaintEvent, QPen, QPixmap, QPolygonF
+from PySide6.QtGui import (
+    QColor,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QPixmap,
+    QPolygonF,
+    QWheelEvent,
+)
 
 from panels import theme
 from panels.hub import Context, Hub, Panel
 from panels.incidents import NEW_FOR_S
-from wallclient.protocol import epoch
+from wallclient import geo
+from wallclient.protocol import REGION_LEVELS, epoch
 
 MAX_PULSES = 40
 LAYER_GAP_S = 0.25  # four priority layers: the whole marker set once a second
+CLUSTER_PX = 40  # one camera marker per this many pixels, at most
+SINGLE_PX = 160  # index cells at least this wide: every camera drawn on its own
+ZOOM_STEP = 1.25
+MAX_ZOOM = 512.0
+FOCUS_SPAN_M = 2500.0  # focusing an incident shows about this much ground across
+CAMERA_REDRAW_S = 2.0  # camera status changes are drawn at most this often
+
+XY = Callable[[float, float], QPointF]
+ViewKey = tuple[int, int, float, float, float]
+Mark = tuple[int, float, float, float]  # priority, lon, lat, reported (epoch s)
 
 
 class MapPanel(Panel):
-    """Regions of ``options.level`` (default street), cameras and incidents."""
+    """Regions from ``options.level`` (default street) down, cameras and incidents."""
 
     def __init__(
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
     ) -> None:
         super().__init__(ctx, hub, scale, options)
-        self.level = (options or {}).get("level", "street")
+        self.level = self.options.get("level", "street")
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
-        self._geo_version = 0  # bumped when regions or cameras change: the base layer is redrawn
-        self._base_pm: QPixmap | None = None
-        self._base_key: tuple[int, int, int] | None = None
-        self._marks: dict[str, tuple[int, QPointF, float, QRectF]] = {}
-        self._marks_key: tuple[int, int, int] | None = None
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.setMouseTracking(False)
+        # the view: centre (None = the scope's centre) and zoom relative to "scope fits"
+        self.centre: tuple[float, float] | None = None
+        self.zoom = 1.0
+        self.shown = {"cameras": True, "incidents": True}  # layer id → on; layers add theirs
+        self._geo_version = 0
+        self._layers_version = 0
+        self._cams_dirty_at: float | None = None
+        self._cache: dict[str, tuple[Any, QPixmap]] = {}  # layer name → (key, pixmap)
+        self._marks: dict[str, Mark] = {}  # open incidents in scope, by id
+        self._marks_key: Any = None
         self._changed: set[str] | None = None  # incidents changed since the last paint
-        self._layers: dict[int, QPixmap] = {}  # per priority: its markers, drawn when they change
+        self._prio: dict[int, QPixmap] = {}  # per priority: its markers
         self._drawn: set[int] = set()  # the priorities whose layer is up to date
         self._stale: list[int] = []
-        self._layer_at = 0.0  # when a marker layer was last redrawn
+        self._layer_at = 0.0
+        self._legend: list[tuple[QRectF, str]] = []
+        self._press: QPointF | None = None
+        self._drag = QPointF(0, 0)  # while dragging: the cached picture moves, nothing redraws
+        self.paint_ms: list[float] = []  # recent paint durations (bench, status)
         self.listen(self._tick)
 
+    # --- state → what to redraw ---------------------------------------------------
+
     def _tick(self, dirty: set[str]) -> None:
-        if "regions" in dirty:
+        if "regions" in dirty or "scope" in dirty:
             self._geo_version += 1
-        if "incidents" in dirty:
+        if "layers" in dirty:
+            self._layers_version += 1
+            for lid in self.ctx.state.layers:
+                self.shown.setdefault(lid, True)
+        if "cameras" in dirty and self._cams_dirty_at is None:
+            self._cams_dirty_at = time.monotonic()
+        if "incidents" in dirty or "scope" in dirty:
             ids = self.hub.changed_ids("incidents")
-            if ids is None or self._changed is None:
+            if ids is None or self._changed is None or "scope" in dirty:
                 self._changed = None  # everything may have changed (a snapshot)
             else:
                 self._changed |= ids
             self._stale = [1, 2, 3, 4]
         # Markers are redrawn one priority layer at a time, at most every LAYER_GAP_S, so
-        # no single step is long enough to stall the GUI thread with ten thousand
-        # incidents on the map; the map itself is shown once a second.
+        # no single step stalls the GUI thread with ten thousand incidents on the map.
         t = time.monotonic()
         if (
             self._stale
@@ -66,92 +122,277 @@ class MapPanel(Panel):
             and self.hub.claim()
         ):
             self._layer_at = t
-            xy = self._projection()
-            if xy is not None:
-                self._draw_layer(self._stale.pop(0), self._marks_for(xy))
+            prio = self._stale.pop(0)
+            self._draw_prio(prio, self._marks_for())
+        if (
+            self._cams_dirty_at is not None
+            and t - self._cams_dirty_at >= CAMERA_REDRAW_S
+            and self.isVisible()
+            and self.hub.claim()
+        ):
+            self._cams_dirty_at = None
+            self._cache.pop("cameras", None)
         # once a second (markers pulse, incidents move), half a second away from the
-        # clocks' repaint so the two never add up to one long frame; or when the
-        # geography changes
-        if dirty & {"half-second", "regions", "cameras"}:
+        # clocks' repaint so the two never add up to one long frame
+        if dirty & {"half-second", "regions", "layers", "scope"}:
             self.update()
 
-    def _bbox(self) -> tuple[float, float, float, float] | None:
-        xs: list[float] = []
-        ys: list[float] = []
-        for r in self.ctx.state.regions.values():
-            if r.get("level") == "district" and r.get("geometry"):
-                for ring in _rings(r["geometry"]):
-                    xs += [pt[0] for pt in ring]
-                    ys += [pt[1] for pt in ring]
-        if not xs:
-            for c in self.ctx.state.cameras.values():
-                if c.get("location"):
-                    xs.append(c["location"]["lon"])
-                    ys.append(c["location"]["lat"])
-        return (min(xs), min(ys), max(xs), max(ys)) if xs else None
+    # --- the view -----------------------------------------------------------------
 
-    def _projection(self) -> Callable[[float, float], QPointF] | None:
-        box = self._bbox()
+    def _home_box(self) -> tuple[float, float, float, float] | None:
+        """What "fit" shows: the drill-down's or the scope's region, else all cameras."""
+        regions = self.ctx.state.regions
+        code = self.ctx.area_code()
+        region = regions.get(code) if code else None
+        if region is None:
+            region = next((r for r in regions.values() if r.get("level") == "district"
+                           and r.get("geometry")), None)  # fmt: skip
+        if region is not None and region.get("geometry"):
+            return _bbox(_rings(region["geometry"]))
+        return self.ctx.locator.grid.bounds()
+
+    def _view(self) -> tuple[float, float, float, float] | None:
+        """(centre lon, centre lat, px per degree of latitude, cos(lat))."""
+        box = self._home_box()
         if box is None:
             return None
         lon0, lat0, lon1, lat1 = box
         kx = math.cos(math.radians((lat0 + lat1) / 2))
         margin = 30 * self.scale
-        w, h = self.width() - 2 * margin, self.height() - 2 * margin
-        k = min(w / ((lon1 - lon0) * kx or 1), h / ((lat1 - lat0) or 1))
-        ox = margin + (w - (lon1 - lon0) * kx * k) / 2
-        oy = margin + (h - (lat1 - lat0) * k) / 2
+        w, h = max(1.0, self.width() - 2 * margin), max(1.0, self.height() - 2 * margin)
+        fit = min(w / (max(lon1 - lon0, 1e-6) * kx), h / max(lat1 - lat0, 1e-6))
+        clon, clat = self.centre or ((lon0 + lon1) / 2, (lat0 + lat1) / 2)
+        return clon, clat, fit * self.zoom, kx
+
+    def _view_key(self) -> ViewKey | None:
+        v = self._view()
+        if v is None:
+            return None
+        return (self.width(), self.height(), round(v[0], 9), round(v[1], 9), round(v[2], 6))
+
+    def _projection(self) -> XY:
+        v = self._view() or (0.0, 0.0, 1.0, 1.0)
+        clon, clat, k, kx = v
+        cx, cy = self.width() / 2, self.height() / 2
+        kk = kx * k
 
         def xy(lon: float, lat: float) -> QPointF:
-            return QPointF(ox + (lon - lon0) * kx * k, oy + (lat1 - lat) * k)
+            return QPointF(cx + (lon - clon) * kk, cy - (lat - clat) * k)
 
         return xy
 
-    def _base(self, xy: Callable[[float, float], QPointF]) -> QPixmap:
-        """Regions and their labels: redrawn only when they or the size change."""
-        key = (self.width(), self.height(), self._geo_version)
-        if self._base_key == key and self._base_pm is not None:
-            return self._base_pm
-        s = self.scale
-        pm = QPixmap(self.size())
-        pm.fill(theme.BG)
+    def to_lonlat(self, pos: QPointF) -> tuple[float, float] | None:
+        v = self._view()
+        if v is None:
+            return None
+        clon, clat, k, kx = v
+        return (
+            clon + (pos.x() - self.width() / 2) / (kx * k),
+            clat - (pos.y() - self.height() / 2) / k,
+        )
+
+    def _visible_box(self) -> tuple[float, float, float, float]:
+        a = self.to_lonlat(QPointF(0, self.height())) or (0.0, 0.0)
+        b = self.to_lonlat(QPointF(self.width(), 0)) or (0.0, 0.0)
+        return a[0], a[1], b[0], b[1]
+
+    def fit(self) -> None:
+        self.centre, self.zoom = None, 1.0
+        self._view_changed()
+
+    def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
+        """Zoom keeping the point under ``at`` (default: the centre) where it is."""
+        v = self._view()
+        if v is None:
+            return
+        new = min(MAX_ZOOM, max(0.5, self.zoom * factor))
+        if at is not None:
+            before = self.to_lonlat(at)
+            self.zoom = new
+            after = self.to_lonlat(at)
+            if before and after:
+                self.centre = (v[0] + before[0] - after[0], v[1] + before[1] - after[1])
+        else:
+            self.zoom = new
+            self.centre = (v[0], v[1])
+        self._view_changed()
+
+    def pan_by(self, dx: float, dy: float) -> None:
+        """Move the map by (dx, dy) pixels."""
+        v = self._view()
+        if v is None:
+            return
+        clon, clat, k, kx = v
+        self.centre = (clon - dx / (kx * k), clat + dy / k)
+        self._view_changed()
+
+    def focus_on(self, incident: str | None) -> None:
+        """Centre on the focused incident, close enough to see the streets around it."""
+        inc = self.ctx.state.incidents.get(incident or "")
+        loc = geo.location(inc) if inc else None
+        if loc is not None:
+            v = self._view()
+            if v is not None:
+                span_deg = FOCUS_SPAN_M / 111_195
+                want = self.height() / span_deg / (v[2] / self.zoom)
+                self.zoom = max(self.zoom, min(MAX_ZOOM, want))
+            self.centre = loc
+            self._view_changed()
+        self.update()
+
+    def _view_changed(self) -> None:
+        self._drawn.clear()
+        self.update()
+
+    def level_shown(self) -> str:
+        """Finer regions as the map zooms in: one level per 4×."""
+        base = REGION_LEVELS.index(self.level) if self.level in REGION_LEVELS else 1
+        extra = int(math.log(max(self.zoom, 1.0), 4) + 1e-9)
+        return REGION_LEVELS[min(len(REGION_LEVELS) - 1, base + extra)]
+
+    # --- layers -------------------------------------------------------------------
+
+    def _cached(self, name: str, key: Any, draw: Callable[[QPainter], None]) -> QPixmap:
+        got = self._cache.get(name)
+        if got is not None and got[0] == key:
+            return got[1]
+        pm = got[1] if got is not None and got[1].size() == self.size() else QPixmap(self.size())
+        pm.fill(theme.BG if name == "base" else Qt.GlobalColor.transparent)
         p = QPainter(pm)
+        draw(p)
+        p.end()
+        self._cache[name] = (key, pm)
+        return pm
+
+    def _draw_base(self, p: QPainter, xy: XY) -> None:
+        s = self.scale
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
         p.setFont(theme.font(20 * s))
+        level = self.level_shown()
+        area = self.ctx.area()
+        vb = self._visible_box()
         for r in self.ctx.state.regions.values():
-            if r.get("level") not in (self.level, "district") or not r.get("geometry"):
-                continue
-            pen = QPen(theme.INFO if r["level"] == "district" else theme.PANEL_EDGE.lighter(160))
-            pen.setWidthF(3 if r["level"] == "district" else 1.2)
-            p.setPen(pen)
-            p.setBrush(
-                QColor(20, 34, 60, 120) if r["level"] != "district" else Qt.BrushStyle.NoBrush
+            lvl = r.get("level")
+            geom = r.get("geometry")
+            here = r.get("code") == self.ctx.area_code()
+            wanted = (lvl == level and area.covers(r.get("code"))) or (
+                lvl == "district" and area.everything
             )
-            for ring in _rings(r["geometry"]):
+            if not geom or not (wanted or here):
+                continue
+            rings = _rings(geom)
+            box = _bbox(rings)
+            if box[2] < vb[0] or box[0] > vb[2] or box[3] < vb[1] or box[1] > vb[3]:
+                continue  # off the screen
+            outer = lvl == "district" or here
+            pen = QPen(theme.INFO if outer else theme.PANEL_EDGE.lighter(160))
+            pen.setWidthF(3 if outer else 1.2)
+            p.setPen(pen)
+            p.setBrush(QColor(20, 34, 60, 120) if not outer else Qt.BrushStyle.NoBrush)
+            for ring in rings:
                 poly = QPolygonF([xy(pt[0], pt[1]) for pt in ring])
                 p.drawPolygon(poly)
                 bounds = poly.boundingRect()
                 # a label only where it fits: a crowded map is worse than an unlabelled one
                 if (
-                    r["level"] != "district"
+                    not outer
                     and p.fontMetrics().horizontalAdvance(r["name"]) < bounds.width() * 0.9
                 ):
                     p.setPen(theme.TEXT_DIM)
                     p.drawText(bounds, Qt.AlignmentFlag.AlignCenter, r["name"])
                     p.setPen(pen)
-        p.end()
-        self._base_pm, self._base_key = pm, key
-        return pm
 
-    def _marks_for(
-        self, xy: Callable[[float, float], QPointF]
-    ) -> dict[str, tuple[int, QPointF, float, QRectF]]:
-        """Each open incident's (priority, position, new): rebuilt only for those that changed."""
-        key = (self.width(), self.height(), self._geo_version)
+    def _draw_overlay(self, p: QPainter, xy: XY) -> None:
+        """The backend's layers (``layer.upsert``): points, lines and polygons, named."""
+        s = self.scale
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setFont(theme.font(16 * s))
+        for lid, layer in sorted(self.ctx.state.layers.items()):
+            if not self.shown.get(lid, True):
+                continue
+            colour = _layer_colour(lid)
+            for feature in (layer.get("features") or {}).get("features", []) or []:
+                g = feature.get("geometry") or {}
+                kind = g.get("type")
+                coords: Any = g.get("coordinates")
+                try:
+                    if kind == "Point":
+                        pt = xy(coords[0], coords[1])
+                        theme.shape(p, "square", pt, 7 * s, colour)
+                        name = (feature.get("properties") or {}).get("name")
+                        if name and self.zoom >= 2:
+                            p.setPen(colour)
+                            p.drawText(pt + QPointF(10 * s, 5 * s), str(name))
+                    elif kind in ("LineString", "MultiLineString"):
+                        lines = [coords] if kind == "LineString" else coords
+                        p.setPen(QPen(colour, 3 * s))
+                        for line in lines:
+                            p.drawPolyline(QPolygonF([xy(c[0], c[1]) for c in line]))
+                    elif kind in ("Polygon", "MultiPolygon"):
+                        p.setPen(QPen(colour, 2 * s))
+                        fill = QColor(colour)
+                        fill.setAlpha(50)
+                        p.setBrush(fill)
+                        for ring in _rings(g):
+                            p.drawPolygon(QPolygonF([xy(c[0], c[1]) for c in ring]))
+                except (TypeError, IndexError, KeyError):
+                    continue  # one malformed feature never blanks the layer
+
+    def _draw_cameras(self, p: QPainter, xy: XY) -> None:
+        """Clusters at a level where each takes about CLUSTER_PX; single cameras close up."""
+        s = self.scale
+        grid = self.ctx.locator.grid
+        v = self._view()
+        if v is None or not len(grid):
+            return
+        cell_px = grid.cell * v[2] * v[3]
+        box = self._visible_box()
+        cams = self.ctx.state.cameras
+        online_pen = QPen(QColor(77, 163, 255, 210), 6 * s)
+        online_pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+        offline: list[QPointF] = []
+        if cell_px >= SINGLE_PX:
+            online: list[QPointF] = []
+            for cid, (lon, lat) in grid.cameras_in(box):
+                (online if cams.get(cid, {}).get("status") == "online" else offline).append(
+                    xy(lon, lat)
+                )
+            p.setPen(online_pen)
+            p.drawPoints(online)
+        else:
+            level = max(0, math.ceil(math.log2(CLUSTER_PX * s / max(cell_px, 1e-9))))
+            singles: list[QPointF] = []
+            many = []
+            for cl in grid.clusters(level, box):
+                pt = xy(cl.lon, cl.lat)
+                if cl.camera is not None:
+                    if cams.get(cl.camera, {}).get("status") == "online":
+                        singles.append(pt)
+                    else:
+                        offline.append(pt)
+                else:
+                    many.append((cl.count, pt))
+            p.setPen(online_pen)
+            p.drawPoints(singles)
+            p.setFont(theme.font(13 * s, bold=True))
+            for count, pt in many:
+                sprite, half = _cluster_sprite(count, s)
+                p.drawPixmap(QPointF(pt.x() - half, pt.y() - half), sprite)
+        if offline:
+            p.setPen(QPen(theme.STALE, 1.6 * s))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+            r = 3.5 * s
+            p.setRenderHint(QPainter.RenderHint.Antialiasing, False)
+            p.drawRects([QRectF(pt.x() - r, pt.y() - r, 2 * r, 2 * r) for pt in offline])
+
+    def _marks_for(self) -> dict[str, Mark]:
+        """Each open incident in scope: (priority, lon, lat, reported); rebuilt only for
+        those that changed (a view change only moves where they are drawn)."""
+        key = (self._geo_version, self.ctx.area_code())
         incidents = self.ctx.state.incidents
+        area = self.ctx.area()
         if key != self._marks_key or self._changed is None:
-            if key != self._marks_key:
-                self._drawn.clear()  # positions moved: every layer is redrawn on demand
+            self._drawn.clear()  # every layer is redrawn on demand
             self._marks_key = key
             todo: set[str] | list[str] = list(incidents)
             self._marks = {}
@@ -161,84 +402,340 @@ class MapPanel(Panel):
         for iid in todo:
             inc = incidents.get(iid)
             loc = inc.get("location") if inc else None
-            if inc is None or not loc or inc["status"] == "closed":
+            if (
+                inc is None
+                or not loc
+                or inc["status"] == "closed"
+                or not area.covers(inc.get("region"))
+            ):
                 self._marks.pop(iid, None)
                 continue
             reported = epoch(inc["reported_at"]) or 0.0
-            pt = xy(loc["lon"], loc["lat"])
-            half = 3.5 * self.scale
-            rect = QRectF(pt.x() - half, pt.y() - half, 2 * half, 2 * half)
-            self._marks[iid] = (int(inc["priority"]), pt, reported, rect)
+            self._marks[iid] = (int(inc["priority"]), loc["lon"], loc["lat"], reported)
         return self._marks
 
-    def _draw_layer(self, prio: int, marks: dict[str, tuple[int, QPointF, float, QRectF]]) -> None:
-        """One priority's markers on a transparent layer of their own."""
+    def _marker_r(self, prio: int) -> float:
+        """Marker radius: smaller for the lower priorities when zoomed out, so ten
+        thousand incidents leave the map readable and priority 1 still stands out."""
+        full = {1: 9.0, 2: 7.0, 3: 5.5, 4: 5.0}[prio]
+        if self.zoom < 3 and prio > 1:
+            full = {2: 5.0, 3: 3.5, 4: 3.0}[prio]
+        return full * self.scale
+
+    def _draw_prio(self, prio: int, marks: dict[str, Mark]) -> None:
+        """One priority's markers on a transparent layer of their own: one pre-drawn
+        sprite blitted per marker (an antialiased shape drawn 10,000 times costs ~10×)."""
         # Layers are reused, not reallocated: a fresh full-screen pixmap per draw costs
         # far more in page faults than the markers cost to draw.
-        pm = self._layers.get(prio)
+        pm = self._prio.get(prio)
         if pm is None or pm.size() != self.size():
-            pm = self._layers[prio] = QPixmap(self.size())
+            pm = self._prio[prio] = QPixmap(self.size())
         pm.fill(Qt.GlobalColor.transparent)
+        sprite, half = _sprite(theme.PRIORITY_SHAPE[prio], self._marker_r(prio),
+                               theme.PRIORITY_COLOUR[prio])  # fmt: skip
         p = QPainter(pm)
-        p.setPen(Qt.PenStyle.NoPen)
-        p.setBrush(theme.PRIORITY_COLOUR[prio])
-        if prio == 1:  # diamonds (not antialiased: ten thousand of them must raster fast)
-            path = QPainterPath()
-            r = 9 * self.scale
-            for pr, pt, _, _ in marks.values():
-                if pr == 1:
-                    path.addPolygon(_diamond(pt.x(), pt.y(), r))
-            p.drawPath(path)
-        else:
-            # filled squares in one call: far cheaper to raster than wide-pen points
-            p.drawRects([rect for pr, _, _, rect in marks.values() if pr == prio])
+        draw = p.drawPixmap
+        clon, clat, k, kx = self._view() or (0.0, 0.0, 1.0, 1.0)
+        ox, oy, kk = self.width() / 2 - half, self.height() / 2 - half, k * kx
+        w, h = self.width() + half, self.height() + half
+        for pr, lon, lat, _ in marks.values():
+            if pr == prio:
+                x, y = ox + (lon - clon) * kk, oy - (lat - clat) * k
+                if -half < x < w and -half < y < h:
+                    draw(QPointF(x, y), sprite)
         p.end()
         self._drawn.add(prio)
 
+    # --- painting -----------------------------------------------------------------
+
     def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
+        started = time.perf_counter()
         s = self.scale
         p = QPainter(self)
-        xy = self._projection()
-        if xy is None:
+        key = self._view_key()
+        if key is None:
             p.fillRect(self.rect(), theme.BG)
             p.setPen(theme.TEXT_DIM)
             p.setFont(theme.font(28 * s))
             p.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, theme.tr("No map data"))
             p.end()
             return
-        p.drawPixmap(0, 0, self._base(xy))
-        # cameras: one batched call (their status changes often; the base layer does not)
-        pen = QPen(QColor(77, 163, 255, 150), 4.4 * s)
-        pen.setCapStyle(Qt.PenCapStyle.RoundCap)
-        p.setPen(pen)
-        p.drawPoints([xy(c["location"]["lon"], c["location"]["lat"]) for c in self.ctx.state.cameras.values()
-                      if c.get("location") and c.get("status") == "online"])  # fmt: skip
-        marks = self._marks_for(xy)
-        for prio in (4, 3, 2, 1):
-            if prio not in self._drawn:
-                self._draw_layer(prio, marks)
-            p.drawPixmap(0, 0, self._layers[prio])
+        xy = self._projection()
+        if not self._drag.isNull():  # dragging: the last picture, moved; redrawn on release
+            p.fillRect(self.rect(), theme.BG)
+            p.translate(self._drag)
+        p.drawPixmap(0, 0, self._cached("base", (key, self._geo_version, self.level_shown(),
+                                                 self.ctx.area_code()), lambda q: self._draw_base(q, xy)))  # fmt: skip
+        shown = tuple(sorted(k for k, on in self.shown.items() if on))
+        if self.ctx.state.layers:
+            p.drawPixmap(0, 0, self._cached("overlay", (key, self._layers_version, shown),
+                                            lambda q: self._draw_overlay(q, xy)))  # fmt: skip
+        if self.shown.get("cameras", True):
+            grid = self.ctx.locator.grid
+            p.drawPixmap(0, 0, self._cached("cameras", (key, grid.version),
+                                            lambda q: self._draw_cameras(q, xy)))  # fmt: skip
+        marks = self._marks_for()
+        if self.shown.get("incidents", True):
+            for prio in (4, 3, 2, 1):
+                if prio not in self._drawn:
+                    self._draw_prio(prio, marks)
+                p.drawPixmap(0, 0, self._prio[prio])
+            self._pulses(p, marks, xy)
+        self._focus(p, xy)
+        p.resetTransform()
+        self._draw_legend(p, marks)
+        p.end()
+        self.paint_ms.append((time.perf_counter() - started) * 1000)
+        del self.paint_ms[:-50]
+
+    def _pulses(self, p: QPainter, marks: dict[str, Mark], xy: XY) -> None:
         # new priority-1 incidents pulse (their first ten minutes; the newest MAX_PULSES:
         # hundreds of rings would hide the map, not point at anything)
         since = self.ctx.server_now().timestamp() - NEW_FOR_S
         fresh = heapq.nlargest(
             MAX_PULSES,
-            ((rep, pt) for pr, pt, rep, _ in marks.values() if pr == 1 and rep > since),
+            ((rep, lon, lat) for pr, lon, lat, rep in marks.values() if pr == 1 and rep > since),
             key=lambda m: m[0],
         )
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        radius = (10 + 10 * theme.pulse(time.monotonic())) * s
+        radius = (10 + 10 * theme.pulse(time.monotonic())) * self.scale
         p.setPen(QPen(theme.ALARM, 2))
         p.setBrush(Qt.BrushStyle.NoBrush)
-        for _rep, pt in fresh:
-            p.drawEllipse(pt, radius, radius)
+        for _rep, lon, lat in fresh:
+            p.drawEllipse(xy(lon, lat), radius, radius)
+
+    def _focus(self, p: QPainter, xy: XY) -> None:
+        """The focused incident: a ring, and numbered lines to its linkage cameras."""
+        inc = self.ctx.state.incidents.get(self.ctx.focused or "")
+        loc = geo.location(inc) if inc else None
+        if loc is None:
+            return
+        s = self.scale
+        at = xy(*loc)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        cams = self.ctx.linked
+        p.setFont(theme.font(18 * s, bold=True))
+        for n, cid in enumerate(cams, 1):
+            cam = self.ctx.state.cameras.get(cid)
+            cl = geo.location(cam) if cam else None
+            if cl is None:
+                continue
+            c = xy(*cl)
+            p.setPen(QPen(theme.INFO, 2.5 * s, Qt.PenStyle.DashLine))
+            p.drawLine(at, c)
+            p.setPen(QPen(theme.TEXT, 2 * s))
+            p.setBrush(theme.INFO)
+            p.drawEllipse(c, 13 * s, 13 * s)
+            p.drawText(QRectF(c.x() - 13 * s, c.y() - 13 * s, 26 * s, 26 * s),
+                       Qt.AlignmentFlag.AlignCenter, str(n))  # fmt: skip
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(theme.TEXT, 3 * s))
+        p.drawEllipse(at, 22 * s, 22 * s)
+        p.setPen(QPen(theme.ALARM, 2 * s))
+        p.drawEllipse(at, 27 * s, 27 * s)
+
+    def _draw_legend(self, p: QPainter, marks: dict[str, Mark]) -> None:
+        """Top left: each layer with its marker and count; a click switches it."""
+        s = self.scale
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setFont(theme.font(18 * s))
+        fm = p.fontMetrics()
+        rows: list[tuple[str, str, str, QColor]] = [
+            ("cameras", theme.tr("Cameras %1").replace("%1", f"{len(self.ctx.locator.grid):,}"),
+             "circle", theme.INFO),
+            ("incidents", theme.tr("Incidents %1").replace("%1", f"{len(marks):,}"),
+             "diamond", theme.ALARM),
+        ]  # fmt: skip
+        for lid, layer in sorted(self.ctx.state.layers.items()):
+            rows.append((lid, str(layer.get("name") or lid), "square", _layer_colour(lid)))
+        x, y = 12 * s, 12 * s
+        line = 32 * s
+        width = max(fm.horizontalAdvance(r[1]) for r in rows) + 56 * s
+        p.fillRect(QRectF(x - 6 * s, y - 6 * s, width + 12 * s, line * len(rows) + 12 * s),
+                   QColor(7, 11, 20, 200))  # fmt: skip
+        self._legend = []
+        for lid, label, shape, colour in rows:
+            on = self.shown.get(lid, True)
+            rect = QRectF(x, y, width, line)
+            theme.shape(p, shape if on else "ring", QPointF(x + 14 * s, y + line / 2), 8 * s,
+                        colour if on else theme.STALE)  # fmt: skip
+            p.setPen(theme.TEXT if on else theme.TEXT_DIM)
+            p.drawText(rect.adjusted(34 * s, 0, 0, 0),
+                       Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, label)  # fmt: skip
+            self._legend.append((rect, lid))
+            y += line
+        code = self.ctx.area_code()
+        if code and code != self.ctx.scope_code:  # a drill-down says where and how to leave
+            name = self.ctx.state.regions.get(code, {}).get("name", code)
+            text = theme.tr("Drilled into %1 · Esc returns").replace("%1", name)
+            p.setFont(theme.font(22 * s, bold=True))
+            w = p.fontMetrics().horizontalAdvance(text) + 30 * s
+            r = QRectF(self.width() - w - 12 * s, 12 * s, w, 40 * s)
+            p.fillRect(r, QColor(77, 163, 255, 60))
+            p.setPen(theme.INFO)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+
+    # --- gestures -----------------------------------------------------------------
+
+    def toggle(self, layer: str) -> None:
+        """Switch one layer (cameras, incidents or a backend layer) on or off."""
+        self.shown[layer] = not self.shown.get(layer, True)
+        self.update()
+
+    def incident_at(self, pos: QPointF) -> str | None:
+        """The incident marker under ``pos`` (priority first, then the nearest)."""
+        best: tuple[int, float, str] | None = None
+        reach = 14 * self.scale
+        xy = self._projection()
+        for iid, (prio, lon, lat, _) in self._marks.items():
+            pt = xy(lon, lat)
+            d = math.hypot(pt.x() - pos.x(), pt.y() - pos.y())
+            if d <= reach and (best is None or (prio, d) < best[:2]):
+                best = (prio, d, iid)
+        return best[2] if best else None
+
+    def region_at(self, pos: QPointF) -> str | None:
+        """The smallest region of the level shown that contains ``pos``."""
+        ll = self.to_lonlat(pos)
+        if ll is None:
+            return None
+        level = self.level_shown()
+        area = self.ctx.area()
+        for code, r in self.ctx.state.regions.items():
+            if r.get("level") != level or not r.get("geometry") or not area.covers(code):
+                continue
+            if any(_inside(ll, ring) for ring in _rings(r["geometry"])):
+                return code
+        return None
+
+    def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if e.button() == Qt.MouseButton.LeftButton:
+            self._press = e.position()
+
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if self._press is not None:
+            self._drag = e.position() - self._press
+            self.update()
+
+    def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if self._press is None:
+            return
+        moved = e.position() - self._press
+        self._press, self._drag = None, QPointF(0, 0)
+        if abs(moved.x()) + abs(moved.y()) > 6:
+            self.pan_by(moved.x(), moved.y())
+            return
+        for rect, lid in self._legend:
+            if rect.contains(e.position()):
+                self.toggle(lid)
+                return
+        iid = self.incident_at(e.position())
+        if iid is not None and self.ctx.select_incident is not None:
+            self.ctx.select_incident(iid)
+
+    def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        code = self.region_at(e.position())
+        if code is not None and self.ctx.drill_into is not None:
+            self.ctx.drill_into(code)
+
+    def wheelEvent(self, e: QWheelEvent) -> None:  # noqa: N802
+        steps = e.angleDelta().y() / 120
+        if steps:
+            self.zoom_by(ZOOM_STEP**steps, e.position())
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+        step = 120 * self.scale
+        k = e.key()
+        if k in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.zoom_by(ZOOM_STEP)
+        elif k == Qt.Key.Key_Minus:
+            self.zoom_by(1 / ZOOM_STEP)
+        elif k == Qt.Key.Key_Left:
+            self.pan_by(step, 0)
+        elif k == Qt.Key.Key_Right:
+            self.pan_by(-step, 0)
+        elif k == Qt.Key.Key_Up:
+            self.pan_by(0, step)
+        elif k == Qt.Key.Key_Down:
+            self.pan_by(0, -step)
+        elif k == Qt.Key.Key_Home:
+            self.fit()
+        elif (
+            k == Qt.Key.Key_Escape
+            and self.ctx.drill is not None
+            and self.ctx.drill_into is not None
+        ):
+            self.ctx.drill_into(None)
+        else:
+            super().keyPressEvent(e)
+
+    def resizeEvent(self, e: Any) -> None:  # noqa: N802
+        super().resizeEvent(e)
+        self._drawn.clear()
+
+    def scope_changed(self) -> None:
+        """A drill-down began or ended: fit its region."""
+        self.fit()
+
+
+_SPRITES: dict[tuple[Any, ...], tuple[QPixmap, float]] = {}
+
+
+def _sprite(shape: str, r: float, colour: QColor) -> tuple[QPixmap, float]:
+    """A marker drawn once (antialiased, dark outline) and blitted wherever it is needed."""
+    key = (shape, round(r, 1), colour.rgba())
+    got = _SPRITES.get(key)
+    if got is None:
+        size = math.ceil(2 * r * 1.2 + 4)
+        pm = QPixmap(size, size)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        c = QPointF(size / 2, size / 2)
+        theme.shape(p, shape, c, r + 1.5, theme.BG)  # a dark edge: markers stay apart
+        theme.shape(p, shape, c, r, colour)
         p.end()
+        got = _SPRITES[key] = (pm, size / 2)
+    return got
 
 
-def _diamond(x: float, y: float, r: float) -> QPolygonF:
-    return QPolygonF(
-        [QPointF(x, y - r * 1.15), QPointF(x + r, y), QPointF(x, y + r * 1.15), QPointF(x - r, y)]
-    )
+def _cluster_sprite(count: int, scale: float) -> tuple[QPixmap, float]:
+    """A camera cluster: a disc sized by the count, with the count when it fits."""
+    r = (9 + 3.2 * math.log10(count)) * scale
+    text = str(count) if count < 1000 else f"{count / 1000:.0f}k"
+    key = ("cluster", text, round(scale, 2))
+    got = _SPRITES.get(key)
+    if got is None:
+        if len(_SPRITES) > 4000:  # bounded: counts change as cameras come and go
+            _SPRITES.clear()
+        size = math.ceil(2 * r + 4)
+        pm = QPixmap(size, size)
+        pm.fill(Qt.GlobalColor.transparent)
+        p = QPainter(pm)
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setPen(QPen(QColor(120, 190, 255), 1.5 * scale))
+        p.setBrush(QColor(30, 90, 170, 200))
+        c = QPointF(size / 2, size / 2)
+        p.drawEllipse(c, r, r)
+        p.setFont(theme.font(13 * scale, bold=True))
+        if p.fontMetrics().horizontalAdvance(text) < 2 * r - 2:
+            p.setPen(theme.TEXT)
+            p.drawText(QRectF(0, 0, size, size), Qt.AlignmentFlag.AlignCenter, text)
+        p.end()
+        got = _SPRITES[key] = (pm, size / 2)
+    return got
+
+
+_LAYER_COLOURS: dict[str, QColor] = {}
+
+
+def _layer_colour(lid: str) -> QColor:
+    """Each backend layer its own colour, kept for as long as the wall runs."""
+    palette = ["#b07cff", "#3ddbd9", "#ffd166", "#06d6a0", "#f78c6b", "#e0aaff"]
+    got = _LAYER_COLOURS.get(lid)
+    if got is None:
+        got = _LAYER_COLOURS[lid] = QColor(palette[len(_LAYER_COLOURS) % len(palette)])
+    return got
 
 
 def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
@@ -247,3 +744,23 @@ def _rings(geometry: dict[str, Any]) -> list[list[list[float]]]:
     if geometry.get("type") == "MultiPolygon":
         return [poly[0] for poly in geometry["coordinates"]]
     return []
+
+
+def _bbox(rings: list[list[list[float]]]) -> tuple[float, float, float, float]:
+    xs = [pt[0] for ring in rings for pt in ring] or [0.0]
+    ys = [pt[1] for ring in rings for pt in ring] or [0.0]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _inside(pt: tuple[float, float], ring: list[list[float]]) -> bool:
+    """Even–odd rule: is ``pt`` inside the polygon ``ring``?"""
+    x, y = pt
+    inside = False
+    j = len(ring) - 1
+    for i in range(len(ring)):
+        xi, yi = ring[i][0], ring[i][1]
+        xj, yj = ring[j][0], ring[j][1]
+        if (yi > y) != (yj > y) and x < (xj - xi) * (y - yi) / ((yj - yi) or 1e-12) + xi:
+            inside = not inside
+        j = i
+    return inside

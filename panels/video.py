@@ -109,6 +109,8 @@ class VideoPanel(Panel):
         self._flip_timer.setTimerType(Qt.TimerType.PreciseTimer)  # a coarse one may be 5 % off
         self._flip_timer.timeout.connect(self.assign)
         self.overrides: dict[int, str] = {}  # tile → camera dropped on it, until the next preset
+        self.for_linkage = bool(self.options.get("linkage"))  # the layout marks it for linkage
+        self.linked: dict[int, tuple[str, str]] = {}  # tile → (camera, label): incident linkage
         self._preset_key: tuple[Any, Any] | None = None
         self.setAcceptDrops(True)
         self.listen(self._tick)
@@ -147,6 +149,8 @@ class VideoPanel(Panel):
         for i, tile in enumerate(self.tiles):
             cam = page[self.offset + i] if self.offset + i < len(page) else None
             cam = self.overrides.get(i, cam)
+            if i in self.linked:
+                cam = self.linked[i][0]
             if cam != tile.camera:
                 self._release(tile.assign(cam, now))
                 moved = True
@@ -281,7 +285,20 @@ class VideoPanel(Panel):
         """Show ``camera`` on tile ``index`` until the next preset (a local override)."""
         if 0 <= index < self.count and camera in self.ctx.state.cameras:
             self.overrides[index] = camera
+            self.linked.pop(index, None)  # the operator's choice wins over the linkage
             self.assign()
+
+    def set_linked(self, linked: dict[int, tuple[str, str]]) -> None:
+        """Show the cameras nearest to the focused incident on these tiles (with a label
+        saying so), until another incident is focused or the linkage is cleared."""
+        if linked == self.linked:
+            return
+        for i in linked:
+            self.overrides.pop(i, None)
+        self.linked = dict(linked)
+        self._headers.clear()
+        self.assign()
+        self.update()
 
     def tile_at(self, pos: QPointF) -> int | None:
         for i, r in enumerate(self._rects()):
@@ -338,7 +355,7 @@ class VideoPanel(Panel):
                 "error": tile.error,
                 "route": player.route if player is not None else None,
                 "retry_in_s": None if retry is None else round(retry, 1),
-                "page": self.page, "pages": self.pages,
+                "page": self.page, "pages": self.pages, "linked": i in self.linked,
             })  # fmt: skip
         return out
 
@@ -378,7 +395,8 @@ class VideoPanel(Panel):
             info = f"{player.fps(now):.0f} fps · {max(0.0, now - last) * 1000:.0f} ms"
             self._info[i] = (now, info)
         tour = f"{self.page + 1}/{self.pages}" if self.pages > 1 else ""
-        key = (tile.camera, tile.state, info, tour, int(r.width()), int(r.height()))
+        link = self.linked.get(i, ("", ""))[1]
+        key = (tile.camera, tile.state, info, tour, link, int(r.width()), int(r.height()))
         cached = self._headers.get(i)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -397,10 +415,15 @@ class VideoPanel(Panel):
             name_r = QRectF(r.left() + 34 * s, r.top(), r.width() - 220 * s, 38 * s)
             p.drawText(name_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
                        p.fontMetrics().elidedText(cam.get("name", tile.camera), Qt.TextElideMode.ElideRight, int(name_r.width())))  # fmt: skip
+            p.setFont(theme.font(17 * s, bold=bool(link)))
+            sub_r = QRectF(name_r.left(), name_r.bottom() - 4 * s, name_r.width(), 26 * s)
+            if link:  # a linkage tile says so, and how far the camera is from the incident
+                p.setPen(theme.INFO)
+                p.drawText(sub_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, link)
+                sub_r.setLeft(sub_r.left() + p.fontMetrics().horizontalAdvance(link) + 12 * s)
+                p.setFont(theme.font(17 * s))
             p.setPen(theme.TEXT_DIM)
-            p.setFont(theme.font(17 * s))
-            p.drawText(QRectF(name_r.left(), name_r.bottom() - 4 * s, name_r.width(), 26 * s),
-                       Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, region)  # fmt: skip
+            p.drawText(sub_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, region)
             p.setPen(colour)
             p.setFont(theme.font(21 * s, bold=True))
             right = QRectF(r.right() - 186 * s, r.top(), 178 * s, 38 * s)

@@ -8,6 +8,7 @@ loop turn, so the whole wall flips together.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -19,14 +20,17 @@ from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 from panels import theme
 from panels.banner import BannerPanel
 from panels.hub import Context, Hub, Panel
-from panels.incidents import IncidentsPanel
+from panels.incidents import NEW_FOR_S, IncidentsPanel
 from panels.indicators import IndicatorsPanel
 from panels.map import MapPanel
 from panels.search import CameraSearch
 from panels.status import ClockPanel, StatusPanel
 from panels.trend import IndicatorChartPanel, TrendPanel
 from panels.video import VideoPanel
+from wallclient import geo
+from wallclient.errors import CommandError
 from wallclient.layout import Layout, Region, Screen, unit_rect
+from wallclient.protocol import epoch
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +47,8 @@ PANEL_TYPES: dict[str, Callable[..., QWidget]] = {
 
 
 CHART_OPEN_S = 120
+LINKAGE_N = 3  # the nearest three cameras, as the centres' own reports describe
+DRILL_S = 120.0  # a drill-down narrows the panels this long, then the wall's scope returns
 
 
 class _ChartOverlay(QFrame):
@@ -210,9 +216,20 @@ class Wall:
     """All windows of this node, switched between normal and emergency together."""
 
     def __init__(self, ctx: Context, hub: Hub, layout: Layout,
-                 history: Callable[[str], list[tuple[float, float | None]]] | None = None) -> None:  # fmt: skip
+                 history: Callable[[str], list[tuple[float, float | None]]] | None = None,
+                 linkage_n: int = LINKAGE_N, auto_linkage: bool = False,
+                 drill_s: float = DRILL_S) -> None:  # fmt: skip
         self.ctx = ctx
+        self.hub = hub
         self.layout = layout
+        self.linkage_n = linkage_n
+        self.auto_linkage = auto_linkage
+        self.linkage: dict[str, Any] = {"incident": None, "cameras": [], "distances_m": [],
+                                        "at": None, "reason": None}  # fmt: skip
+        self._known = set(ctx.state.incidents)  # for automatic linkage of new priority-1 ones
+        ctx.select_incident = self.focus
+        ctx.drill_into = self.drill_into
+        self.drill_s = drill_s
         qscreens = QGuiApplication.screens()
         by_name = {s.name(): s for s in qscreens}
         self.windows: list[ScreenWindow] = []
@@ -231,7 +248,118 @@ class Wall:
                 "layout screens not connected: %s (running on the others)", ", ".join(self.missing)
             )
         self.apply_mode()
-        hub.tick.connect(lambda dirty: self.apply_mode() if "wall" in dirty else None)
+        hub.tick.connect(self._tick)
+
+    def _tick(self, dirty: set[str]) -> None:
+        if "wall" in dirty:
+            self.apply_mode()
+        if "incidents" in dirty and self.auto_linkage:
+            self._auto_link()
+        drill = self.ctx.drill
+        if "clock" in dirty and drill is not None and drill[1] <= time.monotonic():
+            self.drill_into(None)  # the drill-down has had its time: back to the wall's scope
+
+    # --- drill-down: the panels narrowed to one region for a while -------------------
+
+    def drill_into(self, region: str | None) -> None:
+        """Narrow incidents, indicators and the map to ``region`` for ``drill_s``
+        seconds (None: back to the wall's scope now)."""
+        if region is not None:
+            if region not in self.ctx.state.regions:
+                raise CommandError("not_found", f"no region {region}")
+            if not self.ctx.scope().covers(region):
+                raise CommandError("bad_request", f"region {region} is outside the wall's scope")
+            self.ctx.drill = (region, time.monotonic() + self.drill_s)
+            log.info("drill-down into %s for %.0f s", region, self.drill_s)
+        elif self.ctx.drill is not None:
+            self.ctx.drill = None
+            log.info("drill-down ended")
+        self.hub.poke("scope")
+        self.hub.poke("incidents")
+        for p in self.map_panels():
+            p.scope_changed()
+
+    def drill_status(self) -> dict[str, Any] | None:
+        drill = self.ctx.drill
+        if drill is None:
+            return None
+        return {"region": drill[0], "remaining_s": round(max(0.0, drill[1] - time.monotonic()), 1)}
+
+    # --- linkage: the cameras nearest to the selected incident ---------------------
+
+    def focus(self, incident: str | None) -> dict[str, Any]:
+        """Select an incident (feed, map or control API): the map centres on it and the
+        linkage tiles show the nearest online cameras. None clears the linkage."""
+        if incident is None:
+            self.ctx.focused = None
+            self.linkage = {"incident": None, "cameras": [], "distances_m": [], "at": None,
+                            "reason": None}  # fmt: skip
+        else:
+            inc = self.ctx.state.incidents.get(incident)
+            if inc is None:
+                raise CommandError("not_found", f"no live incident {incident}")
+            self.ctx.focused = incident
+            loc = geo.location(inc)
+            found = (
+                self.ctx.locator.grid.nearest(*loc, self.linkage_n, accept=self.ctx.locator.online)
+                if loc is not None
+                else []
+            )
+            self.linkage = {
+                "incident": incident,
+                "cameras": [c for _, c in found],
+                "distances_m": [round(d) for d, _ in found],
+                "at": self.ctx.server_now().isoformat(),
+                "reason": None if loc is not None else "incident has no location",
+            }
+            log.info("linkage: incident %s → %s", incident, ", ".join(self.linkage["cameras"]))
+        self.ctx.linked = list(self.linkage["cameras"])
+        self._apply_linkage()
+        for p in self.map_panels():
+            p.focus_on(self.ctx.focused)
+        return dict(self.linkage)
+
+    def _apply_linkage(self) -> None:
+        panels = self.video_panels()
+        marked = [p for p in panels if p.for_linkage] or panels  # else the first tiles
+        cams = list(zip(self.linkage["cameras"], self.linkage["distances_m"], strict=True))
+        n = 0
+        for p in marked:
+            linked: dict[int, tuple[str, str]] = {}
+            for i in range(p.count):
+                if n >= len(cams):
+                    break
+                cam, dist = cams[n]
+                n += 1
+                linked[i] = (
+                    cam,
+                    theme.tr("Linked %1 · %2 m").replace("%1", str(n)).replace("%2", str(dist)),
+                )
+            p.set_linked(linked)
+        for p in panels:
+            if p not in marked:
+                p.set_linked({})
+
+    def _auto_link(self) -> None:
+        """A new priority-1 incident takes the linkage tiles by itself (config)."""
+        live = self.ctx.state.incidents
+        changed = self.hub.changed_ids("incidents")
+        newest = None
+        since = self.ctx.server_now().timestamp() - NEW_FOR_S
+        for iid in live if changed is None else changed:
+            inc = live.get(iid)
+            if inc is None or iid in self._known:
+                continue
+            self._known.add(iid)
+            if inc["priority"] == 1 and (epoch(inc["reported_at"]) or 0) > since:
+                newest = iid
+        if len(self._known) > 2 * len(live) + 1000:
+            self._known &= set(live)
+        if newest is not None:
+            self.focus(newest)
+
+    def map_panels(self) -> list[MapPanel]:
+        return [p for w in self.windows for p in w.regions.values() if isinstance(p, MapPanel)]
 
     def mode(self) -> str:
         wall = self.ctx.state.wall or {}
@@ -242,6 +370,9 @@ class Wall:
         for w in self.windows:
             w.set_mode(mode)
         self._number_tiles()
+        self._apply_linkage()  # the new mode's linkage tiles take over the linkage
+        for p in self.map_panels():
+            p.focus_on(self.ctx.focused)
 
     def video_panels(self) -> list[VideoPanel]:
         """This node's video regions, in screen then region order."""

@@ -116,6 +116,9 @@ def run(
             st["screens"] = wall_ref[0].describe()
             st["missing_screens"] = wall_ref[0].missing
             st["tiles"] = wall_ref[0].tiles()
+            st["linkage"] = dict(wall_ref[0].linkage)
+            st["scope"] = {"level": cfg.scope_level, "code": cfg.scope_code,
+                           "drill": wall_ref[0].drill_status()}  # fmt: skip
         return st
 
     alert = None
@@ -134,11 +137,13 @@ def run(
         lang=cfg.lang,
         alert=alert.play if alert is not None and alert.available else None,
         video=pool,
+        scope_code=cfg.scope_code,
     )
     hub = Hub(ctx)
     hub.seed_history(client.recent_history)
     _freeze_after_loads(client.state)
-    wall = Wall(ctx, hub, lay, history=client.history)
+    wall = Wall(ctx, hub, lay, history=client.history, linkage_n=cfg.linkage_cameras,
+                auto_linkage=cfg.auto_linkage, drill_s=cfg.drill_s)  # fmt: skip
     wall_ref.append(wall)
     wall.show(fullscreen=not cfg.offscreen)
     from PySide6.QtCore import QTimer
@@ -259,7 +264,22 @@ def register_commands(control: ControlServer, client: SyncClient, wall: Any, sta
             index -= panel.count
         raise CommandError("bad_request", f"no tile {args['index']}")
 
+    async def incident_focus(args: dict[str, Any]) -> Any:
+        incident = args.get("incident")
+        if incident is not None and not isinstance(incident, str):
+            raise CommandError("bad_request", "incident must be an id or null")
+        return wall.focus(incident)
+
+    async def map_drill(args: dict[str, Any]) -> Any:
+        region = args.get("region")
+        if region is not None and not isinstance(region, str):
+            raise CommandError("bad_request", "region must be a code or null")
+        wall.drill_into(region)
+        return {"drill": wall.drill_status()}
+
     control.register("status", status_cmd)
+    control.register("map.drill", map_drill)
+    control.register("incident.focus", incident_focus)
     control.register("tile.snapshot", tile_snapshot)
     control.register("snapshot", snapshot)
     control.register("preset.activate", preset_activate)

@@ -44,6 +44,9 @@ class Config:
     alert: bool = True  # the new priority-1 sound, where the layout's region asks for it
     alert_sound: Path | None = None  # None: resources/sounds/alert.wav
     max_decoders: int = 16
+    linkage_cameras: int = 3  # the nearest N online cameras put on the linkage tiles
+    auto_linkage: bool = False  # a new priority-1 incident takes the linkage tiles by itself
+    drill_s: float = 120.0  # a drill-down into a sub-region narrows the panels this long
     log_dir: Path | None = None
 
     @property
@@ -89,6 +92,9 @@ _KEYS: dict[tuple[str, str], str] = {
     ("ui", "alert"): "alert",
     ("ui", "alert_sound"): "alert_sound",
     ("video", "max_decoders"): "max_decoders",
+    ("map", "linkage_cameras"): "linkage_cameras",
+    ("map", "auto_linkage"): "auto_linkage",
+    ("map", "drill_s"): "drill_s",
     ("log", "dir"): "log_dir",
 }
 _TYPES = {f.name: f.type for f in fields(Config)}

@@ -1,0 +1,438 @@
+"""Where things are: great-circle distance, the nearest cameras to a point, camera
+clusters for the map, and the wall's scope in the region tree.
+
+``CameraGrid`` buckets cameras into cells of a fixed size in degrees. A query walks
+rings of cells outward from the point and stops as soon as nothing outside the
+rings can be nearer than the n-th camera found (a lower bound on the distance to
+the rings' edge), so the nearest three of 77,000 cost a few dozen distance
+computations, not 77,000. Cells also add up into clusters, level by level (a level-k
+cluster is 2^k × 2^k cells), which is what the map draws when zoomed out.
+
+Pure Python: the panels and the composition root feed it from the WallState.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+
+
+def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
+    """Great-circle distance in metres (haversine; within 0.5 % of the ellipsoid)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp = p2 - p1
+    dl = math.radians(lon2 - lon1)
+    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * EARTH_RADIUS_M * math.asin(min(1.0, math.sqrt(a)))
+
+
+def _to_meridian_m(lat: float, dlon: float) -> float:
+    """Shortest distance from a point to a meridian ``dlon`` degrees away (≤ 90°)."""
+    if dlon >= 90:
+        return math.pi / 2 * EARTH_RADIUS_M
+    return EARTH_RADIUS_M * math.asin(
+        min(1.0, abs(math.cos(math.radians(lat)) * math.sin(math.radians(dlon))))
+    )
+
+
+def location(item: Mapping[str, Any]) -> tuple[float, float] | None:
+    """``(lon, lat)`` of a camera or incident, or None when it has no usable one."""
+    loc = item.get("location")
+    if not isinstance(loc, Mapping):
+        return None
+    lon, lat = loc.get("lon"), loc.get("lat")
+    if not isinstance(lon, int | float) or not isinstance(lat, int | float):
+        return None
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90) or math.isnan(lon) or math.isnan(lat):
+        return None
+    return float(lon), float(lat)
+
+
+@dataclass(frozen=True, slots=True)
+class Cluster:
+    """Cameras of one cluster cell: how many, and their centroid."""
+
+    lon: float
+    lat: float
+    count: int
+    camera: str | None  # the camera's id when the cluster is a single camera
+
+
+class CameraGrid:
+    """A spatial index of cameras: nearest-n queries and clusters by level."""
+
+    def __init__(self, cell_deg: float = 0.0025) -> None:
+        self.cell = cell_deg  # ~250 m north–south: a handful of cameras per cell in a city
+        self._cells: dict[tuple[int, int], dict[str, tuple[float, float]]] = {}
+        self._where: dict[str, tuple[int, int]] = {}
+        self._extent: tuple[int, int, int, int] | None = None  # min/max cell x, y ever used
+        self._clusters: dict[int, dict[tuple[int, int], list[Any]]] = {}
+        self.version = 0  # bumped on every change; the map keys its camera layer on it
+
+    def __len__(self) -> int:
+        return len(self._where)
+
+    def _key(self, lon: float, lat: float) -> tuple[int, int]:
+        inv = 1 / self.cell  # the same arithmetic as rebuild: a point lands in one cell
+        return math.floor(lon * inv), math.floor(lat * inv)
+
+    def rebuild(self, cameras: Mapping[str, Mapping[str, Any]]) -> None:
+        cells: dict[tuple[int, int], dict[str, tuple[float, float]]] = {}
+        where: dict[str, tuple[int, int]] = {}
+        inv = 1 / self.cell
+        floor = math.floor
+        for cid, cam in cameras.items():
+            try:  # the common case inline (a full catalogue is 77,000 of these)
+                lon = cam["location"]["lon"]
+                lat = cam["location"]["lat"]
+                if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+                    continue
+                key = (floor(lon * inv), floor(lat * inv))
+            except (KeyError, TypeError):
+                continue
+            cell = cells.get(key)
+            if cell is None:
+                cell = cells[key] = {}
+            cell[cid] = (float(lon), float(lat))
+            where[cid] = key
+        self._cells, self._where = cells, where
+        if cells:
+            xs = [k[0] for k in cells]
+            ys = [k[1] for k in cells]
+            self._extent = (min(xs), min(ys), max(xs), max(ys))
+        else:
+            self._extent = None
+        self._changed()
+
+    def update(self, cameras: Mapping[str, Mapping[str, Any]], ids: Iterable[str]) -> None:
+        """Re-index ``ids`` from ``cameras`` (moved, added or removed)."""
+        moved = False
+        for cid in ids:
+            cam = cameras.get(cid)
+            loc = location(cam) if cam is not None else None
+            key = self._where.get(cid)
+            if key is not None and loc is not None and self._cells[key].get(cid) == loc:
+                continue  # a status change: the index and the clusters stay as they are
+            self._drop(cid)
+            self._put(cid, loc)
+            moved = True
+        if moved:
+            self._changed()
+
+    def _changed(self) -> None:
+        self._clusters.clear()
+        self.version += 1
+
+    def _put(self, cid: str, loc: tuple[float, float] | None) -> None:
+        if loc is None:
+            return
+        key = self._key(*loc)
+        self._cells.setdefault(key, {})[cid] = loc
+        self._where[cid] = key
+        if self._extent is None:
+            self._extent = (key[0], key[1], key[0], key[1])
+        else:
+            x0, y0, x1, y1 = self._extent
+            self._extent = (min(x0, key[0]), min(y0, key[1]), max(x1, key[0]), max(y1, key[1]))
+
+    def _drop(self, cid: str) -> None:
+        key = self._where.pop(cid, None)
+        if key is not None:
+            cell = self._cells[key]
+            del cell[cid]
+            if not cell:
+                del self._cells[key]
+
+    def bounds(self) -> tuple[float, float, float, float] | None:
+        """(lon0, lat0, lon1, lat1) of the cells in use, or None when empty."""
+        if self._extent is None:
+            return None
+        c = self.cell
+        x0, y0, x1, y1 = self._extent
+        return x0 * c, y0 * c, (x1 + 1) * c, (y1 + 1) * c
+
+    def cameras_in(
+        self, box: tuple[float, float, float, float]
+    ) -> list[tuple[str, tuple[float, float]]]:
+        """Every camera in the cells overlapping ``box``: ``[(id, (lon, lat))]``."""
+        x0, y0 = self._key(box[0], box[1])
+        x1, y1 = self._key(box[2], box[3])
+        out: list[tuple[str, tuple[float, float]]] = []
+        if (x1 - x0 + 1) * (y1 - y0 + 1) < len(self._cells):
+            for kx in range(x0, x1 + 1):
+                for ky in range(y0, y1 + 1):
+                    cell = self._cells.get((kx, ky))
+                    if cell:
+                        out.extend(cell.items())
+        else:
+            for (kx, ky), cell in self._cells.items():
+                if x0 <= kx <= x1 and y0 <= ky <= y1:
+                    out.extend(cell.items())
+        return out
+
+    # --- nearest ------------------------------------------------------------------
+
+    def nearest(
+        self,
+        lon: float,
+        lat: float,
+        n: int = 3,
+        accept: Callable[[str], bool] | None = None,
+        max_m: float | None = None,
+    ) -> list[tuple[float, str]]:
+        """The ``n`` nearest cameras that ``accept`` (e.g. online ones): ``[(metres, id)]``,
+        nearest first, ties by id; fewer when the catalogue (or ``max_m``) runs out."""
+        if n <= 0 or self._extent is None:
+            return []
+        cx, cy = self._key(lon, lat)
+        x0, y0, x1, y1 = self._extent
+        best: list[tuple[float, str]] = []
+        worst = math.inf  # the n-th best distance so far
+        ring = 0
+        reach = max(cx - x0, x1 - cx, cy - y0, y1 - cy)  # beyond this ring no cell is used
+        while ring <= reach:
+            for key in _ring(cx, cy, ring, self._extent):
+                cell = self._cells.get(key)
+                if not cell:
+                    continue
+                for cid, (clon, clat) in cell.items():
+                    if accept is not None and not accept(cid):
+                        continue
+                    d = distance_m(lon, lat, clon, clat)
+                    if len(best) < n or (d, cid) < best[-1]:
+                        best.append((d, cid))
+                        best.sort()
+                        del best[n:]
+                        if len(best) == n:
+                            worst = best[-1][0]
+            # everything not yet looked at lies outside the box of rings 0..ring
+            edge = self._outside_m(lon, lat, cx, cy, ring)
+            if max_m is not None and edge > max_m:
+                break
+            if len(best) == n and edge > worst:
+                break
+            ring += 1
+        if max_m is not None:
+            best = [b for b in best if b[0] <= max_m]
+        return best
+
+    def _outside_m(self, lon: float, lat: float, cx: int, cy: int, ring: int) -> float:
+        """A lower bound on the distance from (lon, lat) to any point outside the box."""
+        c = self.cell
+        west, east = (cx - ring) * c, (cx + ring + 1) * c
+        south, north = (cy - ring) * c, (cy + ring + 1) * c
+        k = math.pi / 180 * EARTH_RADIUS_M
+        return min(
+            (north - lat) * k,  # the shortest way to a parallel runs along the meridian
+            (lat - south) * k,
+            _to_meridian_m(lat, east - lon),
+            _to_meridian_m(lat, lon - west),
+        )
+
+    # --- clusters -----------------------------------------------------------------
+
+    def clusters(
+        self, level: int, box: tuple[float, float, float, float] | None = None
+    ) -> list[Cluster]:
+        """Cameras grouped in cells of 2^level × 2^level grid cells, within ``box``
+        ``(lon0, lat0, lon1, lat1)`` if given. Computed once per level and change."""
+        table = self._clusters.get(level)
+        if table is None:
+            table = self._clusters[level] = self._group(level)
+        span = self.cell * (1 << level)
+        out = []
+        if box is not None:
+            kx0, ky0 = math.floor(box[0] / span), math.floor(box[1] / span)
+            kx1, ky1 = math.floor(box[2] / span), math.floor(box[3] / span)
+        for (kx, ky), (count, slon, slat, one) in table.items():
+            if box is not None and not (kx0 <= kx <= kx1 and ky0 <= ky <= ky1):
+                continue
+            out.append(Cluster(slon / count, slat / count, count, one))
+        return out
+
+    def _group(self, level: int) -> dict[Any, list[Any]]:
+        if level > 0:
+            finer = self._clusters.get(level - 1)
+            if finer is None:
+                finer = self._clusters[level - 1] = self._group(level - 1)
+            out: dict[tuple[int, int], list[Any]] = {}
+            for (kx, ky), (count, slon, slat, one) in finer.items():
+                acc = out.get((kx >> 1, ky >> 1))
+                if acc is None:
+                    out[(kx >> 1, ky >> 1)] = [count, slon, slat, one]
+                else:
+                    acc[0] += count
+                    acc[1] += slon
+                    acc[2] += slat
+                    acc[3] = None
+            return out
+        base: dict[tuple[int, int], list[Any]] = {}
+        for key, cell in self._cells.items():
+            slon = sum(p[0] for p in cell.values())
+            slat = sum(p[1] for p in cell.values())
+            one = next(iter(cell)) if len(cell) == 1 else None
+            base[key] = [len(cell), slon, slat, one]
+        return base
+
+
+def _ring(cx: int, cy: int, r: int, extent: tuple[int, int, int, int]) -> Iterable[tuple[int, int]]:
+    """The cells at Chebyshev distance ``r`` from (cx, cy) that lie within ``extent``."""
+    x0, y0, x1, y1 = extent
+    if r == 0:
+        yield cx, cy
+        return
+    xs = range(max(cx - r, x0), min(cx + r, x1) + 1)
+    for y in (cy - r, cy + r):
+        if y0 <= y <= y1:
+            for x in xs:
+                yield x, y
+    ys = range(max(cy - r + 1, y0), min(cy + r - 1, y1) + 1)
+    for x in (cx - r, cx + r):
+        if x0 <= x <= x1:
+            for y in ys:
+                yield x, y
+
+
+def nearest_brute(
+    cameras: Mapping[str, Mapping[str, Any]],
+    lon: float,
+    lat: float,
+    n: int = 3,
+    accept: Callable[[str], bool] | None = None,
+) -> list[tuple[float, str]]:
+    """The same answer as ``CameraGrid.nearest`` by looking at every camera (tests, bench)."""
+    found = []
+    for cid, cam in cameras.items():
+        loc = location(cam)
+        if loc is None or (accept is not None and not accept(cid)):
+            continue
+        found.append((distance_m(lon, lat, *loc), cid))
+    found.sort()
+    return found[:n]
+
+
+# --- scope ------------------------------------------------------------------------
+
+
+class Scope:
+    """The regions a wall (or a drill-down) covers: a region code and everything under it.
+
+    An empty code is the whole backend (no filter). Region membership follows the
+    ``parent`` links of the region tree, so codes need not share prefixes."""
+
+    def __init__(self, code: str, regions: Mapping[str, Mapping[str, Any]]) -> None:
+        self.code = code
+        self._inside: set[str] | None = None
+        if code:
+            children: dict[str, list[str]] = {}
+            for rc, r in regions.items():
+                parent = r.get("parent")
+                if isinstance(parent, str):
+                    children.setdefault(parent, []).append(rc)
+            inside = {code}
+            todo = [code]
+            while todo:
+                for child in children.get(todo.pop(), ()):
+                    if child not in inside:
+                        inside.add(child)
+                        todo.append(child)
+            self._inside = inside
+
+    @property
+    def everything(self) -> bool:
+        return self._inside is None
+
+    def covers(self, region: object) -> bool:
+        """Whether an item tagged with ``region`` belongs to the scope (an untagged one
+        does only when there is no scope)."""
+        if self._inside is None:
+            return True
+        return isinstance(region, str) and region in self._inside
+
+    def regions(self) -> set[str] | None:
+        return None if self._inside is None else set(self._inside)
+
+
+# --- the live catalogue -----------------------------------------------------------
+
+
+class CameraLocator:
+    """The camera index kept in step with a WallState: moved, added or removed cameras
+    are re-indexed as they change; a snapshot re-indexes everything on next use."""
+
+    def __init__(
+        self, state: Any, scope: Callable[[], Scope] | None = None
+    ) -> None:  # a WallState (kept loose: no import cycle)
+        self.state = state
+        self.scope = scope  # the wall's scope: cameras of other regions are not indexed
+        self._grid = CameraGrid()
+        self._full = True
+        self._pending: set[str] = set()
+        self._unsubscribe = state.subscribe(self._changed)
+
+    def _changed(self, changes: list[Any]) -> None:
+        for ch in changes:
+            if ch.kind != "cameras":
+                continue
+            if ch.ids is None:
+                self._full = True
+                self._pending.clear()
+            elif not self._full:
+                self._pending.update(ch.ids)
+
+    @property
+    def grid(self) -> CameraGrid:
+        cams = self.state.cameras
+        if self.scope is not None and (self._full or self._pending):
+            scope = self.scope()
+            if not scope.everything:
+                cams = _Filtered(cams, scope.covers)
+        if self._full:
+            self._full = False
+            self._grid.rebuild(cams)
+        elif self._pending:
+            self._grid.update(cams, self._pending)
+            self._pending.clear()
+        return self._grid
+
+    def online(self, cid: str) -> bool:
+        cam = self.state.cameras.get(cid)
+        return cam is not None and cam.get("status") == "online"
+
+    def nearest_online(self, lon: float, lat: float, n: int = 3) -> list[str]:
+        return [cid for _, cid in self.grid.nearest(lon, lat, n, accept=self.online)]
+
+    def close(self) -> None:
+        self._unsubscribe()
+
+
+class _Filtered(Mapping[str, Any]):
+    """The cameras whose region is in scope (a view, not a copy)."""
+
+    def __init__(self, cameras: Mapping[str, Any], covers: Callable[[object], bool]) -> None:
+        self._cams, self._covers = cameras, covers
+
+    def __getitem__(self, cid: str) -> Any:
+        cam = self._cams[cid]
+        if not self._covers(cam.get("region")):
+            raise KeyError(cid)
+        return cam
+
+    def get(self, cid: str, default: Any = None) -> Any:
+        try:
+            return self[cid]
+        except KeyError:
+            return default
+
+    def __iter__(self) -> Any:
+        return (cid for cid, cam in self._cams.items() if self._covers(cam.get("region")))
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def items(self) -> Any:
+        return ((cid, cam) for cid, cam in self._cams.items() if self._covers(cam.get("region")))
