@@ -223,5 +223,21 @@
         <source>starting from the local cache</source>
         <translation>从本地缓存启动</translation>
     </message>
+    <message>
+        <source>Cameras %1</source>
+        <translation>摄像头 %1</translation>
+    </message>
+    <message>
+        <source>Drilled into %1 · Esc returns</source>
+        <translation>已下钻至 %1 · Esc 返回</translation>
+    </message>
+    <message>
+        <source>Incidents %1</source>
+        <translation>事件 %1</translation>
+    </message>
+    <message>
+        <source>Linked %1 · %2 m</source>
+        <translation>联动 %1 · %2 米</translation>
+    </message>
 </context>
 </TS>

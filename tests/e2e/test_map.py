@@ -1,0 +1,68 @@
+"""One map end to end: a new priority-1 incident from the reference backend, focused
+through the control API, puts its three nearest online cameras on the linkage tiles,
+playing real video."""
+
+import json
+
+import pytest
+
+from tests.helpers import DemoServer, WallProcess, timeout, wait_for
+from wallclient.geo import location, nearest_brute
+
+LAYOUT = {
+    "name": "map-linkage",
+    "screens": [{"name": "m", "x": 0, "y": 0, "width": 1920, "height": 1080}],
+    "modes": {
+        "normal": {
+            "m": [
+                {"id": "map", "panel": "map", "rect": [0, 0, 12, 24]},
+                {"id": "preset", "panel": "video", "rect": [12, 0, 12, 12],
+                 "options": {"rows": 2, "cols": 2}},
+                {"id": "linkage", "panel": "video", "rect": [12, 12, 12, 12],
+                 "options": {"rows": 2, "cols": 2, "linkage": True}},
+            ]
+        }
+    },
+}  # fmt: skip
+
+
+@pytest.fixture
+def map_wall(tmp_path):
+    server = DemoServer(tmp_path).start()
+    layout = tmp_path / "layout.json"
+    layout.write_text(json.dumps(LAYOUT), encoding="utf-8")
+    wall = WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(layout))
+    try:
+        wall.start()
+        wait_for(lambda: wall.conn()["state"] == "live", timeout(30))
+        yield server, wall
+    finally:
+        wall.stop()
+        server.stop()
+
+
+def test_focusing_a_new_priority1_incident_plays_its_three_nearest_online_cameras(map_wall):
+    server, wall = map_wall
+    published = server.admin("incident", priority=1)
+    inc = published["incident"]
+    wait_for(lambda: wall.status()["connection"]["last_seq"] >= published["seq"], timeout(10))
+    cams = {c["id"]: c for c in server.admin("cameras")}
+    want = [c for _, c in nearest_brute(cams, *location(inc), 3,
+                                        lambda c: cams[c]["status"] == "online")]  # fmt: skip
+    data = wall.control.ok("incident.focus", incident=inc["id"])
+    assert data["incident"] == inc["id"] and data["cameras"] == want
+    assert wall.status()["linkage"]["cameras"] == want
+
+    def linked():
+        return [t for t in wall.status()["tiles"] if t["region"] == "linkage"]
+
+    wait_for(lambda: [t["camera"] for t in linked()][:3] == want, timeout(5), "linkage tiles")
+    wait_for(lambda: all(t["state"] == "playing" for t in linked()[:3]), timeout(40), "playing")
+    assert [t["linked"] for t in linked()] == [True, True, True, False]
+    # the preset region keeps the preset
+    assert all(not t["linked"] for t in wall.status()["tiles"] if t["region"] == "preset")
+    # an unknown incident is refused plainly; null clears
+    reply = wall.control("incident.focus", incident="nope")
+    assert not reply["ok"] and reply["error"]["code"] == "not_found"
+    assert wall.control.ok("incident.focus", incident=None)["cameras"] == []
+    wait_for(lambda: not any(t["linked"] for t in linked()), timeout(5), "linkage cleared")

@@ -1,0 +1,189 @@
+"""One map: selecting an incident (feed, map) puts its nearest online cameras on the
+linkage tiles; the map pans, zooms, switches layers and drills into a region; the
+wall's scope narrows what every panel shows."""
+
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QPointF, Qt
+
+from panels.incidents import IncidentsPanel
+from panels.map import MapPanel
+from panels.video import VideoPanel
+from panels.wall import Wall
+from wallclient import layout
+from wallclient.geo import location, nearest_brute
+from wallclient.protocol import format_time, now
+
+LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
+
+
+def _wall(qtbot, ctx, hub, **kw):
+    lay = layout.load(LAYOUTS / "street-4k.json")  # video (linkage), feed and map on one screen
+    wall = Wall(ctx, hub, lay, **kw)
+    for w in wall.windows:
+        qtbot.addWidget(w)
+        w.resize(w.screen_.width, w.screen_.height)
+        w.show()
+    return wall
+
+
+def _panel(wall, kind):
+    return next(p for w in wall.windows for p in w.regions.values() if isinstance(p, kind))
+
+
+def _online(ctx):
+    return lambda c: ctx.state.cameras[c]["status"] == "online"
+
+
+def test_selecting_an_incident_in_the_feed_puts_its_nearest_online_cameras_on_the_linkage_tiles(
+    qtbot, ctx, hub
+):
+    wall = _wall(qtbot, ctx, hub)
+    feed, video, map_ = _panel(wall, IncidentsPanel), _panel(wall, VideoPanel), _panel(wall, MapPanel)
+    qtbot.waitUntil(lambda: feed.model.rowCount() > 0)
+    inc = feed.model.rows[0]
+    # the nearest camera goes offline first: the linkage must pass it over
+    lon, lat = location(inc)
+    nearest = nearest_brute(ctx.state.cameras, lon, lat, 1, _online(ctx))[0][1]
+    ctx.state.apply("camera.status", {"id": nearest, "status": "offline"}, 101)
+    want = [c for _, c in nearest_brute(ctx.state.cameras, lon, lat, 3, _online(ctx))]
+    assert nearest not in want and len(want) == 3
+
+    rect = feed.view.visualRect(feed.model.index(0))
+    qtbot.mouseClick(feed.view.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert wall.linkage["incident"] == inc["id"]
+    assert wall.linkage["cameras"] == want
+    assert wall.linkage["distances_m"] == sorted(wall.linkage["distances_m"])
+    # the first three tiles of the linkage region show them, marked as linked
+    assert video.cameras()[:3] == want
+    described = video.describe()
+    assert [t["linked"] for t in described[:4]] == [True, True, True, False]
+    # the map centres on the incident
+    assert map_.centre == (lon, lat) and map_.zoom > 1
+    # another incident replaces the linkage; clearing it gives the tiles back to the preset
+    preset_cams = list(ctx.state.presets[ctx.state.wall["preset"]]["cameras"])
+    wall.focus(None)
+    assert wall.linkage["cameras"] == [] and video.cameras()[:3] == preset_cams[:3]
+
+
+def test_a_camera_dragged_onto_a_linked_tile_wins_and_the_linkage_survives_a_mode_switch(qtbot, ctx, hub):
+    wall = _wall(qtbot, ctx, hub)
+    video = _panel(wall, VideoPanel)
+    inc = next(i for i in ctx.state.incidents.values() if location(i))
+    linked = wall.focus(inc["id"])["cameras"]
+    other = next(c for c in ctx.state.cameras if c not in linked)
+    video.place_camera(1, other)
+    assert video.cameras()[:3] == [linked[0], other, linked[2]]
+    ctx.state.apply("wall.state", {"wall": "wall-1", "mode": "emergency", "preset": "P0002",
+                                   "changed_by": "指挥长", "changed_at": format_time(now())}, 101)  # fmt: skip
+    qtbot.waitUntil(lambda: _panel(wall, VideoPanel) is not video)
+    # the emergency layout's linkage region (its big 2×2 tile first) takes the linkage over
+    assert _panel(wall, VideoPanel).cameras()[:3] == linked
+
+
+def test_a_new_priority1_incident_takes_the_linkage_tiles_when_configured(qtbot, ctx, hub, district):
+    wall = _wall(qtbot, ctx, hub, auto_linkage=True)
+    video = _panel(wall, VideoPanel)
+    inc = district.new_incident(now(), priority=1)
+    ctx.state.apply("incident.upsert", inc, 101)
+    qtbot.waitUntil(lambda: wall.linkage["incident"] == inc["id"])
+    want = [c for _, c in nearest_brute(ctx.state.cameras, *location(inc), 3, _online(ctx))]
+    assert video.cameras()[:3] == want
+    # a priority-3 one does not
+    ctx.state.apply("incident.upsert", district.new_incident(now(), priority=3), 102)
+    qtbot.wait(300)
+    assert wall.linkage["incident"] == inc["id"]
+
+
+def test_the_map_focuses_an_incident_clicked_on_it_and_switches_layers(qtbot, ctx, hub):
+    wall = _wall(qtbot, ctx, hub)
+    map_ = _panel(wall, MapPanel)
+    qtbot.waitUntil(lambda: bool(map_.paint_ms))
+    iid = max(map_._marks, key=lambda i: map_._marks[i][0] == 1)
+    prio, lon, lat, _ = map_._marks[iid]
+    at = map_._projection()(lon, lat)
+    under = map_.incident_at(at)
+    assert under is not None and map_._marks[under][0] == 1  # priority 1 is picked first
+    qtbot.mouseClick(map_, Qt.MouseButton.LeftButton, pos=at.toPoint())
+    assert wall.linkage["incident"] == under and ctx.focused == under
+    assert map_.centre == map_._marks[under][1:3]  # and the map centres on it
+    # the legend switches the cameras layer off and on
+    rect, lid = map_._legend[0]
+    assert lid == "cameras"
+    qtbot.mouseClick(map_, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    assert map_.shown["cameras"] is False
+    qtbot.mouseClick(map_, Qt.MouseButton.LeftButton, pos=rect.center().toPoint())
+    assert map_.shown["cameras"] is True
+    # each backend layer is listed and switchable
+    assert {lid for _, lid in map_._legend} >= set(ctx.state.layers)
+
+
+def test_map_pans_and_zooms_by_keys_wheel_and_drag_and_home_fits(qtbot, ctx, hub):
+    wall = _wall(qtbot, ctx, hub)
+    map_ = _panel(wall, MapPanel)
+    map_.setFocus()
+    qtbot.keyClick(map_, Qt.Key.Key_Plus)
+    assert map_.zoom > 1
+    centre = map_._view()[:2]
+    qtbot.keyClick(map_, Qt.Key.Key_Right)
+    assert map_._view()[0] > centre[0]  # the map moved to show what is east
+    before = map_._view()
+    mid = QPoint(map_.width() // 2, map_.height() // 2)
+    qtbot.mousePress(map_, Qt.MouseButton.LeftButton, pos=mid)
+    qtbot.mouseMove(map_, mid + QPoint(120, 0))
+    qtbot.mouseRelease(map_, Qt.MouseButton.LeftButton, pos=mid + QPoint(120, 0))
+    assert map_._view()[0] < before[0]  # dragged right: west comes into view
+    # zooming at a point keeps that point where it is
+    at = QPointF(map_.width() * 0.25, map_.height() * 0.25)
+    ll = map_.to_lonlat(at)
+    map_.zoom_by(2.0, at)
+    back = map_._projection()(*ll)
+    assert abs(back.x() - at.x()) < 0.5 and abs(back.y() - at.y()) < 0.5
+    # finer regions as it zooms in: one level per 4×
+    assert map_.level == "village" and map_.level_shown() == "village"
+    map_.zoom_by(4.0 / map_.zoom)
+    assert map_.level_shown() == "grid"
+    qtbot.keyClick(map_, Qt.Key.Key_Home)
+    assert map_.zoom == 1.0 and map_.centre is None
+
+
+def test_drilling_into_a_region_narrows_the_feed_and_map_then_returns(qtbot, ctx, hub):
+    wall = _wall(qtbot, ctx, hub, drill_s=1.5)
+    feed, map_ = _panel(wall, IncidentsPanel), _panel(wall, MapPanel)
+    qtbot.waitUntil(lambda: bool(map_.paint_ms) and feed.model.rowCount() > 0)
+    everything = len(feed.model._placed)
+    # double-click inside a region of the level the map shows
+    code = next(c for c, r in ctx.state.regions.items() if r["level"] == map_.level_shown()
+                and any(i.get("region", "").startswith(c) for i in ctx.state.incidents.values()))  # fmt: skip
+    ring = ctx.state.regions[code]["geometry"]["coordinates"][0]
+    lon = sum(p[0] for p in ring[:4]) / 4
+    lat = sum(p[1] for p in ring[:4]) / 4
+    at = map_._projection()(lon, lat).toPoint()
+    qtbot.mouseDClick(map_, Qt.MouseButton.LeftButton, pos=at)
+    assert ctx.area_code() == code
+    qtbot.waitUntil(lambda: 0 < len(feed.model._placed) < everything)
+    assert all(ctx.area().covers(r["region"]) for r in feed.model.rows)
+    assert map_.zoom == 1.0 and map_._home_box() != (None)
+    # it ends by itself after drill_s
+    qtbot.waitUntil(lambda: ctx.drill is None, timeout=4000)
+    qtbot.waitUntil(lambda: len(feed.model._placed) == everything)
+    # Esc on the map ends one early
+    wall.drill_into(code)
+    map_.setFocus()
+    qtbot.keyClick(map_, Qt.Key.Key_Escape)
+    assert ctx.drill is None
+
+
+def test_a_street_scope_narrows_feed_linkage_and_map(qtbot, ctx, hub):
+    street = next(c for c, r in ctx.state.regions.items() if r["level"] == "street")
+    ctx.scope_code = street
+    wall = _wall(qtbot, ctx, hub)
+    feed = _panel(wall, IncidentsPanel)
+    qtbot.waitUntil(lambda: feed.model.rowCount() > 0)
+    assert all(ctx.scope().covers(r["region"]) for r in feed.model.rows)
+    inside = [c for c in ctx.state.cameras.values() if ctx.scope().covers(c["region"])]
+    assert len(ctx.locator.grid) == len(inside) < len(ctx.state.cameras)
+    # an incident at the street's edge links only to the street's cameras
+    inc = next(i for i in ctx.state.incidents.values() if ctx.scope().covers(i["region"]))
+    got = wall.focus(inc["id"])["cameras"]
+    assert got and all(ctx.scope().covers(ctx.state.cameras[c]["region"]) for c in got)
