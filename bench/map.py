@@ -50,10 +50,9 @@ def main() -> None:
 
     from panels.hub import Context, Hub
     from panels.map import MapPanel
+    from wallclient.app import make_app
     from wallclient.demo.district import District
     from wallclient.state import WallState
-
-    from wallclient.app import make_app
 
     app = make_app("zh_CN")
     t0 = time.perf_counter()

@@ -1,6 +1,6 @@
 """Configuration: a TOML file, overridden by command-line flags.
 
-The file has sections ``[backend] [wall] [cache] [control] [ui] [video]``; every
+The file has sections ``[backend] [wall] [cache] [control] [ui] [video] [map]``; every
 key is optional. Errors name the file, the key and what is wrong.
 """
 

@@ -5,7 +5,7 @@ import sys
 
 CORE = ["wallclient.protocol", "wallclient.session", "wallclient.state", "wallclient.config",
         "wallclient.backoff", "wallclient.errors", "wallclient.incidents", "wallclient.redact",
-        "wallclient.demo.district"]  # fmt: skip
+        "wallclient.demo.district", "wallclient.geo", "wallclient.tiles", "wallclient.catalogue"]  # fmt: skip
 FORBIDDEN = ["PySide6", "pyqtgraph", "vlc", "qasync", "websockets", "sqlite_utils", "sqlite3", "av"]
 
 

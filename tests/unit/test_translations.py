@@ -18,7 +18,9 @@ def test_every_on_screen_string_is_translated_to_chinese():
     }
     used: set[str] = set()
     for src in (ROOT / "panels").glob("*.py"):
-        used |= set(re.findall(r'theme\.tr\("((?:[^"\\]|\\.)+)"\)', src.read_text(encoding="utf-8")))
+        used |= set(
+            re.findall(r'theme\.tr\("((?:[^"\\]|\\.)+)"\)', src.read_text(encoding="utf-8"))
+        )
     assert used, "no strings found: the pattern is wrong"
     missing = sorted(s for s in used if not translated.get(s))
     assert missing == []
