@@ -28,7 +28,9 @@ class BannerPanel(QWidget):
         self.screen_name = screen_name
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setFixedHeight(round(64 * scale))
-        hub.tick.connect(lambda dirty: self.update() if dirty & {"clock", "wall"} else None)
+        hub.tick.connect(
+            lambda dirty: self.update() if dirty & {"clock", "wall", "switch"} else None
+        )
 
     def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802 (Qt name)
         s = self.scale
@@ -68,7 +70,22 @@ class BannerPanel(QWidget):
         p.setPen(theme.TEXT)
         p.setFont(theme.font(28 * s, bold=emergency))
         mid = QRectF(660 * s, 0, self.width() - 1260 * s, h)
-        p.drawText(mid, Qt.AlignmentFlag.AlignCenter, _elide(p, centre, mid.width()))
+        switch = st.get("switch")
+        if switch:  # a switch pending, refused, or made locally: said under the preset
+            from panels.palette import switch_words
+
+            words, colour = switch_words(self.ctx, switch)
+            if words:
+                top = QRectF(mid.left(), 0, mid.width(), h * 0.56)
+                p.drawText(top, Qt.AlignmentFlag.AlignCenter, _elide(p, centre, mid.width()))
+                p.setFont(theme.font(20 * s, bold=True))
+                p.setPen(theme.TEXT if emergency else colour)
+                low = QRectF(mid.left(), h * 0.5, mid.width(), h * 0.5)
+                p.drawText(low, Qt.AlignmentFlag.AlignCenter, _elide(p, words, mid.width()))
+                p.setFont(theme.font(20 * s))
+                centre = ""
+        if centre:
+            p.drawText(mid, Qt.AlignmentFlag.AlignCenter, _elide(p, centre, mid.width()))
         # right: user and role, server-corrected clock; the latest error under it
         now = self.ctx.server_now().astimezone(CST)
         role = st.get("role")

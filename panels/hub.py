@@ -38,6 +38,7 @@ class Context:
     lang: str = "zh_CN"
     alert: Callable[[str], object] | None = None  # sounds the new-priority-1 alert
     video: Any = None  # the PlayerPool (wallclient.edges.video); None: tiles show no picture
+    desk: Any = None  # the commander's switches (panels.palette.Desk); None: none here
     focused: str | None = None  # the incident an operator selected (the linkage's)
     linked: list[str] = field(default_factory=list)  # its nearest cameras, nearest first
     drill_into: Callable[[str | None], None] | None = None  # narrow the panels to a region

@@ -23,6 +23,7 @@ from panels.hub import Context, Hub, Panel
 from panels.incidents import NEW_FOR_S, IncidentsPanel
 from panels.indicators import IndicatorsPanel
 from panels.map import MapPanel
+from panels.palette import Confirm, PresetPalette, hotkey_of
 from panels.search import CameraSearch
 from panels.status import ClockPanel, StatusPanel
 from panels.trend import IndicatorChartPanel, TrendPanel
@@ -104,6 +105,8 @@ class ScreenWindow(QWidget):
         self._region_defs: tuple[Region, ...] = ()
         self.chart: _ChartOverlay | None = None
         self.search: CameraSearch | None = None
+        self.preset_palette: PresetPalette | None = None
+        self.confirm: Confirm | None = None
         self._chart_timer = QTimer(self)
         self._chart_timer.setSingleShot(True)
         self._chart_timer.timeout.connect(self.close_chart)
@@ -168,6 +171,69 @@ class ScreenWindow(QWidget):
         self.search.box.setFocus()
         return self.search
 
+    def open_palette(self) -> PresetPalette | None:
+        """The preset palette over the middle of this screen (Space or Ctrl+P); nothing
+        for a role that may not switch."""
+        desk = self.ctx.desk
+        if desk is None or not desk.may_switch():
+            return None
+        if self.preset_palette is None:
+            self.preset_palette = PresetPalette(self.ctx, desk, self.scale, self)
+        area = self.content.geometry()
+        w, h = int(area.width() * 0.5), int(area.height() * 0.8)
+        self.preset_palette.setGeometry(
+            area.x() + (area.width() - w) // 2, area.y() + area.height() // 10, w, h
+        )
+        self.preset_palette.box.clear()
+        self.preset_palette.run()
+        self.preset_palette.show()
+        self.preset_palette.raise_()
+        self.preset_palette.box.setFocus()
+        return self.preset_palette
+
+    def ask_emergency(self) -> Confirm | None:
+        """Ctrl+E: confirm going into emergency mode, choosing the emergency preset."""
+        desk = self.ctx.desk
+        if desk is None or not desk.may_switch():
+            return None
+        presets = sorted((p for p in self.ctx.state.presets.values() if p.get("emergency")),
+                         key=lambda p: (p.get("scenario") or "", p.get("name") or ""))  # fmt: skip
+        choices = [(f"⚠ {p.get('name')} · {p.get('scenario') or ''}", p["id"]) for p in presets]
+        if not choices:
+            choices = [(theme.tr("Keep the current preset"), None)]
+        return self._confirm(theme.tr("Switch the whole wall to EMERGENCY mode?"), choices,
+                             lambda yes, pid: desk.emergency(pid) if yes else None)  # fmt: skip
+
+    def ask_normal(self) -> Confirm | None:
+        """Ctrl+N: confirm returning to normal mode and the preset active before."""
+        desk = self.ctx.desk
+        if desk is None or not desk.may_switch():
+            return None
+        back = desk.view().get("before_emergency")
+        name = self.ctx.state.presets.get(back or "", {}).get("name")
+        title = theme.tr("Return the wall to normal mode?")
+        if name:
+            title += "\n" + theme.tr("The preset %1 comes back").replace("%1", name)
+        return self._confirm(title, None, lambda yes, _c: desk.normal() if yes else None)
+
+    def _confirm(
+        self, title: str, choices: list[tuple[str, Any]] | None, then: Callable[[bool, Any], Any]
+    ) -> Confirm:
+        if self.confirm is not None and self.confirm.answer is None:
+            self.confirm.hide()
+            self.confirm.deleteLater()
+        self.confirm = Confirm(title, self.scale, self, choices)
+        self.confirm.on_answer = then
+        area = self.content.geometry()
+        w, h = int(area.width() * 0.45), int(area.height() * (0.6 if choices else 0.3))
+        self.confirm.setGeometry(
+            area.x() + (area.width() - w) // 2, area.y() + (area.height() - h) // 2, w, h
+        )
+        self.confirm.show()
+        self.confirm.raise_()
+        self.confirm.setFocus()
+        return self.confirm
+
     def close_chart(self) -> None:
         self._chart_timer.stop()
         if self.chart is not None:
@@ -192,9 +258,28 @@ class ScreenWindow(QWidget):
         if event.key() == Qt.Key.Key_Escape and self.chart is not None:
             self.close_chart()
             return
-        if event.key() == Qt.Key.Key_F and event.modifiers() == Qt.KeyboardModifier.ControlModifier:
+        ctrl = event.modifiers() == Qt.KeyboardModifier.ControlModifier
+        if event.key() == Qt.Key.Key_F and ctrl:
             self.open_search()
             return
+        if (event.key() == Qt.Key.Key_Space and not ctrl) or (event.key() == Qt.Key.Key_P and ctrl):
+            self.open_palette()
+            return
+        if event.key() == Qt.Key.Key_E and ctrl:
+            self.ask_emergency()
+            return
+        if event.key() == Qt.Key.Key_N and ctrl:
+            self.ask_normal()
+            return
+        key = hotkey_of(event)
+        desk = self.ctx.desk
+        if key is not None and desk is not None and desk.may_switch():
+            pid = next(
+                (p["id"] for p in self.ctx.state.presets.values() if p.get("hotkey") == key), None
+            )
+            if pid is not None:
+                desk.activate(pid)
+                return
         if event.key() == Qt.Key.Key_Q and event.modifiers() == (
             Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier
         ):

@@ -104,7 +104,7 @@ def run(
     pending: set[asyncio.Task[Any]] = set()  # keep references to background tasks (qasync)
 
     def ack(incident: str) -> None:
-        task = asyncio.ensure_future(_command(client, "incident.ack", {"incident": incident}))
+        task = asyncio.ensure_future(_ack(client, incident))
         pending.add(task)
         task.add_done_callback(pending.discard)
 
@@ -112,6 +112,7 @@ def run(
 
     def status() -> dict[str, Any]:
         st = dict(client.status())
+        st["switch"] = commander.view()
         if wall_ref:
             st["screens"] = wall_ref[0].describe()
             st["missing_screens"] = wall_ref[0].missing
@@ -129,6 +130,9 @@ def run(
     from wallclient.edges.video import PlayerPool
 
     pool = PlayerPool(cfg.max_decoders)
+    from wallclient.edges.commander import Commander, Desk
+
+    commander = Commander(client)
     ctx = Context(
         state=client.state,
         status=status,
@@ -138,8 +142,11 @@ def run(
         alert=alert.play if alert is not None and alert.available else None,
         video=pool,
         scope_code=cfg.scope_code,
+        desk=Desk(commander),
     )
     hub = Hub(ctx)
+    commander.on_change = lambda: hub.poke("switch")
+    hub.tick.connect(lambda _dirty: commander.poll())
     hub.seed_history(client.recent_history)
     _freeze_after_loads(client.state)
     wall = Wall(ctx, hub, lay, history=client.history, linkage_n=cfg.linkage_cameras,
@@ -170,7 +177,7 @@ def run(
         control = None
         if cfg.control_port and control_token:
             control = ControlServer(cfg.control_port, control_token)
-            register_commands(control, client, wall, status)
+            register_commands(control, client, wall, status, commander)
             await control.start()
         sync = asyncio.create_task(client.run())
         started = time.monotonic()
@@ -217,15 +224,14 @@ def _freeze_after_loads(state: Any) -> None:
     state.subscribe(changed)
 
 
-async def _command(client: SyncClient, type_: str, data: dict[str, Any]) -> dict[str, Any]:
-    ack = await client.feed.command(type_, data)
-    if not ack.ok:
-        err = ack.error or {}
-        raise CommandError(err.get("code", "refused"), err.get("message", ""))
-    return {"accepted": True}
+async def _ack(client: SyncClient, incident: str) -> None:
+    """An operator acknowledged an incident on the wall (audited; a refusal is logged)."""
+    with contextlib.suppress(CommandError):
+        await client.command("incident.ack", {"incident": incident})
 
 
-def register_commands(control: ControlServer, client: SyncClient, wall: Any, status: Any) -> None:
+def register_commands(control: ControlServer, client: SyncClient, wall: Any, status: Any,
+                      commander: Any) -> None:  # fmt: skip
     """The control API's commands (../shared/control-api.md)."""
 
     def require(role: str) -> None:
@@ -234,6 +240,14 @@ def register_commands(control: ControlServer, client: SyncClient, wall: Any, sta
         if have is None or rank.get(have, -1) < rank[role]:
             raise CommandError("forbidden", f"role {have} may not do this")
 
+    def may_switch(want: dict[str, Any]) -> None:
+        """A switch the role may not make is refused here, shown and audited."""
+        try:
+            require("commander")
+        except CommandError as exc:
+            commander.refuse(want, exc.code, exc.message, via="control")
+            raise
+
     async def status_cmd(_args: dict[str, Any]) -> Any:
         return status()
 
@@ -241,18 +255,30 @@ def register_commands(control: ControlServer, client: SyncClient, wall: Any, sta
         return {"files": wall.snapshot(Path(args["dir"]))}
 
     async def preset_activate(args: dict[str, Any]) -> Any:
-        require("commander")
-        return await _command(
-            client, "preset.activate", {"wall": client.cfg.wall, "preset": args["preset"]}
-        )
+        preset = str(args["preset"])
+        may_switch({"preset": preset})
+        return await commander.activate(preset, via="control")
 
     async def mode_set(args: dict[str, Any]) -> Any:
-        require("commander")
-        return await _command(client, "mode.set", {"wall": client.cfg.wall, "mode": args["mode"]})
+        mode = str(args["mode"])
+        if mode not in ("normal", "emergency"):
+            raise CommandError("bad_request", "mode must be normal or emergency")
+        may_switch({"mode": mode})
+        return await commander.set_mode(mode, via="control")
+
+    async def emergency(args: dict[str, Any]) -> Any:
+        preset = args.get("preset")
+        may_switch({"mode": "emergency", **({"preset": preset} if preset else {})})
+        return await commander.emergency(str(preset) if preset else None, via="control")
+
+    async def normal(_args: dict[str, Any]) -> Any:
+        may_switch({"mode": "normal"})
+        return await commander.normal(via="control")
 
     async def incident_ack(args: dict[str, Any]) -> Any:
         require("viewer")
-        return await _command(client, "incident.ack", {"incident": args["incident"]})
+        await client.command("incident.ack", {"incident": args["incident"]}, via="control")
+        return {"accepted": True}
 
     async def tile_snapshot(args: dict[str, Any]) -> Any:
         index, path = int(args["index"]), str(args["file"])
@@ -284,6 +310,8 @@ def register_commands(control: ControlServer, client: SyncClient, wall: Any, sta
     control.register("snapshot", snapshot)
     control.register("preset.activate", preset_activate)
     control.register("mode.set", mode_set)
+    control.register("emergency", emergency)
+    control.register("normal", normal)
     control.register("incident.ack", incident_ack)
 
 
@@ -347,4 +375,130 @@ def snapshot_from_cache(
         app.processEvents()
     files = wall.snapshot(out)
     cache.close()
+    return files
+
+
+def demo_cache(path: Path) -> Path:
+    """A cache holding the demo district (a preview or editor with no cache of its own)."""
+    from datetime import datetime
+
+    from wallclient.demo.district import District
+    from wallclient.edges.cache import Cache
+
+    d = District(seed=7)
+    at = datetime.now().astimezone()
+    d.seed_incidents(at)
+    d.set_wall("wall-1", "演示", at, preset=next(iter(d.presets)))
+    cache = Cache(path).open(create=True)
+    cache.replace_all(d.tables(), d.walls["wall-1"], 1, str(time.time()))
+    cache.set_meta(user="演示", role="installer", data_at=str(time.time()))
+    cache.close()
+    return path
+
+
+def preview_layout(
+    layout_path: Path, out: Path, cache_path: Path | None, mode: str | None, lang: str
+) -> list[str]:
+    """`wallclient layout preview`: every screen of a layout to PNG, from a cache or the
+    demo district."""
+    import tempfile
+
+    layout_mod.load(layout_path)  # a broken layout is reported before anything is drawn
+    if cache_path is not None:
+        return snapshot_from_cache(layout_path, cache_path, out, mode, lang)
+    with tempfile.TemporaryDirectory(prefix="wallclient-preview-") as tmp:
+        return snapshot_from_cache(
+            layout_path, demo_cache(Path(tmp) / "demo.sqlite"), out, mode, lang
+        )
+
+
+def no_display() -> bool:
+    """On Linux with no X11 or Wayland display, and no platform chosen: Qt would abort."""
+    return (
+        sys.platform.startswith("linux")
+        and not os.environ.get("QT_QPA_PLATFORM")
+        and not os.environ.get("DISPLAY")
+        and not os.environ.get("WAYLAND_DISPLAY")
+    )
+
+
+def headless_fallback() -> bool:
+    """Use Qt's offscreen platform when there is no display (say so); True if it did."""
+    if no_display():
+        os.environ["QT_QPA_PLATFORM"] = "offscreen"
+        log.warning("no display (DISPLAY / WAYLAND_DISPLAY unset): using Qt's offscreen platform")
+        return True
+    return False
+
+
+def describe_screens() -> list[dict[str, Any]]:
+    """What Qt knows of each connected screen (for installers: `wallclient screens`)."""
+    from PySide6.QtGui import QGuiApplication
+
+    primary = QGuiApplication.primaryScreen()
+    out = []
+    for sc in QGuiApplication.screens():
+        g = sc.geometry()
+        out.append({
+            "name": sc.name(), "manufacturer": sc.manufacturer() or None, "model": sc.model() or None,
+            "serial": sc.serialNumber() or None, "geometry": [g.x(), g.y(), g.width(), g.height()],
+            "device_pixel_ratio": sc.devicePixelRatio(), "refresh_hz": round(sc.refreshRate(), 1),
+            "physical_mm": [round(sc.physicalSize().width()), round(sc.physicalSize().height())],
+            "primary": sc is primary,
+        })  # fmt: skip
+    return out
+
+
+def identify(seconds: float, layout_path: Path | None, out: Path | None) -> list[str]:
+    """`wallclient identify`: a large number and name over each physical screen for
+    ``seconds`` (and the layout screen it is matched to); PNGs into ``out`` if given."""
+    from PySide6.QtCore import QEventLoop, Qt, QTimer
+    from PySide6.QtGui import QGuiApplication
+    from PySide6.QtWidgets import QLabel
+
+    from panels import theme
+
+    headless_fallback()
+    make_app("zh_CN")
+    lay = layout_mod.load(layout_path) if layout_path is not None else None
+    screens = QGuiApplication.screens()
+    names = {s.name() for s in screens}
+    by_name = lay is not None and any(s.name in names for s in lay.screens)
+    windows = []
+    files: list[str] = []
+    for n, sc in enumerate(screens, 1):
+        g = sc.geometry()
+        match = ""
+        if lay is not None:
+            ls = next((s for s in lay.screens if s.name == sc.name()), None) if by_name else (
+                lay.screens[n - 1] if n <= len(lay.screens) else None)  # fmt: skip
+            match = (
+                f"\n{theme.tr('Layout screen')}: {ls.name}"
+                if ls
+                else f"\n{theme.tr('Not in the layout')}"
+            )
+        px = max(24, g.height() // 14)
+        lines = [sc.name() or theme.tr("(unnamed)"), f"{g.width()}×{g.height()} @ ({g.x()}, {g.y()})"]
+        if match:
+            lines.append(match.strip())
+        w = QLabel(f"<div style='font-size:{px * 5}px'>{n}</div>" + "<br>".join(lines))
+        w.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        w.setWindowFlags(Qt.WindowType.FramelessWindowHint | Qt.WindowType.WindowStaysOnTopHint)
+        w.setStyleSheet(f"background: {theme.BG.name()}; color: {theme.TEXT.name()};"
+                        f" border: {max(4, px // 8)}px solid {theme.INFO.name()};"
+                        f" font-size: {px}px; font-weight: bold; font-family: '{theme.FONT_FAMILY}';")  # fmt: skip
+        w.setScreen(sc)
+        w.setGeometry(g)
+        w.show()
+        windows.append(w)
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            path = out / f"identify-{n}.png"
+            w.grab().save(str(path))
+            files.append(str(path))
+    loop = QEventLoop()
+    QTimer.singleShot(int(seconds * 1000), loop.quit)
+    loop.exec()
+    for w in windows:
+        w.close()
     return files

@@ -9,18 +9,21 @@ import json
 import logging
 import logging.handlers
 import os
+import re
 import shutil
 import signal
 import subprocess
 import sys
 import tempfile
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from wallclient import config as config_mod
 from wallclient import paths
 from wallclient.errors import CacheError, ConfigError, WallclientError
+from wallclient.protocol import CST, parse_time
 from wallclient.redact import redact_text
 
 log = logging.getLogger("wallclient")
@@ -335,6 +338,80 @@ def cmd_cache_check(a: argparse.Namespace) -> int:
     return 0
 
 
+def _since(text: str | None) -> datetime | None:
+    """``--since``: RFC 3339 / ISO 8601 (``2026-11-23T08:00+08:00``, ``2026-11-23``) or a
+    span back from now (``90s``, ``15m``, ``2h``, ``1d``)."""
+    if not text:
+        return None
+    m = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([smhd])", text.strip())
+    if m:
+        secs = float(m.group(1)) * {"s": 1, "m": 60, "h": 3600, "d": 86400}[m.group(2)]
+        return datetime.now(UTC) - timedelta(seconds=secs)
+    try:
+        t = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise ConfigError(
+            f"--since {text!r}: give a time (2026-11-23T08:00+08:00) or a span (2h)"
+        ) from None
+    return t if t.tzinfo else t.replace(tzinfo=CST)
+
+
+def cmd_audit_show(a: argparse.Namespace) -> int:
+    since = _since(a.since)
+    cache = _open_existing(a.cache)
+    rows = cache.audit_rows()
+    cache.close()
+    if since is not None:
+        rows = [r for r in rows if (parse_time(r["at"]) or since) >= since]
+    if a.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=1))
+        return 0
+    if not rows:
+        print(f"{a.cache}: no audit rows" + (f" since {since.isoformat()}" if since else ""))
+        return 0
+    for r in rows:
+        detail = f" — {r['detail']}" if r.get("detail") else ""
+        print(f"{r['at']}  {r.get('user') or '—'} ({r.get('role') or '—'}) @{r.get('node') or '—'}"
+              f"  {r['action']} {r.get('args') or ''}  → {r.get('outcome')}{detail}")  # fmt: skip
+    return 0
+
+
+# --- screens ---------------------------------------------------------------------------------
+
+
+def cmd_screens(a: argparse.Namespace) -> int:
+    from wallclient import app
+
+    fallback = app.headless_fallback()
+    qapp = app.make_app("en")
+    screens = app.describe_screens()
+    if fallback:
+        print("no display: these are Qt's offscreen platform's virtual screens", file=sys.stderr)
+    if a.json:
+        print(
+            json.dumps(
+                {"platform": qapp.platformName(), "screens": screens}, ensure_ascii=False, indent=1
+            )
+        )
+        return 0
+    print(f"platform {qapp.platformName()}: {len(screens)} screen(s)")
+    for n, sc in enumerate(screens, 1):
+        x, y, w, h = sc["geometry"]
+        print(f"  {n}. {sc['name']}  {w}×{h} at ({x}, {y})  dpr {sc['device_pixel_ratio']}"
+              f"  {sc['manufacturer'] or '—'} {sc['model'] or '—'}  serial {sc['serial'] or '—'}"
+              f"{'  (primary)' if sc['primary'] else ''}")  # fmt: skip
+    return 0
+
+
+def cmd_identify(a: argparse.Namespace) -> int:
+    from wallclient import app
+
+    files = app.identify(a.seconds, a.layout, a.out)
+    for f in files:
+        print(f)
+    return 0
+
+
 # --- snapshot and layouts -----------------------------------------------------------------
 
 
@@ -346,6 +423,22 @@ def cmd_snapshot(a: argparse.Namespace) -> int:
     for f in files:
         print(f)
     return 0
+
+
+def cmd_layout_preview(a: argparse.Namespace) -> int:
+    setup_logging(a.log_level)
+    from wallclient import app
+
+    for f in app.preview_layout(a.file, a.out, a.cache, a.mode, a.lang):
+        print(f)
+    return 0
+
+
+def cmd_layout_edit(a: argparse.Namespace) -> int:
+    setup_logging(a.log_level)
+    from wallclient import app
+
+    return app.edit_layout(a.file, a.cache, a.lang)
 
 
 def cmd_layout_validate(a: argparse.Namespace) -> int:
@@ -431,6 +524,43 @@ def parser() -> argparse.ArgumentParser:
     lv = losub.add_parser("validate", help="check a layout file; every error is listed")
     lv.add_argument("file", type=Path)
     lv.set_defaults(func=cmd_layout_validate)
+    lp = losub.add_parser("preview", help="render every screen of a layout to PNG")
+    lp.add_argument("file", type=Path)
+    lp.add_argument("--out", type=Path, required=True)
+    lp.add_argument("--cache", type=Path, help="state to show (default: the demo district)")
+    lp.add_argument("--mode", choices=["normal", "emergency"])
+    lp.add_argument("--lang", default="zh_CN")
+    lp.add_argument("--log-level", default="WARNING")
+    lp.set_defaults(func=cmd_layout_preview)
+    le = losub.add_parser("edit", help="the layout editor (a window; saves only what validates)")
+    le.add_argument("file", type=Path)
+    le.add_argument(
+        "--cache", type=Path, help="state for the live preview (default: the demo district)"
+    )
+    le.add_argument("--lang", default="zh_CN")
+    le.add_argument("--log-level", default="WARNING")
+    le.set_defaults(func=cmd_layout_edit)
+
+    scr = sub.add_parser(
+        "screens", help="the connected screens: name, maker, model, serial, geometry"
+    )
+    scr.add_argument("--json", action="store_true")
+    scr.set_defaults(func=cmd_screens)
+    ide = sub.add_parser(
+        "identify", help="a large name and number on each screen for a few seconds"
+    )
+    ide.add_argument("--seconds", type=float, default=5.0)
+    ide.add_argument("--layout", type=Path, help="also name the layout screen each one is")
+    ide.add_argument("--out", type=Path, help="also save each overlay as PNG (offscreen machines)")
+    ide.set_defaults(func=cmd_identify)
+
+    au = sub.add_parser("audit", help="who switched what, when, and how it ended")
+    ausub = au.add_subparsers(dest="audit_cmd", required=True)
+    aus = ausub.add_parser("show")
+    aus.add_argument("--cache", type=Path, default=paths.default_cache())
+    aus.add_argument("--since", help="a time (2026-11-23T08:00+08:00) or a span back (2h)")
+    aus.add_argument("--json", action="store_true")
+    aus.set_defaults(func=cmd_audit_show)
 
     dr = sub.add_parser("doctor", help="what this machine can do: video routes, libvlc, PyAV")
     dr.add_argument("--json", action="store_true")

@@ -239,5 +239,97 @@
         <source>Linked %1 · %2 m</source>
         <translation>联动 %1 · %2 米</translation>
     </message>
+    <message>
+        <source>Layout screen</source>
+        <translation>布局屏幕</translation>
+    </message>
+    <message>
+        <source>Not in the layout</source>
+        <translation>不在布局中</translation>
+    </message>
+    <message>
+        <source>(unnamed)</source>
+        <translation>（未命名）</translation>
+    </message>
+    <message>
+        <source>Preset name, scenario or pinyin initials</source>
+        <translation>预案名称、场景或拼音首字母</translation>
+    </message>
+    <message>
+        <source>↑↓ choose · Enter switches · Esc closes</source>
+        <translation>↑↓ 选择 · Enter 切换 · Esc 关闭</translation>
+    </message>
+    <message>
+        <source>Other</source>
+        <translation>其他</translation>
+    </message>
+    <message>
+        <source>Emergency</source>
+        <translation>应急</translation>
+    </message>
+    <message>
+        <source>On the wall</source>
+        <translation>上墙中</translation>
+    </message>
+    <message>
+        <source>%1 cameras</source>
+        <translation>%1 路</translation>
+    </message>
+    <message>
+        <source>Normal</source>
+        <translation>常态</translation>
+    </message>
+    <message>
+        <source>Switching: %1 (waiting for the backend)</source>
+        <translation>切换中：%1（等待后台确认）</translation>
+    </message>
+    <message>
+        <source>Switch refused: %1</source>
+        <translation>切换被拒绝：%1</translation>
+    </message>
+    <message>
+        <source>Local switch, not synchronised (backend unreachable)</source>
+        <translation>本地切换，未同步（后台不可达）</translation>
+    </message>
+    <message>
+        <source>Enter confirms · Esc cancels</source>
+        <translation>Enter 确认 · Esc 取消</translation>
+    </message>
+    <message>
+        <source>Keep the current preset</source>
+        <translation>保持当前预案</translation>
+    </message>
+    <message>
+        <source>Switch the whole wall to EMERGENCY mode?</source>
+        <translation>整面大屏切换到应急模式？</translation>
+    </message>
+    <message>
+        <source>Return the wall to normal mode?</source>
+        <translation>大屏恢复常态模式？</translation>
+    </message>
+    <message>
+        <source>The preset %1 comes back</source>
+        <translation>将恢复预案 %1</translation>
+    </message>
+    <message>
+        <source>forbidden</source>
+        <translation>无权限</translation>
+    </message>
+    <message>
+        <source>timeout</source>
+        <translation>超时</translation>
+    </message>
+    <message>
+        <source>unknown_preset</source>
+        <translation>预案不存在</translation>
+    </message>
+    <message>
+        <source>rate_limited</source>
+        <translation>操作过于频繁</translation>
+    </message>
+    <message>
+        <source>offline</source>
+        <translation>后台不可达</translation>
+    </message>
 </context>
 </TS>

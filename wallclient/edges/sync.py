@@ -17,7 +17,7 @@ from typing import Any
 from wallclient.config import Config
 from wallclient.edges.cache import Cache, CacheWriter, Loaded
 from wallclient.edges.feed import Feed
-from wallclient.errors import CacheError, CacheForeign
+from wallclient.errors import CacheError, CacheForeign, CommandError
 from wallclient.incidents import Tally
 from wallclient.session import Session
 from wallclient.state import Change, WallState
@@ -109,6 +109,32 @@ class SyncClient:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
+    async def command(self, type_: str, data: dict[str, Any], via: str = "wall") -> Any:
+        """Send a protocol command and wait for its ack; every command is audited (who,
+        what, when, outcome) in the cache. Raises CommandError when it is refused, times
+        out or cannot be sent."""
+        st = self.feed.status
+        row: dict[str, Any] = {"user": st.user, "role": st.role, "node": self.cfg.node,
+                               "action": type_, "args": {**data, "via": via}}  # fmt: skip
+        try:
+            ack = await self.feed.command(type_, data)
+        except CommandError as exc:
+            self.audit({**row, "outcome": exc.code, "detail": exc.message})
+            raise
+        if not ack.ok:
+            err = ack.error or {}
+            code, message = err.get("code", "refused"), err.get("message", "")
+            self.audit({**row, "outcome": code, "detail": message})
+            raise CommandError(code, message)
+        self.audit({**row, "outcome": "ok"})
+        return ack
+
+    def audit(self, row: dict[str, Any]) -> None:
+        """One row of the audit table (written on the cache's thread)."""
+        log.info("audit: %s by %s (%s): %s %s", row.get("action"), row.get("user"),
+                 row.get("role"), row.get("outcome"), row.get("detail") or "")  # fmt: skip
+        self.writer.audit(row)
+
     def history(self, indicator: str) -> list[tuple[float, float | None]]:
         """An indicator's stored 24 h, read on a connection of the caller's own (WAL lets
         it read while the writer thread writes); empty, with a log line, if unreadable."""
@@ -168,6 +194,7 @@ class SyncClient:
                 "preset": wall.get("preset"),
                 "changed_by": wall.get("changed_by"),
                 "changed_at": wall.get("changed_at"),
+                "local": bool(wall.get("local")),  # a local switch, not synchronised
             },
             "screens": [],
             "tiles": [],
