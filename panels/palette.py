@@ -75,6 +75,7 @@ class PresetPalette(QFrame):
         self.desk = desk
         self.index = PresetIndex()
         self._indexed: tuple[int, int, int] | None = None
+        self.listed: list[str] = []  # the preset ids listed now, in order
         self.setObjectName("palette")
         self.setStyleSheet(_style(scale))
         box = QVBoxLayout(self)
@@ -120,6 +121,7 @@ class PresetPalette(QFrame):
                 ids.append(e.id)
         self._select_first()
         self.show_state()
+        self.listed = ids
         return ids
 
     def _item(self, e: Entry, current: bool) -> QListWidgetItem:
@@ -173,13 +175,14 @@ class PresetPalette(QFrame):
     def eventFilter(self, obj: Any, e: Any) -> bool:  # noqa: N802
         if obj is self.box and isinstance(e, QKeyEvent) and e.type() == QKeyEvent.Type.KeyPress:
             k = e.key()
+            if k in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if self._timer.isActive():  # a key straight after typing: search first
+                    self._timer.stop()
+                    self.run()
             if k in (Qt.Key.Key_Down, Qt.Key.Key_Up):
                 self._move(1 if k == Qt.Key.Key_Down else -1)
                 return True
             if k in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                if self._timer.isActive():  # Enter straight after typing: search first
-                    self._timer.stop()
-                    self.run()
                 self._switch()
                 return True
             if k == Qt.Key.Key_Escape:

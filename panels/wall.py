@@ -145,6 +145,15 @@ class ScreenWindow(QWidget):
             widget.show()
         self._place()
 
+    def close_all(self) -> None:
+        """Done with this window (an editor preview): its panels let go, then it goes."""
+        for w in self.regions.values():
+            if isinstance(w, Panel):
+                w.detach()
+        self.banner.setParent(None)
+        self.close()
+        self.deleteLater()
+
     def open_chart(self, iid: str) -> None:
         """An indicator's 24 h chart over the middle of this screen, until clicked, Esc,
         or CHART_OPEN_S without a touch (a wall must not keep a popup for ever)."""

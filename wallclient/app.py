@@ -21,7 +21,7 @@ from wallclient import layout as layout_mod
 from wallclient.config import Config
 from wallclient.edges.control import ControlServer
 from wallclient.edges.sync import SyncClient, as_float
-from wallclient.errors import CommandError
+from wallclient.errors import CommandError, ConfigError, WallclientError
 from wallclient.layout import Layout
 
 log = logging.getLogger(__name__)
@@ -315,23 +315,15 @@ def register_commands(control: ControlServer, client: SyncClient, wall: Any, sta
     control.register("incident.ack", incident_ack)
 
 
-def snapshot_from_cache(
-    layout_path: Path | None, cache_path: Path, out: Path, mode: str | None, lang: str
-) -> list[str]:
-    """Render every screen of a layout to PNG from cached state, with no network."""
+def _cache_context(cache_path: Path, lang: str) -> tuple[Any, Any, Any]:
+    """A panel Context over a cache's state, as it was when last written: (ctx, hub, cache)."""
     from datetime import timedelta
 
+    from panels.hub import Context, Hub
     from wallclient.edges.cache import Cache
     from wallclient.incidents import Tally
     from wallclient.protocol import now
     from wallclient.state import WallState
-
-    lay = layout_mod.load(layout_path or layout_mod.default_path())
-    configure_offscreen(lay)
-    from PySide6.QtWidgets import QApplication
-
-    from panels.hub import Context, Hub
-    from panels.wall import Wall
 
     make_app(lang)
     cache = Cache(cache_path).open(create=False)
@@ -339,8 +331,6 @@ def snapshot_from_cache(
     recent = cache.recent_history(60)
     state = WallState()
     state.load(loaded.tables, loaded.wall, loaded.last_seq)
-    if mode is not None:  # a preview of the other variant: every panel and the banner agree
-        state.wall = {**(state.wall or {"wall": "preview", "preset": None}), "mode": mode}
     tally = Tally()  # the same open/overdue rule as a running wall, counted once
     tally.reset(state.incidents.values())
     data_at = as_float(loaded.data_at)
@@ -366,6 +356,22 @@ def snapshot_from_cache(
     ctx = Context(state=state, status=status, server_now=lambda: now() - shift, lang=lang)
     hub = Hub(ctx)
     hub.seed_history(recent)
+    return ctx, hub, cache
+
+
+def snapshot_from_cache(
+    layout_path: Path | None, cache_path: Path, out: Path, mode: str | None, lang: str
+) -> list[str]:
+    """Render every screen of a layout to PNG from cached state, with no network."""
+    lay = layout_mod.load(layout_path or layout_mod.default_path())
+    configure_offscreen(lay)
+    from PySide6.QtWidgets import QApplication
+
+    from panels.wall import Wall
+
+    ctx, hub, cache = _cache_context(cache_path, lang)
+    if mode is not None:  # a preview of the other variant: every panel and the banner agree
+        ctx.state.wall = {**(ctx.state.wall or {"wall": "preview", "preset": None}), "mode": mode}
     wall = Wall(ctx, hub, lay, history=lambda iid: cache.history(iid))
     wall.show(fullscreen=False)
     app = QApplication.instance()
@@ -376,6 +382,64 @@ def snapshot_from_cache(
     files = wall.snapshot(out)
     cache.close()
     return files
+
+
+def preview_renderer(cache_path: Path, lang: str) -> Any:
+    """For the layout editor: render one screen of a layout being edited, from the cache."""
+    from PySide6.QtCore import Qt
+    from PySide6.QtWidgets import QApplication
+
+    from panels.wall import ScreenWindow
+
+    ctx, hub, cache = _cache_context(cache_path, lang)
+
+    def render(doc: Any, screen: str, mode: str) -> Any:
+        try:
+            lay = doc.layout()
+        except WallclientError:
+            return None
+        sc = next((s for s in lay.screens if s.name == screen), None)
+        if sc is None:
+            return None
+        ctx.state.wall = {**(ctx.state.wall or {"wall": "preview", "preset": None}), "mode": mode}
+        w = ScreenWindow(ctx, hub, lay, sc, None, lambda iid: cache.history(iid))
+        w.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen)
+        w.set_mode(mode)
+        w.resize(sc.width, sc.height)
+        w.show()
+        app = QApplication.instance()
+        for _ in range(2):
+            hub._flush()
+            if app is not None:
+                app.processEvents()
+        pm = w.grab()
+        w.close_all()
+        return pm
+
+    return render
+
+
+def edit_layout(path: Path, cache_path: Path | None, lang: str) -> int:
+    """`wallclient layout edit FILE`: the editor window until it is closed."""
+    import tempfile
+
+    from wallclient.layout_edit import LayoutDoc
+
+    if no_display():
+        raise ConfigError("the layout editor needs a display (DISPLAY or WAYLAND_DISPLAY); "
+                          "`wallclient layout preview FILE --out DIR` works without one")  # fmt: skip
+    doc = LayoutDoc.open(path)
+    app = make_app(lang)
+    from panels.editor import LayoutEditor
+
+    with tempfile.TemporaryDirectory(prefix="wallclient-edit-") as tmp:
+        cache = cache_path or demo_cache(Path(tmp) / "demo.sqlite")
+        editor = LayoutEditor(doc, path, preview=preview_renderer(cache, lang),
+                              physical=describe_screens())  # fmt: skip
+        editor.resize(1600, 900)
+        editor.show()
+        app.exec()
+    return 0
 
 
 def demo_cache(path: Path) -> Path:
@@ -478,7 +542,10 @@ def identify(seconds: float, layout_path: Path | None, out: Path | None) -> list
                 else f"\n{theme.tr('Not in the layout')}"
             )
         px = max(24, g.height() // 14)
-        lines = [sc.name() or theme.tr("(unnamed)"), f"{g.width()}×{g.height()} @ ({g.x()}, {g.y()})"]
+        lines = [
+            sc.name() or theme.tr("(unnamed)"),
+            f"{g.width()}×{g.height()} @ ({g.x()}, {g.y()})",
+        ]
         if match:
             lines.append(match.strip())
         w = QLabel(f"<div style='font-size:{px * 5}px'>{n}</div>" + "<br>".join(lines))

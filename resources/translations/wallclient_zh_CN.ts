@@ -331,5 +331,137 @@
         <source>offline</source>
         <translation>后台不可达</translation>
     </message>
+    <message>
+        <source>Add screen</source>
+        <translation>添加屏幕</translation>
+    </message>
+    <message>
+        <source>Apply to region</source>
+        <translation>应用到区域</translation>
+    </message>
+    <message>
+        <source>Apply to screen</source>
+        <translation>应用到屏幕</translation>
+    </message>
+    <message>
+        <source>Assign this connected screen</source>
+        <translation>分配此已连接屏幕</translation>
+    </message>
+    <message>
+        <source>Bezel</source>
+        <translation>拼缝补偿</translation>
+    </message>
+    <message>
+        <source>Connected</source>
+        <translation>已连接屏幕</translation>
+    </message>
+    <message>
+        <source>Id</source>
+        <translation>编号</translation>
+    </message>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>No screens yet: add one</source>
+        <translation>还没有屏幕：请添加</translation>
+    </message>
+    <message>
+        <source>Not saved: the layout has problems</source>
+        <translation>未保存：布局有问题</translation>
+    </message>
+    <message>
+        <source>Options (JSON)</source>
+        <translation>选项（JSON）</translation>
+    </message>
+    <message>
+        <source>Options must be a JSON object</source>
+        <translation>选项必须是 JSON 对象</translation>
+    </message>
+    <message>
+        <source>Panel</source>
+        <translation>面板</translation>
+    </message>
+    <message>
+        <source>Redo</source>
+        <translation>重做</translation>
+    </message>
+    <message>
+        <source>Remove screen</source>
+        <translation>删除屏幕</translation>
+    </message>
+    <message>
+        <source>Save</source>
+        <translation>保存</translation>
+    </message>
+    <message>
+        <source>Saved to %1</source>
+        <translation>已保存到 %1</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>尺寸</translation>
+    </message>
+    <message>
+        <source>Undo</source>
+        <translation>撤销</translation>
+    </message>
+    <message>
+        <source>linkage</source>
+        <translation>联动</translation>
+    </message>
+    <message>
+        <source>Layout editor</source>
+        <translation>布局编辑器</translation>
+    </message>
+    <message>
+        <source>Region</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Screen</source>
+        <translation>屏幕</translation>
+    </message>
+    <message>
+        <source>Preview</source>
+        <translation>预览</translation>
+    </message>
+    <message>
+        <source>Problems</source>
+        <translation>问题</translation>
+    </message>
+    <message>
+        <source>video</source>
+        <translation>视频</translation>
+    </message>
+    <message>
+        <source>indicators</source>
+        <translation>指标</translation>
+    </message>
+    <message>
+        <source>incidents</source>
+        <translation>事件</translation>
+    </message>
+    <message>
+        <source>map</source>
+        <translation>地图</translation>
+    </message>
+    <message>
+        <source>status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>clock</source>
+        <translation>时钟</translation>
+    </message>
+    <message>
+        <source>trend</source>
+        <translation>趋势</translation>
+    </message>
+    <message>
+        <source>indicator_chart</source>
+        <translation>指标曲线</translation>
+    </message>
 </context>
 </TS>
