@@ -30,7 +30,6 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPen,
     QPixmap,
-    QShortcut,
 )
 from PySide6.QtWidgets import (
     QComboBox,
@@ -424,6 +423,7 @@ class LayoutEditor(QWidget):
         old, new = self.screen_name, self.sname.text().strip() or self.screen_name
         fields = {"name": new, "x": self.sx.value(), "y": self.sy.value(), "width": self.sw.value(),
                   "height": self.sh.value(), "bezel_mm": [self.bh.value(), self.bv.value()]}  # fmt: skip
+
         def change() -> None:
             self.doc.set_screen(old, **fields)
             self.screen_name = new

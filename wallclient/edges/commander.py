@@ -41,6 +41,7 @@ class Commander:
         self.refusal: dict[str, Any] | None = None  # {"code", "message", "at", "what"}
         self.local: dict[str, Any] | None = None  # the backend's wall state a local switch hides
         self.before_emergency: str | None = None  # the preset to return to
+        self.applied_at: float | None = None  # epoch s this node last applied a wall state
         self._unsubscribe = self.state.subscribe(self._changed)
 
     # --- what the screens show ------------------------------------------------------
@@ -52,7 +53,8 @@ class Commander:
             pending = {k: v for k, v in self.pending.items() if k != "since"}
             pending["for_s"] = round(time.monotonic() - self.pending["since"], 1)
         return {"pending": pending, "refusal": self.refusal, "local": self.local is not None,
-                "before_emergency": self.before_emergency}  # fmt: skip
+                "before_emergency": self.before_emergency,
+                "wall_applied_at": self.applied_at}  # fmt: skip
 
     def may_switch(self) -> bool:
         """The role from the backend (the last one known, when offline) allows switching."""
@@ -62,6 +64,7 @@ class Commander:
         if not any(ch.kind == "wall" for ch in changes):
             return
         wall = self.state.wall or {}
+        self.applied_at = time.time()
         if self.local is not None and not wall.get("local"):
             log.info("the backend's wall state is back: local override ended")
             self.local = None
