@@ -24,6 +24,7 @@ from typing import Any
 from PySide6.QtCore import QPointF, QRectF, Qt, QTimer
 from PySide6.QtGui import (
     QColor,
+    QKeyEvent,
     QKeySequence,
     QMouseEvent,
     QPainter,

@@ -175,10 +175,10 @@ class PresetPalette(QFrame):
     def eventFilter(self, obj: Any, e: Any) -> bool:  # noqa: N802
         if obj is self.box and isinstance(e, QKeyEvent) and e.type() == QKeyEvent.Type.KeyPress:
             k = e.key()
-            if k in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_Return, Qt.Key.Key_Enter):
-                if self._timer.isActive():  # a key straight after typing: search first
-                    self._timer.stop()
-                    self.run()
+            moving = k in (Qt.Key.Key_Down, Qt.Key.Key_Up, Qt.Key.Key_Return, Qt.Key.Key_Enter)
+            if moving and self._timer.isActive():  # a key straight after typing: search first
+                self._timer.stop()
+                self.run()
             if k in (Qt.Key.Key_Down, Qt.Key.Key_Up):
                 self._move(1 if k == Qt.Key.Key_Down else -1)
                 return True
