@@ -119,6 +119,6 @@ def test_the_banner_says_a_refusal_and_a_local_switch(qtbot, ctx, hub):
     refused = {"pending": None, "local": False,
                "refusal": {"code": "forbidden", "message": "role viewer", "what": {"preset": "P0002"}}}  # fmt: skip
     text, _ = switch_words(ctx, refused)
-    assert ctx.state.presets["P0002"]["name"] in text and "forbidden" in text
+    assert ctx.state.presets["P0002"]["name"] in text and ("forbidden" in text or "无权限" in text)
     text, _ = switch_words(ctx, {"pending": None, "refusal": None, "local": True})
     assert text.startswith("⚑")
