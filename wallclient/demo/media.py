@@ -25,11 +25,14 @@ import logging
 import os
 import re
 import shutil
+import signal
 import socket
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +46,19 @@ FONT_CANDIDATES = [
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 ]
 LINGER_S = 5.0  # keep a source running this long after its last viewer leaves
+
+
+def _die_with_parent() -> None:
+    """In the child, before exec: on Linux, be killed when the server dies, even by
+    SIGKILL (no feeder is left streaming with nobody to stop it)."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        with contextlib.suppress(OSError, AttributeError):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+CHILD: dict[str, Any] = {"preexec_fn": _die_with_parent} if sys.platform.startswith("linux") else {}
 
 
 def ffmpeg() -> str:
@@ -83,7 +99,7 @@ async def make_clip(out: Path, label: str, profile: str) -> Path:
         "-bufsize", f"{BITRATE_K[profile]}k", "-g", str(FPS), "-keyint_min", str(FPS), "-sc_threshold", "0", "-bf", "0",
         "-x264-params", "repeat-headers=1", "-pix_fmt", "yuv420p", "-an", "-movflags", "+faststart", str(tmp),
     ]  # fmt: skip
-    proc = await asyncio.create_subprocess_exec(*args, stderr=asyncio.subprocess.PIPE)
+    proc = await asyncio.create_subprocess_exec(*args, stderr=asyncio.subprocess.PIPE, **CHILD)
     _, err = await proc.communicate()
     os.unlink(label_file)
     if proc.returncode != 0:
@@ -221,7 +237,7 @@ class MediaServer:
         if kind == "http":
             src.proc = await asyncio.create_subprocess_exec(
                 *base, "-f", "mpegts", "-muxdelay", "0", "pipe:1",
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, **CHILD,
             )  # fmt: skip
             src.task = asyncio.create_task(self._pump_pipe(src))
             return
@@ -238,7 +254,7 @@ class MediaServer:
         src.proc = await asyncio.create_subprocess_exec(
             *base, "-f", "rtp", "-payload_type", "96",
             "-sdp_file", str(sdp_path), f"rtp://127.0.0.1:{port}?pkt_size=1200",
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, **CHILD,
         )  # fmt: skip
         for _ in range(100):
             if sdp_path.exists() and sdp_path.stat().st_size > 0:

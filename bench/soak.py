@@ -1,0 +1,170 @@
+"""An accelerated day on the wall (issue 7): does it hold?
+
+    .venv/bin/python bench/soak.py [--minutes 60] [--layout layouts/desk-dual.json]
+        [--rate 20] [--out out/soak.json]
+
+Real processes throughout: ``wallclient serve-demo`` (the reference backend and its
+cameras, state persisted so a restart continues where it stopped) and ``wallclient run
+--offscreen`` (commander token, the control API). During the run:
+
+- the backend publishes incident events at ``--rate`` per second (20× its default 1/s)
+  and indicators every 5 s;
+- a preset switch every 10 s through the wall's control API, an emergency/normal switch
+  every 3 minutes;
+- the backend is restarted every 5 minutes (terminated, started again on the same ports
+  from its state file), the client resumes by itself;
+- the cameras drop out for 20 s every 7 minutes (``media down``);
+- every 30 s: the client's RSS, threads and open file descriptors (/proc), its log scanned
+  for unhandled exceptions, its cache file's size and row counts.
+
+At the end the events stop, the client catches up, and its state is compared with the
+backend's. Pass/fail per budget: after warm-up (the first 10 minutes) RSS grows ≤ 5 %,
+threads and fds do not grow, no unhandled exception, the cache within its bounds, the
+final state equal to the backend's. Leaves no process behind.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers import DemoServer, WallProcess, free_port, run_cli, wait_for  # noqa: E402
+
+
+def _proc(pid: int) -> dict[str, int]:
+    status = Path(f"/proc/{pid}/status").read_text()
+    fields = dict(line.split(":", 1) for line in status.splitlines() if ":" in line)
+    return {
+        "rss_kb": int(fields["VmRSS"].split()[0]),
+        "threads": int(fields["Threads"]),
+        "fds": len(os.listdir(f"/proc/{pid}/fd")),
+    }
+
+
+def _unhandled(log: Path) -> list[str]:
+    text = log.read_text(errors="replace") if log.exists() else ""
+    return [line for line in text.splitlines() if "unhandled" in line.lower() or line.startswith("Traceback")]
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, default=60)
+    ap.add_argument("--warmup", type=float, default=10, help="minutes before RSS is the baseline")
+    ap.add_argument("--layout", default=str(ROOT / "layouts" / "desk-dual.json"))
+    ap.add_argument("--rate", type=float, default=20.0)
+    ap.add_argument("--out", default=str(ROOT / "out" / "soak.json"))
+    ap.add_argument("--dir", default="")
+    a = ap.parse_args()
+    tmp = Path(a.dir or f"/tmp/wallclient-soak-{os.getpid()}")
+    tmp.mkdir(parents=True, exist_ok=True)
+    media, rtsp = free_port(), free_port()
+    server = DemoServer(tmp, "--rate", str(a.rate), "--media-port", str(media), "--rtsp-port", str(rtsp))
+    wall = WallProcess(tmp, "", "tok-commander", "--layout", a.layout, node="soak")
+    samples: list[dict[str, float]] = []
+    events: list[str] = []
+    started = time.monotonic()
+    try:
+        server.start()
+        wall.args[wall.args.index("--server") + 1] = server.url
+        wall.start()
+        wait_for(lambda: wall.conn()["state"] == "live", 60, "live")
+        presets = [p["id"] for p in server.admin("state")["presets"] if not p["emergency"]]
+        emergency = [p["id"] for p in server.admin("state")["presets"] if p["emergency"]]
+        end = started + a.minutes * 60
+        n = 0
+        next_sample = next_switch = next_mode = time.monotonic()
+        next_restart = started + 300
+        next_media = started + 420
+        media_back: float | None = None
+        in_emergency = False
+        while time.monotonic() < end:
+            now = time.monotonic()
+            assert wall.proc is not None and wall.proc.poll() is None, "the wall process died"
+            if now >= next_switch:
+                next_switch = now + 10
+                reply = wall.control("preset.activate", preset=presets[n % len(presets)])
+                n += 1
+                if not reply["ok"] and reply["error"]["code"] not in ("offline", "timeout", "rate_limited"):
+                    events.append(f"{now - started:.0f}s switch refused: {reply['error']}")
+            if now >= next_mode:
+                next_mode = now + 180
+                if in_emergency:
+                    reply = wall.control("normal")
+                else:
+                    reply = wall.control("emergency", preset=emergency[n % len(emergency)])
+                in_emergency = not in_emergency
+                events.append(f"{now - started:.0f}s {'emergency' if in_emergency else 'normal'}: {reply.get('ok')}")
+            if now >= next_restart:
+                next_restart = now + 300
+                server.stop()
+                server.start()
+                events.append(f"{now - started:.0f}s backend restarted")
+            if now >= next_media and media_back is None:
+                server.admin("media", mode="down")
+                media_back = now + 20
+                events.append(f"{now - started:.0f}s cameras down")
+            if media_back is not None and now >= media_back:
+                server.admin("media", mode="normal")
+                media_back, next_media = None, now + 400
+            if now >= next_sample:
+                next_sample = now + 30
+                st = wall.status()
+                sample = {"t_min": round((now - started) / 60, 2), **_proc(wall.proc.pid),
+                          "cache_bytes": wall.cache.stat().st_size,
+                          "connection": st["connection"]["state"],
+                          "playing": sum(1 for t in st["tiles"] if t["state"] == "playing"),
+                          "tiles": len(st["tiles"]), "open": st["incidents"]["open"]}  # fmt: skip
+                samples.append(sample)
+                print(json.dumps(sample, ensure_ascii=False), flush=True)
+            time.sleep(0.5)
+        # the end: events stop, the client catches up, states compared
+        server.admin("rate", rate=0)
+        time.sleep(3)  # the last switch's wall.state, already on its way
+        head = server.admin("head")["seq"]
+        wait_for(lambda: wall.conn()["state"] == "live" and wall.conn()["last_seq"] >= head, 120, "caught up")
+        view = json.loads(run_cli("cache", "show", "--cache", str(wall.cache), "--json", check=True).stdout)
+        backend = server.admin("state")
+        backend["wall"] = backend["walls"].get("wall-1")  # the wall this node drives
+        same = {k: view[k] == backend[k] for k in ("incidents", "cameras", "presets", "wall")}
+        if not same["wall"]:
+            events.append(f"wall differs: client {view['wall']} backend {backend['wall']}")
+        final = _proc(wall.proc.pid)
+        problems = _unhandled(wall.log)
+    finally:
+        wall.stop()
+        server.stop()
+    warm = [s for s in samples if s["t_min"] >= a.warmup] or samples
+    base, last = warm[0], warm[-1]
+    rss_growth = (last["rss_kb"] - base["rss_kb"]) / base["rss_kb"] * 100
+    report = {
+        "minutes": a.minutes, "rate": a.rate, "layout": Path(a.layout).name,
+        "rss_kb_after_warmup": base["rss_kb"], "rss_kb_end": last["rss_kb"],
+        "rss_growth_percent": round(rss_growth, 1), "rss_max_kb": max(s["rss_kb"] for s in warm),
+        "threads": [base["threads"], last["threads"], max(s["threads"] for s in warm)],
+        "fds": [base["fds"], last["fds"], max(s["fds"] for s in warm)],
+        "cache_bytes": [samples[0]["cache_bytes"], last["cache_bytes"]],
+        "unhandled": problems[:20], "final_state_equal": same, "final": final,
+        "events": events, "samples": samples,
+        "pass": {
+            "rss_growth_le_5_percent": rss_growth <= 5,
+            "threads_flat": last["threads"] <= base["threads"],
+            "fds_flat": last["fds"] <= base["fds"],
+            "no_unhandled_exception": not problems,
+            "final_state_equal": all(same.values()),
+        },
+    }  # fmt: skip
+    Path(a.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(a.out).write_text(json.dumps(report, ensure_ascii=False, indent=1))
+    print(json.dumps({k: v for k, v in report.items() if k not in ("samples", "events")}, ensure_ascii=False, indent=1))
+    return 0 if all(report["pass"].values()) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
