@@ -189,10 +189,16 @@ async def serve_demo(a: argparse.Namespace) -> int:
             cam["streams"] = streams.urls(cam_id, cam["streams"].get("sub", "").startswith("rtsp"))
     else:
         district.seed_incidents(datetime.now().astimezone())
-    port = await backend.start(a.host, a.port)
+    tls = None
+    if a.tls_cert:
+        import ssl
+
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(a.tls_cert, a.tls_key)
+    port = await backend.start(a.host, a.port, tls)
     ready = {
         "ready": True,
-        "ws": f"ws://{a.host}:{port}/wall/v1",
+        "ws": f"{'wss' if tls else 'ws'}://{a.host}:{port}/wall/v1",
         "port": port,
         "http_port": media.http_port if media else None,
         "rtsp_port": media.rtsp_port if media else None,
@@ -497,6 +503,8 @@ def parser() -> argparse.ArgumentParser:
         "--state", type=Path, help="persist the backend's state here (survives restarts)"
     )
     s.add_argument("--replay-window", type=int, default=10_000)
+    s.add_argument("--tls-cert", type=Path, help="serve wss:// with this certificate (PEM)")
+    s.add_argument("--tls-key", type=Path, help="… and its private key (PEM)")
     s.add_argument("--indicator-period", type=float, default=5.0)
     s.set_defaults(func=cmd_serve_demo)
 

@@ -12,6 +12,7 @@ inject faults and read the server's own view. It is demo-only.
 from __future__ import annotations
 
 import asyncio
+import ssl
 import contextlib
 import json
 import logging
@@ -538,8 +539,8 @@ class Backend:
 
     # --- life ---------------------------------------------------------------------------------
 
-    async def start(self, host: str, port: int) -> int:
-        """Listen; returns the port (0 picks a free one)."""
+    async def start(self, host: str, port: int, tls: ssl.SSLContext | None = None) -> int:
+        """Listen (``wss://`` with ``tls``); returns the port (0 picks a free one)."""
         if self.seq == 0 and self.initial is None:
             d = self.district
             self.initial = json.dumps({"tables": d.tables(), "walls": d.walls}, ensure_ascii=False)
@@ -552,6 +553,7 @@ class Backend:
             ping_interval=20,
             ping_timeout=20,
             server_header="wallclient-demo",
+            ssl=tls,
         )
         self._tasks = [asyncio.create_task(self._events()), asyncio.create_task(self._saver())]
         sock = next(iter(self.server.sockets))
