@@ -50,7 +50,11 @@ def _proc(pid: int) -> dict[str, int]:
 
 def _unhandled(log: Path) -> list[str]:
     text = log.read_text(errors="replace") if log.exists() else ""
-    return [line for line in text.splitlines() if "unhandled" in line.lower() or line.startswith("Traceback")]
+    return [
+        line
+        for line in text.splitlines()
+        if "unhandled" in line.lower() or line.startswith("Traceback")
+    ]
 
 
 def main() -> int:
@@ -65,7 +69,9 @@ def main() -> int:
     tmp = Path(a.dir or f"/tmp/wallclient-soak-{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     media, rtsp = free_port(), free_port()
-    server = DemoServer(tmp, "--rate", str(a.rate), "--media-port", str(media), "--rtsp-port", str(rtsp))
+    server = DemoServer(
+        tmp, "--rate", str(a.rate), "--media-port", str(media), "--rtsp-port", str(rtsp)
+    )
     wall = WallProcess(tmp, "", "tok-commander", "--layout", a.layout, node="soak")
     samples: list[dict[str, float]] = []
     events: list[str] = []
@@ -91,7 +97,11 @@ def main() -> int:
                 next_switch = now + 10
                 reply = wall.control("preset.activate", preset=presets[n % len(presets)])
                 n += 1
-                if not reply["ok"] and reply["error"]["code"] not in ("offline", "timeout", "rate_limited"):
+                if not reply["ok"] and reply["error"]["code"] not in (
+                    "offline",
+                    "timeout",
+                    "rate_limited",
+                ):
                     events.append(f"{now - started:.0f}s switch refused: {reply['error']}")
             if now >= next_mode:
                 next_mode = now + 180
@@ -100,7 +110,9 @@ def main() -> int:
                 else:
                     reply = wall.control("emergency", preset=emergency[n % len(emergency)])
                 in_emergency = not in_emergency
-                events.append(f"{now - started:.0f}s {'emergency' if in_emergency else 'normal'}: {reply.get('ok')}")
+                events.append(
+                    f"{now - started:.0f}s {'emergency' if in_emergency else 'normal'}: {reply.get('ok')}"
+                )
             if now >= next_restart:
                 next_restart = now + 300
                 server.stop()
@@ -128,8 +140,14 @@ def main() -> int:
         server.admin("rate", rate=0)
         time.sleep(3)  # the last switch's wall.state, already on its way
         head = server.admin("head")["seq"]
-        wait_for(lambda: wall.conn()["state"] == "live" and wall.conn()["last_seq"] >= head, 120, "caught up")
-        view = json.loads(run_cli("cache", "show", "--cache", str(wall.cache), "--json", check=True).stdout)
+        wait_for(
+            lambda: wall.conn()["state"] == "live" and wall.conn()["last_seq"] >= head,
+            120,
+            "caught up",
+        )
+        view = json.loads(
+            run_cli("cache", "show", "--cache", str(wall.cache), "--json", check=True).stdout
+        )
         backend = server.admin("state")
         backend["wall"] = backend["walls"].get("wall-1")  # the wall this node drives
         same = {k: view[k] == backend[k] for k in ("incidents", "cameras", "presets", "wall")}
@@ -162,7 +180,13 @@ def main() -> int:
     }  # fmt: skip
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(report, ensure_ascii=False, indent=1))
-    print(json.dumps({k: v for k, v in report.items() if k not in ("samples", "events")}, ensure_ascii=False, indent=1))
+    print(
+        json.dumps(
+            {k: v for k, v in report.items() if k not in ("samples", "events")},
+            ensure_ascii=False,
+            indent=1,
+        )
+    )
     return 0 if all(report["pass"].values()) else 1
 
 

@@ -131,19 +131,35 @@ def load(path: Path | None, overrides: dict[str, Any] | None = None) -> Config:
     cfg = Config()
     if path is not None:
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            text = path.read_text(encoding="utf-8")
         except OSError as exc:
             raise ConfigError(f"{path}: {exc.strerror}") from None
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        except UnicodeDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-        for section, table in raw.items():
-            if not isinstance(table, dict):
-                raise ConfigError(f"{path}: [{section}] must be a table")
-            for key, value in table.items():
-                name = _KEYS.get((section, key))
-                if name is None:
-                    raise ConfigError(f"{path}: unknown key {section}.{key}")
-                setattr(cfg, name, _coerce(name, value, f"{path}: {section}.{key}", path.parent))
+        cfg = loads(text, path)
+    return _finish(cfg, overrides)
+
+
+def loads(text: str, path: Path = Path("<config>")) -> Config:
+    """A config file's text (relative paths resolve against ``path``'s directory)."""
+    cfg = Config()
+    try:
+        raw = tomllib.loads(text)
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for section, table in raw.items():
+        if not isinstance(table, dict):
+            raise ConfigError(f"{path}: [{section}] must be a table")
+        for key, value in table.items():
+            name = _KEYS.get((section, key))
+            if name is None:
+                raise ConfigError(f"{path}: unknown key {section}.{key}")
+            setattr(cfg, name, _coerce(name, value, f"{path}: {section}.{key}", path.parent))
+    validate(cfg)
+    return cfg
+
+
+def _finish(cfg: Config, overrides: dict[str, Any] | None) -> Config:
     for name, value in (overrides or {}).items():
         if value is not None:
             setattr(cfg, name, _coerce(name, value, f"--{name.replace('_', '-')}", Path.cwd()))

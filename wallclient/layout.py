@@ -319,11 +319,16 @@ def load(path: Path | str) -> Layout:
         raise LayoutError(str(p), [f"(file): {exc.strerror}"]) from None
     except UnicodeDecodeError:
         raise LayoutError(str(p), ["(file): not UTF-8 text"]) from None
+    return loads(text, str(p))
+
+
+def loads(text: str, path: str = "<layout>") -> Layout:
+    """A layout file's text, validated."""
     try:
         obj = json.loads(text)
-    except ValueError as exc:
-        raise LayoutError(str(p), [f"(file): not valid JSON: {exc}"]) from None
-    return parse(obj, str(p))
+    except (ValueError, RecursionError) as exc:
+        raise LayoutError(path, [f"(file): not valid JSON: {exc}"]) from None
+    return parse(obj, path)
 
 
 def default_path() -> Path:

@@ -45,9 +45,15 @@ def test_wss_is_verified_against_the_configured_ca(tmp_path, pki):
     try:
         for w in (good, wrong, system):
             w.start()
-        wait_for(lambda: good.conn()["state"] == "live", timeout(30), "live over wss with the right CA")
+        wait_for(
+            lambda: good.conn()["state"] == "live", timeout(30), "live over wss with the right CA"
+        )
         for w in (wrong, system):  # a certificate from a CA we were not told to trust
-            wait_for(lambda w=w: "certificate" in (w.conn()["error"] or "").lower(), timeout(20), "refused")
+            wait_for(
+                lambda w=w: "certificate" in (w.conn()["error"] or "").lower(),
+                timeout(20),
+                "refused",
+            )
             assert w.conn()["state"] == "offline" and w.conn()["last_seq"] is None
     finally:
         for w in (good, wrong, system):
@@ -85,7 +91,11 @@ def test_control_api_loopback_token_and_no_secrets_in_logs_status_or_files(tmp_p
                 Control(wall.port, token)("status")
             assert exc.value.response.status_code == 401
         # a full run: video playing, a switch, a snapshot, a focus
-        wait_for(lambda: any(t["state"] == "playing" for t in wall.status()["tiles"]), timeout(40), "video")
+        wait_for(
+            lambda: any(t["state"] == "playing" for t in wall.status()["tiles"]),
+            timeout(40),
+            "video",
+        )
         presets = [p["id"] for p in server.admin("state")["presets"]]
         wall.control.ok("preset.activate", preset=presets[3])
         wall.control.ok("snapshot", dir=str(tmp_path / "shots"))

@@ -12,12 +12,12 @@ inject faults and read the server's own view. It is demo-only.
 from __future__ import annotations
 
 import asyncio
-import ssl
 import contextlib
 import json
 import logging
 import re
 import secrets
+import ssl
 import time
 from collections import deque
 from dataclasses import dataclass, field
