@@ -12,6 +12,7 @@ own errors (WallclientError) within 2 s. Findings are written to out/fuzz-findin
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import time
@@ -20,7 +21,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import contextlib
 
 from wallclient import fuzz  # noqa: E402
 
