@@ -86,6 +86,7 @@ def run(
     *,
     exit_after: float | None = None,
     screenshots: Path | None = None,
+    kiosk: bool = False,
 ) -> int:
     """Run the wall until closed or signalled; returns the exit code."""
     lay = layout_mod.load(cfg.layout or layout_mod.default_path())
@@ -100,6 +101,11 @@ def run(
     from panels.wall import Wall
 
     _app = make_app(cfg.lang)  # must outlive the loop
+    restore_screens: Any = None
+    if kiosk and not cfg.offscreen:
+        from wallclient.edges.kiosk import keep_awake
+
+        restore_screens = keep_awake()
     client = SyncClient(cfg, token)
     pending: set[asyncio.Task[Any]] = set()  # keep references to background tasks (qasync)
 
@@ -109,10 +115,13 @@ def run(
         task.add_done_callback(pending.discard)
 
     wall_ref: list[Wall] = []
+    gui_ref: list[Heartbeat] = []
 
     def status() -> dict[str, Any]:
         st = dict(client.status())
         st["switch"] = commander.view()
+        if gui_ref:
+            st["gui"] = gui_ref[0].view()
         if wall_ref:
             st["screens"] = wall_ref[0].describe()
             st["missing_screens"] = wall_ref[0].missing
@@ -164,6 +173,8 @@ def run(
         )
 
     QTimer.singleShot(0, first_frame)
+    beat = Heartbeat()  # the GUI thread's pulse: stalls measured, the watchdog fed
+    gui_ref.append(beat)
 
     async def main() -> int:
         loop = asyncio.get_running_loop()
@@ -178,6 +189,12 @@ def run(
         if cfg.control_port and control_token:
             control = ControlServer(cfg.control_port, control_token)
             register_commands(control, client, wall, status, commander)
+
+            async def gui_reset(_args: dict[str, Any]) -> Any:
+                beat.reset()
+                return beat.view()
+
+            control.register("gui.reset", gui_reset)
             await control.start()
         sync = asyncio.create_task(client.run())
         started = time.monotonic()
@@ -198,6 +215,8 @@ def run(
         for panel in wall.video_panels():
             panel.detach()
         pool.close()
+        if restore_screens is not None:
+            restore_screens()
         if alert is not None:
             alert.close()
         client.close()
@@ -205,6 +224,84 @@ def run(
 
     code: int = qasync.run(main())
     return code
+
+
+class Heartbeat:
+    """A 20 ms timer on the GUI thread: the longest gap between its ticks is the
+    longest the GUI thread was busy (a stall); each tick also tells systemd's watchdog
+    that the GUI lives (sd_notify WATCHDOG=1, when run under a unit with WatchdogSec)."""
+
+    PERIOD_MS = 20
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import Qt, QTimer
+
+        self.longest_ms = 0.0
+        self.over_50 = 0
+        self.stalls: list[tuple[float, float]] = []  # the last ten over 50 ms: (ms, epoch s)
+        self.since = time.time()
+        self._last = time.monotonic()
+        self._notify = _watchdog_socket()
+        self._notified = 0.0
+        self.gc_longest_ms = [0.0, 0.0, 0.0]  # the longest collection, per generation
+        self._gc_start = 0.0
+        gc.callbacks.append(self._gc)
+        self.timer = QTimer()
+        self.timer.setTimerType(Qt.TimerType.PreciseTimer)
+        self.timer.timeout.connect(self._tick)
+        self.timer.start(self.PERIOD_MS)
+
+    def _tick(self) -> None:
+        t = time.monotonic()
+        gap = (t - self._last) * 1000 - self.PERIOD_MS
+        self._last = t
+        if gap > self.longest_ms:
+            self.longest_ms = gap
+        if gap > 50:
+            self.over_50 += 1
+            self.stalls.append((round(gap, 1), round(time.time(), 2)))
+            del self.stalls[:-10]
+        if self._notify is not None and t - self._notified >= 1.0:
+            self._notified = t
+            with contextlib.suppress(OSError):
+                self._notify[0].sendto(b"WATCHDOG=1", self._notify[1])
+
+    def _gc(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._gc_start = time.perf_counter()
+        else:
+            gen = int(info.get("generation", 0))
+            ms = (time.perf_counter() - self._gc_start) * 1000
+            if ms > self.gc_longest_ms[gen]:
+                self.gc_longest_ms[gen] = ms
+
+    def reset(self) -> None:
+        self.gc_longest_ms = [0.0, 0.0, 0.0]
+        self.longest_ms, self.over_50, self.since = 0.0, 0, time.time()
+        self.stalls = []
+
+    def view(self) -> dict[str, Any]:
+        return {"longest_stall_ms": round(self.longest_ms, 1), "stalls_over_50ms": self.over_50,
+                "stalls": list(self.stalls), "since": self.since,
+                "gc_longest_ms": [round(x, 1) for x in self.gc_longest_ms]}  # fmt: skip
+
+
+def _watchdog_socket() -> tuple[Any, Any] | None:
+    """systemd's notify socket when a unit with WatchdogSec started us, else None."""
+    path = os.environ.get("NOTIFY_SOCKET")
+    if (
+        not path
+        or not os.environ.get("WATCHDOG_USEC")
+        or not hasattr(__import__("socket"), "AF_UNIX")
+    ):
+        return None
+    import socket
+
+    addr = "\0" + path[1:] if path.startswith("@") else path
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    with contextlib.suppress(OSError):
+        sock.sendto(b"READY=1", addr)
+    return sock, addr
 
 
 def _freeze_after_loads(state: Any) -> None:

@@ -79,6 +79,8 @@ def _run_overrides(a: argparse.Namespace) -> dict[str, Any]:
 
 def cmd_run(a: argparse.Namespace) -> int:
     cfg = config_mod.load(a.config, _run_overrides(a))
+    if a.kiosk and cfg.log_dir is None:
+        cfg.log_dir = paths.user_log_dir()  # unattended: rotating logs in the platform's place
     setup_logging(a.log_level, cfg.log_dir)
     token = cfg.read_token()
     _warn_if_readable(cfg.token_file)
@@ -92,7 +94,20 @@ def cmd_run(a: argparse.Namespace) -> int:
         return _run_headless(cfg, token, control_token, a.exit_after)
     from wallclient import app
 
-    return app.run(cfg, token, control_token, exit_after=a.exit_after, screenshots=a.screenshots)
+    return app.run(cfg, token, control_token, exit_after=a.exit_after, screenshots=a.screenshots,
+                   kiosk=a.kiosk)  # fmt: skip
+
+
+def cmd_supervise(a: argparse.Namespace) -> int:
+    setup_logging(a.log_level)
+    from wallclient.edges.kiosk import supervise
+
+    argv = [x for x in a.argv if x != "--"] if a.argv[:1] == ["--"] else list(a.argv)
+    if not argv or argv[0] != "run":
+        raise ConfigError(
+            "supervise runs `wallclient run …`: wallclient supervise -- run [options]"
+        )
+    return supervise(argv, watchdog_s=a.watchdog, max_restarts=a.max_restarts, backoff_s=a.backoff)
 
 
 def _warn_if_readable(path: Path | None) -> None:
@@ -294,6 +309,7 @@ def cmd_doctor(a: argparse.Namespace) -> int:
           "absent (Debian builds VLC without live555): rtsp:// plays through PyAV")  # fmt: skip
     for scheme, route in routes().items():
         check(f"route {scheme}", True, route)
+    _doctor_machine(a, check)
     if a.json:
         print(json.dumps(checks, ensure_ascii=False, indent=1))
     else:
@@ -304,6 +320,122 @@ def cmd_doctor(a: argparse.Namespace) -> int:
                 + (f"\n     fix: {c['fix']}" if c["fix"] else "")
             )
     return 0 if all(c["ok"] for c in checks) else 1
+
+
+def _doctor_machine(a: argparse.Namespace, check: Any) -> None:
+    """Fonts, screens, the backend (reachable, token, clock), the cache, files, memory."""
+    from wallclient import app
+
+    cfg = config_mod.load(a.config, {"server": a.server, "token_file": a.token_file,
+                                     "cache": a.cache, "layout": a.layout, "ca_file": a.ca_file})  # fmt: skip
+    fallback = app.headless_fallback()
+    app.make_app("zh_CN")
+    from PySide6.QtGui import QFontDatabase
+
+    from panels import theme
+
+    families = set(QFontDatabase.families())
+    cjk = theme.FONT_FAMILY in families or any("CJK" in f or "Hei" in f for f in families)
+    check("fonts (Chinese)", cjk, theme.FONT_FAMILY if theme.FONT_FAMILY in families else
+          ("another CJK font" if cjk else "no CJK font: Chinese shows as boxes"),
+          "apt install fonts-wqy-microhei (or fonts-noto-cjk)")  # fmt: skip
+    from wallclient import layout as layout_mod
+
+    screens = app.describe_screens()
+    try:
+        lay = layout_mod.load(cfg.layout or layout_mod.default_path())
+        names = {s["name"] for s in screens}
+        matched = [s.name for s in lay.screens if s.name in names]
+        by = "by name" if matched else "by order"
+        missing = max(0, len(lay.screens) - (len(matched) if matched else len(screens)))
+        check("screens", not fallback and missing == 0,
+              ("no display (offscreen) · " if fallback else "")
+              + f"{len(screens)} connected, layout {lay.name} has {len(lay.screens)} (matched {by})"
+              + (f", {missing} missing" if missing else ""),
+              "connect the screens, or name layout screens after `wallclient screens`; "
+              "`wallclient identify --layout FILE` shows which is which")  # fmt: skip
+    except WallclientError as exc:
+        check("layout", False, str(exc).splitlines()[0], "wallclient layout validate FILE")
+    # the backend: reachable, the token accepted, the clocks agree
+    try:
+        token = cfg.read_token()
+    except ConfigError as exc:
+        token = None
+        check("token", False, str(exc), "give --token-file (chmod 600) or set $WALLCLIENT_TOKEN")
+    if cfg.token_file is not None and os.name == "posix" and cfg.token_file.exists():
+        loose = bool(cfg.token_file.stat().st_mode & 0o077)
+        check("token file", not loose, f"{cfg.token_file} mode {oct(cfg.token_file.stat().st_mode & 0o777)}",
+              f"chmod 600 {cfg.token_file}")  # fmt: skip
+    if token is not None:
+        welcome, error = asyncio.run(_probe_backend(cfg, token))
+        if welcome is None:
+            check("backend", False, f"{redact_text(cfg.server)}: {error}",
+                  "check the server URL, the network and firewall, the CA file (wss://) and the token")  # fmt: skip
+        else:
+            check(
+                "backend", True, f"{redact_text(cfg.server)}: {welcome['role']} {welcome['user']}"
+            )
+            skew = welcome["skew_s"]
+            check("clock", abs(skew) <= 2.0, f"{skew:+.2f} s against the backend",
+                  "turn on time sync: timedatectl set-ntp true (or chrony); the wall corrects "
+                  "its clock to the backend's, but logs and audit use this machine's")  # fmt: skip
+    if cfg.cache.exists():
+        from wallclient.edges.cache import Cache
+
+        try:
+            cache = Cache(cfg.cache).open(create=False)
+            problems = cache.check()
+            cache.close()
+        except (WallclientError, OSError) as exc:
+            problems = [str(exc)]
+        check("cache", not problems, f"{cfg.cache}: " + ("ok" if not problems else "; ".join(problems)[:200]),
+              f"move {cfg.cache} aside: the wall takes a fresh snapshot from the backend")  # fmt: skip
+    else:
+        check("cache", True, f"{cfg.cache}: none yet (made at the first run)")
+    arenas = os.environ.get("MALLOC_ARENA_MAX")
+    check("memory (malloc arenas)", arenas is not None or sys.platform != "linux",
+          f"MALLOC_ARENA_MAX={arenas}" if arenas else "not capped in the environment (the wall caps itself, less well)",
+          "run under resources/systemd/wallclient.service (sets MALLOC_ARENA_MAX=2)")  # fmt: skip
+    from wallclient.edges.kiosk import xset_state
+
+    saver = xset_state()
+    if saver is not None:
+        awake = not saver["screensaver"] and not saver["dpms"]
+        check("screen blanking", awake, f"X11 screen saver {'on' if saver['screensaver'] else 'off'}, "
+              f"DPMS {'on' if saver['dpms'] else 'off'}",
+              "run the wall with --kiosk (it turns both off while it runs)")  # fmt: skip
+
+
+async def _probe_backend(cfg: Any, token: str) -> tuple[dict[str, Any] | None, str]:
+    """Connect, say hello, read the welcome: (role, user, clock skew) or why not."""
+    from websockets.asyncio.client import connect
+
+    from wallclient import protocol
+    from wallclient.edges.feed import ssl_context
+
+    try:
+        async with connect(cfg.server, additional_headers={"Authorization": f"Bearer {token}"},
+                           ssl=ssl_context(cfg.server, cfg.ca_file), open_timeout=5,
+                           max_size=protocol.MAX_FRAME) as ws:  # fmt: skip
+            await ws.send(protocol.hello(client="wallclient-doctor", wall=cfg.wall, node=cfg.node,
+                                         scope=cfg.scope, resume_from=None))  # fmt: skip
+            sent = time.time()
+            async with asyncio.timeout(5):
+                while True:
+                    msg = protocol.parse(await ws.recv())
+                    if msg.type == "welcome":
+                        got = time.time()
+                        server = protocol.parse_time(msg.data["server_time"]).timestamp()
+                        return {"role": msg.data.get("role"), "user": msg.data.get("user"),
+                                "skew_s": server - (sent + got) / 2}, ""  # fmt: skip
+                    if msg.type == "error":
+                        return None, f"{msg.data.get('code')}: {msg.data.get('message')}"
+    except Exception as exc:  # every way of not reaching it is a finding, said plainly
+        text = str(exc) or type(exc).__name__
+        if "401" in text:
+            text = "token refused (HTTP 401)"
+        return None, text
+    return None, "no welcome"
 
 
 # --- cache ----------------------------------------------------------------------------------
@@ -482,10 +614,21 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--lang", choices=["zh_CN", "en"])
     r.add_argument("--log-dir", type=Path)
     r.add_argument("--exit-after", type=float, help="stop after this many seconds")
+    r.add_argument("--kiosk", action="store_true",
+                   help="unattended: screens kept awake, logs in the platform's log directory")  # fmt: skip
     r.add_argument(
         "--screenshots", type=Path, help="with --exit-after: PNG of every screen at the end"
     )
     r.set_defaults(func=cmd_run)
+
+    sv = sub.add_parser("supervise", help="run the wall and restart it when it exits or hangs")
+    sv.add_argument(
+        "--watchdog", type=float, default=30.0, help="seconds without a GUI heartbeat = hung"
+    )
+    sv.add_argument("--max-restarts", type=int)
+    sv.add_argument("--backoff", type=float, default=3.0)
+    sv.add_argument("argv", nargs=argparse.REMAINDER, help="-- run [run's options]")
+    sv.set_defaults(func=cmd_supervise)
 
     s = sub.add_parser("serve-demo", help="the reference backend with a synthetic district")
     s.add_argument("--host", default="127.0.0.1")
@@ -572,6 +715,12 @@ def parser() -> argparse.ArgumentParser:
 
     dr = sub.add_parser("doctor", help="what this machine can do: video routes, libvlc, PyAV")
     dr.add_argument("--json", action="store_true")
+    dr.add_argument("--config", type=Path)
+    dr.add_argument("--server")
+    dr.add_argument("--token-file", type=Path)
+    dr.add_argument("--ca-file", type=Path)
+    dr.add_argument("--cache", type=Path)
+    dr.add_argument("--layout", type=Path)
     dr.set_defaults(func=cmd_doctor)
 
     c = sub.add_parser("cache", help="inspect a cache file")

@@ -46,6 +46,7 @@ log = logging.getLogger(__name__)
 
 PING_INTERVAL_S = 20.0  # protocol.md, Transport: keep-alive
 PING_TIMEOUT_S = 20.0
+YIELD_EVERY_S = 0.008  # the longest the feed reads a burst without letting the GUI run
 CLOCK_WINDOW_S = 60.0  # the clock offset follows the best sample of the last minute
 CLOCK_EVERY_S = 0.2  # … sampled at most this often
 
@@ -232,8 +233,16 @@ class Feed:
             self._ws = ws
             self.session.connected()
             await self._flush()
+            slice_at = time.monotonic()
             async for frame in ws:
                 self._receive(frame)
+                # A burst (a resume replaying thousands of messages, a backlog after a
+                # stall) arrives already buffered, and reading it never yields: give the
+                # loop (and the GUI sharing it) a turn every few milliseconds.
+                now_t = time.monotonic()
+                if now_t - slice_at > YIELD_EVERY_S:
+                    await asyncio.sleep(0)
+                    slice_at = time.monotonic()
                 if self.status.state == "live":
                     reached_live = True
                 await self._flush()
