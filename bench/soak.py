@@ -8,7 +8,8 @@ cameras, state persisted so a restart continues where it stopped) and ``wallclie
 --offscreen`` (commander token, the control API). During the run:
 
 - the backend publishes incident events at ``--rate`` per second (20× its default 1/s)
-  and indicators every 5 s;
+  and indicators every 5 s; its live incidents settle around ``--live-cap`` (3,000), so
+  the wall's data reaches a steady state and memory growth means a leak;
 - a preset switch every 10 s through the wall's control API, an emergency/normal switch
   every 3 minutes;
 - the backend is restarted every 5 minutes (terminated, started again on the same ports
@@ -28,6 +29,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import time
 from pathlib import Path
@@ -58,11 +60,14 @@ def _unhandled(log: Path) -> list[str]:
 
 
 def main() -> int:
+    # started in the background, SIGINT may be ignored: SIGTERM stops the soak cleanly
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(3))
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=60)
     ap.add_argument("--warmup", type=float, default=10, help="minutes before RSS is the baseline")
     ap.add_argument("--layout", default=str(ROOT / "layouts" / "desk-dual.json"))
     ap.add_argument("--rate", type=float, default=20.0)
+    ap.add_argument("--live-cap", type=int, default=3000, help="live incidents the backend settles around")
     ap.add_argument("--out", default=str(ROOT / "out" / "soak.json"))
     ap.add_argument("--dir", default="")
     a = ap.parse_args()

@@ -188,6 +188,7 @@ async def serve_demo(a: argparse.Namespace) -> int:
         cameras_n=size["cameras_n"],
         presets_n=size["presets_n"],
         incidents_n=size["incidents_n"],
+        live_cap=a.live_cap,
     )
     district_ref.append(district)
     backend = Backend(
@@ -646,6 +647,8 @@ def parser() -> argparse.ArgumentParser:
         "--state", type=Path, help="persist the backend's state here (survives restarts)"
     )
     s.add_argument("--replay-window", type=int, default=10_000)
+    s.add_argument("--live-cap", type=int, default=10_000,
+                   help="live incidents the event mix settles around (fewer new ones above it)")  # fmt: skip
     s.add_argument("--tls-cert", type=Path, help="serve wss:// with this certificate (PEM)")
     s.add_argument("--tls-key", type=Path, help="… and its private key (PEM)")
     s.add_argument("--indicator-period", type=float, default=5.0)

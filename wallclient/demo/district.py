@@ -155,6 +155,7 @@ class District:
     cameras_n: int = 360
     presets_n: int = 40
     incidents_n: int = 180
+    live_cap: int = 10_000  # above this many live incidents, fewer new ones: a steady state
     streams: StreamUrls = field(default_factory=StreamUrls)
     wall_ids: tuple[str, ...] = ("wall-1",)
     regions: dict[str, JSON] = field(default_factory=dict)
@@ -430,7 +431,10 @@ class District:
         if len(live) != len(self.incidents):
             self._live_sync()
             live = self._live_ids
-        if r < 0.4 or len(live) < 20:
+        # Below the cap 40 % of events are new incidents and the city gets busier; above it
+        # 10 %: each incident takes five steps to be archived, so the live count settles
+        # around the cap instead of growing for ever (a soak needs a steady state).
+        if r < (0.4 if len(live) < self.live_cap else 0.1) or len(live) < 20:
             return [("incident.upsert", dict(self.new_incident(at)))]
         inc = self.incidents[live[rng.randrange(len(live))]]
         if inc["status"] == "closed":
