@@ -13,13 +13,24 @@ DEB_PKGS := libvlc5 vlc-plugin-base libvlc-bin vlc-plugin-video-output ffmpeg \
 	xvfb xauth x11-xserver-utils libgl1 libegl1 libglib2.0-0 libfontconfig1 libfreetype6 \
 	libxkbcommon0 libdbus-1-3 libbrotli1 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 \
 	libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
-	libxcb-shape0 libxcb-xkb1 libxcb-xinerama0 fonts-wqy-microhei
+	libxcb-shape0 libxcb-xkb1 libxcb-xinerama0 fonts-wqy-microhei openssl
 
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: setup system venv translations test demo bench lint clean
+.PHONY: setup system venv translations relay test demo bench lint clean
 
-setup: system venv translations
+setup: system venv translations relay
+
+# The media relay of the deployment demo (docs/deployment.md): Node-Media-Server from
+# the npm registry, with the machine's Node.js (Debian's nodejs and npm if it has none).
+RELAY_PKG := node-media-server@2.7.4
+relay: .cache/relay/.installed
+.cache/relay/.installed: Makefile
+	@command -v node >/dev/null && command -v npm >/dev/null || { \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
+	@mkdir -p .cache/relay
+	npm install --silent --no-audit --no-fund --prefix .cache/relay $(RELAY_PKG)
+	@touch $@
 
 # Qt translations: resources/translations/*.ts → .qm (English is the source language).
 TS := $(wildcard resources/translations/*.ts)
@@ -61,4 +72,4 @@ lint: setup
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .cache/relay

@@ -67,7 +67,9 @@ def main() -> int:
     ap.add_argument("--warmup", type=float, default=10, help="minutes before RSS is the baseline")
     ap.add_argument("--layout", default=str(ROOT / "layouts" / "desk-dual.json"))
     ap.add_argument("--rate", type=float, default=20.0)
-    ap.add_argument("--live-cap", type=int, default=3000, help="live incidents the backend settles around")
+    ap.add_argument(
+        "--live-cap", type=int, default=3000, help="live incidents the backend settles around"
+    )
     ap.add_argument("--out", default=str(ROOT / "out" / "soak.json"))
     ap.add_argument("--dir", default="")
     a = ap.parse_args()

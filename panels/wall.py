@@ -27,7 +27,7 @@ from panels.palette import Confirm, PresetPalette, hotkey_of
 from panels.search import CameraSearch
 from panels.status import ClockPanel, StatusPanel
 from panels.trend import IndicatorChartPanel, TrendPanel
-from panels.video import VideoPanel
+from panels.video import VideoPanel, tile_rects
 from wallclient import geo
 from wallclient.errors import CommandError
 from wallclient.layout import Layout, Region, Screen, unit_rect
@@ -312,7 +312,7 @@ class Wall:
     def __init__(self, ctx: Context, hub: Hub, layout: Layout,
                  history: Callable[[str], list[tuple[float, float | None]]] | None = None,
                  linkage_n: int = LINKAGE_N, auto_linkage: bool = False,
-                 drill_s: float = DRILL_S) -> None:  # fmt: skip
+                 drill_s: float = DRILL_S, only: list[str] | None = None) -> None:  # fmt: skip
         self.ctx = ctx
         self.hub = hub
         self.layout = layout
@@ -331,7 +331,11 @@ class Wall:
         # Screens are matched by name when the layout names any connected screen,
         # otherwise by index (a wall PC whose outputs have generic names).
         named = _named(layout, by_name)
-        for i, screen in enumerate(layout.screens):
+        # A wall of several PCs: each drives some of the layout's screens (only), the
+        # others' screens are theirs, not missing.
+        mine = [s for s in layout.screens if only is None or s.name in only]
+        self.others = [s.name for s in layout.screens if s not in mine]
+        for i, screen in enumerate(mine):
             qs = by_name.get(screen.name) if named else qscreens[i] if i < len(qscreens) else None
             if qs is None:
                 self.missing.append(screen.name)
@@ -473,16 +477,24 @@ class Wall:
         return [p for w in self.windows for p in w.regions.values() if isinstance(p, VideoPanel)]
 
     def _number_tiles(self) -> None:
-        """The preset's cameras run over every video tile of this node, in order."""
-        panels = self.video_panels()
-        total = sum(p.count for p in panels)
-        offset = 0
+        """The preset's cameras run over every video tile of the whole wall, in layout
+        order — this node's and those of the other PCs driving the same wall — so each
+        node shows its own share of the preset, and the tour pages agree."""
+        mode = self.mode()
+        starts: dict[tuple[str, str], int] = {}
+        total = 0
+        for screen in self.layout.screens:
+            for region in self.layout.regions(mode, screen.name):
+                if region.panel == "video":
+                    starts[(screen.name, region.id)] = total
+                    o = region.options
+                    total += len(tile_rects(int(o.get("rows", 3)), int(o.get("cols", 3)),
+                                            list(o.get("spans", [])), 1, 1))  # fmt: skip
         for w in self.windows:
             for rid, p in w.regions.items():
                 if isinstance(p, VideoPanel):
                     p.screen_name, p.region_id = w.screen_.name, rid
-                    p.place_on_node(offset, total)
-                    offset += p.count
+                    p.place_on_node(starts.get((w.screen_.name, rid), 0), total)
 
     def tiles(self) -> list[dict[str, Any]]:
         return [t for p in self.video_panels() for t in p.describe()]

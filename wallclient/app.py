@@ -42,7 +42,20 @@ def _install_error_hooks(loop: asyncio.AbstractEventLoop) -> None:
     loop.set_exception_handler(loop_hook)
 
 
-def configure_offscreen(lay: Layout) -> None:
+def node_screens(lay: Layout, names: str) -> list[str] | None:
+    """The layout screens this node drives (None: all of them); unknown names are errors."""
+    wanted = [n.strip() for n in names.split(",") if n.strip()]
+    if not wanted:
+        return None
+    known = {s.name for s in lay.screens}
+    unknown = [n for n in wanted if n not in known]
+    if unknown:
+        raise ConfigError(f"--screens: no screen {', '.join(unknown)} in layout {lay.name} "
+                          f"(it has {', '.join(sorted(known))})")  # fmt: skip
+    return wanted
+
+
+def configure_offscreen(lay: Layout, only: list[str] | None = None) -> None:
     """Qt's offscreen platform with exactly the layout's screens (before QApplication exists)."""
     screens = [
         {
@@ -55,6 +68,7 @@ def configure_offscreen(lay: Layout) -> None:
             "dpr": 1,
         }
         for s in lay.screens
+        if only is None or s.name in only
     ]
     fd, path = tempfile.mkstemp(prefix="wallclient-screens-", suffix=".json")
     with os.fdopen(fd, "w") as fh:
@@ -93,8 +107,9 @@ def run(
     from wallclient.edges.video import cap_malloc_arenas
 
     cap_malloc_arenas()  # before any decoder thread exists
+    only = node_screens(lay, cfg.screens)
     if cfg.offscreen:
-        configure_offscreen(lay)
+        configure_offscreen(lay, only)
     import qasync
 
     from panels.hub import Context, Hub
@@ -159,7 +174,7 @@ def run(
     hub.seed_history(client.recent_history)
     _freeze_after_loads(client.state)
     wall = Wall(ctx, hub, lay, history=client.history, linkage_n=cfg.linkage_cameras,
-                auto_linkage=cfg.auto_linkage, drill_s=cfg.drill_s)  # fmt: skip
+                auto_linkage=cfg.auto_linkage, drill_s=cfg.drill_s, only=only)  # fmt: skip
     wall_ref.append(wall)
     wall.show(fullscreen=not cfg.offscreen)
     from PySide6.QtCore import QTimer

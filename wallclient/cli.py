@@ -73,6 +73,7 @@ def _run_overrides(a: argparse.Namespace) -> dict[str, Any]:
         "lang": a.lang,
         "scope_level": a.scope_level,
         "scope_code": a.scope_code,
+        "screens": a.screens,
         "log_dir": a.log_dir,
     }
 
@@ -608,6 +609,7 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--scope-code")
     r.add_argument("--cache", type=Path)
     r.add_argument("--layout", type=Path)
+    r.add_argument("--screens", help="the layout screens this node drives (a wall of several PCs)")
     r.add_argument("--offscreen", action="store_true", help="no display: render screens virtually")
     r.add_argument("--headless", action="store_true", help="sync and persist only, no Qt")
     r.add_argument("--control-port", type=int)

@@ -33,6 +33,7 @@ class Config:
     scope_level: str = "district"
     scope_code: str = ""
     layout: Path | None = None
+    screens: str = ""  # the layout screens this node drives, comma-separated ("" = all it has)
     cache: Path = field(default_factory=paths.default_cache)
     history_hours: float = 24.0
     archive_keep: int = 100_000
@@ -81,6 +82,7 @@ _KEYS: dict[tuple[str, str], str] = {
     ("wall", "scope_level"): "scope_level",
     ("wall", "scope_code"): "scope_code",
     ("wall", "layout"): "layout",
+    ("wall", "screens"): "screens",
     ("cache", "path"): "cache",
     ("cache", "history_hours"): "history_hours",
     ("cache", "archive_keep"): "archive_keep",

@@ -188,6 +188,13 @@ class MediaServer:
             label = f"{self.labels(cam)}  {cam[-6:]}  {profile} {PROFILES[profile][0]}x{PROFILES[profile][1]}"
             return await make_clip(path, label, profile)
 
+    def viewers(self) -> dict[str, int]:
+        """How many viewers each camera has right now (all its streams and kinds)."""
+        out: dict[str, int] = {}
+        for (_kind, cam, _profile), src in self._sources.items():
+            out[cam] = out.get(cam, 0) + len(src.viewers)
+        return out
+
     # --- sources --------------------------------------------------------------------------
 
     async def _subscribe(

@@ -489,7 +489,9 @@ class Backend:
                 {"wall": c.wall, "node": c.node, "user": c.user, "role": c.role}
                 for c in self.clients
             ]
-        if cmd == "publish":
+        if cmd == "publish":  # the backend holds what it publishes (a preset can be activated)
+            with contextlib.suppress(KeyError, TypeError, AttributeError):
+                self._apply_to_district(args["type"], args["data"])
             return {"seq": self.publish(args["type"], args["data"])}
         if cmd == "raw":
             return {"seq": self.publish_raw(args["text"], bool(args.get("with_seq")))}
@@ -530,6 +532,8 @@ class Backend:
         if cmd == "save":
             self.save()
             return {}
+        if cmd == "media_viewers":  # viewers per camera (a relay in front shows as one)
+            return self.media.viewers() if self.media is not None else {}
         if cmd == "media":  # the demo cameras' fault modes: normal | hang | garbage | down
             if self.media is None:
                 raise ValueError("no media server (started with --no-media)")

@@ -1,0 +1,116 @@
+"""A real media relay on loopback for the deployment demo and tests: Node-Media-Server
+(installed from the npm registry by `make`, into .cache/relay) running
+resources/relay/relay.js, fed by one ffmpeg puller per camera (RTSP over TCP in, RTMP
+out, no re-encoding). Each camera is pulled once; every wall PC plays it from the relay:
+
+- ``rtmp://127.0.0.1:<rtmp_port>/live/<camera>``
+- ``http://127.0.0.1:<http_port>/live/<camera>.flv`` (HTTP-FLV)
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+RELAY_DIR = ROOT / ".cache" / "relay"
+SCRIPT = ROOT / "resources" / "relay" / "relay.js"
+
+
+def available() -> str | None:
+    """Why the relay cannot run here, or None when it can."""
+    if shutil.which("node") is None:
+        return "node is not installed (make installs nodejs)"
+    if not (RELAY_DIR / "node_modules" / "node-media-server").is_dir():
+        return f"node-media-server is not installed in {RELAY_DIR} (make installs it)"
+    if shutil.which("ffmpeg") is None:
+        return "ffmpeg is not installed"
+    return None
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Relay:
+    def __init__(self, cameras: dict[str, str]) -> None:
+        self.cameras = cameras  # camera id → the camera's own URL (pulled once)
+        self.rtmp_port = _free_port()
+        self.http_port = _free_port()
+        self.proc: subprocess.Popen[str] | None = None
+        self.pullers: list[subprocess.Popen[bytes]] = []
+        self.dir = Path(tempfile.mkdtemp(prefix="wallclient-relay-"))
+
+    def start(self, wait_s: float = 20.0) -> Relay:
+        why = available()
+        if why is not None:
+            raise RuntimeError(why)
+        conf = self.dir / "relay.json"
+        conf.write_text(json.dumps({"rtmp_port": self.rtmp_port, "http_port": self.http_port}))
+        env = dict(os.environ, NODE_PATH=str(RELAY_DIR / "node_modules"))
+        self.proc = subprocess.Popen(["node", str(SCRIPT), str(conf)], env=env, cwd=self.dir, text=True,
+                                     stdout=subprocess.PIPE, stderr=open(self.dir / "relay.log", "w"),  # noqa: SIM115
+                                     start_new_session=True)  # fmt: skip
+        deadline = time.monotonic() + wait_s
+        while time.monotonic() < deadline:
+            with (
+                contextlib.suppress(OSError),
+                socket.create_connection(("127.0.0.1", self.rtmp_port), 0.5),
+            ):
+                self._pull()
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(
+            "the relay did not start: " + (self.dir / "relay.log").read_text()[-1500:]
+        )
+
+    def _pull(self) -> None:
+        """One ffmpeg per camera: its stream in once, pushed to the relay as RTMP."""
+        ffmpeg = shutil.which("ffmpeg") or "ffmpeg"
+        for cid, url in self.cameras.items():
+            src = ["-rtsp_transport", "tcp"] if url.startswith("rtsp") else []
+            self.pullers.append(subprocess.Popen(
+                [ffmpeg, "-nostdin", "-loglevel", "error", *src, "-i", url, "-c", "copy", "-an",
+                 "-f", "flv", self.rtmp(cid)],
+                stdout=subprocess.DEVNULL, stderr=open(self.dir / f"pull-{cid}.log", "w"),  # noqa: SIM115
+                start_new_session=True))  # fmt: skip
+
+    def flv(self, camera: str) -> str:
+        return f"http://127.0.0.1:{self.http_port}/live/{camera}.flv"
+
+    def rtmp(self, camera: str) -> str:
+        return f"rtmp://127.0.0.1:{self.rtmp_port}/live/{camera}"
+
+    def stop(self) -> None:
+        """The pullers, then the relay."""
+        for p in self.pullers:
+            with contextlib.suppress(ProcessLookupError):
+                p.kill()
+            p.wait(10)
+        self.pullers = []
+        if self.proc is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait(10)
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.proc.pid, signal.SIGKILL)  # any puller left behind
+            self.proc = None
+        shutil.rmtree(self.dir, ignore_errors=True)
