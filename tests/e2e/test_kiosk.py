@@ -2,6 +2,7 @@
 dead wall, screens kept awake (X11, on a real Xvfb), the systemd unit and autostart file."""
 
 import configparser
+import contextlib
 import json
 import os
 import re
@@ -68,7 +69,7 @@ def test_supervise_restarts_a_hung_and_a_dead_wall(tmp_path):
     wall = WallProcess(tmp_path, server.url, "tok-viewer", "--layout", "layouts/street-4k.json")
     argv = wall.args[wall.args.index("run") :]
     sup = subprocess.Popen([sys.executable, "-m", "wallclient", "supervise", "--watchdog", "4", "--backoff", "0.5",
-                            "--", *argv], stdout=subprocess.PIPE, stderr=open(tmp_path / "sup.log", "w"), text=True)  # fmt: skip
+                            "--", *argv], stdout=subprocess.PIPE, stderr=open(tmp_path / "sup.log", "w"), text=True)  # noqa: SIM115  # fmt: skip
     pids: list[int] = []
     try:
         while not pids:
@@ -98,10 +99,8 @@ def test_supervise_restarts_a_hung_and_a_dead_wall(tmp_path):
         sup.terminate()
         sup.wait(timeout(30))
         for pid in pids:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
         server.stop()
     assert not any(
         Path(f"/proc/{pid}/cmdline").exists() and Path(f"/proc/{pid}/cmdline").read_bytes()
