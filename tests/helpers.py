@@ -11,7 +11,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -254,3 +254,26 @@ async def feed_client(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         writer.stop()
+
+
+def write_layout(tmp: Path, layout: dict[str, Any], name: str = "layout.json") -> Path:
+    """A layout dict as a file the wall can be pointed at."""
+    path = tmp / name
+    path.write_text(json.dumps(layout, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+@contextlib.contextmanager
+def live(*walls: WallProcess, seconds: float = 30) -> Iterator[tuple[WallProcess, ...]]:
+    """Start ``walls``, wait until each is live; stop them all on the way out."""
+    try:
+        for w in walls:
+            w.start()
+        for w in walls:
+            wait_for(
+                lambda w=w: w.conn()["state"] == "live", timeout(seconds), f"{w.log.stem} live"
+            )
+        yield walls
+    finally:
+        for w in walls:
+            w.stop()

@@ -2,11 +2,9 @@
 through the control API, puts its three nearest online cameras on the linkage tiles,
 playing real video."""
 
-import json
-
 import pytest
 
-from tests.helpers import DemoServer, WallProcess, timeout, wait_for
+from tests.helpers import DemoServer, WallProcess, live, timeout, wait_for, write_layout
 from wallclient.geo import location, nearest_brute
 
 LAYOUT = {
@@ -29,15 +27,14 @@ LAYOUT = {
 @pytest.fixture
 def map_wall(tmp_path):
     server = DemoServer(tmp_path).start()
-    layout = tmp_path / "layout.json"
-    layout.write_text(json.dumps(LAYOUT), encoding="utf-8")
-    wall = WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(layout))
     try:
-        wall.start()
-        wait_for(lambda: wall.conn()["state"] == "live", timeout(30))
-        yield server, wall
+        with live(
+            WallProcess(
+                tmp_path, server.url, "tok-viewer", "--layout", str(write_layout(tmp_path, LAYOUT))
+            )
+        ) as (wall,):
+            yield server, wall
     finally:
-        wall.stop()
         server.stop()
 
 

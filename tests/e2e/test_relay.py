@@ -3,11 +3,9 @@
 the relayed streams (HTTP-FLV through libvlc, RTMP through PyAV) while the camera side
 sees one viewer per camera, not one per wall."""
 
-import json
-
 import pytest
 
-from tests.helpers import DemoServer, WallProcess, timeout, wait_for
+from tests.helpers import DemoServer, WallProcess, live, timeout, wait_for, write_layout
 from wallclient.demo.relay import Relay
 
 LAYOUT = {
@@ -27,19 +25,12 @@ def relayed(tmp_path):
         if c["status"] == "online" and c["streams"]["sub"].startswith("rtsp")
     ][:2]
     relay = Relay({c["id"]: c["streams"]["sub"] for c in cams}).start()
-    layout = tmp_path / "layout.json"
-    layout.write_text(json.dumps(LAYOUT), encoding="utf-8")
-    walls = [WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(layout), node=f"pc{i}")
-             for i in (1, 2)]  # fmt: skip
+    layout = write_layout(tmp_path, LAYOUT)
     try:
-        for w in walls:
-            w.start()
-        for w in walls:
-            wait_for(lambda w=w: w.conn()["state"] == "live", timeout(30), "live")
-        yield server, relay, cams, walls
+        with live(*(WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(layout), node=f"pc{i}")
+                    for i in (1, 2))) as walls:  # fmt: skip
+            yield server, relay, cams, walls
     finally:
-        for w in walls:
-            w.stop()
         relay.stop()
         server.stop()
 

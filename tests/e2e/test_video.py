@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.helpers import DemoServer, WallProcess, timeout, wait_for
+from tests.helpers import DemoServer, WallProcess, live, timeout, wait_for, write_layout
 
 LAYOUT = {
     "name": "video-3x3",
@@ -35,15 +35,18 @@ def _now() -> str:
 @pytest.fixture
 def video_wall(tmp_path):
     server = DemoServer(tmp_path).start()
-    layout = tmp_path / "layout.json"
-    layout.write_text(json.dumps(LAYOUT), encoding="utf-8")
-    wall = WallProcess(tmp_path, server.url, "tok-commander", "--layout", str(layout))
     try:
-        wall.start()
-        wait_for(lambda: wall.conn()["state"] == "live", timeout(30))
-        yield server, wall
+        with live(
+            WallProcess(
+                tmp_path,
+                server.url,
+                "tok-commander",
+                "--layout",
+                str(write_layout(tmp_path, LAYOUT)),
+            )
+        ) as (wall,):
+            yield server, wall
     finally:
-        wall.stop()
         server.stop()
 
 
