@@ -76,9 +76,8 @@ def main() -> int:
     tmp = Path(a.dir or f"/tmp/wallclient-soak-{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     media, rtsp = free_port(), free_port()
-    server = DemoServer(
-        tmp, "--rate", str(a.rate), "--media-port", str(media), "--rtsp-port", str(rtsp)
-    )
+    server = DemoServer(tmp, "--rate", str(a.rate), "--media-port", str(media), "--rtsp-port", str(rtsp),
+                        "--live-cap", str(a.live_cap))  # fmt: skip
     wall = WallProcess(tmp, "", "tok-commander", "--layout", a.layout, node="soak")
     samples: list[dict[str, float]] = []
     events: list[str] = []
