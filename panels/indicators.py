@@ -33,6 +33,7 @@ ASPECT = 1.55  # tile width / height
 PULSE_STEP_S = 0.2  # alarm borders pulse in steps of this (repaints of those tiles only)
 MIN_AGE_LABEL_PX = 50  # tiles shorter than this show staleness by dimming alone
 STATIC_CACHE_MAX = 4000  # tiles' cached static layers (a few per indicator and size)
+WARM_BUDGET_S = 0.006  # per tick, the cached tile layers drawn ahead of a block's paint
 
 
 class IndicatorsPanel(Panel):
@@ -73,7 +74,7 @@ class IndicatorsPanel(Panel):
                 self._pending += [b for b in self._blocks if b not in self._pending]
         # Several indicator panels take turns (one block per tick across them), so
         # their block paints never add up in one frame.
-        if self._pending and self.hub.turn("indicators", self):
+        if self._pending and self.hub.turn("indicators", self) and self._warm(self._pending[0]):
             self.update(self._pending.pop(0).toAlignedRect())
         # Between readings only the alarm tiles move (their border pulses, 2 Hz): repaint just those.
         t = time.monotonic()
@@ -88,6 +89,29 @@ class IndicatorsPanel(Panel):
         if second != self._last_second and second % 5 == 0:  # staleness labels age
             self._last_second = second
             self._pending = list(self._blocks)
+
+    def _warm(self, block: QRectF, budget_s: float = WARM_BUDGET_S) -> bool:
+        """Draw the cached layers a block's paint will need, a few at a time: after an
+        outage every tile turns stale and back, and redrawing seventy of those layers
+        inside one paint stalled the GUI thread for 70–160 ms. True once all are ready."""
+        started = time.perf_counter()
+        at = self.ctx.server_now()
+        offline = self.ctx.status()["connection"]["state"] != "live"
+        inds = self.ctx.state.indicators
+        for r, iid in self._tiles:
+            ind = inds.get(iid)
+            if ind is None or not block.intersects(r):
+                continue
+            lv = rules.level(ind)
+            age = rules.age_s(ind, at)
+            stale = offline or age is None or age > STALE_AFTER_S
+            key = (iid, lv, stale, int(r.width()), int(r.height()))
+            if key in self._static_cache:
+                continue
+            if time.perf_counter() - started > budget_s:
+                return False  # the rest on the next turn
+            self._static(ind, lv, stale, key[3], key[4])
+        return True
 
     def _relayout(self) -> bool:
         """Place headers and tiles (when size or membership changed); True if it did."""

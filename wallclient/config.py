@@ -107,7 +107,10 @@ def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
     if "Path" in kind:
         if not isinstance(value, str | Path) or str(value) == "":
             raise ConfigError(f"{where}: must be a path string")
-        p = Path(value).expanduser()
+        try:
+            p = Path(value).expanduser()
+        except RuntimeError:  # "~someone/…" for a user this machine does not have
+            raise ConfigError(f"{where}: {value!r} names a home directory that does not exist") from None
         return p if p.is_absolute() else base / p
     if kind == "bool":
         if not isinstance(value, bool):

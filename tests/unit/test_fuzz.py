@@ -66,3 +66,10 @@ def test_arbitrary_layouts_are_loaded_or_refused(text):
 def test_arbitrary_config_text_is_loaded_or_refused(text):
     with contextlib.suppress(WallclientError):
         config.loads(text)
+
+
+def test_what_the_million_found_stays_fixed():
+    """bench/fuzz.py found `path = "~ache.sqlite"` (a home of a user that does not exist)
+    raising RuntimeError out of the config loader."""
+    with pytest.raises(WallclientError, match="home directory"):
+        config.loads('[cache]\npath = "~nosuchuser-xyz/cache.sqlite"\n')
