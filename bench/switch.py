@@ -46,7 +46,11 @@ def main() -> int:
                 target = presets[(i + 1) % len(presets)]
             sent = time.time()
             nodes[0].control.ok("preset.activate", preset=target)
-            wait_for(lambda t=target: all(n.status()["wall"]["preset"] == t for n in nodes), 10, "applied")
+            wait_for(
+                lambda t=target: all(n.status()["wall"]["preset"] == t for n in nodes),
+                10,
+                "applied",
+            )
             applied = [n.status()["switch"]["wall_applied_at"] for n in nodes]
             spreads.append((max(applied) - min(applied)) * 1000)
             latencies.append((max(applied) - sent) * 1000)
