@@ -102,7 +102,7 @@ def main() -> int:
                                "seconds": round(r.seconds, 1)}  # fmt: skip
         print(target.name, report[target.name], flush=True)
     t = time.perf_counter()
-    hyp = _hypothesis(a.hypothesis)
+    hyp = _hypothesis(a.hypothesis) if a.hypothesis > 0 else {}
     report["hypothesis"] = {**hyp, "seconds": round(time.perf_counter() - t, 1)}
     total = sum(r["inputs"] for k, r in report.items() if k != "hypothesis") + sum(hyp.values())
     report["total_inputs"] = total
