@@ -18,7 +18,8 @@ cameras, state persisted so a restart continues where it stopped) and ``wallclie
 - every 30 s: the client's RSS, threads and open file descriptors (/proc), its log scanned
   for unhandled exceptions, its cache file's size and row counts.
 
-At the end the events stop, the client catches up, and its state is compared with the
+The wall runs as deployed, with ``MALLOC_ARENA_MAX=2`` (the systemd unit sets it). At
+the end the events stop, the client catches up, and its state is compared with the
 backend's. Pass/fail per budget: after warm-up (the first 10 minutes) RSS grows ≤ 5 %,
 threads and fds do not grow, no unhandled exception, the cache within its bounds, the
 final state equal to the backend's. Leaves no process behind.
@@ -113,6 +114,8 @@ def main() -> int:
         )
         print(json.dumps(verdict, indent=1))
         return 0 if all(verdict["pass"].values()) else 1
+    # as deployed (resources/systemd/wallclient.service): glibc's malloc arenas capped
+    os.environ.setdefault("MALLOC_ARENA_MAX", "2")
     tmp = Path(a.dir or f"/tmp/wallclient-soak-{os.getpid()}")
     tmp.mkdir(parents=True, exist_ok=True)
     media, rtsp = free_port(), free_port()
