@@ -381,6 +381,15 @@ class VideoPanel(Panel):
             if rect.isEmpty() or not rect.intersects(clip):
                 continue
             head, pic = self._parts(rect)
+            # the margins between tiles are this panel's too (it paints opaquely): a thin
+            # frame, filled, so nothing of an earlier screen shows through the gaps
+            inner = rect.adjusted(3, 3, -3, -3)
+            for strip in (QRectF(rect.left(), rect.top(), rect.width(), 3),
+                          QRectF(rect.left(), inner.bottom(), rect.width(), 3),
+                          QRectF(rect.left(), inner.top(), 3, inner.height()),
+                          QRectF(inner.right(), inner.top(), 3, inner.height())):  # fmt: skip
+                if strip.intersects(clip):
+                    p.fillRect(strip, theme.BG)
             if head.intersects(clip):
                 p.drawPixmap(head.topLeft(), self._header(i, tile, head, now))
             if pic.intersects(clip):
