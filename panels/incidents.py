@@ -347,7 +347,7 @@ class IncidentsPanel(Panel):
     ) -> None:
         super().__init__(ctx, hub, scale, options)
         self.model = IncidentModel(ctx, self.options)
-        self._known = set(ctx.state.incidents)  # new priority-1 ones are those not seen yet
+        self._new = rules.NewPriority1(ctx.state.incidents, NEW_FOR_S)
         self.view = _BoardView(self.model, round(ROW_HEIGHT * scale))
         self.view.setModel(self.model)
         self.view.setItemDelegate(IncidentDelegate(self.model, scale))
@@ -373,23 +373,14 @@ class IncidentsPanel(Panel):
             changed = self.hub.changed_ids("incidents")
             self.model.refresh(changed)
             live = self.ctx.state.incidents
-            for iid in live if changed is None else changed:
-                inc = live.get(iid)
-                if inc is None or iid in self._known:
-                    continue
-                self._known.add(iid)
-                if inc["priority"] == 1 and self._is_new(inc) and rules.matches(inc, self.options):
+            for iid in self._new.arrived(live, changed, self.ctx.server_now().timestamp()):
+                if rules.matches(live[iid], self.options):
                     self.new_priority1.emit(iid)
-            if len(self._known) > 2 * len(live) + 1000:  # bounded: a wall runs for months
-                self._known &= set(live)
         if "clock" in dirty:
             self.model.recount()
             self.view.viewport().update()  # countdowns move once a second
         if dirty & {"incidents", "clock"}:
             self.counters.update()
-
-    def _is_new(self, inc: dict[str, Any]) -> bool:
-        return _age_s(inc, self.ctx.server_now()) < NEW_FOR_S
 
     def _selected(self, index: QModelIndex) -> None:
         inc = index.data(Qt.ItemDataRole.UserRole)

@@ -30,8 +30,8 @@ from panels.trend import IndicatorChartPanel, TrendPanel
 from panels.video import VideoPanel, tile_rects
 from wallclient import geo
 from wallclient.errors import CommandError
+from wallclient.incidents import NewPriority1
 from wallclient.layout import Layout, Region, Screen, unit_rect
-from wallclient.protocol import epoch
 
 log = logging.getLogger(__name__)
 
@@ -320,7 +320,7 @@ class Wall:
         self.auto_linkage = auto_linkage
         self.linkage: dict[str, Any] = {"incident": None, "cameras": [], "distances_m": [],
                                         "at": None, "reason": None}  # fmt: skip
-        self._known = set(ctx.state.incidents)  # for automatic linkage of new priority-1 ones
+        self._new = NewPriority1(ctx.state.incidents, NEW_FOR_S)  # for automatic linkage
         ctx.select_incident = self.focus
         ctx.drill_into = self.drill_into
         self.drill_s = drill_s
@@ -440,21 +440,10 @@ class Wall:
 
     def _auto_link(self) -> None:
         """A new priority-1 incident takes the linkage tiles by itself (config)."""
-        live = self.ctx.state.incidents
-        changed = self.hub.changed_ids("incidents")
-        newest = None
-        since = self.ctx.server_now().timestamp() - NEW_FOR_S
-        for iid in live if changed is None else changed:
-            inc = live.get(iid)
-            if inc is None or iid in self._known:
-                continue
-            self._known.add(iid)
-            if inc["priority"] == 1 and (epoch(inc["reported_at"]) or 0) > since:
-                newest = iid
-        if len(self._known) > 2 * len(live) + 1000:
-            self._known &= set(live)
-        if newest is not None:
-            self.focus(newest)
+        arrived = self._new.arrived(self.ctx.state.incidents, self.hub.changed_ids("incidents"),
+                                    self.ctx.server_now().timestamp())  # fmt: skip
+        if arrived:
+            self.focus(arrived[-1])
 
     def map_panels(self) -> list[MapPanel]:
         return [p for w in self.windows for p in w.regions.values() if isinstance(p, MapPanel)]

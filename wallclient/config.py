@@ -110,7 +110,9 @@ def _coerce(name: str, value: Any, where: str, base: Path) -> Any:
         try:
             p = Path(value).expanduser()
         except RuntimeError:  # "~someone/…" for a user this machine does not have
-            raise ConfigError(f"{where}: {value!r} names a home directory that does not exist") from None
+            raise ConfigError(
+                f"{where}: {value!r} names a home directory that does not exist"
+            ) from None
         return p if p.is_absolute() else base / p
     if kind == "bool":
         if not isinstance(value, bool):

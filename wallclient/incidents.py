@@ -106,3 +106,31 @@ def matches(incident: dict[str, Any], options: dict[str, Any]) -> bool:
     return not (
         regions and not any(str(incident.get("region") or "").startswith(r) for r in regions)
     )
+
+
+class NewPriority1:
+    """Spots priority-1 incidents the wall has not seen before and that were reported
+    within ``new_for_s``: what sounds the alert and takes the linkage tiles. Remembers
+    the ids it has seen, bounded (a wall runs for months)."""
+
+    def __init__(self, seen: Iterable[str], new_for_s: float) -> None:
+        self._seen = set(seen)
+        self.new_for_s = new_for_s
+
+    def arrived(
+        self, live: dict[str, Any], changed: Iterable[str] | None, now_s: float
+    ) -> list[str]:
+        """The new priority-1 ids among ``changed`` (None: all of ``live``), in order."""
+        out = []
+        since = now_s - self.new_for_s
+        for iid in live if changed is None else changed:
+            inc = live.get(iid)
+            if inc is None or iid in self._seen:
+                continue
+            self._seen.add(iid)
+            reported = epoch(inc.get("reported_at") or "")
+            if inc.get("priority") == 1 and reported is not None and reported > since:
+                out.append(iid)
+        if len(self._seen) > 2 * len(live) + 1000:
+            self._seen &= set(live)
+        return out
