@@ -200,7 +200,11 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
                 "SC_PAGE_SIZE"
             )
             # as it goes, so a long run that is stopped still tells what it saw
-            print(f"rss after {k + 1} switches: {rss[k + 1] / 2**20:.1f} MB", file=sys.stderr, flush=True)
+            print(
+                f"rss after {k + 1} switches: {rss[k + 1] / 2**20:.1f} MB",
+                file=sys.stderr,
+                flush=True,
+            )
     panel.detach()
     pool.close()
     s = sorted(took)

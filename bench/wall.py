@@ -163,12 +163,45 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
     def beat() -> None:
         t = time.perf_counter()
         gaps.append((t - last[0]) * 1000)
-        if t - last[0] > 0.05:
+        if t - last[0] > float(os.environ.get("BENCH_STALL_MS", "50")) / 1000:
             stalls.append((last[0], t))
         last[0] = t
 
     beat_timer = QTimer()
     beat_timer.timeout.connect(beat)
+    # BENCH_STACKS=1: a thread samples the GUI thread's stack whenever the heartbeat is
+    # more than 30 ms late, to say what a stall is made of (where no timed call covers it)
+    stacks: dict[str, int] = {}
+    timeline: list[tuple[float, str]] = []
+    sampling = [False]
+    if os.environ.get("BENCH_STACKS"):
+        import threading
+
+        main_id = threading.get_ident()
+
+        def where(frame) -> str:
+            """The innermost frames of ours (or the event loop, when Qt itself works)."""
+            names = []
+            while frame is not None and len(names) < 3:
+                path = frame.f_code.co_filename
+                if "asyncio" not in path:
+                    names.append(f"{Path(path).stem}.{frame.f_code.co_name}:{frame.f_lineno}")
+                frame = frame.f_back
+            return " < ".join(names)
+
+        def sample() -> None:
+            while sampling[0]:
+                time.sleep(0.001)
+                t = time.perf_counter()
+                if t - last[0] > 0.03:
+                    frame = sys._current_frames().get(main_id)
+                    if frame is not None:
+                        key = where(frame)
+                        stacks[key] = stacks.get(key, 0) + 1
+                        timeline.append((t, key))
+
+        sampling[0] = True
+        threading.Thread(target=sample, daemon=True).start()
 
     async def main() -> dict:
         task = asyncio.create_task(client.run())
@@ -188,6 +221,7 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         await asyncio.sleep(seconds)
         cpu = (time.process_time() - cpu0) / (time.monotonic() - t0)
         beat_timer.stop()
+        sampling[0] = False
         client.feed.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -208,7 +242,8 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
                 g: {"n": len(v), "max": round(max(v, default=0), 1), "sum": round(sum(v))}
                 for g, v in gc_times.items()
             },
-            "stalls_over_50ms": [
+            "late_stacks": sorted(stacks.items(), key=lambda kv: -kv[1])[:12],
+            "stalls_over_50ms": [  # (BENCH_STALL_MS sets the threshold reported)
                 {
                     "ms": round((b - a) * 1000),
                     "inside": [
@@ -216,6 +251,7 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
                         for t, ms, k in calls
                         if a - 0.01 <= t <= b
                     ],
+                    "sampled": [(round((t - a) * 1000), k) for t, k in timeline if a <= t <= b],
                 }
                 for a, b in stalls
             ],

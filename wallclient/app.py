@@ -14,6 +14,7 @@ import signal
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -265,11 +266,40 @@ class Heartbeat:
         self.timer.setTimerType(Qt.TimerType.PreciseTimer)
         self.timer.timeout.connect(self._tick)
         self.timer.start(self.PERIOD_MS)
+        # WALLCLIENT_STALL_TRACE=<ms>: say in the log what the GUI thread was doing
+        # during each stall longer than that (a sampling thread; for diagnosis)
+        self.trace_ms = float(os.environ.get("WALLCLIENT_STALL_TRACE") or 0)
+        self._seen: list[str] = []  # where the GUI thread was, sampled during this gap
+        if self.trace_ms > 0:
+            import threading
+
+            self._gui_id = threading.get_ident()
+            threading.Thread(target=self._sample, name="stall-trace", daemon=True).start()
+
+    def _sample(self) -> None:
+        while self.timer is not None:
+            time.sleep(0.002)
+            if (time.monotonic() - self._last) * 1000 - self.PERIOD_MS < self.trace_ms / 2:
+                continue
+            frame = sys._current_frames().get(self._gui_id)
+            names: list[str] = []
+            while frame is not None and len(names) < 4:
+                code = frame.f_code
+                if "asyncio" not in code.co_filename:
+                    names.append(f"{Path(code.co_filename).stem}.{code.co_name}:{frame.f_lineno}")
+                frame = frame.f_back
+            self._seen.append(" < ".join(names))
 
     def _tick(self) -> None:
         t = time.monotonic()
         gap = (t - self._last) * 1000 - self.PERIOD_MS
         self._last = t
+        if self.trace_ms > 0:
+            seen, self._seen = self._seen, []
+            if gap > self.trace_ms:
+                counts = Counter(seen).most_common(4)
+                log.warning("GUI stall %.0f ms; sampled there: %s", gap,
+                            "; ".join(f"{w} ×{n}" for w, n in counts) or "nothing (native)")  # fmt: skip
         if gap > self.longest_ms:
             self.longest_ms = gap
         if gap > 50:
