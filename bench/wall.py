@@ -78,6 +78,8 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
 
             setattr(cls, name, wrapper)
 
+        import pyqtgraph as pg
+
         from panels.banner import BannerPanel as _B
         from panels.incidents import IncidentDelegate
         from panels.incidents import IncidentModel as _IM
@@ -87,8 +89,9 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
 
         for cls, name in ((_I, "paintEvent"), (_M, "paintEvent"), (_T, "refresh"), (Hub, "_flush"),
                           (_IP, "_tick"), (_IM, "refresh"), (_IM, "recount"), (_I, "_tick"),
-                          (_M, "_tick"), (_B, "paintEvent"), (_C, "paintEvent"), (_S, "paintEvent"),
-                          (IncidentDelegate, "paint")):  # fmt: skip
+                          (_M, "_tick"), (_M, "_marks_for"), (_B, "paintEvent"), (_C, "paintEvent"), (_S, "paintEvent"),
+                          (IncidentDelegate, "paint"), (pg.GraphicsView, "paintEvent"),
+                          (pg.AxisItem, "generateDrawSpecs"), (pg.ViewBox, "updateAutoRange")):  # fmt: skip
             timed(cls, name)
     cfg = Config(
         server=server.url, cache=tmp / "painted.sqlite", wall="wall-1", node="bench", offscreen=True

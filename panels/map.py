@@ -26,7 +26,7 @@ from __future__ import annotations
 import heapq
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt
@@ -49,6 +49,7 @@ from wallclient import geo
 from wallclient.protocol import REGION_LEVELS, epoch
 
 MAX_PULSES = 40
+PRIO_SLICE_S = 0.004  # a priority layer is redrawn in slices of this, one per tick
 LAYER_GAP_S = 0.25  # four priority layers: the whole marker set once a second
 CLUSTER_PX = 40  # one camera marker per this many pixels, at most
 SINGLE_PX = 160  # index cells at least this wide: every camera drawn on its own
@@ -86,6 +87,9 @@ class MapPanel(Panel):
         self._changed: set[str] | None = None  # incidents changed since the last paint
         self._prio: dict[int, QPixmap] = {}  # per priority: its markers
         self._drawn: set[int] = set()  # the priorities whose layer is up to date
+        self._gen = 0  # counts the clearings of _drawn: a layer drawn for an older one is void
+        self._job: Iterator[None] | None = None  # a priority layer being redrawn in slices
+        self._back: QPixmap | None = None  # the layer it draws on, swapped in when done
         self._stale: list[int] = []
         self._layer_at = 0.0
         self._legend: list[tuple[QRectF, str]] = []
@@ -112,18 +116,23 @@ class MapPanel(Panel):
             else:
                 self._changed |= ids
             self._stale = [1, 2, 3, 4]
-        # Markers are redrawn one priority layer at a time, at most every LAYER_GAP_S, so
-        # no single step stalls the GUI thread with ten thousand incidents on the map.
+        # Markers are redrawn one priority layer at a time, at most every LAYER_GAP_S,
+        # and each layer in slices of PRIO_SLICE_S (one per tick, on a back buffer), so
+        # no tick stalls the GUI thread with ten thousand incidents on the map.
         t = time.monotonic()
-        if (
+        if self._job is not None:
+            if self.hub.claim() and next(self._job, "done") == "done":
+                self._job = None
+        elif (
             self._stale
             and self.isVisible()
             and t - self._layer_at >= LAYER_GAP_S
             and self.hub.claim()
         ):
             self._layer_at = t
-            prio = self._stale.pop(0)
-            self._draw_prio(prio, self._marks_for())
+            self._job = self._prio_job(self._stale.pop(0), self._marks_for())
+            if next(self._job, "done") == "done":
+                self._job = None
         if (
             self._cams_dirty_at is not None
             and t - self._cams_dirty_at >= CAMERA_REDRAW_S
@@ -242,6 +251,7 @@ class MapPanel(Panel):
 
     def _view_changed(self) -> None:
         self._drawn.clear()
+        self._gen += 1
         self.update()
 
     def level_shown(self) -> str:
@@ -257,7 +267,7 @@ class MapPanel(Panel):
         if got is not None and got[0] == key:
             return got[1]
         pm = got[1] if got is not None and got[1].size() == self.size() else QPixmap(self.size())
-        pm.fill(theme.BG if name == "base" else Qt.GlobalColor.transparent)
+        pm.fill(theme.BG if name in ("base", "under") else Qt.GlobalColor.transparent)
         p = QPainter(pm)
         draw(p)
         p.end()
@@ -393,6 +403,7 @@ class MapPanel(Panel):
         area = self.ctx.area()
         if key != self._marks_key or self._changed is None:
             self._drawn.clear()  # every layer is redrawn on demand
+            self._gen += 1
             self._marks_key = key
             todo: set[str] | list[str] = list(incidents)
             self._marks = {}
@@ -421,6 +432,41 @@ class MapPanel(Panel):
         if self.zoom < 3 and prio > 1:
             full = {2: 5.0, 3: 3.5, 4: 3.0}[prio]
         return full * self.scale
+
+    def _prio_job(self, prio: int, marks: dict[str, Mark]) -> Iterator[None]:
+        """Redraw one priority's layer a slice at a time (yielding between slices) on the
+        back buffer, then swap it in. A view change meanwhile abandons it: the next paint
+        draws the layer for the new view itself."""
+        gen, size = self._gen, self.size()
+        back = self._back if self._back is not None and self._back.size() == size else QPixmap(size)
+        back.fill(Qt.GlobalColor.transparent)
+        sprite, half = _sprite(theme.PRIORITY_SHAPE[prio], self._marker_r(prio),
+                               theme.PRIORITY_COLOUR[prio])  # fmt: skip
+        clon, clat, k, kx = self._view() or (0.0, 0.0, 1.0, 1.0)
+        ox, oy, kk = self.width() / 2 - half, self.height() / 2 - half, k * kx
+        w, h = self.width() + half, self.height() + half
+        points = [(lon, lat) for pr, lon, lat, _ in marks.values() if pr == prio]
+        i = 0
+        while True:
+            started = time.perf_counter()
+            p = QPainter(back)
+            draw = p.drawPixmap
+            while i < len(points) and time.perf_counter() - started < PRIO_SLICE_S:
+                for lon, lat in points[i : i + 200]:
+                    x, y = ox + (lon - clon) * kk, oy - (lat - clat) * k
+                    if -half < x < w and -half < y < h:
+                        draw(QPointF(x, y), sprite)
+                i += 200
+            p.end()
+            if i >= len(points):
+                break
+            yield
+            if gen != self._gen or size != self.size():
+                return
+        self._back = self._prio.get(prio)
+        self._prio[prio] = back
+        self._drawn.add(prio)
+        self.update()
 
     def _draw_prio(self, prio: int, marks: dict[str, Mark]) -> None:
         """One priority's markers on a transparent layer of their own: one pre-drawn
@@ -464,16 +510,27 @@ class MapPanel(Panel):
         if not self._drag.isNull():  # dragging: the last picture, moved; redrawn on release
             p.fillRect(self.rect(), theme.BG)
             p.translate(self._drag)
-        p.drawPixmap(0, 0, self._cached("base", (key, self._geo_version, self.level_shown(),
-                                                 self.ctx.area_code()), lambda q: self._draw_base(q, xy)))  # fmt: skip
+        # regions, backend layers and cameras change seldom: kept flattened into one
+        # opaque picture, so a paint is one blit for them instead of three with alpha
+        names = ["base"]
+        self._cached("base", (key, self._geo_version, self.level_shown(), self.ctx.area_code()),
+                     lambda q: self._draw_base(q, xy))  # fmt: skip
         shown = tuple(sorted(k for k, on in self.shown.items() if on))
         if self.ctx.state.layers:
-            p.drawPixmap(0, 0, self._cached("overlay", (key, self._layers_version, shown),
-                                            lambda q: self._draw_overlay(q, xy)))  # fmt: skip
+            names.append("overlay")
+            self._cached("overlay", (key, self._layers_version, shown),
+                         lambda q: self._draw_overlay(q, xy))  # fmt: skip
         if self.shown.get("cameras", True):
-            grid = self.ctx.locator.grid
-            p.drawPixmap(0, 0, self._cached("cameras", (key, grid.version),
-                                            lambda q: self._draw_cameras(q, xy)))  # fmt: skip
+            names.append("cameras")
+            self._cached("cameras", (key, self.ctx.locator.grid.version),
+                         lambda q: self._draw_cameras(q, xy))  # fmt: skip
+
+        def flatten(q: QPainter) -> None:
+            for n in names:
+                q.drawPixmap(0, 0, self._cache[n][1])
+
+        under = self._cached("under", tuple((n, self._cache[n][0]) for n in names), flatten)
+        p.drawPixmap(0, 0, under)
         marks = self._marks_for()
         if self.shown.get("incidents", True):
             for prio in (4, 3, 2, 1):
@@ -672,6 +729,7 @@ class MapPanel(Panel):
     def resizeEvent(self, e: Any) -> None:  # noqa: N802
         super().resizeEvent(e)
         self._drawn.clear()
+        self._gen += 1
 
     def scope_changed(self) -> None:
         """A drill-down began or ended: fit its region."""

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pyqtgraph as pg
+from PySide6.QtGui import QFontMetrics
 from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout
 
 from panels import theme
@@ -21,7 +22,7 @@ from wallclient.protocol import epoch
 HOURS = 12
 
 
-def _plot(title: str, scale: float = 1.0) -> pg.PlotWidget:
+def _plot(title: str, scale: float = 1.0, grid: bool = True) -> pg.PlotWidget:
     pg.setConfigOptions(
         antialias=True, background=theme.BG.name(), foreground=theme.TEXT_DIM.name()
     )
@@ -31,7 +32,8 @@ def _plot(title: str, scale: float = 1.0) -> pg.PlotWidget:
     title_h = round(44 * scale)
     w.getPlotItem().titleLabel.setMaximumHeight(title_h)
     w.getPlotItem().layout.setRowFixedHeight(0, title_h)
-    w.showGrid(x=False, y=True, alpha=0.2)
+    if grid:  # pyqtgraph's grid is part of the axis: a range change redraws it whole
+        w.showGrid(x=False, y=True, alpha=0.2)
     w.setMenuEnabled(False)
     w.setMouseEnabled(x=False, y=False)
     w.hideButtons()
@@ -68,6 +70,7 @@ class TrendPanel(Panel):
             if by_source
             else theme.tr("Incidents per hour by priority"),
             scale,
+            grid=False,  # its own grid lines (_set_ymax): a new scale costs 10 ms, not 27
         )
         self.plot.addLegend(offset=(10, 10), labelTextSize="14pt")
         box = QVBoxLayout(self)
@@ -80,8 +83,15 @@ class TrendPanel(Panel):
         # Fixed ranges: the axes are regenerated (text layout, the costly part of a
         # pyqtgraph paint) only when the scale steps, not on every new count.
         self.plot.enableAutoRange(enable=False)
+        # A fixed width for the count axis: a new scale with longer labels would otherwise
+        # re-lay the whole plot out, and it paints four times over the next frames.
+        left = self.plot.getAxis("left")
+        left.setWidth(
+            round(QFontMetrics(theme.font(18 * scale)).horizontalAdvance("000000") + 24 * scale)
+        )
         self.plot.setXRange(-HOURS + 1, 0, padding=0.03)
         self._ymax = 0.0
+        self._grid: list[pg.InfiniteLine] = []
         self.listen(self._tick)
         self.refresh()
 
@@ -150,10 +160,29 @@ class TrendPanel(Panel):
             else:
                 item.setData(xs, ys)
             top = max(top, max(ys))
-        ymax = nice_ceiling(top * 1.15)
-        if ymax != self._ymax:
-            self._ymax = ymax
-            self.plot.setYRange(0, ymax, padding=0)
+        # The scale steps up as soon as the lines need it, and down only once they fit in
+        # a quarter of it: each step re-lays the axis, so it should not flicker to and fro.
+        if not self._ymax or top > self._ymax or top * 4 < self._ymax:
+            self._set_ymax(nice_ceiling(top * 1.15))
+
+    def _set_ymax(self, ymax: float) -> None:
+        """The vertical scale 0…ymax, with ticks and faint grid lines at fifths of it."""
+        self._ymax = ymax
+        self.plot.setYRange(0, ymax, padding=0)
+        step = ymax / 5
+        values = [step * i for i in range(6)]
+        self.plot.getAxis("left").setTicks([[(v, f"{v:g}") for v in values]])
+        pen = pg.mkPen(theme.TEXT_DIM.name(), width=1)
+        pen.setColor(
+            pg.mkColor(theme.TEXT_DIM.red(), theme.TEXT_DIM.green(), theme.TEXT_DIM.blue(), 50)
+        )
+        while len(self._grid) < len(values) - 1:
+            line = pg.InfiniteLine(angle=0, pen=pen, movable=False)
+            line.setZValue(-10)  # under the curves
+            self.plot.addItem(line)
+            self._grid.append(line)
+        for line, v in zip(self._grid, values[1:], strict=True):
+            line.setPos(v)
 
 
 class IndicatorChartPanel(Panel):

@@ -17,6 +17,8 @@ from typing import Any
 
 from websockets.asyncio.client import connect
 
+from wallclient.demo.media import CHILD
+
 SCALE = float(os.environ.get("WALLCLIENT_TEST_TIMEOUT_SCALE", "1"))
 
 
@@ -87,6 +89,7 @@ class DemoServer:
             stdout=subprocess.PIPE,
             stderr=open(self.tmp / "server.log", "a"),  # noqa: SIM115
             text=True,
+            **CHILD,  # dies with the test or benchmark, even a crashed one
         )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
@@ -207,6 +210,7 @@ class WallProcess:
             self.args,
             stdout=subprocess.DEVNULL,
             stderr=open(self.log, "ab"),  # noqa: SIM115
+            **CHILD,
         )
         if wait:
             wait_for(

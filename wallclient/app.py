@@ -26,6 +26,7 @@ from wallclient.errors import CommandError, ConfigError, WallclientError
 from wallclient.layout import Layout
 
 log = logging.getLogger(__name__)
+PIXMAP_CACHE_KB = 128 * 1024
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
@@ -82,7 +83,13 @@ def make_app(lang: str) -> Any:
     from PySide6.QtCore import QLocale, QTranslator
     from PySide6.QtWidgets import QApplication
 
+    from PySide6.QtGui import QPixmapCache
+
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    # Qt's shared pixmap cache (10 MB by default) holds the charts' cached axes and
+    # grids; six 1080p screens overflow it, and an evicted axis is re-laid out on every
+    # paint (a trend chart's paint went from 7 to 26–37 ms). Room for every screen's.
+    QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
     if lang == "zh_CN":
         translator = QTranslator(app)
         qm = RESOURCES / "translations" / "wallclient_zh_CN.qm"
