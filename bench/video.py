@@ -153,6 +153,15 @@ def _run_for(app, seconds: float, until=None) -> None:
     check.stop()
 
 
+def _xvfb_ticks() -> float:
+    """CPU seconds of the X server the child draws on (BENCH_XVFB_PID), else 0."""
+    pid = os.environ.get("BENCH_XVFB_PID")
+    if not pid:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def child_wall(urls: list[str], seconds: float, size: tuple[int, int]) -> dict:
     n = len(urls)
     side = max(1, int(n**0.5 + 0.999))
@@ -160,10 +169,11 @@ def child_wall(urls: list[str], seconds: float, size: tuple[int, int]) -> dict:
     preset("P", [f"c{i}" for i in range(n)])
     _run_for(app, 5)
     frames0 = [p.frames() for p in (t.player for t in panel.tiles) if p is not None]
-    c0, t0 = _cpu_ticks(), time.monotonic()
+    c0, x0, t0 = _cpu_ticks(), _xvfb_ticks(), time.monotonic()
     _run_for(app, seconds)
     dt = time.monotonic() - t0
     cpu = (_cpu_ticks() - c0) / dt * 100
+    xcpu = (_xvfb_ticks() - x0) / dt * 100
     players = [t.player for t in panel.tiles if t.player is not None]
     fps = [(p.frames() - a) / dt for p, a in zip(players, frames0, strict=False)]
     states = [t.state for t in panel.tiles if t.camera]
@@ -171,7 +181,8 @@ def child_wall(urls: list[str], seconds: float, size: tuple[int, int]) -> dict:
     pool.close()
     return {"cpu_percent": round(cpu, 1), "fps_min": round(min(fps or [0]), 1),
             "fps_mean": round(statistics.mean(fps or [0]), 1), "playing": states.count("playing"),
-            "routes": sorted({p.route for p in players})}  # fmt: skip
+            "routes": sorted({p.route for p in players}),
+            "x_server_percent": round(xcpu, 1)}  # fmt: skip
 
 
 def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
@@ -220,10 +231,11 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
 # --- parent ---------------------------------------------------------------------------------
 
 
-def _child(args: list[str]) -> dict:
+def _child(args: list[str], env: dict | None = None) -> dict:
     out = subprocess.run(
-        [sys.executable, __file__, "_child", *args], stdout=subprocess.PIPE, text=True, timeout=7200
-    )
+        [sys.executable, __file__, "_child", *args], stdout=subprocess.PIPE, text=True,
+        timeout=7200, env=env,
+    )  # fmt: skip
     lines = [ln for ln in out.stdout.splitlines() if ln.startswith("{")]
     if not lines:
         raise RuntimeError(f"the child printed no result (exit {out.returncode})")
@@ -237,6 +249,8 @@ def main() -> None:
     ap.add_argument("--counts", default="1,4,9,16")
     ap.add_argument("--profiles", default="cif,sub,main")
     ap.add_argument("--route", default="libvlc", choices=["libvlc", "pyav"])
+    ap.add_argument("--native", action="store_true",
+                    help="tiles on a real X server (Xvfb), libvlc drawing into native windows")  # fmt: skip
     ap.add_argument("--switches", type=int, default=40)
     ap.add_argument("--kind")
     ap.add_argument("--urls")
@@ -260,6 +274,14 @@ def main() -> None:
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-video-"))
     server = DemoServer(tmp, state=False).start()
+    xvfb = None
+    wall_env = None
+    if a.native:
+        from tests.helpers import start_xvfb
+
+        xvfb, display = start_xvfb(tmp, "3000x2000")
+        wall_env = dict(os.environ, QT_QPA_PLATFORM="xcb", DISPLAY=display,
+                        BENCH_XVFB_PID=str(xvfb.pid))  # fmt: skip
     try:
         results: dict = {}
         if a.what == "cpu":
@@ -290,7 +312,8 @@ def main() -> None:
                             f"{w}x{h}",
                             "--seconds",
                             str(a.seconds),
-                        ]
+                        ],
+                        wall_env,
                     )
                     ratio = (
                         ours["cpu_percent"] / floor["cpu_percent"] if floor["cpu_percent"] else None
@@ -310,6 +333,9 @@ def main() -> None:
         print(json.dumps(results, ensure_ascii=False, indent=1))
     finally:
         server.stop()
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@ tile to maximise it (the main stream when it is large enough), Esc to return.
 
 from __future__ import annotations
 
+import os
 import time
 from typing import Any
 
@@ -23,6 +24,7 @@ from PySide6.QtGui import (
     QDragEnterEvent,
     QDragMoveEvent,
     QDropEvent,
+    QGuiApplication,
     QImage,
     QKeyEvent,
     QMouseEvent,
@@ -30,15 +32,18 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPixmap,
 )
+from PySide6.QtWidgets import QWidget
 
 from panels import theme
 from panels.hub import Context, Hub, Panel
 from panels.search import MIME
 from wallclient import tiles as rules
+from wallclient.edges.video import native_kind
 from wallclient.protocol import epoch
 from wallclient.tiles import Tile
 
 FRAME_MS = 40  # look for new frames at 25 Hz
+NATIVE_POLL_MS = 200  # … or, when libvlc draws every tile itself, count its frames at 5 Hz
 INFO_EVERY_S = 0.5  # the rate and frame age in a tile's header are refreshed this often
 HEADER_PX = 64  # a tile's header above its picture (at 1080 p)
 STEP_MS = 250  # decide tile states four times a second
@@ -73,6 +78,32 @@ def tile_rects(rows: int, cols: int, spans: list[list[int]], w: float, h: float)
                 out.append((r, c, QRectF(c * cw, r * ch, cw, ch)))
     out.sort(key=lambda t: (t[0], t[1]))
     return [rect for _, _, rect in out]
+
+
+class Surface(QWidget):
+    """A native child window that libvlc draws a camera into. Qt never paints it, and
+    it lets mouse and drops through to the panel (double-click, drag a camera onto it)."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        for attr in (Qt.WidgetAttribute.WA_NativeWindow,
+                     Qt.WidgetAttribute.WA_DontCreateNativeAncestors,  # the panel stays Qt's
+                     Qt.WidgetAttribute.WA_NoSystemBackground,
+                     Qt.WidgetAttribute.WA_OpaquePaintEvent,
+                     Qt.WidgetAttribute.WA_TransparentForMouseEvents):  # fmt: skip
+            self.setAttribute(attr)
+        self.hide()
+
+    def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
+        return  # libvlc's
+
+
+def native_video() -> str | None:
+    """The native window kind tiles hand to libvlc here (None: frames through callbacks).
+    ``WALLCLIENT_VIDEO_NATIVE=0`` keeps callbacks on any platform."""
+    if os.environ.get("WALLCLIENT_VIDEO_NATIVE", "1") == "0":
+        return None
+    return native_kind(QGuiApplication.platformName())
 
 
 class VideoPanel(Panel):
@@ -112,6 +143,10 @@ class VideoPanel(Panel):
         self.for_linkage = bool(self.options.get("linkage"))  # the layout marks it for linkage
         self.linked: dict[int, tuple[str, str]] = {}  # tile → (camera, label): incident linkage
         self._preset_key: tuple[Any, Any] | None = None
+        # native windows for libvlc to draw into, where the platform has them
+        self.native = native_video() if ctx.video is not None else None
+        self._surfaces: dict[int, tuple[Any, Surface]] = {}  # id(player) → (player, window)
+        self._spare: list[Surface] = []
         self.setAcceptDrops(True)
         self.listen(self._tick)
         self.assign()
@@ -183,14 +218,55 @@ class VideoPanel(Panel):
             w, h = _even(pic.width()), _even(pic.height())
             stream = rules.stream_for(w, h, cam.get("streams") or {})
             url = (cam.get("streams") or {}).get(stream or "")
-            player = pool.acquire(url, w, h) if url and stream else None
+            player = self._acquire(url, w, h) if url and stream else None
             if player is not None and stream is not None:
                 tile.prepare(nxt, stream, player, now)
+        self._place_surfaces()
 
     def _release(self, players: list[Any]) -> None:
+        for p in players:
+            self._give_back(p)
+
+    def _acquire(self, url: str, w: int, h: int) -> Any:
+        """A pooled player; on a platform with native windows, one drawing into a window
+        of this panel's (hidden until its tile plays)."""
+        pool = self.ctx.video
+        if pool is None:
+            return None
+        if self.native is None:
+            return pool.acquire(url, w, h)
+        surface = self._spare.pop() if self._spare else Surface(self)
+        player = pool.acquire(url, w, h, (self.native, int(surface.winId())))
+        if player is None or not player.native:  # the budget, or a PyAV route (RTSP here)
+            self._spare.append(surface)
+            return player
+        self._surfaces[id(player)] = (player, surface)
+        return player
+
+    def _give_back(self, player: Any) -> None:
         if self.ctx.video is not None:
-            for p in players:
-                self.ctx.video.release(p)
+            self.ctx.video.release(player)
+        got = self._surfaces.pop(id(player), None)
+        if got is not None:
+            got[1].hide()
+            self._spare.append(got[1])
+
+    def _place_surfaces(self) -> None:
+        """Each tile's native window over its picture area, shown while it plays; the
+        rest hidden (a frozen picture, an error, a pre-started player not due yet)."""
+        if not self._surfaces:
+            return
+        placed: set[int] = set()
+        for tile, rect in zip(self.tiles, self._rects(), strict=True):
+            got = self._surfaces.get(id(tile.player)) if tile.player is not None else None
+            if got is None:
+                continue
+            placed.add(id(got[1]))
+            got[1].setGeometry(self._parts(rect)[1].toAlignedRect())
+            got[1].setVisible(tile.state == "playing" and not rect.isEmpty())
+        for _player, surface in self._surfaces.values():
+            if id(surface) not in placed:
+                surface.hide()
 
     # --- players ---------------------------------------------------------------------
 
@@ -216,10 +292,10 @@ class VideoPanel(Panel):
             w, h = _even(pic.width()), _even(pic.height())
             for action in tile.step(now, cam, w, h):
                 if action.kind == "stop":
-                    pool.release(action.player)
+                    self._give_back(action.player)
                 elif action.kind == "start" and cam is not None and action.stream:
                     url = (cam.get("streams") or {}).get(action.stream)
-                    player = pool.acquire(url, w, h) if url else None
+                    player = self._acquire(url, w, h) if url else None
                     if player is None:
                         tile.state = "error"
                         tile.error = "decoder budget reached"
@@ -232,11 +308,20 @@ class VideoPanel(Panel):
                 and now - self._info.get(i, (0.0, ""))[0] >= INFO_EVERY_S
             ):
                 self.update(self._parts(rect)[0].toAlignedRect())  # the rate and frame age
+        self._place_surfaces()
+        # frames to fetch and paint only for players that are not native
+        painted = any(t.player is not None and not t.player.native for t in self.tiles)
+        interval = NATIVE_POLL_MS if self.native and not painted else FRAME_MS
+        if self._frame_timer.interval() != interval:
+            self._frame_timer.setInterval(interval)
 
     def _drop(self, tile: Tile) -> None:
         self._release(tile.let_go())
 
     def _frames(self) -> None:
+        now = time.monotonic()
+        for native, _surface in self._surfaces.values():
+            native.poll(now)  # native players say how many frames they have shown
         rects = None
         for i, tile in enumerate(self.tiles):
             player: Any = tile.player
@@ -334,7 +419,7 @@ class VideoPanel(Panel):
 
     def resizeEvent(self, e: Any) -> None:  # noqa: N802
         super().resizeEvent(e)
-        self.step()
+        self.step()  # places the native windows too
 
     # --- what it shows ---------------------------------------------------------------
 
@@ -364,6 +449,9 @@ class VideoPanel(Panel):
         rects = self._rects()
         if not 0 <= index < len(rects) or rects[index].isEmpty():
             return False
+        player: Any = self.tiles[index].player
+        if player is not None and player.native and self.tiles[index].state == "playing":
+            return bool(player.snapshot(path))  # Qt cannot see into libvlc's window
         return bool(self.grab(rects[index].toAlignedRect()).save(path))
 
     def _parts(self, rect: QRectF) -> tuple[QRectF, QRectF]:
@@ -450,6 +538,11 @@ class VideoPanel(Panel):
     def _picture(self, p: QPainter, tile: Tile, r: QRectF, now: float) -> None:
         s = self.scale
         player: Any = tile.player
+        if player is not None and player.native and tile.state in ("playing", "stale"):
+            p.fillRect(r, Qt.GlobalColor.black)  # libvlc's window covers it while it plays
+            if tile.state == "stale":  # that window is hidden: no frozen picture at all
+                self._frozen(p, r, player.last_frame_at() or now, now)
+            return
         picture = player is not None and player.frames() > 0 and tile.state in ("playing", "stale")
         if picture:
             slot = player.slot
@@ -458,12 +551,7 @@ class VideoPanel(Panel):
             p.drawImage(r, image)
             if tile.state == "stale":  # never pass a frozen picture off as live
                 p.fillRect(r, QColor(0, 0, 0, 150))
-                last = player.last_frame_at() or now
-                theme.shape(p, "triangle", r.center() - QPointF(0, 30 * s), 16 * s, theme.WARN)
-                p.setPen(theme.WARN)
-                p.setFont(theme.font(26 * s, bold=True))
-                p.drawText(r.adjusted(0, 30 * s, 0, 0), Qt.AlignmentFlag.AlignCenter,
-                           theme.tr("Frozen for %1 s").replace("%1", f"{now - last:.0f}"))  # fmt: skip
+                self._frozen(p, r, player.last_frame_at() or now, now)
             return
         p.fillRect(r, theme.BG)
         p.setPen(theme.PANEL_EDGE)
@@ -485,6 +573,14 @@ class VideoPanel(Panel):
             lines.append(theme.tr("Reconnecting in %1 s").replace("%1", f"{retry:.0f}"))
         p.drawText(r.adjusted(8 * s, 40 * s, -8 * s, 0),
                    Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "\n".join(lines))  # fmt: skip
+
+    def _frozen(self, p: QPainter, r: QRectF, last: float, now: float) -> None:
+        s = self.scale
+        theme.shape(p, "triangle", r.center() - QPointF(0, 30 * s), 16 * s, theme.WARN)
+        p.setPen(theme.WARN)
+        p.setFont(theme.font(26 * s, bold=True))
+        p.drawText(r.adjusted(0, 30 * s, 0, 0), Qt.AlignmentFlag.AlignCenter,
+                   theme.tr("Frozen for %1 s").replace("%1", f"{now - last:.0f}"))  # fmt: skip
 
 
 def _even(v: float) -> int:

@@ -186,7 +186,8 @@ class WallProcess:
     """``wallclient run`` as a real process, observed through its control API."""
 
     def __init__(self, tmp: Path, server_url: str, token: str = "tok-commander", *extra: str,
-                 cache: Path | None = None, node: str = "node-1", headless: bool = False) -> None:  # fmt: skip
+                 cache: Path | None = None, node: str = "node-1", headless: bool = False,
+                 display: str | None = None) -> None:  # fmt: skip
         self.tmp = tmp
         self.cache = cache or tmp / f"{node}.sqlite"
         self.token_file = tmp / f"{node}.token"
@@ -201,7 +202,12 @@ class WallProcess:
                      "--token-file", str(self.token_file), "--cache", str(self.cache), "--wall", "wall-1",
                      "--node", node, "--control-port", str(self.port),
                      "--control-token-file", str(self.control_token), *extra]  # fmt: skip
-        self.args.append("--headless" if headless else "--offscreen")
+        # on a real X server (``display``, e.g. from start_xvfb), else offscreen
+        self.env = None
+        if display is not None:
+            self.env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
+        else:
+            self.args.append("--headless" if headless else "--offscreen")
         self.control = Control(self.port, "ctl-secret")
         self.proc: subprocess.Popen[bytes] | None = None
 
@@ -210,6 +216,7 @@ class WallProcess:
             self.args,
             stdout=subprocess.DEVNULL,
             stderr=open(self.log, "ab"),  # noqa: SIM115
+            env=self.env,
             **CHILD,
         )
         if wait:
@@ -281,3 +288,22 @@ def live(*walls: WallProcess, seconds: float = 30) -> Iterator[tuple[WallProcess
     finally:
         for w in walls:
             w.stop()
+
+
+def start_xvfb(tmp: Path, size: str = "1920x1080") -> tuple[subprocess.Popen[bytes], str]:
+    """A real X server of our own (Xvfb) on a free display: (process, ":N"). It tells
+    its display number once it is ready (-displayfd), so no waiting by guesswork."""
+    read, write = os.pipe()
+    proc = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", f"{size}x24", "-nolisten", "tcp",
+         "-auth", str(tmp / "xauth-none")],
+        pass_fds=(write,), stdout=subprocess.DEVNULL, stderr=open(tmp / "xvfb.log", "ab"),  # noqa: SIM115
+        **CHILD,
+    )  # fmt: skip
+    os.close(write)
+    with os.fdopen(read) as f:
+        number = f.readline().strip()
+    if not number:
+        proc.kill()
+        raise AssertionError("Xvfb did not start: " + (tmp / "xvfb.log").read_text()[-2000:])
+    return proc, f":{number}"

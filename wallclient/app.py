@@ -81,9 +81,8 @@ def configure_offscreen(lay: Layout, only: list[str] | None = None) -> None:
 def make_app(lang: str) -> Any:
     """The QApplication with the wall's translation and font loaded."""
     from PySide6.QtCore import QLocale, QTranslator
-    from PySide6.QtWidgets import QApplication
-
     from PySide6.QtGui import QPixmapCache
+    from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     # Qt's shared pixmap cache (10 MB by default) holds the charts' cached axes and

@@ -24,6 +24,7 @@ SUB_MAX_PIXELS = 1.5 * 640 * 360  # a tile larger than this gets the main stream
 class PlayerLike(Protocol):
     state: str  # connecting | playing | ended | error
     error: str | None
+    native: bool  # draws into a window of its own (nothing for the tile to paint)
 
     def frames(self) -> int: ...
 

@@ -8,7 +8,15 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.helpers import DemoServer, WallProcess, live, timeout, wait_for, write_layout
+from tests.helpers import (
+    DemoServer,
+    WallProcess,
+    live,
+    start_xvfb,
+    timeout,
+    wait_for,
+    write_layout,
+)
 
 LAYOUT = {
     "name": "video-3x3",
@@ -174,3 +182,40 @@ def test_two_nodes_flip_tour_pages_together(tmp_path):
         for n in nodes:
             n.stop()
         server.stop()
+
+
+def test_on_a_real_x_server_libvlc_draws_into_the_tiles_own_windows(tmp_path):
+    """Where a display exists the tiles are native windows libvlc draws into (no copy
+    through Qt): nine of them play at ≥ 20 fps, and a tile's snapshot is a picture."""
+    from PySide6.QtGui import QImage
+
+    xvfb, display = start_xvfb(tmp_path, "1920x1080")
+    server = DemoServer(tmp_path).start()
+    try:
+        wall = WallProcess(tmp_path, server.url, "tok-commander", "--layout",
+                           str(write_layout(tmp_path, LAYOUT)), display=display)  # fmt: skip
+        with live(wall):
+            http = [c["id"] for c in server.admin("cameras")
+                    if c["status"] == "online" and c["streams"]["sub"].startswith("http")]  # fmt: skip
+            cams = http[:9]
+            _show(server, cams)
+
+            def all_playing():
+                tiles = _tiles(wall)
+                return all(t["state"] == "playing" and t["fps"] >= 20 for t in tiles)
+
+            wait_for(all_playing, timeout(40), "nine native tiles playing at ≥ 20 fps")
+            tiles = _tiles(wall)
+            assert {t["route"] for t in tiles} == {"libvlc-native"}
+            assert [t["camera"] for t in tiles] == cams
+            shot = tmp_path / "tile4.png"
+            wall.control.ok("tile.snapshot", index=4, file=str(shot))
+            image = QImage(str(shot))
+            assert image.width() >= 320 and image.height() >= 180
+            colours = {image.pixel(x, y) for x in range(0, image.width(), 37)
+                       for y in range(0, image.height(), 23)}  # fmt: skip
+            assert len(colours) > 20  # a picture, not a black or blank window
+    finally:
+        server.stop()
+        xvfb.terminate()
+        xvfb.wait(10)

@@ -108,13 +108,49 @@ class FrameSlot:
             self._times.clear()
 
 
+class FrameCount:
+    """What a tile knows of a player that draws into a native window itself: no
+    picture to paint, only how many frames were shown and when (polled)."""
+
+    def __init__(self, width: int, height: int) -> None:
+        self.width = width
+        self.height = height
+        self.frames = 0
+        self.last_frame_at: float | None = None
+        self._samples: deque[tuple[float, int]] = deque(maxlen=64)
+
+    def seen(self, total: int, t: float) -> None:
+        """The player has shown ``total`` frames of this session so far (GUI thread)."""
+        if total > self.frames:
+            self.frames = total
+            self.last_frame_at = t
+            self._samples.append((t, total))
+
+    def take(self) -> bool:
+        return False  # nothing for Qt to paint: the frames are already on the screen
+
+    def fps(self, now: float, window: float = 4.0) -> float:
+        # libvlc updates its counts in bursts: a longer window than FrameSlot's smooths them
+        recent = [s for s in self._samples if now - s[0] <= window]
+        if len(recent) < 2:
+            return 0.0
+        return (recent[-1][1] - recent[0][1]) / max(recent[-1][0] - recent[0][0], 1e-6)
+
+    def reset(self) -> None:
+        self.frames = 0
+        self.last_frame_at = None
+        self._samples.clear()
+
+
 class Player:
     """What a tile needs of a player (both kinds)."""
 
     route = "none"
 
+    native = False  # draws into a native window of its own (``attach``), not into ``slot``
+
     def __init__(self, width: int, height: int) -> None:
-        self.slot = FrameSlot(width, height)
+        self.slot: FrameSlot | FrameCount = FrameSlot(width, height)
         self.state = "idle"  # idle | connecting | playing | ended | error
         self.error: str | None = None
         self.url: str | None = None
@@ -130,6 +166,9 @@ class Player:
 
     def play(self, url: str) -> None:
         raise NotImplementedError
+
+    def poll(self, now: float) -> None:
+        """Catch up on frames shown (players that cannot tell as they go)."""
 
     def stop(self) -> None:
         raise NotImplementedError
@@ -166,6 +205,29 @@ _vlc_lock = threading.Lock()
 _vlc_jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vlc-control")
 
 
+def vout_args() -> list[str]:
+    """How libvlc draws into native windows (players with callbacks are not affected).
+
+    On X11 the plain X11 output with OpenGL off: under Xvfb or without a GPU driver,
+    libvlc's OpenGL output renders through llvmpipe and cost 5–7 × the bare decode,
+    while X11 shared-memory images cost 0.75–1.05 × (docs/benchmarks.md). A wall PC
+    whose GPU driver works can take OpenGL back: ``WALLCLIENT_VLC_VOUT=gl``.
+    Windows and macOS keep libvlc's defaults (Direct3D, OpenGL on Cocoa).
+    """
+    if not sys.platform.startswith("linux"):
+        return []
+    choice = os.environ.get("WALLCLIENT_VLC_VOUT", "x11")
+    if choice == "gl":
+        return []
+    return ["--vout=xcb_x11", "--gl=none", "--gles2=none"]
+
+
+def native_kind(platform: str) -> str | None:
+    """The kind of native window libvlc can draw into under this Qt platform, if any
+    (offscreen, Wayland and the rest: frames come through callbacks instead)."""
+    return {"xcb": "xwindow", "windows": "hwnd", "cocoa": "nsobject"}.get(platform)
+
+
 def vlc_instance() -> Any:
     """One libvlc instance per process (its start-up loads the plugin cache once)."""
     global _vlc_instance
@@ -173,7 +235,7 @@ def vlc_instance() -> Any:
         if _vlc_instance is None:
             import vlc
 
-            _vlc_instance = vlc.Instance(list(VLC_ARGS))
+            _vlc_instance = vlc.Instance(list(VLC_ARGS) + vout_args())
             if _vlc_instance is None:
                 raise RuntimeError("libvlc failed to start (is libvlc installed?)")
         return _vlc_instance
@@ -183,6 +245,7 @@ class VlcPlayer(Player):
     """libvlc decoding into a FrameSlot through video callbacks (RV32 = BGRA)."""
 
     route = "libvlc"
+    slot: FrameSlot
 
     def __init__(self, width: int, height: int) -> None:
         super().__init__(width, height)
@@ -197,6 +260,10 @@ class VlcPlayer(Player):
         self._display_cb = cb.VideoDisplayCb(self._on_display)
         self._mp.video_set_callbacks(self._lock_cb, self._unlock_cb, self._display_cb, None)
         self._mp.video_set_format("RV32", width, height, self.slot.pitch)
+        self._watch()
+
+    def _watch(self) -> None:
+        vlc = self._vlc
         events = self._mp.event_manager()
         self._event_cb = self._on_event
         for kind in (
@@ -242,13 +309,17 @@ class VlcPlayer(Player):
 
         def start() -> None:
             self._mp.set_media(media)  # stops what played before, synchronously
-            media.release()  # the player holds its own reference; ours would leak per switch
+            self._keep(media)
             self._live = generation
             if self._mp.play() != 0:
                 self.state, self.error = "error", "libvlc refused to play"
 
         _vlc_jobs.submit(start)
         log.debug("libvlc plays %s", redact_url(url))
+
+    def _keep(self, media: Any) -> None:
+        """The player holds its own reference to the media: ours would leak per switch."""
+        media.release()
 
     def stop(self) -> None:
         self.state = "idle"
@@ -266,6 +337,74 @@ class VlcPlayer(Player):
         _vlc_jobs.submit(release)
 
 
+class NativeVlcPlayer(VlcPlayer):
+    """libvlc drawing straight into a native window (``attach``): no copy into Qt.
+
+    X11 (``set_xwindow``), Windows (``set_hwnd``) and macOS (``set_nsobject``) behind
+    the same call; a tile gives the window id of a native child widget. libvlc shows
+    the frames itself, so the tile learns of them by polling the media's statistics
+    (``poll``, 25 times a second). Measured against the bare decode in bench/video.py.
+    """
+
+    route = "libvlc-native"
+    native = True
+    slot: FrameCount  # type: ignore[assignment]
+
+    def __init__(self, width: int, height: int) -> None:
+        Player.__init__(self, width, height)
+        import vlc
+
+        self._vlc = vlc
+        self.slot = FrameCount(width, height)
+        self._mp = vlc_instance().media_player_new()
+        self._mp.video_set_mouse_input(False)  # clicks and keys belong to the wall
+        self._mp.video_set_key_input(False)
+        self._media: Any = None  # ours, for its statistics (GUI thread)
+        self._stats = vlc.MediaStats()
+        self.window: tuple[str, int] | None = None
+        self._watch()
+
+    def attach(self, kind: str, handle: int) -> None:
+        """Draw into this native window from the next ``play`` on."""
+        self.window = (kind, handle)
+        mp = self._mp
+        setter = {"xwindow": mp.set_xwindow, "hwnd": mp.set_hwnd, "nsobject": mp.set_nsobject}[kind]
+        _vlc_jobs.submit(setter, handle)  # in order with the stop before and the play after
+
+    def play(self, url: str) -> None:
+        self._drop_media()
+        super().play(url)
+
+    def _keep(self, media: Any) -> None:
+        self._media = media  # released at the next play or close (GUI thread)
+
+    def _drop_media(self) -> None:
+        media, self._media = self._media, None
+        if media is not None:
+            _vlc_jobs.submit(media.release)  # after the player has let go of it
+
+    def poll(self, now: float) -> None:
+        media = self._media
+        if (
+            media is None
+            or self._live != self._generation
+            or self.state not in ("connecting", "playing")
+        ):
+            return
+        if media.get_stats(self._stats):
+            self.slot.seen(int(self._stats.displayed_pictures), now)
+            if self.slot.frames and self.state == "connecting":
+                self.state = "playing"
+
+    def snapshot(self, path: str) -> bool:
+        """The picture shown, as a PNG (libvlc's own snapshot: Qt cannot grab it)."""
+        return bool(self._mp.video_take_snapshot(0, path, 0, 0) == 0)
+
+    def close(self) -> None:
+        super().close()
+        self._drop_media()
+
+
 # --- PyAV (FFmpeg) ---------------------------------------------------------------------
 
 
@@ -273,6 +412,7 @@ class AvPlayer(Player):
     """FFmpeg through PyAV on a thread: RTSP over TCP, RTMP, anything libvlc lacks here."""
 
     route = "pyav"
+    slot: FrameSlot
 
     def __init__(self, width: int, height: int) -> None:
         super().__init__(width, height)
@@ -410,18 +550,26 @@ class PlayerPool:
         self._idle: list[Player] = []
         self.created = 0
 
-    def acquire(self, url: str, width: int, height: int) -> Player | None:
-        """A player for ``url`` at ``width`` × ``height``; None when the budget is spent."""
+    def acquire(
+        self, url: str, width: int, height: int, window: tuple[str, int] | None = None
+    ) -> Player | None:
+        """A player for ``url`` at ``width`` × ``height`` (drawing into the native
+        ``window`` (kind, handle) where libvlc plays it); None when the budget is spent."""
         if len(self.live) >= self.max_live:
             return None
         route = route_for(url)
+        if route == "libvlc" and window is not None:
+            route = NativeVlcPlayer.route
         for i, p in enumerate(self._idle):
-            if p.route == route and (p.slot.width, p.slot.height) == (width, height):
+            if p.route == route and (p.native or (p.slot.width, p.slot.height) == (width, height)):
                 player = self._idle.pop(i)
                 break
         else:
-            player = (VlcPlayer if route == "libvlc" else AvPlayer)(width, height)
+            kind = {"libvlc": VlcPlayer, "pyav": AvPlayer}.get(route, NativeVlcPlayer)
+            player = kind(width, height)
             self.created += 1
+        if isinstance(player, NativeVlcPlayer) and window is not None:
+            player.attach(*window)
         self.live.add(player)
         player.play(url)
         return player
