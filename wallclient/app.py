@@ -158,9 +158,10 @@ def run(
         from wallclient.edges.sound import DEFAULT_SOUND, AlertSound
 
         alert = AlertSound(cfg.alert_sound or DEFAULT_SOUND)
-    from wallclient.edges.video import PlayerPool
+    from wallclient.edges.video import PlayerPool, warm_up
 
     pool = PlayerPool(cfg.max_decoders)
+    warm_up()
     from wallclient.edges.commander import Commander, Desk
 
     commander = Commander(client)

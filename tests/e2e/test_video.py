@@ -3,6 +3,8 @@ real streaming servers (HTTP-TS and RTSP/TCP on 127.0.0.1), seen through `status
 
 import concurrent.futures
 import json
+import os
+import subprocess
 import time
 from datetime import UTC, datetime
 
@@ -215,6 +217,21 @@ def test_on_a_real_x_server_libvlc_draws_into_the_tiles_own_windows(tmp_path):
             colours = {image.pixel(x, y) for x in range(0, image.width(), 37)
                        for y in range(0, image.height(), 23)}  # fmt: skip
             assert len(colours) > 20  # a picture, not a black or blank window
+            # a real double-click through the X server onto libvlc's window reaches the
+            # panel: the tile is maximised with the main stream, the others stop decoding
+            env = dict(os.environ, DISPLAY=display)
+            subprocess.run(["xdotool", "mousemove", "960", "560", "click", "--repeat", "2",
+                            "--delay", "80", "1"], env=env, check=True)  # fmt: skip
+
+            def maximised():
+                tiles = _tiles(wall)
+                return [t["state"] for t in tiles].count("playing") == 1 and tiles[4][
+                    "stream"
+                ] == "main"
+
+            wait_for(maximised, timeout(20), "tile 4 maximised with the main stream")
+            subprocess.run(["xdotool", "key", "Escape"], env=env, check=True)
+            wait_for(all_playing, timeout(40), "Esc: back to the nine tiles")
     finally:
         server.stop()
         xvfb.terminate()

@@ -149,8 +149,9 @@ class Player:
 
     native = False  # draws into a native window of its own (``attach``), not into ``slot``
 
-    def __init__(self, width: int, height: int) -> None:
-        self.slot: FrameSlot | FrameCount = FrameSlot(width, height)
+    def __init__(self, width: int, height: int, counted: bool = False) -> None:
+        # ``counted``: frames are counted, never held (a native window shows them)
+        self.slot: FrameSlot | FrameCount = (FrameCount if counted else FrameSlot)(width, height)
         self.state = "idle"  # idle | connecting | playing | ended | error
         self.error: str | None = None
         self.url: str | None = None
@@ -203,6 +204,12 @@ _vlc_lock = threading.Lock()
 # libvlc's stop() blocks for up to a few hundred ms: players are started and stopped
 # on this one worker thread, in order, never on the GUI thread.
 _vlc_jobs = ThreadPoolExecutor(max_workers=1, thread_name_prefix="vlc-control")
+
+
+def warm_up() -> None:
+    """Start libvlc (its plugin cache, 20–450 ms) on a thread of its own at start-up,
+    not on the GUI thread when the first preset arrives."""
+    threading.Thread(target=vlc_instance, name="vlc-warm-up", daemon=True).start()
 
 
 def vout_args() -> list[str]:
@@ -351,11 +358,10 @@ class NativeVlcPlayer(VlcPlayer):
     slot: FrameCount  # type: ignore[assignment]
 
     def __init__(self, width: int, height: int) -> None:
-        Player.__init__(self, width, height)
+        Player.__init__(self, width, height, counted=True)
         import vlc
 
         self._vlc = vlc
-        self.slot = FrameCount(width, height)
         self._mp = vlc_instance().media_player_new()
         self._mp.video_set_mouse_input(False)  # clicks and keys belong to the wall
         self._mp.video_set_key_input(False)
