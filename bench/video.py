@@ -3,6 +3,7 @@
     .venv/bin/python bench/video.py cpu [--seconds 12] [--counts 1,4,9,16] [--profiles cif,sub,main]
     .venv/bin/python bench/video.py switch [--switches 40]
     .venv/bin/python bench/video.py rss [--switches 1000]
+    .venv/bin/python bench/video.py tour [--flips 6] [--dwell 10] [--native] [--route pyav]
 
 - cpu: CPU of one process playing N tiles of one profile through our whole path
   (pooled player → frame slot → VideoPanel painting in Qt, offscreen), against the
@@ -13,6 +14,8 @@
   Also the frames delivered per tile.
 - switch: preset switch → first new frame on every tile (9 tiles, 1 s GOP sources).
 - rss: RSS after N preset switches against after the first 50.
+- tour: a 3×3 tour of two pages; from each flip to pictures on all nine tiles (the
+  next page is pre-started, as the wall does).
 
 Each measurement runs in a child process of its own; the streams come from the demo
 media server (ffmpeg clips served live) in another process.
@@ -127,12 +130,13 @@ def _wall(urls: list[str], rows: int, cols: int, size: tuple[int, int] = (640, 3
     panel.resize(cols * (size[0] + 6), rows * (size[1] + 6 + 64))
     panel.show()
 
-    def preset(pid: str, ids: list[str]) -> None:
+    def preset(pid: str, ids: list[str], dwell_s: float = 15) -> None:
         state.apply(
             "preset.upsert",
-            {"id": pid, "name": pid, "scenario": "b", "emergency": False, "cameras": ids},
+            {"id": pid, "name": pid, "scenario": "b", "emergency": False, "cameras": ids,
+             "dwell_s": dwell_s},
             None,
-        )
+        )  # fmt: skip
         state.apply("wall.state", {"wall": "wall-1", "mode": "normal", "preset": pid,
                                    "changed_by": "bench", "changed_at": format_time(now())}, None)  # fmt: skip
 
@@ -228,6 +232,38 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
     return out
 
 
+def child_tour(urls: list[str], flips: int, dwell_s: float) -> dict:
+    """A 3×3 tour of two pages: from each page flip to pictures on all nine tiles (the
+    next page's players were started PRESTART_S ahead, as the wall does)."""
+    app, panel, pool, preset = _wall(urls, 3, 3)
+    ids = [f"c{i}" for i in range(18)]
+    preset("TOUR", ids, dwell_s)
+    took: list[float] = []
+    warm_frames: list[int] = []  # of the nine pre-started players, how many had a frame
+    for _ in range(flips + 1):
+        page = panel.page
+        _run_for(app, dwell_s + 5, lambda page=page: panel.page != page)
+        t0 = time.monotonic()
+        warm_frames.append(
+            sum(1 for t in panel.tiles if t.player is not None and t.player.frames() > 0)
+        )
+
+        def shown() -> bool:
+            return all(t.state == "playing" and t.player is not None and t.player.frames() > 0
+                       for t in panel.tiles)  # fmt: skip
+
+        _run_for(app, 10, shown)
+        took.append(time.monotonic() - t0 if shown() else float("inf"))
+    took, warm_frames = took[1:], warm_frames[1:]  # the first page was not pre-started
+    panel.detach()
+    pool.close()
+    s = sorted(took)
+    return {"flips": len(took), "flip_to_pictures_ms_p50": round(s[len(s) // 2] * 1000, 1),
+            "flip_to_pictures_ms_max": round(s[-1] * 1000, 1), "all_ms": [round(x * 1000) for x in took],
+            "prestarted_with_a_frame_at_the_flip": warm_frames,
+            "routes": sorted({t.player.route for t in panel.tiles if t.player is not None})}  # fmt: skip
+
+
 # --- parent ---------------------------------------------------------------------------------
 
 
@@ -244,7 +280,9 @@ def _child(args: list[str], env: dict | None = None) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["cpu", "switch", "rss", "_child"])
+    ap.add_argument("what", choices=["cpu", "switch", "rss", "tour", "_child"])
+    ap.add_argument("--flips", type=int, default=6)
+    ap.add_argument("--dwell", type=float, default=10)
     ap.add_argument("--seconds", type=float, default=12)
     ap.add_argument("--counts", default="1,4,9,16")
     ap.add_argument("--profiles", default="cif,sub,main")
@@ -267,6 +305,8 @@ def main() -> None:
         elif a.kind == "wall":
             w, h = (int(x) for x in a.size.split("x"))
             print(json.dumps(child_wall(urls, a.seconds, (w, h))))
+        elif a.kind == "tour":
+            print(json.dumps(child_tour(urls, a.flips, a.dwell)))
         else:
             print(json.dumps(child_switch(urls, a.switches, a.kind == "rss")))
         return
@@ -324,6 +364,10 @@ def main() -> None:
                         f"{profile} x{n}: floor {floor} ours {ours} ratio {results[f'{profile} x{n}']['ratio']}",
                         flush=True,
                     )
+        elif a.what == "tour":
+            urls = _urls(server.ready, "sub", a.route, 18)
+            results["tour"] = _child(["--kind", "tour", "--urls", json.dumps(urls), "--flips",
+                                      str(a.flips), "--dwell", str(a.dwell)], wall_env)  # fmt: skip
         else:
             urls = _urls(server.ready, "sub", a.route, 18)
             kind = "rss" if a.what == "rss" else "switch"

@@ -626,13 +626,40 @@ def preview_layout(
 
 
 def no_display() -> bool:
-    """On Linux with no X11 or Wayland display, and no platform chosen: Qt would abort."""
-    return (
-        sys.platform.startswith("linux")
-        and not os.environ.get("QT_QPA_PLATFORM")
-        and not os.environ.get("DISPLAY")
-        and not os.environ.get("WAYLAND_DISPLAY")
-    )
+    """On Linux with no X11 or Wayland display to reach, and no platform chosen: Qt
+    would abort (an unreachable ``DISPLAY`` too: said in the log)."""
+    if not sys.platform.startswith("linux") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    if os.environ.get("WAYLAND_DISPLAY"):
+        return False
+    display = os.environ.get("DISPLAY")
+    if not display:
+        return True
+    if not x11_reachable(display):
+        log.warning("display %s cannot be reached", display)
+        return True
+    return False
+
+
+def x11_reachable(display: str) -> bool:
+    """Does an X server answer at ``display`` (":0", "unix:1", "host:0.0")? A local
+    one is a socket in /tmp/.X11-unix, a remote one TCP port 6000 + n."""
+    import socket
+
+    host, _, rest = display.rpartition(":")
+    number = rest.split(".")[0]
+    if not number.isdigit():
+        return False
+    try:
+        if host in ("", "unix"):
+            with socket.socket(socket.AF_UNIX) as s:
+                s.settimeout(1.0)
+                s.connect(f"/tmp/.X11-unix/X{number}")
+        else:
+            socket.create_connection((host, 6000 + int(number)), timeout=1.0).close()
+        return True
+    except OSError:
+        return False
 
 
 def headless_fallback() -> bool:

@@ -311,6 +311,11 @@ def cmd_doctor(a: argparse.Namespace) -> int:
           "absent (Debian builds VLC without live555): rtsp:// plays through PyAV")  # fmt: skip
     for scheme, route in routes().items():
         check(f"route {scheme}", True, route)
+    from wallclient import app as app_mod
+    from wallclient.edges.video import native_output
+
+    ok, detail = native_output(not app_mod.no_display())
+    check("video output", ok, detail, "apt install vlc-plugin-video-output")
     _doctor_machine(a, check)
     if a.json:
         print(json.dumps(checks, ensure_ascii=False, indent=1))

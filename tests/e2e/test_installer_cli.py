@@ -38,3 +38,17 @@ def test_a_broken_layout_and_a_missing_display_are_clear_errors(tmp_path):
     assert prev.returncode == 2 and "screens" in prev.stderr and not (tmp_path / "pv").exists()
     edit = run_cli("layout", "edit", str(tmp_path / "new.json"), env=NO_DISPLAY)
     assert edit.returncode == 2 and "display" in edit.stderr
+
+
+def test_a_display_that_cannot_be_reached_is_said_not_a_qt_abort(tmp_path):
+    """DISPLAY names an X server that is not there (a typo, a server gone): Qt would
+    abort; the installer's commands say so and carry on offscreen."""
+    gone = dict(NO_DISPLAY, DISPLAY=":87")
+    out = run_cli("screens", "--json", env=gone, check=True)
+    assert json.loads(out.stdout)["platform"] == "offscreen"
+    assert "display :87 cannot be reached" in out.stderr
+    doctor = run_cli("doctor", "--json", env=gone)
+    assert doctor.returncode == 1  # a failed check, not a crash
+    checks = {c["check"]: c for c in json.loads(doctor.stdout)}
+    assert "callbacks" in checks["video output"]["detail"]
+    assert not checks["screens"]["ok"]

@@ -229,6 +229,26 @@ def vout_args() -> list[str]:
     return ["--vout=xcb_x11", "--gl=none", "--gles2=none"]
 
 
+def native_output(display: bool) -> tuple[bool, str]:
+    """How tiles will show video on this machine (``wallclient doctor``; ``display``:
+    one can be reached): False when there is an X11 display but libvlc lacks the
+    output module to draw into native windows."""
+    if sys.platform in ("win32", "darwin"):
+        return True, "native windows (libvlc draws into each tile)"
+    x11 = os.environ.get("DISPLAY") and os.environ.get("QT_QPA_PLATFORM", "xcb") == "xcb"
+    if not display or not x11:
+        return True, "frames through callbacks, painted by Qt (no X11 display)"
+    if os.environ.get("WALLCLIENT_VIDEO_NATIVE") == "0":
+        return True, "frames through callbacks (WALLCLIENT_VIDEO_NATIVE=0)"
+    found = glob.glob("/usr/lib/*/vlc/plugins/video_output/libxcb_x11_plugin.so") + glob.glob(
+        "/usr/lib/vlc/plugins/video_output/libxcb_x11_plugin.so"
+    )
+    if not found:
+        return False, "a display, but libvlc has no X11 video output: tiles cannot play natively"
+    vout = " ".join(vout_args()) or "libvlc's OpenGL output"
+    return True, f"native X11 windows ({vout})"
+
+
 def native_kind(platform: str) -> str | None:
     """The kind of native window libvlc can draw into under this Qt platform, if any
     (offscreen, Wayland and the rest: frames come through callbacks instead)."""
