@@ -255,13 +255,14 @@ def child_tour(urls: list[str], flips: int, dwell_s: float) -> dict:
         _run_for(app, 10, shown)
         took.append(time.monotonic() - t0 if shown() else float("inf"))
     took, warm_frames = took[1:], warm_frames[1:]  # the first page was not pre-started
+    routes = sorted({t.player.route for t in panel.tiles if t.player is not None})
     panel.detach()
     pool.close()
     s = sorted(took)
     return {"flips": len(took), "flip_to_pictures_ms_p50": round(s[len(s) // 2] * 1000, 1),
             "flip_to_pictures_ms_max": round(s[-1] * 1000, 1), "all_ms": [round(x * 1000) for x in took],
             "prestarted_with_a_frame_at_the_flip": warm_frames,
-            "routes": sorted({t.player.route for t in panel.tiles if t.player is not None})}  # fmt: skip
+            "routes": routes}  # fmt: skip
 
 
 # --- parent ---------------------------------------------------------------------------------

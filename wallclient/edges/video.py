@@ -464,10 +464,13 @@ class AvPlayer(Player):
     def _run(self, url: str, stop: threading.Event) -> None:
         import av
 
-        # short probing: a live camera is one known H.264 stream; the default probe
-        # (5 s of analysis) would delay the first picture of every switch
-        options = {"rtsp_transport": "tcp", "fflags": "nobuffer", "flags": "low_delay",
-                   "analyzeduration": "100000", "probesize": "65536"}  # fmt: skip
+        # Short probing: a live camera is one known H.264 stream; the default probe
+        # (5 s of analysis) would delay the first picture of every switch. And no
+        # "nobuffer": it throws away the packets read while probing, the keyframe
+        # among them, so the first picture waited a whole GOP more (first frame p50
+        # 1.21 s with it, 0.27 s without, on a 1 s GOP: docs/benchmarks.md).
+        options = {"rtsp_transport": "tcp", "flags": "low_delay",
+                   "analyzeduration": "0", "probesize": "4096"}  # fmt: skip
         container = None
         try:
             container = av.open(url, options=options, timeout=(READ_TIMEOUT_S, READ_TIMEOUT_S))
