@@ -178,6 +178,22 @@ class Player:
         self.stop()
 
 
+TRIM_EVERY_S = 5.0
+_trimmed_at = 0.0
+
+
+def _trim_heap() -> None:
+    """Hand memory freed by finished inputs back to the system (glibc), at most every
+    TRIM_EVERY_S; on the libvlc control thread, after the stops queued before it."""
+    global _trimmed_at
+    now = time.monotonic()
+    if now - _trimmed_at < TRIM_EVERY_S or not sys.platform.startswith("linux"):
+        return
+    _trimmed_at = now
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+
+
 def cap_malloc_arenas(arenas: int = 2) -> bool:
     """Cap glibc's malloc arenas (Linux), before any decoder thread starts.
 
@@ -605,6 +621,9 @@ class PlayerPool:
 
     def release(self, player: Player) -> None:
         player.stop()
+        # each input libvlc or FFmpeg closes frees megabytes in scattered pieces: given
+        # back to the system after the stops, RSS stays level over thousands of switches
+        _vlc_jobs.submit(_trim_heap)
         self.live.discard(player)
         self._idle.append(player)
         while len(self._idle) > self.max_live:  # sizes that are no longer asked for
