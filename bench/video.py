@@ -195,6 +195,10 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
     a, b = [f"c{i}" for i in range(9)], [f"c{i}" for i in range(9, 18)]
     took: list[float] = []
     rss: dict[int, int] = {}
+    every: list[int] = []  # RSS after each switch
+    from wallclient.edges import video as video_mod
+
+    page = os.sysconf("SC_PAGE_SIZE")
     for k in range(switches):
         ids = a if k % 2 == 0 else b
         t0 = time.monotonic()
@@ -210,16 +214,16 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
             took.append(time.monotonic() - t0)
         if not rss_mode:
             _run_for(app, 1.5)  # let the page play before the next switch
+        # Sampled between switches as the wall is a second after one: the players it
+        # stopped are gone (libvlc's control queue has run dry) and the heap trimmed.
+        # Sampled any earlier, RSS swings ±15 % with how many of the eighteen old and
+        # new decoders happen to exist at that instant.
+        video_mod._vlc_jobs.submit(video_mod._trim_heap).result(timeout=30)
+        every.append(int(Path("/proc/self/statm").read_text().split()[1]) * page)
         if (k + 1) % 50 == 0 or k + 1 == switches:
-            rss[k + 1] = int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf(
-                "SC_PAGE_SIZE"
-            )
-            # as it goes, so a long run that is stopped still tells what it saw
-            print(
-                f"rss after {k + 1} switches: {rss[k + 1] / 2**20:.1f} MB",
-                file=sys.stderr,
-                flush=True,
-            )
+            rss[k + 1] = int(statistics.median(every[-10:]))
+            print(f"rss after {k + 1} switches: median of the last 10 {rss[k + 1] / 2**20:.1f} MB,"
+                  f" at this switch {every[-1] / 2**20:.1f} MB", file=sys.stderr, flush=True)  # fmt: skip
     panel.detach()
     pool.close()
     s = sorted(took)

@@ -178,18 +178,34 @@ class Player:
         self.stop()
 
 
-TRIM_EVERY_S = 5.0
-_trimmed_at = 0.0
+TRIM_AFTER_S = 1.0  # the heap is trimmed this long after the last player stopped
+TRIM_AT_LEAST_S = 5.0  # … and, however fast presets switch, at least this often
+_trim_timer: threading.Timer | None = None
+_trim_since = 0.0  # when the pending trim was first asked for
+_trim_lock = threading.Lock()
+
+
+def _trim_soon() -> None:
+    """Hand the memory freed by finished inputs back to the system (glibc) once the
+    players stopped now are done: TRIM_AFTER_S after the last stop asked for, queued on
+    the libvlc control thread behind the stops themselves. One trim per preset switch."""
+    global _trim_timer, _trim_since
+    if not sys.platform.startswith("linux"):
+        return
+    with _trim_lock:
+        now = time.monotonic()
+        if _trim_timer is not None and _trim_timer.is_alive():
+            if now - _trim_since > TRIM_AT_LEAST_S:
+                return  # switching without a pause: let the pending trim happen
+            _trim_timer.cancel()
+        else:
+            _trim_since = now
+        _trim_timer = threading.Timer(TRIM_AFTER_S, lambda: _vlc_jobs.submit(_trim_heap))
+        _trim_timer.daemon = True
+        _trim_timer.start()
 
 
 def _trim_heap() -> None:
-    """Hand memory freed by finished inputs back to the system (glibc), at most every
-    TRIM_EVERY_S; on the libvlc control thread, after the stops queued before it."""
-    global _trimmed_at
-    now = time.monotonic()
-    if now - _trimmed_at < TRIM_EVERY_S or not sys.platform.startswith("linux"):
-        return
-    _trimmed_at = now
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
@@ -623,7 +639,7 @@ class PlayerPool:
         player.stop()
         # each input libvlc or FFmpeg closes frees megabytes in scattered pieces: given
         # back to the system after the stops, RSS stays level over thousands of switches
-        _vlc_jobs.submit(_trim_heap)
+        _trim_soon()
         self.live.discard(player)
         self._idle.append(player)
         while len(self._idle) > self.max_live:  # sizes that are no longer asked for
