@@ -465,8 +465,7 @@ class MapPanel(Panel):
                 return
         self._back = self._prio.get(prio)
         self._prio[prio] = back
-        self._drawn.add(prio)
-        self.update()
+        self._drawn.add(prio)  # shown by the next once-a-second repaint, as before
 
     def _draw_prio(self, prio: int, marks: dict[str, Mark]) -> None:
         """One priority's markers on a transparent layer of their own: one pre-drawn
