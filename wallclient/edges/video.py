@@ -210,6 +210,9 @@ def _trim_heap() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
+MMAP_THRESHOLD = 256 * 1024  # blocks this large are mapped (and unmapped when freed)
+
+
 def cap_malloc_arenas(arenas: int = 2) -> bool:
     """Cap glibc's malloc arenas (Linux), before any decoder thread starts.
 
@@ -223,7 +226,11 @@ def cap_malloc_arenas(arenas: int = 2) -> bool:
         return False
     try:
         libc = ctypes.CDLL("libc.so.6")
-        m_arena_max = -8  # from malloc.h
+        m_arena_max, m_mmap_threshold = -8, -3  # from malloc.h
+        # A fixed mmap threshold: glibc otherwise raises it each time a large block
+        # is freed, and decoders' picture buffers then come from the heap and stay
+        # there, fragmented; mapped, they go back to the system when freed.
+        libc.mallopt(m_mmap_threshold, MMAP_THRESHOLD)
         return bool(libc.mallopt(m_arena_max, arenas))
     except (OSError, AttributeError):
         return False
