@@ -24,6 +24,11 @@ def two_nodes(tmp_path):
         for n in (a, b):
             wait_for(lambda n=n: n.control.reachable(), timeout(30), "control API")
             wait_for(lambda n=n: n.conn()["state"] == "live", timeout(30), "live")
+        # a running wall, as a commander finds it: each node has started its tiles (the
+        # first preset's players are created at start-up, a few hundred ms of GUI work)
+        for n in (a, b):
+            wait_for(lambda n=n: all(t["state"] != "connecting" for t in n.status()["tiles"]),
+                     timeout(30), "tiles started")  # fmt: skip
         yield server, a, b
     finally:
         a.stop()
