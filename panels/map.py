@@ -433,10 +433,15 @@ class MapPanel(Panel):
             full = {2: 5.0, 3: 3.5, 4: 3.0}[prio]
         return full * self.scale
 
-    def _prio_job(self, prio: int, marks: dict[str, Mark]) -> Iterator[None]:
-        """Redraw one priority's layer a slice at a time (yielding between slices) on the
-        back buffer, then swap it in. A view change meanwhile abandons it: the next paint
-        draws the layer for the new view itself."""
+    def _prio_job(
+        self, prio: int, marks: dict[str, Mark], slice_s: float = PRIO_SLICE_S
+    ) -> Iterator[None]:
+        """Redraw one priority's markers on a transparent layer of their own, one
+        pre-drawn sprite blitted per marker (an antialiased shape drawn 10,000 times
+        costs ~10×), ``slice_s`` at a time (yielding between slices) on the back buffer,
+        then swap it in. A view change meanwhile abandons it: the next paint draws the
+        layer for the new view itself. Layers are reused, not reallocated: a fresh
+        full-screen pixmap per draw costs more in page faults than the markers."""
         gen, size = self._gen, self.size()
         back = self._back if self._back is not None and self._back.size() == size else QPixmap(size)
         back.fill(Qt.GlobalColor.transparent)
@@ -451,7 +456,7 @@ class MapPanel(Panel):
             started = time.perf_counter()
             p = QPainter(back)
             draw = p.drawPixmap
-            while i < len(points) and time.perf_counter() - started < PRIO_SLICE_S:
+            while i < len(points) and time.perf_counter() - started < slice_s:
                 for lon, lat in points[i : i + 200]:
                     x, y = ox + (lon - clon) * kk, oy - (lat - clat) * k
                     if -half < x < w and -half < y < h:
@@ -468,28 +473,9 @@ class MapPanel(Panel):
         self._drawn.add(prio)  # shown by the next once-a-second repaint, as before
 
     def _draw_prio(self, prio: int, marks: dict[str, Mark]) -> None:
-        """One priority's markers on a transparent layer of their own: one pre-drawn
-        sprite blitted per marker (an antialiased shape drawn 10,000 times costs ~10×)."""
-        # Layers are reused, not reallocated: a fresh full-screen pixmap per draw costs
-        # far more in page faults than the markers cost to draw.
-        pm = self._prio.get(prio)
-        if pm is None or pm.size() != self.size():
-            pm = self._prio[prio] = QPixmap(self.size())
-        pm.fill(Qt.GlobalColor.transparent)
-        sprite, half = _sprite(theme.PRIORITY_SHAPE[prio], self._marker_r(prio),
-                               theme.PRIORITY_COLOUR[prio])  # fmt: skip
-        p = QPainter(pm)
-        draw = p.drawPixmap
-        clon, clat, k, kx = self._view() or (0.0, 0.0, 1.0, 1.0)
-        ox, oy, kk = self.width() / 2 - half, self.height() / 2 - half, k * kx
-        w, h = self.width() + half, self.height() + half
-        for pr, lon, lat, _ in marks.values():
-            if pr == prio:
-                x, y = ox + (lon - clon) * kk, oy - (lat - clat) * k
-                if -half < x < w and -half < y < h:
-                    draw(QPointF(x, y), sprite)
-        p.end()
-        self._drawn.add(prio)
+        """One priority's layer at once (a paint that finds it missing: a new view)."""
+        for _ in self._prio_job(prio, marks, slice_s=math.inf):
+            pass
 
     # --- painting -----------------------------------------------------------------
 

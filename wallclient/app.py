@@ -26,7 +26,6 @@ from wallclient.errors import CommandError, ConfigError, WallclientError
 from wallclient.layout import Layout
 
 log = logging.getLogger(__name__)
-PIXMAP_CACHE_KB = 128 * 1024
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 
@@ -81,14 +80,9 @@ def configure_offscreen(lay: Layout, only: list[str] | None = None) -> None:
 def make_app(lang: str) -> Any:
     """The QApplication with the wall's translation and font loaded."""
     from PySide6.QtCore import QLocale, QTranslator
-    from PySide6.QtGui import QPixmapCache
     from PySide6.QtWidgets import QApplication
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    # Qt's shared pixmap cache (10 MB by default) holds the charts' cached axes and
-    # grids; six 1080p screens overflow it, and an evicted axis is re-laid out on every
-    # paint (a trend chart's paint went from 7 to 26–37 ms). Room for every screen's.
-    QPixmapCache.setCacheLimit(PIXMAP_CACHE_KB)
     if lang == "zh_CN":
         translator = QTranslator(app)
         qm = RESOURCES / "translations" / "wallclient_zh_CN.qm"
@@ -284,7 +278,7 @@ class Heartbeat:
             threading.Thread(target=self._sample, name="stall-trace", daemon=True).start()
 
     def _sample(self) -> None:
-        while self.timer is not None:
+        while True:  # a daemon thread: it ends with the process
             time.sleep(0.002)
             if (time.monotonic() - self._last) * 1000 - self.PERIOD_MS < self.trace_ms / 2:
                 continue
@@ -650,16 +644,23 @@ def x11_reachable(display: str) -> bool:
     number = rest.split(".")[0]
     if not number.isdigit():
         return False
-    try:
-        if host in ("", "unix"):
+    if host not in ("", "unix"):
+        try:
+            socket.create_connection((host, 6000 + int(number)), timeout=1.0).close()
+            return True
+        except OSError:
+            return False
+    # Xorg on Linux listens on an abstract socket as well as the file (containers often
+    # see only the abstract one): either will do
+    for address in (f"\0/tmp/.X11-unix/X{number}", f"/tmp/.X11-unix/X{number}"):
+        try:
             with socket.socket(socket.AF_UNIX) as s:
                 s.settimeout(1.0)
-                s.connect(f"/tmp/.X11-unix/X{number}")
-        else:
-            socket.create_connection((host, 6000 + int(number)), timeout=1.0).close()
-        return True
-    except OSError:
-        return False
+                s.connect(address)
+            return True
+        except OSError:
+            continue
+    return False
 
 
 def headless_fallback() -> bool:

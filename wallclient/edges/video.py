@@ -409,7 +409,7 @@ class NativeVlcPlayer(VlcPlayer):
     X11 (``set_xwindow``), Windows (``set_hwnd``) and macOS (``set_nsobject``) behind
     the same call; a tile gives the window id of a native child widget. libvlc shows
     the frames itself, so the tile learns of them by polling the media's statistics
-    (``poll``, 25 times a second). Measured against the bare decode in bench/video.py.
+    (``poll``, five times a second). Measured against the bare decode in bench/video.py.
     """
 
     route = "libvlc-native"
@@ -426,12 +426,10 @@ class NativeVlcPlayer(VlcPlayer):
         self._mp.video_set_key_input(False)
         self._media: Any = None  # ours, for its statistics (GUI thread)
         self._stats = vlc.MediaStats()
-        self.window: tuple[str, int] | None = None
         self._watch()
 
     def attach(self, kind: str, handle: int) -> None:
         """Draw into this native window from the next ``play`` on."""
-        self.window = (kind, handle)
         mp = self._mp
         setter = {"xwindow": mp.set_xwindow, "hwnd": mp.set_hwnd, "nsobject": mp.set_nsobject}[kind]
         _vlc_jobs.submit(setter, handle)  # in order with the stop before and the play after
