@@ -73,7 +73,7 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
                     key = f"{cls.__name__}.{name}"
                     ms = (time.perf_counter() - t) * 1000
                     worst[key] = max(worst.get(key, 0), ms)
-                    if ms > 5:
+                    if ms > float(os.environ.get("BENCH_CALL_MS", "5")):
                         calls.append((t, ms, key))
 
             setattr(cls, name, wrapper)
@@ -87,6 +87,41 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         from panels.status import ClockPanel as _C
         from panels.status import StatusPanel as _S
 
+        from panels.hub import Panel as _P
+        from panels.wall import ScreenWindow as _W
+
+        def window_event(self, event, _orig=_W.event):
+            if event.type() != QEvent.Type.UpdateRequest:
+                return _orig(self, event)
+            t = time.perf_counter()
+            try:
+                return _orig(self, event)
+            finally:
+                ms = (time.perf_counter() - t) * 1000
+                key = f"window:{self.screen_.name}"
+                worst[key] = max(worst.get(key, 0), ms)
+                if ms > float(os.environ.get("BENCH_CALL_MS", "5")):
+                    calls.append((t, ms, key))
+
+        _W.event = window_event
+        _listen = _P.listen
+
+        def listen(self, slot):  # every hub slot of every panel, timed under its panel's name
+            name = f"{type(self).__name__}.tick"
+
+            def timed_slot(dirty, _slot=slot):
+                t = time.perf_counter()
+                try:
+                    return _slot(dirty)
+                finally:
+                    ms = (time.perf_counter() - t) * 1000
+                    worst[name] = max(worst.get(name, 0), ms)
+                    if ms > float(os.environ.get("BENCH_CALL_MS", "5")):
+                        calls.append((t, ms, name))
+
+            return _listen(self, timed_slot)
+
+        _P.listen = listen
         for cls, name in ((_I, "paintEvent"), (_M, "paintEvent"), (_T, "refresh"), (Hub, "_flush"),
                           (_IP, "_tick"), (_IM, "refresh"), (_IM, "recount"), (_I, "_tick"),
                           (_M, "_tick"), (_M, "_marks_for"), (_B, "paintEvent"), (_C, "paintEvent"), (_S, "paintEvent"),
@@ -100,6 +135,8 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
     ctx = Context(state=client.state, status=client.status, server_now=client.feed.server_now)
     hub = Hub(ctx)
     app_mod._freeze_after_loads(client.state)
+    if not os.environ.get("BENCH_AUTO_GC"):
+        app_mod.pace_collector(hub)
     wall = Wall(ctx, hub, lay)
     wall.show(fullscreen=False)
     feed_panel = next(
@@ -225,6 +262,22 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         cpu = (time.process_time() - cpu0) / (time.monotonic() - t0)
         beat_timer.stop()
         sampling[0] = False
+        if os.environ.get("BENCH_GC_TYPES"):  # what the collector's full pass walks
+            from collections import Counter
+
+            kinds = Counter(type(o).__name__ for o in gc.get_objects(2))
+            print("gen2 objects", sum(kinds.values()), kinds.most_common(15), file=sys.stderr)
+            print("frozen", gc.get_freeze_count(), file=sys.stderr)
+            big = sorted(((len(gc.get_referents(o)), type(o).__name__, repr(o)[:80]) for o in gc.get_objects(2)), reverse=True)[:8]
+            print("largest", big, file=sys.stderr)
+            print("total referents", sum(len(gc.get_referents(o)) for o in gc.get_objects(2)), file=sys.stderr)
+            for g in (0, 1, 2, 2, "freeze", 2, 2):
+                if g == "freeze":
+                    gc.freeze()
+                    continue
+                t = time.perf_counter()
+                n = gc.collect(g)
+                print(f"collect({g}) {(time.perf_counter() - t) * 1000:.1f} ms, {n} found", file=sys.stderr)
         client.feed.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -240,6 +293,8 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
             "longest_gui_interval_ms": round(max(gaps), 1),
             "p99_gui_interval_ms": round(pct(gaps, 99), 1),
             "client_cpu_percent_of_one_core": round(cpu * 100),
+            "repaints_deferred": hub.pacer.deferred,
+            "paced_collections": hub.pacer.collector.passes if hub.pacer.collector else None,
             "worst_ms": {k: round(v, 1) for k, v in worst.items()},
             "gc_ms_by_generation": {
                 g: {"n": len(v), "max": round(max(v, default=0), 1), "sum": round(sum(v))}

@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
+from wallclient.collector import Collector
 from wallclient.geo import CameraLocator, Scope
 from wallclient.state import Change, WallState
 
@@ -84,6 +85,84 @@ class Context:
         return rank >= need
 
 
+MAX_WAITS = 2  # a repaint waits at most this many turns of the event loop
+
+
+class Pacer(QObject):
+    """Keeps the GUI thread's bursts of work short: a screen's repaint that would make the
+    current burst longer than ``budget_ms`` waits for the next turn of the event loop.
+
+    A burst starts with a hub tick or a screen's repaint and ends when the event loop
+    next runs its timers (a zero-length timer, ``_breath``): everything in between ran
+    back to back, so timers (the video frame clock, the heartbeat) waited for all of it.
+    Six screens repainting after a tick used to make one frame of 40–60 ms; paced, each
+    turn holds the tick or a few screens, and the rest paint a turn (a few ms) later.
+    """
+
+    def __init__(self, budget_ms: float = 16) -> None:
+        super().__init__()
+        self.budget = budget_ms / 1000
+        self._since: float | None = None  # when the current burst began
+        self._waiting: list[QWidget] = []  # screens whose repaint waits for the next turn
+        self.deferred = 0  # repaints moved to a later turn (for benches and tests)
+        self._cost: dict[int, float] = {}  # window → its last repaint's time (s)
+        self._missed: dict[int, int] = {}  # window → turns its repaint has waited
+        # the garbage collector's costly passes, run as a turn begins (wallclient.collector)
+        self.collector: Collector | None = None
+        self._breath = QTimer(self)
+        self._breath.setSingleShot(True)
+        self._breath.setInterval(0)
+        self._breath.timeout.connect(self._turn)
+
+    def begin(self) -> float:
+        """Note work starting now; returns how long the current burst has run (s)."""
+        now = time.perf_counter()
+        if self._since is None:
+            self._since = now
+            self._breath.start()
+            if self.collector is not None:
+                self.collector.step()
+                now = time.perf_counter()
+        return now - self._since
+
+    def spent(self) -> float:
+        """How long the current burst has run (s); 0 between bursts."""
+        return 0.0 if self._since is None else time.perf_counter() - self._since
+
+    def may_paint(self, window: QWidget) -> bool:
+        """May ``window`` repaint in this burst? If not, it is asked again next turn.
+
+        Yes when it is the burst's first work, when the burst with this window's last
+        repaint time added stays within budget, or when it has already waited twice (a
+        costly screen is not put off for ever by cheaper ones that come first)."""
+        key = id(window)
+        spent = self.begin()
+        if (
+            spent < 0.001
+            or spent + self._cost.get(key, 0.0) <= self.budget
+            or self._missed.get(key, 0) >= MAX_WAITS
+        ):
+            self._missed.pop(key, None)
+            return True
+        self._missed[key] = self._missed.get(key, 0) + 1
+        if window not in self._waiting:
+            self._waiting.append(window)
+        self.deferred += 1
+        return False
+
+    def painted(self, window: QWidget, seconds: float) -> None:
+        """How long ``window``'s repaint took (its cost next time)."""
+        self._cost[id(window)] = seconds
+
+    def _turn(self) -> None:
+        self._since = None
+        waiting, self._waiting = self._waiting, []
+        for window in waiting:  # in the order they asked; each is paced again
+            QCoreApplication.postEvent(
+                window, QEvent(QEvent.Type.UpdateRequest), Qt.EventPriority.LowEventPriority.value
+            )
+
+
 class Hub(QObject):
     """Coalesces state changes into one ``tick`` per interval (10 Hz); a change of an
     URGENT kind brings the tick forward (at most one per ``min_gap_ms``), so a new
@@ -109,6 +188,7 @@ class Hub(QObject):
         self._half = 0
         self._claimed = False
         self.ticks = 0
+        self.pacer = Pacer()
         self._turns: dict[str, list[object]] = {}
         self._unsubscribe = ctx.state.subscribe(self._changed)
         self._timer = QTimer(self)
@@ -163,6 +243,9 @@ class Hub(QObject):
                         self._spark(iid).append(ind.get("value"))
 
     def _flush(self) -> None:
+        if self.pacer.begin() > self.pacer.budget:  # this turn is full: tick on the next
+            self._soon.start(0)
+            return
         self._last_flush = time.monotonic()
         self._soon.stop()
         dirty, self._dirty = self._dirty, set()
@@ -198,9 +281,10 @@ class Hub(QObject):
 
     def claim(self) -> bool:
         """Ask for this tick's one slot of optional heavy work (a chart refresh, a map
-        layer): True for the first asker, False for the rest and on the once-a-second
-        ticks, so deferrable jobs spread over ticks instead of adding up to a stall."""
-        if self._claimed:
+        layer): True for the first asker, False for the rest, on the once-a-second ticks
+        and when this turn of the event loop is already half full (a collection ran), so
+        deferrable jobs spread over ticks instead of adding up to a stall."""
+        if self._claimed or self.pacer.spent() > self.pacer.budget / 2:
             return False
         self._claimed = True
         return True

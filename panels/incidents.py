@@ -24,8 +24,9 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen, QPixmap, QResizeEvent
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen, QPixmap, QResizeEvent
 from PySide6.QtWidgets import (
+    QFrame,
     QListView,
     QStyledItemDelegate,
     QStyleOptionViewItem,
@@ -354,7 +355,10 @@ class IncidentsPanel(Panel):
         self.view.setUniformItemSizes(True)
         self.view.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.view.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
-        self.view.setStyleSheet(f"QListView {{ background: {theme.BG.name()}; border: none; }}")
+        self.view.setFrameShape(QFrame.Shape.NoFrame)
+        pal = self.view.palette()
+        pal.setColor(QPalette.ColorRole.Base, theme.BG)
+        self.view.setPalette(pal)
         self.view.doubleClicked.connect(self._activated)
         self.view.clicked.connect(self._selected)
         self.counters = _Counters(self.model, scale)

@@ -20,6 +20,7 @@ from panels.hub import Context, Hub, Panel
 from wallclient.protocol import epoch
 
 HOURS = 12
+REDRAW_S = 5  # a trend chart redraws at most this often
 
 
 def _plot(title: str, scale: float = 1.0, grid: bool = True) -> pg.PlotWidget:
@@ -56,8 +57,50 @@ def nice_ceiling(value: float) -> float:
         step *= 10
 
 
+class HourCounts:
+    """Incidents per clock hour in which they were reported, per value of one field
+    (source or priority), kept up to date from the ids that changed: ten thousand live
+    incidents recounted on every redraw cost 10–18 ms of a tick; a change costs two
+    dictionary updates."""
+
+    def __init__(self, field: str) -> None:
+        self.field = field
+        self._of: dict[str, tuple[Any, int]] = {}  # incident → (value, hour) it counts in
+        self.counts: Counter[tuple[Any, int]] = Counter()
+
+    def update(self, incidents: dict[str, dict[str, Any]], ids: set[str] | None) -> None:
+        """Recount the incidents ``ids`` (None: all of them, after a snapshot)."""
+        if ids is None:
+            self._of.clear()
+            self.counts.clear()
+            ids = set(incidents)
+        for iid in ids:
+            old = self._of.pop(iid, None)
+            if old is not None:
+                left = self.counts[old] - 1
+                if left:
+                    self.counts[old] = left
+                else:
+                    del self.counts[old]
+            inc = incidents.get(iid)
+            if inc is None:
+                continue
+            reported = epoch(inc.get("reported_at") or "")
+            if reported is None:
+                continue
+            at = (inc.get(self.field), int(reported // 3600))
+            self._of[iid] = at
+            self.counts[at] += 1
+
+    def series(self, value: Any, now: float, hours: int) -> list[int]:
+        """Counts of ``value`` in the last ``hours`` clock hours, the current one last."""
+        hour = int(now // 3600)
+        return [self.counts.get((value, hour - back), 0) for back in range(hours - 1, -1, -1)]
+
+
 class TrendPanel(Panel):
-    """Incidents reported per hour over the last 12 h, by source or by priority."""
+    """Incidents reported per clock hour over the last 12 hours (the current hour last,
+    so far), by source or by priority."""
 
     def __init__(
         self, ctx: Context, hub: Hub, scale: float, options: dict[str, Any] | None = None
@@ -79,7 +122,10 @@ class TrendPanel(Panel):
         self._series: dict[str, pg.PlotDataItem] = {}
         self._last = 0.0
         self._due = False
-        self._counted: dict[Any, Counter[int]] | None = None
+        self._hour = 0  # the clock hour shown last, as server time's epoch hours
+        # counts kept as incidents change: a tick costs the changed incidents, not all
+        self._hours = HourCounts(self._groups()[0][3])
+        self._hours.update(ctx.state.incidents, None)
         # Fixed ranges: the axes are regenerated (text layout, the costly part of a
         # pyqtgraph paint) only when the scale steps, not on every new count.
         self.plot.enableAutoRange(enable=False)
@@ -108,48 +154,35 @@ class TrendPanel(Panel):
 
     def _tick(self, dirty: set[str]) -> None:
         if "incidents" in dirty:
+            self._hours.update(self.ctx.state.incidents, self.hub.changed_ids("incidents"))
             self._due = True
-        # Counting and drawing take separate tick slots (each ~10 ms with ten thousand
-        # incidents), so together they never make one long frame.
-        if self._counted is not None:
-            if self.hub.claim():
-                self._show(self._counted)
-                self._counted = None
-        elif self._due and time.monotonic() - self._last > 5 and self.hub.claim():
-            self._last = time.monotonic()
-            self._due = False
-            self._counted = self._count()
+        if "clock" in dirty and int(self.ctx.server_now().timestamp() // 3600) != self._hour:
+            self._due = True  # a new hour: the lines move one step left
+        if (
+            self._due
+            and time.monotonic() - self._last > REDRAW_S
+            and self.isVisible()
+            and self.hub.claim()
+        ):
+            self.refresh()
 
     def refresh(self) -> None:
         self._last = time.monotonic()
         self._due = False
         self._show(self._count())
 
-    def _count(self) -> dict[Any, Counter[int]]:
-        """Incidents reported per hour ago (0 … -HOURS+1), per line."""
+    def _count(self) -> dict[Any, list[int]]:
+        """Incidents reported in each of the last HOURS clock hours (oldest first), per line."""
         now = self.ctx.server_now().timestamp()
-        groups = self._groups()
-        field = groups[0][3]
-        per_value: dict[Any, Counter[int]] = {g[4]: Counter() for g in groups}
-        for inc in self.ctx.state.incidents.values():  # one pass, however many lines
-            counts_of = per_value.get(inc.get(field))
-            if counts_of is None:
-                continue
-            reported = epoch(inc["reported_at"])
-            if reported is None:
-                continue
-            hours_ago = int((now - reported) // 3600)
-            if 0 <= hours_ago < HOURS:
-                counts_of[-hours_ago] += 1
-        return per_value
+        self._hour = int(now // 3600)
+        return {g[4]: self._hours.series(g[4], now, HOURS) for g in self._groups()}
 
-    def _show(self, per_value: dict[Any, Counter[int]]) -> None:
+    def _show(self, per_value: dict[Any, list[int]]) -> None:
         xs = list(range(-HOURS + 1, 1))
         groups = self._groups()
         top = 0
         for key, label, colour, _field, value in groups:
-            counts = per_value[value]
-            ys = [counts.get(x, 0) for x in xs]
+            ys = per_value[value]
             item = self._series.get(key)
             if item is None:
                 pen = pg.mkPen(colour.name(), width=3)

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent, QScreen
+from PySide6.QtCore import QEvent, QRect, Qt, QTimer
+from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent, QPalette, QScreen
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from panels import theme
@@ -92,7 +92,12 @@ class ScreenWindow(QWidget):
         self.scale = screen.height / 1080
         self.setWindowTitle(f"wallclient · {screen.name}")
         self.setWindowFlag(Qt.WindowType.FramelessWindowHint)
-        self.setStyleSheet(f"background: {theme.BG.name()};")
+        # The background by palette, not a style sheet: a sheet on the window cascades to
+        # every child and routes all their painting through the (slow) style-sheet style.
+        pal = self.palette()
+        pal.setColor(QPalette.ColorRole.Window, theme.BG)
+        self.setPalette(pal)
+        self.setAutoFillBackground(True)
         self.setCursor(Qt.CursorShape.BlankCursor)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
@@ -118,6 +123,19 @@ class ScreenWindow(QWidget):
         if qscreen is not None:
             self.setScreen(qscreen)
         self.setGeometry(geo)
+
+    def event(self, e: QEvent) -> bool:
+        # A repaint waits for the next turn of the event loop when this one is full
+        # (panels.hub.Pacer): Qt posts it again then, with the dirty areas gathered.
+        if e.type() != QEvent.Type.UpdateRequest:
+            return super().event(e)
+        pacer = self.hub.pacer
+        if not pacer.may_paint(self):
+            return True
+        t = time.perf_counter()
+        done = super().event(e)
+        pacer.painted(self, time.perf_counter() - t)
+        return done
 
     def set_mode(self, mode: str) -> None:
         """Rebuild the regions for ``mode`` (emergency falls back to normal where the layout has none)."""

@@ -175,6 +175,7 @@ def run(
     hub.tick.connect(lambda _dirty: commander.poll())
     hub.seed_history(client.recent_history)
     _freeze_after_loads(client.state)
+    pace_collector(hub)
     wall = Wall(ctx, hub, lay, history=client.history, linkage_n=cfg.linkage_cameras,
                 auto_linkage=cfg.auto_linkage, drill_s=cfg.drill_s, only=only)  # fmt: skip
     wall_ref.append(wall)
@@ -348,6 +349,16 @@ def _watchdog_socket() -> tuple[Any, Any] | None:
     with contextlib.suppress(OSError):
         sock.sendto(b"READY=1", addr)
     return sock, addr
+
+
+def pace_collector(hub: Any) -> None:
+    """The garbage collector's costly passes run as a turn of the GUI's event loop
+    begins (wallclient.collector), paced with the repaints (panels.hub.Pacer)."""
+    from wallclient.collector import Collector
+
+    collector = Collector()
+    collector.install()
+    hub.pacer.collector = collector
 
 
 def _freeze_after_loads(state: Any) -> None:
