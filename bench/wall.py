@@ -81,13 +81,12 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         import pyqtgraph as pg
 
         from panels.banner import BannerPanel as _B
+        from panels.hub import Panel as _P
         from panels.incidents import IncidentDelegate
         from panels.incidents import IncidentModel as _IM
         from panels.incidents import IncidentsPanel as _IP
         from panels.status import ClockPanel as _C
         from panels.status import StatusPanel as _S
-
-        from panels.hub import Panel as _P
         from panels.wall import ScreenWindow as _W
 
         def window_event(self, event, _orig=_W.event):
@@ -268,16 +267,29 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
             kinds = Counter(type(o).__name__ for o in gc.get_objects(2))
             print("gen2 objects", sum(kinds.values()), kinds.most_common(15), file=sys.stderr)
             print("frozen", gc.get_freeze_count(), file=sys.stderr)
-            big = sorted(((len(gc.get_referents(o)), type(o).__name__, repr(o)[:80]) for o in gc.get_objects(2)), reverse=True)[:8]
+            big = sorted(
+                (
+                    (len(gc.get_referents(o)), type(o).__name__, repr(o)[:80])
+                    for o in gc.get_objects(2)
+                ),
+                reverse=True,
+            )[:8]
             print("largest", big, file=sys.stderr)
-            print("total referents", sum(len(gc.get_referents(o)) for o in gc.get_objects(2)), file=sys.stderr)
+            print(
+                "total referents",
+                sum(len(gc.get_referents(o)) for o in gc.get_objects(2)),
+                file=sys.stderr,
+            )
             for g in (0, 1, 2, 2, "freeze", 2, 2):
                 if g == "freeze":
                     gc.freeze()
                     continue
                 t = time.perf_counter()
                 n = gc.collect(g)
-                print(f"collect({g}) {(time.perf_counter() - t) * 1000:.1f} ms, {n} found", file=sys.stderr)
+                print(
+                    f"collect({g}) {(time.perf_counter() - t) * 1000:.1f} ms, {n} found",
+                    file=sys.stderr,
+                )
         client.feed.stop()
         task.cancel()
         with contextlib.suppress(asyncio.CancelledError):

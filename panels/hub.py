@@ -105,8 +105,10 @@ class Pacer(QObject):
         self._since: float | None = None  # when the current burst began
         self._waiting: list[QWidget] = []  # screens whose repaint waits for the next turn
         self.deferred = 0  # repaints moved to a later turn (for benches and tests)
+        self.bursts = 0  # bursts of work begun (each ends when the loop next runs timers)
         self._cost: dict[int, float] = {}  # window → its last repaint's time (s)
         self._missed: dict[int, int] = {}  # window → turns its repaint has waited
+        self._forced = False  # this burst let a long-waiting repaint past its budget
         # the garbage collector's costly passes, run as a turn begins (wallclient.collector)
         self.collector: Collector | None = None
         self._breath = QTimer(self)
@@ -119,6 +121,8 @@ class Pacer(QObject):
         now = time.perf_counter()
         if self._since is None:
             self._since = now
+            self._forced = False
+            self.bursts += 1
             self._breath.start()
             if self.collector is not None:
                 self.collector.step()
@@ -132,16 +136,16 @@ class Pacer(QObject):
     def may_paint(self, window: QWidget) -> bool:
         """May ``window`` repaint in this burst? If not, it is asked again next turn.
 
-        Yes when it is the burst's first work, when the burst with this window's last
-        repaint time added stays within budget, or when it has already waited twice (a
-        costly screen is not put off for ever by cheaper ones that come first)."""
+        Yes when it is the burst's first work, or when the burst with this window's last
+        repaint time added stays within budget. And once per burst for a window that
+        has waited MAX_WAITS turns already: a costly screen is not put off for ever by
+        cheaper ones that happen to come first."""
         key = id(window)
         spent = self.begin()
-        if (
-            spent < 0.001
-            or spent + self._cost.get(key, 0.0) <= self.budget
-            or self._missed.get(key, 0) >= MAX_WAITS
-        ):
+        fits = spent < 0.001 or spent + self._cost.get(key, 0.0) <= self.budget
+        if not fits and self._missed.get(key, 0) >= MAX_WAITS and not self._forced:
+            self._forced = fits = True
+        if fits:
             self._missed.pop(key, None)
             return True
         self._missed[key] = self._missed.get(key, 0) + 1
@@ -161,6 +165,25 @@ class Pacer(QObject):
             QCoreApplication.postEvent(
                 window, QEvent(QEvent.Type.UpdateRequest), Qt.EventPriority.LowEventPriority.value
             )
+
+
+class PacedWindow(QWidget):
+    """A top-level window whose repaints a ``Pacer`` spreads over turns of the event loop
+    (Qt posts one UpdateRequest to a top-level window for all its dirty areas)."""
+
+    def __init__(self, pacer: Pacer) -> None:
+        super().__init__()
+        self.pacer = pacer
+
+    def event(self, e: QEvent) -> bool:
+        if e.type() != QEvent.Type.UpdateRequest:
+            return super().event(e)
+        if not self.pacer.may_paint(self):
+            return True  # asked again next turn, with the dirty areas gathered meanwhile
+        t = time.perf_counter()
+        done = super().event(e)
+        self.pacer.painted(self, time.perf_counter() - t)
+        return bool(done)
 
 
 class Hub(QObject):

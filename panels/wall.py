@@ -13,13 +13,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QEvent, QRect, Qt, QTimer
+from PySide6.QtCore import QRect, Qt, QTimer
 from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent, QPalette, QScreen
 from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
 
 from panels import theme
 from panels.banner import BannerPanel
-from panels.hub import Context, Hub, Panel
+from panels.hub import Context, Hub, PacedWindow, Panel
 from panels.incidents import NEW_FOR_S, IncidentsPanel
 from panels.indicators import IndicatorsPanel
 from panels.map import MapPanel
@@ -76,12 +76,13 @@ class _ChartOverlay(QFrame):
         self.window_.close_chart()
 
 
-class ScreenWindow(QWidget):
-    """One physical screen: banner plus the regions of the current mode."""
+class ScreenWindow(PacedWindow):
+    """One physical screen: banner plus the regions of the current mode; its repaints
+    take turns with the other screens' (panels.hub.Pacer)."""
 
     def __init__(self, ctx: Context, hub: Hub, layout: Layout, screen: Screen, qscreen: QScreen | None,
                  history: Callable[[str], list[tuple[float, float | None]]] | None = None) -> None:  # fmt: skip
-        super().__init__()
+        super().__init__(hub.pacer)
         self.ctx = ctx
         self.hub = hub
         self.layout_ = layout
@@ -123,19 +124,6 @@ class ScreenWindow(QWidget):
         if qscreen is not None:
             self.setScreen(qscreen)
         self.setGeometry(geo)
-
-    def event(self, e: QEvent) -> bool:
-        # A repaint waits for the next turn of the event loop when this one is full
-        # (panels.hub.Pacer): Qt posts it again then, with the dirty areas gathered.
-        if e.type() != QEvent.Type.UpdateRequest:
-            return super().event(e)
-        pacer = self.hub.pacer
-        if not pacer.may_paint(self):
-            return True
-        t = time.perf_counter()
-        done = super().event(e)
-        pacer.painted(self, time.perf_counter() - t)
-        return done
 
     def set_mode(self, mode: str) -> None:
         """Rebuild the regions for ``mode`` (emergency falls back to normal where the layout has none)."""

@@ -97,9 +97,8 @@ def test_faults_lose_nothing_duplicate_nothing_and_never_stall_the_gui(behind_pr
     assert view["incidents"] == backend["incidents"]
     assert view["cameras"] == backend["cameras"] and view["presets"] == backend["presets"]
     assert len({i["id"] for i in view["incidents"]}) == len(view["incidents"])
-    # The budget is 50 ms through every fault and resume. It holds on a fast sitting of
-    # this VM (23–48 ms) but not on a slow one (63 ms in one `make test`): see
-    # docs/benchmarks.md. Asserted is what always holds, no freeze a viewer would see.
+    # The budget: the GUI thread never stalls over 50 ms, through every fault and resume
+    # (19–22 ms measured since repaints and collections are paced: docs/benchmarks.md).
     gui = wall.status()["gui"]
-    assert gui["longest_stall_ms"] <= 100, gui
+    assert gui["longest_stall_ms"] <= 50, gui
     assert wall.proc.poll() is None
