@@ -214,8 +214,9 @@ class Hub(QObject):
         self.pacer = Pacer()
         self._turns: dict[str, list[object]] = {}
         self._unsubscribe = ctx.state.subscribe(self._changed)
+        self._interval = interval_ms / 1000
         self._timer = QTimer(self)
-        self._timer.timeout.connect(self._flush)
+        self._timer.timeout.connect(self._regular)
         self._timer.start(interval_ms)
         for iid, ind in ctx.state.indicators.items():
             self._spark(iid).append(ind.get("value"))
@@ -264,6 +265,12 @@ class Hub(QObject):
                     ind = inds.get(iid)
                     if ind is not None:
                         self._spark(iid).append(ind.get("value"))
+
+    def _regular(self) -> None:
+        """The regular tick, unless a brought-forward one has just run: under a busy feed
+        the two would otherwise often come back to back, in one turn of the loop."""
+        if time.monotonic() - self._last_flush >= self._interval / 2:
+            self._flush()
 
     def _flush(self) -> None:
         if self.pacer.begin() > self.pacer.budget:  # this turn is full: tick on the next

@@ -24,7 +24,16 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPalette, QPen, QPixmap, QResizeEvent
+from PySide6.QtGui import (
+    QColor,
+    QPainter,
+    QPaintEvent,
+    QPalette,
+    QPen,
+    QPixmap,
+    QRegion,
+    QResizeEvent,
+)
 from PySide6.QtWidgets import (
     QFrame,
     QListView,
@@ -51,6 +60,7 @@ STATUS_TEXT = {
 MAX_ROWS = 1000  # the list never holds more (field notes: cap rows, flush on a timer)
 ROW_CACHE = 256  # painted rows kept as pixmaps
 ROW_HEIGHT = 78
+COUNTDOWN_W = 250  # the countdown column at the right of a row (px at 1080p)
 Index = QModelIndex | QPersistentModelIndex
 
 
@@ -203,9 +213,11 @@ class IncidentDelegate(QStyledItemDelegate):
         return QSize(400, round(ROW_HEIGHT * self.scale))
 
     def paint(self, p: QPainter, option: QStyleOptionViewItem, index: Index) -> None:
-        inc = index.data(Qt.ItemDataRole.UserRole)
-        if inc is None:
+        rows = self.model.rows  # read directly: a dict through index.data() is a QVariant
+        row = index.row()  # round trip, as long as the rest of a row's paint
+        if not 0 <= row < len(rows):
             return
+        inc = rows[row]
         s = self.scale
         r = QRectF(option.rect).adjusted(0, 1, 0, -1)
         at = self.model.ctx.server_now()
@@ -234,7 +246,7 @@ class IncidentDelegate(QStyledItemDelegate):
         text = inc.get("deadlines", {}).get(kind) if kind else None
         due = epoch(text) if text else None
         if due is not None:
-            right_w = 250 * s
+            right_w = COUNTDOWN_W * s
             cd = QRectF(r.right() - right_w, r.top(), right_w - 12 * s, r.height())
             left_s = due - at.timestamp()
             p.setPen(theme.ALARM if overdue else (theme.WARN if left_s < 300 else theme.TEXT))
@@ -269,7 +281,7 @@ class IncidentDelegate(QStyledItemDelegate):
         p.setPen(theme.TEXT)
         p.setFont(theme.font(20 * s, bold=True))
         p.drawText(badge, Qt.AlignmentFlag.AlignCenter, label)
-        right_w = 250 * s
+        right_w = COUNTDOWN_W * s
         text_r = QRectF(
             badge.right() + 12 * s,
             r.top() + 4 * s,
@@ -382,9 +394,25 @@ class IncidentsPanel(Panel):
                     self.new_priority1.emit(iid)
         if "clock" in dirty:
             self.model.recount()
-            self.view.viewport().update()  # countdowns move once a second
+            self._second()
         if dirty & {"incidents", "clock"}:
             self.counters.update()
+
+    def _second(self) -> None:
+        """Repaint what moves once a second: the countdown column, and the whole of the
+        rows whose border pulses (new priority-1 incidents). The rest of a row is a
+        cached picture that only changes with the incident (a full repaint of the
+        list every second cost twice as much)."""
+        vp = self.view.viewport()
+        w, h = vp.width(), vp.height()
+        right_w = round(COUNTDOWN_W * self.scale) + 2
+        dirty = QRegion(w - right_w, 0, right_w, h)
+        row_h = round(ROW_HEIGHT * self.scale)
+        at = self.ctx.server_now()
+        for i, inc in enumerate(self.model.rows[: h // max(1, row_h) + 1]):
+            if int(inc["priority"]) == 1 and _age_s(inc, at) < NEW_FOR_S:
+                dirty += self.view.visualRect(self.model.index(i))
+        vp.update(dirty)
 
     def _selected(self, index: QModelIndex) -> None:
         inc = index.data(Qt.ItemDataRole.UserRole)

@@ -76,7 +76,11 @@ class IndicatorsPanel(Panel):
                 self._pending += [b for b in self._blocks if b not in self._pending]
         # Several indicator panels take turns (one block per tick across them), so
         # their block paints never add up in one frame.
-        if self._pending and self.hub.turn("indicators", self) and self._warm(self._pending[0]):
+        if (
+            self._pending
+            and self.hub.turn("indicators", self)
+            and self._warm(self._pending[0], self._warm_budget())
+        ):
             self.update(self._pending.pop(0).toAlignedRect())
         # Between readings only the alarm tiles move (their border pulses, 2 Hz): repaint just those.
         t = time.monotonic()
@@ -91,6 +95,12 @@ class IndicatorsPanel(Panel):
         if second != self._last_second and second % 5 == 0:  # staleness labels age
             self._last_second = second
             self._pending = list(self._blocks)
+
+    def _warm_budget(self) -> float:
+        """WARM_BUDGET_S, less when this turn of the event loop is already well used (at
+        least a tile's worth, so the block gets there)."""
+        pacer = self.hub.pacer
+        return min(WARM_BUDGET_S, max(0.001, pacer.budget - pacer.spent() - 0.004))
 
     def _warm(self, block: QRectF, budget_s: float = WARM_BUDGET_S) -> bool:
         """Draw the tiles a block's paint will show, a few at a time, into their cached

@@ -1,12 +1,13 @@
 """Each panel against real state, in a real (offscreen) Qt event loop."""
 
+import time
 from datetime import timedelta
 
 from PySide6.QtCore import QPoint, Qt
 
 from panels import theme
 from panels.banner import BannerPanel
-from panels.incidents import IncidentsPanel
+from panels.incidents import COUNTDOWN_W, IncidentsPanel
 from panels.indicators import IndicatorsPanel
 from panels.video import VideoPanel, tile_rects
 from wallclient.protocol import format_time, now
@@ -177,3 +178,22 @@ def test_the_feed_holds_what_it_shows_and_a_change_below_the_fold_repaints_nothi
     top = panel.model.rows[0]
     ctx.state.apply("incident.upsert", {**top, "acked_by": "值班员"}, 102)
     qtbot.waitUntil(lambda: changed == [(0, 0)])  # exactly the row that changed
+
+
+def test_countdowns_move_every_second_and_the_rest_of_a_row_stays(qtbot, ctx, hub):
+    panel = IncidentsPanel(ctx, hub, 1.0, {"priorities": [2, 3]})  # no pulsing borders
+    qtbot.addWidget(panel)
+    panel.resize(1400, 700)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.model.limit < 20)
+    vp = panel.view.viewport()
+    row = next(i for i, r in enumerate(panel.model.rows[:6]) if r.get("deadlines"))
+    rect = panel.view.visualRect(panel.model.index(row))
+    left = rect.adjusted(0, 0, -(COUNTDOWN_W + 20), 0)
+    right = rect.adjusted(rect.width() - COUNTDOWN_W, 0, 0, 0)
+    before = vp.grab()
+    second = int(time.time())
+    qtbot.waitUntil(lambda: int(time.time()) >= second + 2, timeout=4000)
+    qtbot.waitUntil(lambda: vp.grab().copy(right).toImage() != before.copy(right).toImage())
+    after = vp.grab()  # the countdown moved; the title, badge and sub-line did not
+    assert after.copy(left).toImage() == before.copy(left).toImage()
