@@ -37,6 +37,17 @@ def pct(values: list[float], p: float) -> float:
     return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
 
 
+def machine_ms() -> float:
+    """A fixed pure-Python workload (best of five), to tell a slow sitting of the VM from
+    a slower change: runs of one sitting compare; across sittings, compare this too."""
+    best = float("inf")
+    for _ in range(5):
+        t = time.perf_counter()
+        sum(i * i for i in range(300_000))
+        best = min(best, time.perf_counter() - t)
+    return round(best * 1000, 1)
+
+
 def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
     from wallclient import app as app_mod
     from wallclient import layout as layout_mod
@@ -123,7 +134,8 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         _P.listen = listen
         for cls, name in ((_I, "paintEvent"), (_M, "paintEvent"), (_T, "refresh"), (Hub, "_flush"),
                           (_IP, "_tick"), (_IM, "refresh"), (_IM, "recount"), (_I, "_tick"),
-                          (_M, "_tick"), (_M, "_marks_for"), (_B, "paintEvent"), (_C, "paintEvent"), (_S, "paintEvent"),
+                          (_M, "_tick"), (_M, "_marks_for"), (_M, "_draw_cameras"), (_M, "_draw_base"),
+                          (_M, "_draw_overlay"), (_M, "_draw_prio"), (_M, "_pulses"), (_M, "_draw_legend"), (_B, "paintEvent"), (_C, "paintEvent"), (_S, "paintEvent"),
                           (IncidentDelegate, "paint"), (pg.GraphicsView, "paintEvent"),
                           (pg.AxisItem, "generateDrawSpecs"), (pg.ViewBox, "updateAutoRange")):  # fmt: skip
             timed(cls, name)
@@ -242,6 +254,8 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         sampling[0] = True
         threading.Thread(target=sample, daemon=True).start()
 
+    speed = [machine_ms()]  # before the backend's load starts
+
     async def main() -> dict:
         task = asyncio.create_task(client.run())
         while client.feed.status.state != "live":
@@ -258,6 +272,7 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         cpu0 = time.process_time()
         t0 = time.monotonic()
         await asyncio.sleep(seconds)
+        speed.append(machine_ms())  # at the end, under the same load (the backend runs)
         cpu = (time.process_time() - cpu0) / (time.monotonic() - t0)
         beat_timer.stop()
         sampling[0] = False
@@ -305,6 +320,7 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
             "longest_gui_interval_ms": round(max(gaps), 1),
             "p99_gui_interval_ms": round(pct(gaps, 99), 1),
             "client_cpu_percent_of_one_core": round(cpu * 100),
+            "machine_ms_before_after": speed,
             "repaints_deferred": hub.pacer.deferred,
             "paced_collections": hub.pacer.collector.passes if hub.pacer.collector else None,
             "worst_ms": {k: round(v, 1) for k, v in worst.items()},

@@ -86,6 +86,7 @@ class Context:
 
 
 MAX_WAITS = 2  # a repaint waits at most this many turns of the event loop
+URGENT_STRETCH = 1.5  # an urgent repaint may take a burst to this many times its budget
 
 
 class Pacer(QObject):
@@ -138,12 +139,19 @@ class Pacer(QObject):
 
         Yes when it is the burst's first work, or when the burst with this window's last
         repaint time added stays within budget. And once per burst for a window that
-        has waited MAX_WAITS turns already: a costly screen is not put off for ever by
-        cheaper ones that happen to come first."""
+        has waited MAX_WAITS turns already (a costly screen is not put off for ever by
+        cheaper ones that happen to come first) or that shows something urgent (a new
+        or changed incident in a feed's shown rows: it is painted with the tick that
+        brought it, not a turn later, if the burst stays within URGENT_STRETCH of
+        the budget)."""
         key = id(window)
         spent = self.begin()
-        fits = spent < 0.001 or spent + self._cost.get(key, 0.0) <= self.budget
-        if not fits and self._missed.get(key, 0) >= MAX_WAITS and not self._forced:
+        cost = self._cost.get(key, 0.0)
+        fits = spent < 0.001 or spent + cost <= self.budget
+        due = self._missed.get(key, 0) >= MAX_WAITS or (
+            getattr(window, "urgent", False) and spent + cost <= self.budget * URGENT_STRETCH
+        )
+        if not fits and due and not self._forced:
             self._forced = fits = True
         if fits:
             self._missed.pop(key, None)
@@ -174,12 +182,14 @@ class PacedWindow(QWidget):
     def __init__(self, pacer: Pacer) -> None:
         super().__init__()
         self.pacer = pacer
+        self.urgent = False  # its next repaint shows a change a viewer waits for
 
     def event(self, e: QEvent) -> bool:
         if e.type() != QEvent.Type.UpdateRequest:
             return super().event(e)
         if not self.pacer.may_paint(self):
             return True  # asked again next turn, with the dirty areas gathered meanwhile
+        self.urgent = False
         t = time.perf_counter()
         done = super().event(e)
         self.pacer.painted(self, time.perf_counter() - t)

@@ -44,7 +44,7 @@ from PySide6.QtWidgets import (
 )
 
 from panels import theme
-from panels.hub import Context, Hub, Panel
+from panels.hub import Context, Hub, PacedWindow, Panel
 from wallclient import incidents as rules
 from wallclient.protocol import DEADLINE_KINDS, epoch
 
@@ -72,6 +72,7 @@ class IncidentModel(QAbstractListModel):
         self.ctx = ctx
         self.options = options
         self.rows: list[dict[str, Any]] = []
+        self.moved = False  # the last refresh changed the rows shown
         self.limit = MAX_ROWS
         self._counts: dict[str, int] = {}
         self._keys: dict[str, tuple[tuple[Any, ...], tuple[int, int, float, str]]] = {}
@@ -144,6 +145,7 @@ class IncidentModel(QAbstractListModel):
             self.rows = top
         if last >= first:
             self.dataChanged.emit(self.index(first), self.index(last))
+        self.moved = last >= first or len(top) != len(old)
 
     def _place(self, inc: dict[str, Any]) -> tuple[int, int, float, str]:
         key = self._key(inc)
@@ -388,6 +390,8 @@ class IncidentsPanel(Panel):
         if "incidents" in dirty:
             changed = self.hub.changed_ids("incidents")
             self.model.refresh(changed)
+            if self.model.moved:
+                self._urgent()
             live = self.ctx.state.incidents
             for iid in self._new.arrived(live, changed, self.ctx.server_now().timestamp()):
                 if rules.matches(live[iid], self.options):
@@ -397,6 +401,12 @@ class IncidentsPanel(Panel):
             self._second()
         if dirty & {"incidents", "clock"}:
             self.counters.update()
+
+    def _urgent(self) -> None:
+        """The shown rows changed: this screen's next repaint goes with this tick (Pacer)."""
+        window = self.window()
+        if isinstance(window, PacedWindow):
+            window.urgent = True
 
     def _second(self) -> None:
         """Repaint what moves once a second: the countdown column, and the whole of the

@@ -190,3 +190,20 @@ def test_trend_chart_counts_a_new_incident_in_the_current_hour(qtbot, ctx, hub, 
     ctx.state.apply("incident.upsert", inc, 101)
     qtbot.waitUntil(lambda: current(inc["source"]) == before + 1)
     assert list(panel._series[inc["source"]].xData) == list(range(-HOURS + 1, 1))
+
+
+def test_a_feed_showing_a_new_incident_paints_with_its_tick_within_a_stretched_budget(qtbot):
+    pacer = Pacer(budget_ms=16)
+    feed, other = PacedWindow(pacer), PacedWindow(pacer)
+    qtbot.addWidget(feed)
+    qtbot.addWidget(other)
+    for w in (feed, other):
+        pacer.painted(w, 0.010)
+    feed.urgent = True  # its shown rows changed in this tick
+    qtbot.waitUntil(lambda: pacer.spent() == 0)
+    pacer.begin()  # the tick
+    end = time.perf_counter() + 0.009
+    while time.perf_counter() < end:
+        pass
+    assert not pacer.may_paint(other)  # 9 + 10 ms is over the budget: next turn
+    assert pacer.may_paint(feed)  # but the new incident is shown now (19 ≤ 1.5 × 16)
