@@ -48,6 +48,13 @@ def machine_ms() -> float:
     return round(best * 1000, 1)
 
 
+def steal_ticks() -> int:
+    """CPU time the hypervisor gave to others while we wanted it (/proc/stat, all CPUs)."""
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        return int(Path("/proc/stat").read_text().split("\n", 1)[0].split()[8])
+    return 0
+
+
 def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
     from wallclient import app as app_mod
     from wallclient import layout as layout_mod
@@ -270,8 +277,10 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         last[0] = time.perf_counter()
         beat_timer.start(10)
         cpu0 = time.process_time()
+        steal0 = steal_ticks()
         t0 = time.monotonic()
         await asyncio.sleep(seconds)
+        stolen = (steal_ticks() - steal0) / os.sysconf("SC_CLK_TCK") / (time.monotonic() - t0)
         speed.append(machine_ms())  # at the end, under the same load (the backend runs)
         cpu = (time.process_time() - cpu0) / (time.monotonic() - t0)
         beat_timer.stop()
@@ -321,6 +330,7 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
             "p99_gui_interval_ms": round(pct(gaps, 99), 1),
             "client_cpu_percent_of_one_core": round(cpu * 100),
             "machine_ms_before_after": speed,
+            "steal_percent_of_one_core": round(stolen * 100, 1),  # the VM's CPUs taken away
             "repaints_deferred": hub.pacer.deferred,
             "paced_collections": hub.pacer.collector.passes if hub.pacer.collector else None,
             "worst_ms": {k: round(v, 1) for k, v in worst.items()},
