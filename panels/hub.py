@@ -170,9 +170,15 @@ class Pacer(QObject):
         self._since = None
         waiting, self._waiting = self._waiting, []
         for window in waiting:  # in the order they asked; each is paced again
-            QCoreApplication.postEvent(
-                window, QEvent(QEvent.Type.UpdateRequest), Qt.EventPriority.LowEventPriority.value
-            )
+            try:
+                QCoreApplication.postEvent(
+                    window,
+                    QEvent(QEvent.Type.UpdateRequest),
+                    Qt.EventPriority.LowEventPriority.value,
+                )
+            except RuntimeError:  # the window was closed meanwhile (its C++ side is gone)
+                self._cost.pop(id(window), None)
+                self._missed.pop(id(window), None)
 
 
 class PacedWindow(QWidget):

@@ -376,6 +376,7 @@ class IncidentsPanel(Panel):
         self.view.doubleClicked.connect(self._activated)
         self.view.clicked.connect(self._selected)
         self.counters = _Counters(self.model, scale)
+        self._overdue: dict[str, bool] = {}  # shown incident → overdue at the last second
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
@@ -410,18 +411,23 @@ class IncidentsPanel(Panel):
 
     def _second(self) -> None:
         """Repaint what moves once a second: the countdown column, and the whole of the
-        rows whose border pulses (new priority-1 incidents). The rest of a row is a
-        cached picture that only changes with the incident (a full repaint of the
-        list every second cost twice as much)."""
+        rows whose border pulses (new priority-1 incidents) or that have just turned
+        overdue (their background turns red). The rest of a row is a cached picture
+        that changes only with the incident (a full repaint of the list every second
+        cost twice as much)."""
         vp = self.view.viewport()
         w, h = vp.width(), vp.height()
         right_w = round(COUNTDOWN_W * self.scale) + 2
         dirty = QRegion(w - right_w, 0, right_w, h)
         row_h = round(ROW_HEIGHT * self.scale)
         at = self.ctx.server_now()
+        overdue: dict[str, bool] = {}
         for i, inc in enumerate(self.model.rows[: h // max(1, row_h) + 1]):
-            if int(inc["priority"]) == 1 and _age_s(inc, at) < NEW_FOR_S:
+            late = overdue[inc["id"]] = rules.next_deadline(inc, at)[1]
+            pulses = int(inc["priority"]) == 1 and _age_s(inc, at) < NEW_FOR_S
+            if pulses or late != self._overdue.get(inc["id"], late):
                 dirty += self.view.visualRect(self.model.index(i))
+        self._overdue = overdue
         vp.update(dirty)
 
     def _selected(self, index: QModelIndex) -> None:

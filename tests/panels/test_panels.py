@@ -180,6 +180,15 @@ def test_the_feed_holds_what_it_shows_and_a_change_below_the_fold_repaints_nothi
     qtbot.waitUntil(lambda: changed == [(0, 0)])  # exactly the row that changed
 
 
+def on_screen(widget):
+    """What the window shows now where ``widget`` is (its backing store, as the screen
+    reads it), not a fresh render like ``QWidget.grab``: partial repaints show here."""
+    top = widget.window()
+    at = widget.mapTo(top, widget.rect().topLeft())
+    shot = top.screen().grabWindow(top.winId()).toImage()
+    return shot.copy(at.x(), at.y(), widget.width(), widget.height())
+
+
 def test_countdowns_move_every_second_and_the_rest_of_a_row_stays(qtbot, ctx, hub):
     panel = IncidentsPanel(ctx, hub, 1.0, {"priorities": [2, 3]})  # no pulsing borders
     qtbot.addWidget(panel)
@@ -191,9 +200,34 @@ def test_countdowns_move_every_second_and_the_rest_of_a_row_stays(qtbot, ctx, hu
     rect = panel.view.visualRect(panel.model.index(row))
     left = rect.adjusted(0, 0, -(COUNTDOWN_W + 20), 0)
     right = rect.adjusted(rect.width() - COUNTDOWN_W, 0, 0, 0)
-    before = vp.grab()
+    qtbot.waitUntil(lambda: not on_screen(vp).isNull())
+    before = on_screen(vp)
     second = int(time.time())
     qtbot.waitUntil(lambda: int(time.time()) >= second + 2, timeout=4000)
-    qtbot.waitUntil(lambda: vp.grab().copy(right).toImage() != before.copy(right).toImage())
-    after = vp.grab()  # the countdown moved; the title, badge and sub-line did not
-    assert after.copy(left).toImage() == before.copy(left).toImage()
+    qtbot.waitUntil(lambda: on_screen(vp).copy(right) != before.copy(right))
+    after = on_screen(vp)  # the countdown moved; the title, badge and sub-line did not
+    assert after.copy(left) == before.copy(left)
+
+
+def test_a_row_turning_overdue_turns_red_across_its_whole_width(qtbot, ctx, hub, district):
+    inc = district.new_incident(now(), priority=2)  # priority 2: no pulsing border
+    region = inc["region"]
+    panel = IncidentsPanel(ctx, hub, 1.0, {"regions": [region], "priorities": [2]})
+    qtbot.addWidget(panel)
+    panel.resize(1400, 700)
+    panel.show()
+    for other in [i for i in ctx.state.incidents.values() if i.get("region") == region]:
+        ctx.state.apply("incident.upsert", {**other, "priority": 3}, 100)  # out of this feed
+    inc["status"] = "new"
+    inc["deadlines"] = {"respond": format_time(now() + timedelta(seconds=2))}
+    ctx.state.apply("incident.upsert", inc, 101)
+    qtbot.waitUntil(lambda: [r["id"] for r in panel.model.rows] == [inc["id"]])
+    vp = panel.view.viewport()
+    rect = panel.view.visualRect(panel.model.index(0))
+    title_x = rect.left() + rect.width() // 3  # in the title, left of the countdown column
+
+    def background():  # a pixel of the row's background, under its title text
+        return on_screen(vp).pixelColor(title_x, rect.bottom() - 3)
+
+    assert background().red() < 60  # not overdue yet: the panel colour
+    qtbot.waitUntil(lambda: background().red() > 60, timeout=5000)  # overdue: red
