@@ -301,12 +301,21 @@ class ScreenWindow(PacedWindow):
             QGuiApplication.quit()
         super().keyPressEvent(event)
 
+    def _qscreen_name(self) -> str | None:
+        if self.qscreen is None:
+            return None
+        try:
+            return str(self.qscreen.name())
+        except RuntimeError:  # the screen went away (unplugged) before we heard of it
+            self.qscreen = None
+            return None
+
     def describe(self) -> dict[str, Any]:
         g = self.geometry()
         return {
             "name": self.screen_.name,
             "geometry": [g.x(), g.y(), g.width(), g.height()],
-            "qscreen": self.qscreen.name() if self.qscreen is not None else None,
+            "qscreen": self._qscreen_name(),
             "mode": self.mode,
             "regions": [{"id": r.id, "panel": r.panel} for r in self._region_defs],
         }
@@ -353,6 +362,20 @@ class Wall:
             )
         self.apply_mode()
         hub.tick.connect(self._tick)
+        app = QGuiApplication.instance()
+        if isinstance(app, QGuiApplication):
+            app.screenRemoved.connect(self._screen_removed)
+
+    def _screen_removed(self, qs: QScreen) -> None:
+        """A monitor was unplugged: its window stays (Qt moves it to another screen) and
+        the wall says which layout screen is missing."""
+        for w in self.windows:
+            if w.qscreen is not None and w.qscreen == qs:
+                w.qscreen = None
+                if w.screen_.name not in self.missing:
+                    self.missing.append(w.screen_.name)
+                log.warning("screen %s disconnected: layout screen %s is missing",
+                            qs.name(), w.screen_.name)  # fmt: skip
 
     def _tick(self, dirty: set[str]) -> None:
         if "wall" in dirty:

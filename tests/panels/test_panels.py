@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QGuiApplication
 
 from panels import theme
 from panels.banner import BannerPanel
@@ -185,7 +186,10 @@ def on_screen(widget):
     reads it), not a fresh render like ``QWidget.grab``: partial repaints show here."""
     top = widget.window()
     at = widget.mapTo(top, widget.rect().topLeft())
-    shot = top.screen().grabWindow(top.winId()).toImage()
+    # Not top.screen(): PySide treats a QScreen returned by a widget as that widget's
+    # child, and when the widget goes the shared QScreen wrapper is marked deleted for
+    # every later test (seen: "Internal C++ object (QScreen) already deleted").
+    shot = QGuiApplication.primaryScreen().grabWindow(top.winId()).toImage()
     return shot.copy(at.x(), at.y(), widget.width(), widget.height())
 
 

@@ -105,3 +105,18 @@ def test_camera_search_result_dropped_on_a_tile_overrides_it_until_the_next_pres
     )
     qtbot.waitUntil(lambda: grid.cameras()[1] != cam_id or not grid.overrides)
     assert not grid.overrides  # the next preset ends it
+
+
+def test_an_unplugged_screen_is_said_missing_and_its_window_keeps_running(qtbot, ctx, hub):
+    lay = layout.load(LAYOUTS / "street-4k.json")
+    wall = Wall(ctx, hub, lay)
+    for w in wall.windows:
+        qtbot.addWidget(w)
+    window = wall.windows[0]
+    assert window.describe()["qscreen"] is not None and wall.missing == []
+    QGuiApplication.instance().screenRemoved.emit(window.qscreen)  # as Qt says an unplug
+    assert window.describe()["qscreen"] is None
+    assert wall.missing == [window.screen_.name]
+    ctx.state.apply("wall.state", {"wall": "wall-1", "mode": "emergency", "preset": "P0002",
+                                   "changed_by": "指挥长", "changed_at": format_time(now())}, 101)  # fmt: skip
+    qtbot.waitUntil(lambda: window.mode == "emergency")  # the window still follows the wall
