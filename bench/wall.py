@@ -8,6 +8,13 @@
 - indicators: CPU of a running `wallclient run --offscreen` (district layout, 6 screens)
   with 349 indicators at 1 Hz, minus the same with indicators quiet.
 - startup: process start → first painted wall, from a cache, backend unreachable.
+
+Diagnosis (painted): BENCH_WORST=1 times each screen's whole repaint, every panel's hub
+slot and the costly drawing steps, and lists what ran inside each stall over
+BENCH_STALL_MS (default 50; calls over BENCH_CALL_MS, default 5); BENCH_STACKS=1 samples
+the GUI thread's stack during stalls; BENCH_GC_TYPES=1 says what the collector's full pass
+walks and what it costs; BENCH_AUTO_GC=1 leaves collections to CPython (not paced). Each
+run also reports a machine-speed probe and the hypervisor's steal time.
 """
 
 from __future__ import annotations
@@ -80,6 +87,14 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         from panels.map import MapPanel as _M
         from panels.trend import TrendPanel as _T
 
+        call_ms = float(os.environ.get("BENCH_CALL_MS", "5"))
+
+        def note(key: str, t: float) -> None:  # a timed call that began at t ends now
+            ms = (time.perf_counter() - t) * 1000
+            worst[key] = max(worst.get(key, 0), ms)
+            if ms > call_ms:
+                calls.append((t, ms, key))
+
         def timed(cls, name):
             orig = getattr(cls, name)
 
@@ -88,11 +103,7 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
                 try:
                     return orig(self, *a, **k)
                 finally:
-                    key = f"{cls.__name__}.{name}"
-                    ms = (time.perf_counter() - t) * 1000
-                    worst[key] = max(worst.get(key, 0), ms)
-                    if ms > float(os.environ.get("BENCH_CALL_MS", "5")):
-                        calls.append((t, ms, key))
+                    note(f"{cls.__name__}.{name}", t)
 
             setattr(cls, name, wrapper)
 
@@ -107,18 +118,14 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
         from panels.status import StatusPanel as _S
         from panels.wall import ScreenWindow as _W
 
-        def window_event(self, event, _orig=_W.event):
+        def window_event(self, event, _orig=_W.event):  # a screen's whole repaint
             if event.type() != QEvent.Type.UpdateRequest:
                 return _orig(self, event)
             t = time.perf_counter()
             try:
                 return _orig(self, event)
             finally:
-                ms = (time.perf_counter() - t) * 1000
-                key = f"window:{self.screen_.name}"
-                worst[key] = max(worst.get(key, 0), ms)
-                if ms > float(os.environ.get("BENCH_CALL_MS", "5")):
-                    calls.append((t, ms, key))
+                note(f"window:{self.screen_.name}", t)
 
         _W.event = window_event
         _listen = _P.listen
@@ -131,10 +138,7 @@ def painted(tmp: Path, rate: int = 1000, seconds: float = 20) -> dict:
                 try:
                     return _slot(dirty)
                 finally:
-                    ms = (time.perf_counter() - t) * 1000
-                    worst[name] = max(worst.get(name, 0), ms)
-                    if ms > float(os.environ.get("BENCH_CALL_MS", "5")):
-                        calls.append((t, ms, name))
+                    note(name, t)
 
             return _listen(self, timed_slot)
 
