@@ -7,6 +7,7 @@ loop turn, so the whole wall flips together.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
@@ -76,6 +77,10 @@ class _ChartOverlay(QFrame):
         self.window_.close_chart()
 
 
+def _kept_key(region: Region) -> str:
+    return f"{region.panel} {json.dumps(region.options, sort_keys=True)}"
+
+
 class ScreenWindow(PacedWindow):
     """One physical screen: banner plus the regions of the current mode; its repaints
     take turns with the other screens' (panels.hub.Pacer)."""
@@ -109,6 +114,10 @@ class ScreenWindow(PacedWindow):
         box.addWidget(self.content, 1)
         self.regions: dict[str, QWidget] = {}
         self._region_defs: tuple[Region, ...] = ()
+        # Trend charts of the mode not shown, kept (pyqtgraph takes ~65 ms to build one,
+        # and the switch back would stall the wall): hidden, they keep counting but do not
+        # draw (TrendPanel redraws only when visible). Keyed by panel and options.
+        self._kept: dict[str, list[TrendPanel]] = {}
         self.chart: _ChartOverlay | None = None
         self.search: CameraSearch | None = None
         self.preset_palette: PresetPalette | None = None
@@ -130,19 +139,28 @@ class ScreenWindow(PacedWindow):
         if mode == self.mode:
             return
         self.mode = mode
-        for w in self.regions.values():
+        for region in self._region_defs:
+            w = self.regions[region.id]
+            w.setParent(None)  # off the screen (a widget given a new parent is hidden)
+            if isinstance(w, TrendPanel):
+                self._kept.setdefault(_kept_key(region), []).append(w)
+                continue
             if isinstance(w, Panel):
                 w.detach()
-            w.setParent(None)
             w.deleteLater()
         self.regions = {}
         self._region_defs = self.layout_.regions(mode, self.screen_.name)
         for region in self._region_defs:
-            factory = PANEL_TYPES[region.panel]
-            kwargs: dict[str, Any] = {"options": region.options}
-            if region.panel == "indicator_chart":
-                kwargs["history"] = self.history
-            widget = factory(self.ctx, self.hub, self.scale, **kwargs)
+            kept = self._kept.get(_kept_key(region))
+            widget: QWidget
+            if kept:
+                widget = kept.pop()
+            else:
+                factory = PANEL_TYPES[region.panel]
+                kwargs: dict[str, Any] = {"options": region.options}
+                if region.panel == "indicator_chart":
+                    kwargs["history"] = self.history
+                widget = factory(self.ctx, self.hub, self.scale, **kwargs)
             if isinstance(widget, IndicatorsPanel):
                 widget.opened.connect(self.open_chart)
             widget.setParent(self.content)
@@ -153,7 +171,8 @@ class ScreenWindow(PacedWindow):
 
     def close_all(self) -> None:
         """Done with this window (an editor preview): its panels let go, then it goes."""
-        for w in self.regions.values():
+        kept = [w for ws in self._kept.values() for w in ws]
+        for w in [*self.regions.values(), *kept]:
             if isinstance(w, Panel):
                 w.detach()
         self.banner.setParent(None)

@@ -120,3 +120,30 @@ def test_an_unplugged_screen_is_said_missing_and_its_window_keeps_running(qtbot,
     ctx.state.apply("wall.state", {"wall": "wall-1", "mode": "emergency", "preset": "P0002",
                                    "changed_by": "指挥长", "changed_at": format_time(now())}, 101)  # fmt: skip
     qtbot.waitUntil(lambda: window.mode == "emergency")  # the window still follows the wall
+
+
+def test_trend_charts_are_kept_across_a_mode_switch_and_count_what_came_meanwhile(
+    qtbot, ctx, hub, district
+):
+    from panels.trend import TrendPanel
+
+    lay = layout.load(LAYOUTS / "district-3x2.json")  # wall-5: trends in normal mode only
+    wall = Wall(ctx, hub, lay, only=["wall-5"])  # this PC drives wall-5 (the test's screen)
+    window = wall.windows[0]
+    qtbot.addWidget(window)
+    assert window.screen_.name == "wall-5" and window.mode == "normal"
+    trends = [w for w in window.regions.values() if isinstance(w, TrendPanel)]
+    assert len(trends) == 2
+    by_source = next(t for t in trends if t.kind == "incidents_by_source")
+    window.set_mode("emergency")
+    assert not any(isinstance(w, TrendPanel) for w in window.regions.values())
+    inc = district.new_incident(now(), priority=2)
+    before = by_source._hours.series(inc["source"], now().timestamp(), 12)[-1]
+    ctx.state.apply("incident.upsert", inc, 101)  # arrives while the chart is not shown
+    qtbot.waitUntil(
+        lambda: by_source._hours.series(inc["source"], now().timestamp(), 12)[-1] == before + 1
+    )
+    window.set_mode("normal")
+    back = [w for w in window.regions.values() if isinstance(w, TrendPanel)]
+    assert sorted(map(id, back)) == sorted(map(id, trends))  # the same charts, not rebuilt
+    assert all(t.parent() is window.content for t in back)  # back on the screen
