@@ -184,7 +184,13 @@ def test_trend_chart_counts_a_new_incident_in_the_current_hour(qtbot, ctx, hub, 
     def current(source: str) -> int:
         return int(panel._series[source].yData[-1])
 
-    inc = district.new_incident(now(), priority=1)
+    # One fixed clock for the chart and the report: an incident reported "now" by the
+    # demo district may be up to ten minutes old, in the previous hour just after the
+    # hour turns (this test failed at 07:01 before its clock was pinned).
+    at = now()
+    ctx.server_now = lambda: at
+    inc = district.new_incident(at, priority=1)
+    inc["reported_at"] = format_time(at)
     before = current(inc["source"])
     panel._last = 0.0  # the chart redraws at most every few seconds: let it now
     ctx.state.apply("incident.upsert", inc, 101)

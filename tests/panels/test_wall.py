@@ -6,7 +6,7 @@ from PySide6.QtGui import QGuiApplication
 
 from panels.wall import Wall
 from wallclient import layout
-from wallclient.protocol import format_time, now
+from wallclient.protocol import epoch, format_time, now
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
 
@@ -138,11 +138,11 @@ def test_trend_charts_are_kept_across_a_mode_switch_and_count_what_came_meanwhil
     window.set_mode("emergency")
     assert not any(isinstance(w, TrendPanel) for w in window.regions.values())
     inc = district.new_incident(now(), priority=2)
-    before = by_source._hours.series(inc["source"], now().timestamp(), 12)[-1]
+    # counted in the clock hour it was reported in (up to ten minutes ago: not always now's)
+    reported = epoch(inc["reported_at"])
+    before = by_source._hours.series(inc["source"], reported, 12)[-1]
     ctx.state.apply("incident.upsert", inc, 101)  # arrives while the chart is not shown
-    qtbot.waitUntil(
-        lambda: by_source._hours.series(inc["source"], now().timestamp(), 12)[-1] == before + 1
-    )
+    qtbot.waitUntil(lambda: by_source._hours.series(inc["source"], reported, 12)[-1] == before + 1)
     window.set_mode("normal")
     back = [w for w in window.regions.values() if isinstance(w, TrendPanel)]
     assert sorted(map(id, back)) == sorted(map(id, trends))  # the same charts, not rebuilt
