@@ -61,17 +61,21 @@ class Relay:
         self.proc = subprocess.Popen(["node", str(SCRIPT), str(conf)], env=env, cwd=self.dir, text=True,
                                      stdout=subprocess.PIPE, stderr=open(self.dir / "relay.log", "w"),  # noqa: SIM115
                                      start_new_session=True)  # fmt: skip
-        deadline = time.monotonic() + wait_s
-        while time.monotonic() < deadline:
-            with (
-                contextlib.suppress(OSError),
-                socket.create_connection(("127.0.0.1", self.rtmp_port), 0.5),
-            ):
-                self._pull()
-                return self
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.2)
+        try:
+            deadline = time.monotonic() + wait_s
+            while time.monotonic() < deadline:
+                with (
+                    contextlib.suppress(OSError),
+                    socket.create_connection(("127.0.0.1", self.rtmp_port), 0.5),
+                ):
+                    self._pull()
+                    return self
+                if self.proc.poll() is not None:
+                    break
+                time.sleep(0.2)
+        except BaseException:  # interrupted while starting: leave no relay or puller behind
+            self.stop()
+            raise
         self.stop()
         raise RuntimeError(
             "the relay did not start: " + (self.dir / "relay.log").read_text()[-1500:]
