@@ -67,22 +67,32 @@ def _median(xs: list[float]) -> float:
 
 
 def judge(
-    samples: list[dict], warmup_min: float, problems: list[str], same: dict[str, bool]
+    samples: list[dict],
+    warmup_min: float,
+    problems: list[str],
+    same: dict[str, bool],
+    events: list[str],
 ) -> dict:
     """The budgets, on windows rather than single samples: the first and the last ten
     minutes after warm-up are compared (median RSS; the highest fd counts).
 
     Threads come and go with the video players — four tiles playing hold 18 to 37 threads
-    depending on the streams and on where in its start a player is — so a leak is looked
-    for where no video plays: the samples taken while the cameras are down (every tile in
-    "no signal", its player stopped). Their thread count is the wall's own and must not
+    depending on the streams and on where in its start a player is (a sample 0.5 s after
+    a switch finds none "playing" yet and still 11–27 threads) — so a leak is looked for
+    where no video plays: the samples taken while the cameras are down (``events``), every
+    tile in "no signal", its player stopped. Their thread count is the wall's own and must not
     grow: the highest count of the later half of them is at most the earlier half's."""
     warm = [s for s in samples if s["t_min"] >= warmup_min] or samples
     span = max(1, len(warm) // 5)  # a fifth of the run at each end (10 minutes of 50)
     first, last = warm[:span], warm[-span:]
     rss0, rss1 = _median([s["rss_kb"] for s in first]), _median([s["rss_kb"] for s in last])
     growth = (rss1 - rss0) / rss0 * 100
-    quiet = [s["threads"] for s in warm if s["playing"] == 0]
+    down = [float(e.split("s", 1)[0]) for e in events if e.endswith("cameras down")]
+    quiet = [
+        s["threads"]
+        for s in warm
+        if s["playing"] == 0 and any(0 <= s["t_min"] * 60 - t <= 20 for t in down)
+    ]
     half = len(quiet) // 2
     quiet_ok = len(quiet) >= 2 and max(quiet[half:]) <= max(quiet[:half])
     return {
@@ -120,7 +130,11 @@ def main() -> int:
     if a.judge:
         saved = json.loads(Path(a.judge).read_text())
         verdict = judge(
-            saved["samples"], a.warmup, saved.get("unhandled", []), saved["final_state_equal"]
+            saved["samples"],
+            a.warmup,
+            saved.get("unhandled", []),
+            saved["final_state_equal"],
+            saved.get("events", []),
         )
         print(json.dumps(verdict, indent=1))
         return 0 if all(verdict["pass"].values()) else 1
@@ -225,7 +239,7 @@ def main() -> int:
     report = {"minutes": a.minutes, "rate": a.rate, "layout": Path(a.layout).name, "live_cap": a.live_cap,
               "unhandled": problems[:20], "final_state_equal": same, "final": final,
               "events": events, "samples": samples}  # fmt: skip
-    report.update(judge(samples, a.warmup, problems, same))
+    report.update(judge(samples, a.warmup, problems, same, events))
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out).write_text(json.dumps(report, ensure_ascii=False, indent=1))
     print(
