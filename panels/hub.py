@@ -359,6 +359,11 @@ class Panel(QWidget):
         self.hub.tick.connect(slot)
         self._slots.append(slot)
 
+    def reuse(self, options: dict[str, Any]) -> bool:
+        """Take the options of another mode's region in place (a mode switch), if this
+        panel can: True when it did. Most panels cannot, and are rebuilt."""
+        return options == self.options
+
     def detach(self) -> None:
         """Stop listening: a panel being replaced (mode switch) must not outlive its widget."""
         for slot in self._slots:

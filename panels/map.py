@@ -209,6 +209,15 @@ class MapPanel(Panel):
         self.centre, self.zoom = None, 1.0
         self._view_changed()
 
+    def reuse(self, options: dict[str, Any]) -> bool:
+        """Another mode's map on this screen (a mode switch): its level taken in place and
+        the whole scope shown, keeping this map's layers (full-screen pixmaps: new ones
+        cost their page faults, tens of ms, in the switch) and what it knows."""
+        self.options = dict(options)
+        self.level = self.options.get("level", "street")
+        self.fit()
+        return True
+
     def zoom_by(self, factor: float, at: QPointF | None = None) -> None:
         """Zoom keeping the point under ``at`` (default: the centre) where it is."""
         v = self._view()

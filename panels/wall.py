@@ -135,12 +135,29 @@ class ScreenWindow(PacedWindow):
         self.setGeometry(geo)
 
     def set_mode(self, mode: str) -> None:
-        """Rebuild the regions for ``mode`` (emergency falls back to normal where the layout has none)."""
+        """The regions of ``mode`` (emergency falls back to normal where the layout has
+        none). A region of the same id and panel in both modes keeps its panel, its
+        options taken in place where the panel can (``Panel.reuse``): it neither goes
+        dark nor is built again. The others are rebuilt (trend charts: kept)."""
         if mode == self.mode:
             return
         self.mode = mode
+        new_defs = self.layout_.regions(mode, self.screen_.name)
+        wanted = {r.id: r for r in new_defs}
+        stay: dict[str, QWidget] = {}
         for region in self._region_defs:
             w = self.regions[region.id]
+            other = wanted.get(region.id)
+            if (
+                other is not None
+                and other.panel == region.panel
+                and isinstance(w, Panel)
+                and w.reuse(other.options)
+            ):
+                if isinstance(w, VideoPanel) and w.maximised is not None:
+                    w.restore()  # the new mode's wall as its layout draws it
+                stay[region.id] = w
+                continue
             w.setParent(None)  # off the screen (a widget given a new parent is hidden)
             if isinstance(w, TrendPanel):
                 self._kept.setdefault(_kept_key(region), []).append(w)
@@ -149,10 +166,13 @@ class ScreenWindow(PacedWindow):
                 w.detach()
             w.deleteLater()
         self.regions = {}
-        self._region_defs = self.layout_.regions(mode, self.screen_.name)
+        self._region_defs = new_defs
         for region in self._region_defs:
             kept = self._kept.get(_kept_key(region))
             widget: QWidget
+            if region.id in stay:
+                self.regions[region.id] = stay[region.id]
+                continue
             if kept:
                 widget = kept.pop()
             else:

@@ -4,6 +4,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication
 
+from panels.incidents import IncidentsPanel
 from panels.wall import Wall
 from wallclient import layout
 from wallclient.protocol import epoch, format_time, now
@@ -147,3 +148,38 @@ def test_trend_charts_are_kept_across_a_mode_switch_and_count_what_came_meanwhil
     back = [w for w in window.regions.values() if isinstance(w, TrendPanel)]
     assert sorted(map(id, back)) == sorted(map(id, trends))  # the same charts, not rebuilt
     assert all(t.parent() is window.content for t in back)  # back on the screen
+
+
+def test_what_both_modes_share_stays_on_screen_through_a_switch(qtbot, ctx, hub):
+    """district-3x2: wall-1's video grid and wall-6's status are in both modes, wall-2's
+    map only changes level. A switch must not rebuild them (the grid would go dark and
+    start its players again); what the new mode does not share is rebuilt."""
+    lay = layout.load(LAYOUTS / "district-3x2.json")
+    walls = [Wall(ctx, hub, lay, only=[name]) for name in ("wall-1", "wall-2", "wall-6")]
+    by = {wall.windows[0].screen_.name: wall.windows[0] for wall in walls}  # one test screen
+    for w in by.values():
+        qtbot.addWidget(w)
+    grid, themap = by["wall-1"].regions["preset-a"], by["wall-2"].regions["map"]
+    status = by["wall-6"].regions["status"]
+    assert isinstance(by["wall-6"].regions["urgent"], IncidentsPanel)
+    assert themap.level == "street"
+    grid.maximise(4)  # a duty officer's close look at one tile
+    themap.zoom_by(4)  # and at one street
+    emergency = next(p for p in ctx.state.presets.values() if p.get("emergency"))
+    ctx.state.apply("wall.state", {"wall": "wall-1", "mode": "emergency", "preset": emergency["id"],
+                                   "changed_by": "指挥长", "changed_at": format_time(now())}, 101)  # fmt: skip
+    qtbot.waitUntil(lambda: all(w.mode == "emergency" for w in by.values()))
+    assert by["wall-1"].regions["preset-a"] is grid
+    assert grid.parent() is by["wall-1"].content and not grid.isHidden()  # never off the screen
+    assert grid.maximised is None  # the emergency wall as its layout draws it
+    qtbot.waitUntil(lambda: grid.cameras()[0] == emergency["cameras"][0])
+    assert by["wall-2"].regions["map"] is themap and not themap.isHidden()
+    assert (themap.level, themap.zoom, themap.centre) == ("area", 1.0, None)  # the whole scope
+    assert by["wall-6"].regions["status"] is status
+    assert "urgent" not in by["wall-6"].regions  # not in emergency: gone
+    ctx.state.apply("wall.state", {"wall": "wall-1", "mode": "normal", "preset": "P0001",
+                                   "changed_by": "指挥长", "changed_at": format_time(now())}, 102)  # fmt: skip
+    qtbot.waitUntil(lambda: all(w.mode == "normal" for w in by.values()))
+    assert by["wall-2"].regions["map"] is themap and themap.level == "street"
+    assert by["wall-1"].regions["preset-a"] is grid
+    assert isinstance(by["wall-6"].regions["urgent"], IncidentsPanel)  # rebuilt for normal
