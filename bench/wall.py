@@ -1,6 +1,6 @@
 """Benchmarks of the wall (issue "The wall"). Run by hand:
 
-    .venv/bin/python bench/wall.py painted|indicators|startup|all
+    .venv/bin/python bench/wall.py painted|indicators|startup|modes|all
 
 - painted: the reference backend at 1,000 msg/s; publish → the incident painted in the
   feed (the first repaint of the list after the row entered it), p50/p99; and the longest
@@ -8,6 +8,8 @@
 - indicators: CPU of a running `wallclient run --offscreen` (district layout, 6 screens)
   with 349 indicators at 1 Hz, minus the same with indicators quiet.
 - startup: process start → first painted wall, from a cache, backend unreachable.
+- modes: the GUI stall of a commander's mode switch (district-3x2, cameras playing), each
+  way, against windows of the same length with no switch.
 
 Diagnosis (painted): BENCH_WORST=1 times each screen's whole repaint, every panel's hub
 slot and the costly drawing steps, and lists what ran inside each stall over
@@ -396,6 +398,43 @@ def indicators(tmp: Path, seconds: float = 30) -> dict:
     }
 
 
+def modes(tmp: Path, switches: int = 5, settle_s: float = 4.0) -> dict:
+    """A commander's mode switch, as the wall lives it: the reference backend with its
+    cameras (the video grids play), `wallclient run --offscreen` with district-3x2 (six
+    screens), ``mode.set`` through the control API; the GUI heartbeat's longest gap in
+    the ``settle_s`` after each switch (reset just before it), and in as many windows of
+    the same length with no switch, for comparison."""
+    server = DemoServer(tmp, state=False).start()
+    lay = str(ROOT / "layouts" / "district-3x2.json")
+    wall = WallProcess(tmp, server.url, "tok-commander", "--layout", lay, node="modes")
+    out: dict[str, list[float]] = {"to_emergency": [], "to_normal": [], "no_switch": []}
+
+    def longest() -> float:  # the longest GUI stall since the last reset; and a new window
+        ms = float(wall.status()["gui"]["longest_stall_ms"])
+        wall.control.ok("gui.reset")
+        return ms
+
+    try:
+        wall.start()
+        wait_for(lambda: wall.conn()["state"] == "live", 60, "live")
+        emergency = next(p["id"] for p in server.admin("state")["presets"] if p["emergency"])
+        time.sleep(settle_s)  # the first snapshot painted, the first players started
+        for i in range(switches * 2):
+            to = "emergency" if i % 2 == 0 else "normal"
+            wall.control.ok("gui.reset")
+            reply = wall.control(to, preset=emergency) if to == "emergency" else wall.control(to)
+            assert reply["ok"], reply
+            wait_for(lambda to=to: wall.status()["wall"]["mode"] == to, 30, to)
+            time.sleep(settle_s)
+            out[f"to_{to}"].append(longest())
+            time.sleep(settle_s)  # a window with no switch
+            out["no_switch"].append(longest())
+    finally:
+        wall.stop()
+        server.stop()
+    return {k: {"longest_stall_ms": v, "median": statistics.median(v)} for k, v in out.items()}
+
+
 def startup(tmp: Path, runs: int = 5) -> dict:
     server = DemoServer(tmp, "--rate", "0", "--no-media", state=False).start()
     wall = WallProcess(tmp, server.url, node="startup")
@@ -433,6 +472,8 @@ def main() -> None:
             results["indicators"] = indicators(tmp)
         if what in ("painted", "all"):
             results["painted_1000"] = painted(tmp)
+        if what in ("modes", "all"):
+            results["mode_switch"] = modes(tmp)
     print(json.dumps(results, indent=1))
 
 

@@ -352,12 +352,21 @@ class Panel(QWidget):
         self.hub = hub
         self.scale = scale
         self.options: dict[str, Any] = dict(options or {})
+        self.stowed = False  # kept off the screen for another mode (stow)
         self._slots: list[Callable[[set[str]], None]] = []
 
     def listen(self, slot: Callable[[set[str]], None]) -> None:
         """Run ``slot`` on every hub tick, until ``detach``."""
         self.hub.tick.connect(slot)
         self._slots.append(slot)
+
+    def stow(self) -> None:
+        """Taken off the screen and kept for when its mode comes back (a mode switch)."""
+        self.stowed = True
+
+    def unstow(self) -> None:
+        """Back on the screen: catch up with what changed meanwhile."""
+        self.stowed = False
 
     def reuse(self, options: dict[str, Any]) -> bool:
         """Take the options of another mode's region in place (a mode switch), if this

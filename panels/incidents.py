@@ -377,6 +377,7 @@ class IncidentsPanel(Panel):
         self.view.clicked.connect(self._selected)
         self.counters = _Counters(self.model, scale)
         self._overdue: dict[str, bool] = {}  # shown incident → overdue at the last second
+        self._held: set[str] | None = set()  # changed while stowed (None: all of them)
         box = QVBoxLayout(self)
         box.setContentsMargins(0, 0, 0, 0)
         box.setSpacing(0)
@@ -388,6 +389,11 @@ class IncidentsPanel(Panel):
         self.listen(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
+        if self.stowed:  # kept for the other mode: only note what changed
+            if "incidents" in dirty and self._held is not None:
+                changed = self.hub.changed_ids("incidents")
+                self._held = None if changed is None else self._held | changed
+            return
         if "incidents" in dirty:
             changed = self.hub.changed_ids("incidents")
             self.model.refresh(changed)
@@ -402,6 +408,21 @@ class IncidentsPanel(Panel):
             self._second()
         if dirty & {"incidents", "clock"}:
             self.counters.update()
+
+    def stow(self) -> None:
+        super().stow()
+        self._held = set()
+
+    def unstow(self) -> None:
+        """Back on the screen: only the incidents that changed meanwhile move (a rebuild
+        sorted every live incident). Priority-1 incidents that came meanwhile were the
+        shown mode's to announce: they are marked seen, not alerted again now."""
+        super().unstow()
+        held, self._held = self._held, set()
+        live = self.ctx.state.incidents
+        self.model.refresh(held)
+        self.model.recount()
+        self._new.arrived(live, held, self.ctx.server_now().timestamp())
 
     def _urgent(self) -> None:
         """The shown rows changed: this screen's next repaint goes with this tick (Pacer)."""

@@ -77,6 +77,12 @@ class _ChartOverlay(QFrame):
         self.window_.close_chart()
 
 
+# Kept off the screen while the other mode shows (ScreenWindow.set_mode): a trend chart
+# took ~65 ms to build (pyqtgraph), an incident list 10–60 ms (it sorts every live
+# incident); stowed, a chart counts without drawing and a list notes what changed.
+KEPT_TYPES = (TrendPanel, IncidentsPanel)
+
+
 def _kept_key(region: Region) -> str:
     return f"{region.panel} {json.dumps(region.options, sort_keys=True)}"
 
@@ -114,10 +120,9 @@ class ScreenWindow(PacedWindow):
         box.addWidget(self.content, 1)
         self.regions: dict[str, QWidget] = {}
         self._region_defs: tuple[Region, ...] = ()
-        # Trend charts of the mode not shown, kept (pyqtgraph takes ~65 ms to build one,
-        # and the switch back would stall the wall): hidden, they keep counting but do not
-        # draw (TrendPanel redraws only when visible). Keyed by panel and options.
-        self._kept: dict[str, list[TrendPanel]] = {}
+        # Panels of the mode not shown whose build would stall the switch back, kept
+        # (KEPT_TYPES); stowed, they only keep count of what changes. By panel and options.
+        self._kept: dict[str, list[Panel]] = {}
         self.chart: _ChartOverlay | None = None
         self.search: CameraSearch | None = None
         self.preset_palette: PresetPalette | None = None
@@ -159,7 +164,8 @@ class ScreenWindow(PacedWindow):
                 stay[region.id] = w
                 continue
             w.setParent(None)  # off the screen (a widget given a new parent is hidden)
-            if isinstance(w, TrendPanel):
+            if isinstance(w, KEPT_TYPES):
+                w.stow()
                 self._kept.setdefault(_kept_key(region), []).append(w)
                 continue
             if isinstance(w, Panel):
@@ -175,14 +181,15 @@ class ScreenWindow(PacedWindow):
                 continue
             if kept:
                 widget = kept.pop()
+                widget.unstow()
             else:
                 factory = PANEL_TYPES[region.panel]
                 kwargs: dict[str, Any] = {"options": region.options}
                 if region.panel == "indicator_chart":
                     kwargs["history"] = self.history
                 widget = factory(self.ctx, self.hub, self.scale, **kwargs)
-            if isinstance(widget, IndicatorsPanel):
-                widget.opened.connect(self.open_chart)
+                if isinstance(widget, IndicatorsPanel):
+                    widget.opened.connect(self.open_chart)
             widget.setParent(self.content)
             widget.setObjectName(region.id)
             self.regions[region.id] = widget

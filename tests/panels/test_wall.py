@@ -4,7 +4,7 @@ from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication
 
-from panels.incidents import IncidentsPanel
+from panels.incidents import IncidentModel, IncidentsPanel
 from panels.wall import Wall
 from wallclient import layout
 from wallclient.protocol import epoch, format_time, now
@@ -183,3 +183,39 @@ def test_what_both_modes_share_stays_on_screen_through_a_switch(qtbot, ctx, hub)
     assert by["wall-2"].regions["map"] is themap and themap.level == "street"
     assert by["wall-1"].regions["preset-a"] is grid
     assert isinstance(by["wall-6"].regions["urgent"], IncidentsPanel)  # rebuilt for normal
+
+
+def test_an_incident_list_is_kept_through_a_switch_and_catches_up_without_a_second_alert(
+    qtbot, ctx, hub, district
+):
+    """wall-5's feed (with the alert) is in normal mode only. Built again after each
+    emergency it cost 10–60 ms of the switch (it sorts every live incident); kept, it
+    must come back showing what changed meanwhile, in order, and not sound again for a
+    priority-1 incident that came while the emergency wall was on."""
+    alerts: list[str] = []
+    ctx.alert = alerts.append
+    lay = layout.load(LAYOUTS / "district-3x2.json")
+    window = Wall(ctx, hub, lay, only=["wall-5"]).windows[0]
+    qtbot.addWidget(window)
+    feed = window.regions["feed"]
+    assert isinstance(feed, IncidentsPanel) and feed.options.get("alert")
+    window.set_mode("emergency")
+    assert "feed" not in window.regions
+    meanwhile = district.new_incident(now(), priority=1)
+    meanwhile["reported_at"] = format_time(now())
+    gone = feed.model.rows[0]["id"]  # the top of the list, closed meanwhile (it sinks)
+    ctx.state.apply("incident.upsert", meanwhile, 101)
+    ctx.state.apply("incident.upsert", {**ctx.state.incidents[gone], "status": "closed"}, 102)
+    held = {meanwhile["id"], gone}
+    qtbot.waitUntil(lambda: feed._held is None or held <= feed._held)  # its ticks have passed
+    assert alerts == []  # stowed: nothing sounds from the list not on the screen
+    window.set_mode("normal")
+    assert window.regions["feed"] is feed  # the same list, not rebuilt
+    shown = [r["id"] for r in feed.model.rows]
+    assert shown == [r["id"] for r in IncidentModel(ctx, feed.options).rows]  # as a fresh one
+    assert meanwhile["id"] in shown and shown[0] != gone
+    after = district.new_incident(now(), priority=1)
+    after["reported_at"] = format_time(now())
+    ctx.state.apply("incident.upsert", after, 103)
+    qtbot.waitUntil(lambda: alerts != [])
+    assert alerts == [after["id"]]  # the new one sounds; the one that came meanwhile does not
