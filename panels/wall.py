@@ -143,7 +143,8 @@ class ScreenWindow(PacedWindow):
         """The regions of ``mode`` (emergency falls back to normal where the layout has
         none). A region of the same id and panel in both modes keeps its panel, its
         options taken in place where the panel can (``Panel.reuse``): it neither goes
-        dark nor is built again. The others are rebuilt (trend charts: kept)."""
+        dark nor is built again. Incident lists and trend charts leaving the screen are
+        kept for the switch back (KEPT_TYPES); the other panels are built afresh."""
         if mode == self.mode:
             return
         self.mode = mode
