@@ -79,8 +79,10 @@ class _ChartOverlay(QFrame):
 
 # Kept off the screen while the other mode shows (ScreenWindow.set_mode): a trend chart
 # took ~65 ms to build (pyqtgraph), an incident list 10–60 ms (it sorts every live
-# incident); stowed, a chart counts without drawing and a list notes what changed.
-KEPT_TYPES = (TrendPanel, IncidentsPanel)
+# incident), a whole indicator panel's first paint 40–55 ms (every tile's static layer
+# drawn); stowed, a chart counts without drawing, a list notes what changed and the
+# indicators keep their tiles' layers and do nothing.
+KEPT_TYPES = (TrendPanel, IncidentsPanel, IndicatorsPanel)
 
 
 def _kept_key(region: Region) -> str:

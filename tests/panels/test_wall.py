@@ -5,7 +5,9 @@ from pathlib import Path
 from PySide6.QtGui import QGuiApplication
 
 from panels.incidents import IncidentModel, IncidentsPanel
+from panels.indicators import IndicatorsPanel
 from panels.wall import Wall
+from wallclient import indicators as rules
 from wallclient import layout
 from wallclient.protocol import epoch, format_time, now
 
@@ -219,3 +221,36 @@ def test_an_incident_list_is_kept_through_a_switch_and_catches_up_without_a_seco
     ctx.state.apply("incident.upsert", after, 103)
     qtbot.waitUntil(lambda: alerts != [])
     assert alerts == [after["id"]]  # the new one sounds; the one that came meanwhile does not
+
+
+def test_indicator_tiles_are_kept_through_a_switch_and_show_the_readings_that_came_meanwhile(
+    qtbot, ctx, hub, district
+):
+    """wall-4's 349 tiles are in normal mode only. Built again after each emergency, their
+    first paint drew every tile's static layer (40–55 ms of the switch back). Kept, the
+    panel does nothing while away and comes back with the current readings."""
+    lay = layout.load(LAYOUTS / "district-3x2.json")
+    wall = Wall(ctx, hub, lay, only=["wall-4"])
+    window = wall.windows[0]
+    qtbot.addWidget(window)
+    wall.show(fullscreen=False)
+    vitals = window.regions["vitals"]
+    assert isinstance(vitals, IndicatorsPanel)
+    qtbot.waitUntil(lambda: len(vitals._tile_cache) == 349)  # every tile painted once
+    window.set_mode("emergency")
+    assert "vitals" not in window.regions and vitals.stowed
+    paints = vitals.paints
+    kind, batch = district.indicator_batch(now())
+    ctx.state.apply(kind, batch, 101)  # new readings while the emergency wall is on
+    changed = [  # tiles whose value now reads differently from what they were drawn with
+        v["id"] for v in batch["values"]
+        if vitals._tile_cache[v["id"]][0][4] != rules.format_value(ctx.state.indicators[v["id"]])
+    ]  # fmt: skip
+    assert len(changed) > 100
+    qtbot.wait(300)  # three of the hub's ticks
+    assert vitals.paints == paints  # away: no painting at all
+    window.set_mode("normal")
+    assert window.regions["vitals"] is vitals and vitals.parent() is window.content
+    qtbot.waitUntil(lambda: vitals.paints > paints)
+    for iid in changed:  # what each tile now shows
+        assert vitals._tile_cache[iid][0][4] == rules.format_value(ctx.state.indicators[iid])
