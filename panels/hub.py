@@ -8,6 +8,7 @@ timer). It also keeps the recent readings behind the indicator sparklines.
 
 from __future__ import annotations
 
+import math
 import time
 from collections import deque
 from collections.abc import Callable
@@ -18,11 +19,13 @@ from typing import Any
 from PySide6.QtCore import QCoreApplication, QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QWidget
 
-from wallclient.collector import Collector
+from wallclient.collector import Collector, Release
 from wallclient.geo import CameraLocator, Scope
 from wallclient.state import Change, WallState
 
 URGENT = frozenset({"incidents", "wall"})  # kinds whose change brings the next tick forward
+BACKGROUND_SLICE_S = 0.006  # per tick, at most this of a snapshot's aftermath (_background)
+BACKGROUND_MIN_S = 0.001  # ... and at least this, so a busy wall still gets there
 SPARK_POINTS = 30  # ~3 px apart on a tile; more points cost paint time, not information
 
 
@@ -230,6 +233,8 @@ class Hub(QObject):
         self.pacer = Pacer()
         self._turns: dict[str, list[object]] = {}
         self._unsubscribe = ctx.state.subscribe(self._changed)
+        self.release = Release()  # what a snapshot replaced, let go of a slice per tick
+        ctx.state.retire = ctx.locator.retire = self.release.later
         self._interval = interval_ms / 1000
         self._timer = QTimer(self)
         self._timer.timeout.connect(self._regular)
@@ -310,6 +315,21 @@ class Hub(QObject):
         # the once-a-second repaints are this tick's heavy work: nothing optional joins them
         self._claimed = bool(dirty & {"clock", "half-second"})
         self.tick.emit(dirty)
+        self._background()
+
+    def _background(self) -> None:
+        """A snapshot's aftermath, a few ms per tick with what is left of the turn: the
+        cameras re-indexed (CameraLocator.step), then the replaced tables let go of
+        (Release.step). Done at once, either is tens to hundreds of ms at 77,000 cameras."""
+        locator = self.ctx.locator
+        if not (locator.indexing or self.release.pending):
+            return
+        left = self.pacer.budget - self.pacer.spent()
+        budget = min(BACKGROUND_SLICE_S, max(BACKGROUND_MIN_S, left - BACKGROUND_MIN_S))
+        if locator.indexing:
+            locator.step(budget)
+        else:
+            self.release.step(budget)
 
     def join_turns(self, kind: str, member: object) -> None:
         """Panels of one ``kind`` take turns, one per tick (see ``turn``)."""
@@ -339,6 +359,8 @@ class Hub(QObject):
         self._timer.stop()
         self._soon.stop()
         self._unsubscribe()
+        self.ctx.state.retire = self.ctx.locator.retire = None
+        self.release.step(math.inf)
 
 
 class Panel(QWidget):

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -175,7 +176,7 @@ def run(
     hub.tick.connect(lambda _dirty: commander.poll())
     hub.seed_history(client.recent_history)
     _freeze_after_loads(client.state)
-    pace_collector(hub)
+    pace_collector(hub, lambda: client.session.staging)
     wall = Wall(ctx, hub, lay, history=client.history, linkage_n=cfg.linkage_cameras,
                 auto_linkage=cfg.auto_linkage, drill_s=cfg.drill_s, only=only)  # fmt: skip
     wall_ref.append(wall)
@@ -351,12 +352,13 @@ def _watchdog_socket() -> tuple[Any, Any] | None:
     return sock, addr
 
 
-def pace_collector(hub: Any) -> None:
+def pace_collector(hub: Any, staging: Callable[[], bool] | None = None) -> None:
     """The garbage collector's costly passes run as a turn of the GUI's event loop
-    begins (wallclient.collector), paced with the repaints (panels.hub.Pacer)."""
+    begins (wallclient.collector), paced with the repaints (panels.hub.Pacer); a full
+    pass waits while a snapshot is being received (``staging``)."""
     from wallclient.collector import Collector
 
-    collector = Collector()
+    collector = Collector(hold_full=staging)
     collector.install()
     hub.pacer.collector = collector
 

@@ -14,11 +14,13 @@ Pure Python: the panels and the composition root feed it from the WallState.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 EARTH_RADIUS_M = 6_371_008.8  # mean radius (IUGG)
+PRECOMPUTED_LEVELS = 24  # cluster levels a re-index computes ahead (fewer once one cluster is left)
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -81,14 +83,31 @@ class CameraGrid:
         return math.floor(lon * inv), math.floor(lat * inv)
 
     def rebuild(self, cameras: Mapping[str, Mapping[str, Any]]) -> None:
+        for _ in self.rebuilding(cameras.items()):
+            pass
+
+    def rebuilding(
+        self,
+        items: Iterable[tuple[str, Mapping[str, Any] | None]],
+        every: int = 500,
+        retire: Callable[..., None] | None = None,
+    ) -> Iterator[int]:
+        """``rebuild`` in steps: yields after every ``every`` cameras (how many so far), so
+        a caller can spread 77,000 over several turns of its loop. The grid answers from
+        its old index until the last step, then takes the new one at once, handing the
+        old one to ``retire`` if given (freeing it takes ~30 ms for 77,000)."""
         cells: dict[tuple[int, int], dict[str, tuple[float, float]]] = {}
         where: dict[str, tuple[int, int]] = {}
         inv = 1 / self.cell
         floor = math.floor
-        for cid, cam in cameras.items():
+        n = 0
+        for cid, cam in items:
+            n += 1
+            if n % every == 0:
+                yield n
             try:  # the common case inline (a full catalogue is 77,000 of these)
-                lon = cam["location"]["lon"]
-                lat = cam["location"]["lat"]
+                lon = cam["location"]["lon"]  # type: ignore[index]
+                lat = cam["location"]["lat"]  # type: ignore[index]
                 if not (-180 <= lon <= 180 and -90 <= lat <= 90):
                     continue
                 key = (floor(lon * inv), floor(lat * inv))
@@ -99,14 +118,27 @@ class CameraGrid:
                 cell = cells[key] = {}
             cell[cid] = (float(lon), float(lat))
             where[cid] = key
+        # the clusters the map draws, level by level, before the new index is taken: a
+        # first map paint would otherwise group the whole catalogue in one go
+        base: dict[tuple[int, int], list[Any]] = {}
+        x0 = y0 = math.inf
+        x1 = y1 = -math.inf
+        for m, (key, cell) in enumerate(cells.items(), 1):
+            if m % every == 0:
+                yield n
+            x0, y0, x1, y1 = min(x0, key[0]), min(y0, key[1]), max(x1, key[0]), max(y1, key[1])
+            base[key] = _cluster_of(cell)
+        tables = {0: base}
+        while len(tables[len(tables) - 1]) > 1 and len(tables) < PRECOMPUTED_LEVELS:
+            yield n
+            tables[len(tables)] = _coarser(tables[len(tables) - 1])
+        old = (self._cells, self._where, self._clusters)
         self._cells, self._where = cells, where
-        if cells:
-            xs = [k[0] for k in cells]
-            ys = [k[1] for k in cells]
-            self._extent = (min(xs), min(ys), max(xs), max(ys))
-        else:
-            self._extent = None
+        self._extent = (int(x0), int(y0), int(x1), int(y1)) if cells else None
         self._changed()
+        self._clusters = tables
+        if retire is not None:  # the old index let go of elsewhere, in slices
+            retire(*old)
 
     def update(self, cameras: Mapping[str, Mapping[str, Any]], ids: Iterable[str]) -> None:
         """Re-index ``ids`` from ``cameras`` (moved, added or removed)."""
@@ -259,24 +291,30 @@ class CameraGrid:
             finer = self._clusters.get(level - 1)
             if finer is None:
                 finer = self._clusters[level - 1] = self._group(level - 1)
-            out: dict[tuple[int, int], list[Any]] = {}
-            for (kx, ky), (count, slon, slat, one) in finer.items():
-                acc = out.get((kx >> 1, ky >> 1))
-                if acc is None:
-                    out[(kx >> 1, ky >> 1)] = [count, slon, slat, one]
-                else:
-                    acc[0] += count
-                    acc[1] += slon
-                    acc[2] += slat
-                    acc[3] = None
-            return out
-        base: dict[tuple[int, int], list[Any]] = {}
-        for key, cell in self._cells.items():
-            slon = sum(p[0] for p in cell.values())
-            slat = sum(p[1] for p in cell.values())
-            one = next(iter(cell)) if len(cell) == 1 else None
-            base[key] = [len(cell), slon, slat, one]
-        return base
+            return _coarser(finer)
+        return {key: _cluster_of(cell) for key, cell in self._cells.items()}
+
+
+def _cluster_of(cell: Mapping[str, tuple[float, float]]) -> list[Any]:
+    """One grid cell as a level-0 cluster: [count, sum of lon, sum of lat, its only id]."""
+    slon = sum(p[0] for p in cell.values())
+    slat = sum(p[1] for p in cell.values())
+    return [len(cell), slon, slat, next(iter(cell)) if len(cell) == 1 else None]
+
+
+def _coarser(finer: Mapping[tuple[int, int], list[Any]]) -> dict[tuple[int, int], list[Any]]:
+    """The clusters of the next level up: 2 × 2 of ``finer``'s added up."""
+    out: dict[tuple[int, int], list[Any]] = {}
+    for (kx, ky), (count, slon, slat, one) in finer.items():
+        acc = out.get((kx >> 1, ky >> 1))
+        if acc is None:
+            out[(kx >> 1, ky >> 1)] = [count, slon, slat, one]
+        else:
+            acc[0] += count
+            acc[1] += slon
+            acc[2] += slat
+            acc[3] = None
+    return out
 
 
 def _ring(cx: int, cy: int, r: int, extent: tuple[int, int, int, int]) -> Iterable[tuple[int, int]]:
@@ -362,7 +400,10 @@ class Scope:
 
 class CameraLocator:
     """The camera index kept in step with a WallState: moved, added or removed cameras
-    are re-indexed as they change; a snapshot re-indexes everything on next use."""
+    are re-indexed as they change. A snapshot re-indexes everything: in steps of a few
+    milliseconds (``step``, which the wall's hub calls each tick: 77,000 cameras take
+    200–300 ms to index, far too long for one turn of a GUI thread), answering from the
+    old index meanwhile; at once where there is no old index to answer from."""
 
     def __init__(
         self, state: Any, scope: Callable[[], Scope] | None = None
@@ -370,8 +411,10 @@ class CameraLocator:
         self.state = state
         self.scope = scope  # the wall's scope: cameras of other regions are not indexed
         self._grid = CameraGrid()
-        self._full = True
-        self._pending: set[str] = set()
+        self._full = True  # a re-index of everything is due
+        self._build: Iterator[int] | None = None  # ... and under way
+        self._pending: set[str] = set()  # cameras changed since (kept through a re-index)
+        self.retire: Callable[..., None] | None = None  # where an old index goes (Release)
         self._unsubscribe = state.subscribe(self._changed)
 
     def _changed(self, changes: list[Any]) -> None:
@@ -379,22 +422,52 @@ class CameraLocator:
             if ch.kind != "cameras":
                 continue
             if ch.ids is None:
-                self._full = True
+                self._full, self._build = True, None  # a re-index under way starts over
                 self._pending.clear()
-            elif not self._full:
+            else:
                 self._pending.update(ch.ids)
+
+    def _catalogue(self) -> Iterator[tuple[str, Any]]:
+        """The cameras in scope, each read as it is when the re-index reaches it (the
+        ids are taken at the start; changes meanwhile are in ``_pending``)."""
+        scope = self.scope() if self.scope is not None else None
+        covers = None if scope is None or scope.everything else scope.covers
+        ids = list(self.state.cameras)
+        for cid in ids:
+            cam = self.state.cameras.get(cid)
+            if cam is not None and (covers is None or covers(cam.get("region"))):
+                yield cid, cam
+
+    @property
+    def indexing(self) -> bool:
+        """A re-index is due or under way."""
+        return self._full or self._build is not None
+
+    def step(self, budget_s: float) -> bool:
+        """Work on a due re-index for about ``budget_s``; True when none is left."""
+        if self._full:
+            self._full = False
+            self._build = self._grid.rebuilding(self._catalogue(), retire=self.retire)
+        if self._build is None:
+            return True
+        deadline = time.perf_counter() + budget_s
+        for _ in self._build:
+            if time.perf_counter() >= deadline:
+                return False
+        self._build = None
+        return True
 
     @property
     def grid(self) -> CameraGrid:
-        cams = self.state.cameras
-        if self.scope is not None and (self._full or self._pending):
-            scope = self.scope()
-            if not scope.everything:
-                cams = _Filtered(cams, scope.covers)
-        if self._full:
-            self._full = False
-            self._grid.rebuild(cams)
-        elif self._pending:
+        """The index: the old one while a re-index is under way, unless it is empty."""
+        if self.indexing and not len(self._grid):
+            self.step(math.inf)
+        if not self.indexing and self._pending:
+            cams = self.state.cameras
+            if self.scope is not None:
+                scope = self.scope()
+                if not scope.everything:
+                    cams = _Filtered(cams, scope.covers)
             self._grid.update(cams, self._pending)
             self._pending.clear()
         return self._grid

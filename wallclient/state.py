@@ -41,6 +41,9 @@ class WallState:
         self.wall: JSON | None = None
         self.last_seq: int | None = None
         self._listeners: list[Listener] = []
+        # where the tables a load replaces go (a GUI lets go of them over several ticks:
+        # wallclient.collector.Release); None: dropped at once
+        self.retire: Callable[..., None] | None = None
 
     # --- observation ---------------------------------------------------------------
 
@@ -65,10 +68,14 @@ class WallState:
         self, tables: Mapping[str, Iterable[JSON]], wall: JSON | None, last_seq: int | None
     ) -> None:
         """Replace everything at once (a snapshot, or the cache at start-up)."""
+        old = [getattr(self, kind) for kind in KINDS]
         for kind in KINDS:
             key = "code" if kind == "regions" else "id"
             table = {item[key]: item for item in tables.get(kind, ())}
             setattr(self, kind, table)
+        if self.retire is not None:
+            self.retire(*old)
+        del old
         self.wall = wall
         self.last_seq = last_seq
         self._emit([Change(kind) for kind in KINDS] + [Change("wall")])

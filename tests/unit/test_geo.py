@@ -160,3 +160,42 @@ def test_scope_follows_the_region_tree():
     assert not scope.covers(None) and not scope.covers(streets[1])
     everything = Scope("", d.regions)
     assert everything.everything and everything.covers(None) and everything.covers(streets[1])
+
+
+def test_a_snapshot_is_reindexed_in_steps_answering_from_the_old_index_meanwhile():
+    """77,000 cameras take 200–300 ms to index: after a snapshot the wall's hub does it a
+    few ms per tick. Until the last step the old index answers (a wall keeps its map and
+    linkage); changes that come meanwhile are in the new one; an empty index is built at
+    once (nothing to answer from). (The protocol has no camera removal.)"""
+    from wallclient.geo import CameraLocator
+    from wallclient.state import WallState
+
+    rng = random.Random(8)
+    state = WallState("wall-1")
+    old = _catalogue(rng, 3000)
+    state.load({"cameras": list(old.values())}, None, 1)
+    locator = CameraLocator(state)
+    assert len(locator.grid) == 3000  # built at once: there was no index before
+    assert not locator.indexing
+    version = locator.grid.version
+    new = _catalogue(random.Random(9), 6000)  # a snapshot: other places, twice as many
+    state.load({"cameras": list(new.values())}, None, 2)
+    assert locator.indexing and len(locator.grid) == 3000  # the old index still answers
+    steps = 1
+    while not locator.step(0):  # the least a step does: one slice of cameras
+        steps += 1
+        if steps == 3:  # a camera already indexed moves, and one is added, mid-way
+            moved = list(new)[10]
+            new[moved] = {**new[moved], "location": {"lon": 121.45, "lat": 31.39}}
+            state.apply("camera.upsert", new[moved])
+            added = {"id": "31011400001329999999", "location": {"lon": 121.3, "lat": 31.3},
+                     "status": "online"}  # fmt: skip
+            new[added["id"]] = added
+            state.apply("camera.upsert", added)
+        assert locator.grid.version == version  # the old index, until the last step
+    assert steps >= 6000 // 500
+    grid = locator.grid
+    assert grid.version > version and len(grid) == len(new) == 6001
+    for _ in range(40):
+        _check(grid, new, rng.uniform(121.2, 121.5), rng.uniform(31.2, 31.4), 3)
+    assert [c for _, c in grid.nearest(121.45, 31.39, 1)] == [moved]
