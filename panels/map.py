@@ -158,7 +158,7 @@ class MapPanel(Panel):
                            and r.get("geometry")), None)  # fmt: skip
         if region is not None and region.get("geometry"):
             return _bbox(_rings(region["geometry"]))
-        return self.ctx.locator.grid.bounds()
+        return self.ctx.locator.shown.bounds()
 
     def _view(self) -> tuple[float, float, float, float] | None:
         """(centre lon, centre lat, px per degree of latitude, cos(lat))."""
@@ -360,7 +360,7 @@ class MapPanel(Panel):
     def _draw_cameras(self, p: QPainter, xy: XY) -> None:
         """Clusters at a level where each takes about CLUSTER_PX; single cameras close up."""
         s = self.scale
-        grid = self.ctx.locator.grid
+        grid = self.ctx.locator.shown
         v = self._view()
         if v is None or not len(grid):
             return
@@ -516,7 +516,7 @@ class MapPanel(Panel):
                          lambda q: self._draw_overlay(q, xy))  # fmt: skip
         if self.shown.get("cameras", True):
             names.append("cameras")
-            self._cached("cameras", (key, self.ctx.locator.grid.version),
+            self._cached("cameras", (key, self.ctx.locator.shown.version),
                          lambda q: self._draw_cameras(q, xy))  # fmt: skip
 
         def flatten(q: QPainter) -> None:
@@ -592,7 +592,7 @@ class MapPanel(Panel):
         p.setFont(theme.font(18 * s))
         fm = p.fontMetrics()
         rows: list[tuple[str, str, str, QColor]] = [
-            ("cameras", theme.tr("Cameras %1").replace("%1", f"{len(self.ctx.locator.grid):,}"),
+            ("cameras", theme.tr("Cameras %1").replace("%1", f"{len(self.ctx.locator.shown):,}"),
              "circle", theme.INFO),
             ("incidents", theme.tr("Incidents %1").replace("%1", f"{len(marks):,}"),
              "diamond", theme.ALARM),

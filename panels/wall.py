@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -577,8 +578,10 @@ class Wall:
         return [w.describe() for w in self.windows]
 
     def snapshot(self, out: Path) -> list[str]:
-        """One PNG per screen, named after it."""
+        """One PNG per screen, named after it (every camera on the maps: a re-index under
+        way is finished first)."""
         out.mkdir(parents=True, exist_ok=True)
+        self.ctx.locator.step(math.inf)
         files = []
         for w in self.windows:
             w.banner.update()

@@ -459,9 +459,16 @@ class CameraLocator:
 
     @property
     def grid(self) -> CameraGrid:
-        """The index: the old one while a re-index is under way, unless it is empty."""
+        """The index to ask (nearest cameras): the old one while a re-index is under way,
+        unless that is empty — then the re-index is finished now, to answer at all."""
         if self.indexing and not len(self._grid):
             self.step(math.inf)
+        return self.shown
+
+    @property
+    def shown(self) -> CameraGrid:
+        """The index to draw (the map): as it is, never waiting for a re-index — the map
+        shows the cameras a few ticks later rather than stall the wall to show them now."""
         if not self.indexing and self._pending:
             cams = self.state.cameras
             if self.scope is not None:

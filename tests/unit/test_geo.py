@@ -175,7 +175,8 @@ def test_a_snapshot_is_reindexed_in_steps_answering_from_the_old_index_meanwhile
     old = _catalogue(rng, 3000)
     state.load({"cameras": list(old.values())}, None, 1)
     locator = CameraLocator(state)
-    assert len(locator.grid) == 3000  # built at once: there was no index before
+    assert len(locator.shown) == 0 and locator.indexing  # drawing never waits for it
+    assert len(locator.grid) == 3000  # a query does: built at once, there was none before
     assert not locator.indexing
     version = locator.grid.version
     new = _catalogue(random.Random(9), 6000)  # a snapshot: other places, twice as many
