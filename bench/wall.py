@@ -1,6 +1,6 @@
 """Benchmarks of the wall (issue "The wall"). Run by hand:
 
-    .venv/bin/python bench/wall.py painted|indicators|startup|modes|all
+    .venv/bin/python bench/wall.py painted|indicators|startup|modes|resync|all
 
 - painted: the reference backend at 1,000 msg/s; publish → the incident painted in the
   feed (the first repaint of the list after the row entered it), p50/p99; and the longest
@@ -10,6 +10,8 @@
 - startup: process start → first painted wall, from a cache, backend unreachable.
 - modes: the GUI stall of a commander's mode switch (district-3x2, cameras playing), each
   way, against windows of the same length with no switch.
+- resync: the GUI stall of a backend restart at the 77,000-camera scale (a whole new
+  snapshot each time), against windows with no restart.
 
 Diagnosis (painted): BENCH_WORST=1 times each screen's whole repaint, every panel's hub
 slot and the costly drawing steps, and lists what ran inside each stall over
@@ -435,6 +437,42 @@ def modes(tmp: Path, switches: int = 5, settle_s: float = 4.0) -> dict:
     return {k: {"longest_stall_ms": v, "median": statistics.median(v)} for k, v in out.items()}
 
 
+def resync(tmp: Path, restarts: int = 3, settle_s: float = 5.0) -> dict:
+    """A backend restart at the largest scale: the reference backend as the 77,000-camera
+    district (``--scale district-max``: 1,000 presets, 2,000 incidents, 1,449 regions),
+    `wallclient run --offscreen` with district-3x2; the backend stopped and started
+    again without its state, so each return is a whole new snapshot; the GUI heartbeat's
+    longest gap from the restart until ``settle_s`` after the wall is live again."""
+    args = ("--scale", "district-max", "--no-media", "--rate", "2")
+    server = DemoServer(tmp, *args, state=False).start()
+    lay = str(ROOT / "layouts" / "district-3x2.json")
+    wall = WallProcess(tmp, server.url, "tok-commander", "--layout", lay, node="resync")
+    out: dict[str, list[float]] = {"resync_longest_stall_ms": [], "snapshot_to_live_s": [],
+                                   "quiet_longest_stall_ms": []}  # fmt: skip
+    try:
+        wall.start()
+        wait_for(lambda: wall.conn()["state"] == "live", 120, "live")
+        time.sleep(settle_s)
+        for _ in range(restarts):
+            wall.control.ok("gui.reset")
+            time.sleep(settle_s)  # a window with no resync, for comparison
+            out["quiet_longest_stall_ms"].append(float(wall.status()["gui"]["longest_stall_ms"]))
+            server.stop()
+            wait_for(lambda: wall.conn()["state"] != "live", 30, "backend gone")
+            wall.control.ok("gui.reset")
+            t = time.monotonic()
+            server.start()
+            wait_for(lambda: wall.conn()["state"] == "live", 120, "live again")
+            out["snapshot_to_live_s"].append(round(time.monotonic() - t, 1))
+            time.sleep(settle_s)
+            out["resync_longest_stall_ms"].append(float(wall.status()["gui"]["longest_stall_ms"]))
+        snapshots = int(wall.conn()["snapshots"])  # the first sync's and one per restart
+    finally:
+        wall.stop()
+        server.stop()
+    return {**out, "snapshots": snapshots}
+
+
 def startup(tmp: Path, runs: int = 5) -> dict:
     server = DemoServer(tmp, "--rate", "0", "--no-media", state=False).start()
     wall = WallProcess(tmp, server.url, node="startup")
@@ -474,6 +512,8 @@ def main() -> None:
             results["painted_1000"] = painted(tmp)
         if what in ("modes", "all"):
             results["mode_switch"] = modes(tmp)
+        if what in ("resync", "all"):
+            results["resync_district_max"] = resync(tmp)
     print(json.dumps(results, indent=1))
 
 

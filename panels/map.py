@@ -79,6 +79,7 @@ class MapPanel(Panel):
         self.zoom = 1.0
         self.shown = {"cameras": True, "incidents": True}  # layer id → on; layers add theirs
         self._geo_version = 0
+        self._regions_seen: dict[str, Any] = ctx.state.regions  # the region table drawn
         self._layers_version = 0
         self._cams_dirty_at: float | None = None
         self._cache: dict[str, tuple[Any, QPixmap]] = {}  # layer name → (key, pixmap)
@@ -101,7 +102,7 @@ class MapPanel(Panel):
     # --- state → what to redraw ---------------------------------------------------
 
     def _tick(self, dirty: set[str]) -> None:
-        if "regions" in dirty or "scope" in dirty:
+        if "scope" in dirty or ("regions" in dirty and self._regions_changed()):
             self._geo_version += 1
         if "layers" in dirty:
             self._layers_version += 1
@@ -258,6 +259,14 @@ class MapPanel(Panel):
             self._view_changed()
         self.update()
 
+    def _regions_changed(self) -> bool:
+        """Did the regions change? A snapshot replaces the table, most often with the
+        same regions (a backend restart): then the region layer and where the markers
+        are stay, and the wall's map is not redrawn whole in one paint."""
+        table, seen = self.ctx.state.regions, self._regions_seen
+        self._regions_seen = table
+        return table is seen or table != seen  # the same table: changed in place
+
     def _view_changed(self) -> None:
         self._drawn.clear()
         self._gen += 1
@@ -411,8 +420,9 @@ class MapPanel(Panel):
         incidents = self.ctx.state.incidents
         area = self.ctx.area()
         if key != self._marks_key or self._changed is None:
-            self._drawn.clear()  # every layer is redrawn on demand
-            self._gen += 1
+            if key != self._marks_key:  # where markers are drawn moved: every layer is
+                self._drawn.clear()  # redrawn on demand (else, as after a snapshot,
+                self._gen += 1  # the layers are redrawn a slice per tick: _stale)
             self._marks_key = key
             todo: set[str] | list[str] = list(incidents)
             self._marks = {}

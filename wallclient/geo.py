@@ -135,8 +135,8 @@ class CameraGrid:
         old = (self._cells, self._where, self._clusters)
         self._cells, self._where = cells, where
         self._extent = (int(x0), int(y0), int(x1), int(y1)) if cells else None
-        self._changed()
         self._clusters = tables
+        self.version += 1
         if retire is not None:  # the old index let go of elsewhere, in slices
             retire(*old)
 

@@ -221,3 +221,27 @@ def test_a_snapshots_cameras_reach_the_map_over_the_hubs_ticks(qtbot, ctx, hub, 
     assert len(ctx.locator.shown) == before + 2000
     version = ctx.locator.shown.version
     qtbot.waitUntil(lambda: map_._cache["cameras"][0][1] == version)  # drawn on the map
+
+
+def test_a_snapshot_with_the_same_regions_keeps_the_region_layer_and_redraws_markers_in_slices(
+    qtbot, ctx, hub, district
+):
+    """A backend restart sends everything again, regions unchanged: the map used to redraw
+    its region layer and every marker layer inside one paint. It keeps the region layer
+    and redraws the markers a slice per tick; a region that really changes is redrawn."""
+    import json
+
+    wall = _wall(qtbot, ctx, hub)
+    map_ = _panel(wall, MapPanel)
+    qtbot.waitUntil(lambda: bool(map_.paint_ms) and map_._drawn == {1, 2, 3, 4})
+    base = map_._cache["base"][0]
+    tables = json.loads(json.dumps(district.tables()))  # the same district, resent
+    fresh = district.new_incident(now(), priority=1)
+    tables["incidents"].append(fresh)
+    ctx.state.load(tables, ctx.state.wall, 300)
+    qtbot.waitUntil(lambda: fresh["id"] in map_._marks and map_._drawn == {1, 2, 3, 4})
+    qtbot.waitUntil(lambda: not map_._stale and map_._job is None)  # every layer redrawn
+    assert map_._cache["base"][0] == base  # the regions were not drawn again
+    code, region = next((c, r) for c, r in ctx.state.regions.items() if r.get("geometry"))
+    ctx.state.apply("region.upsert", {**region, "name": region["name"] + "（新）"}, 301)
+    qtbot.waitUntil(lambda: map_._cache["base"][0] != base)  # a changed region is drawn
