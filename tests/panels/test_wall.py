@@ -247,7 +247,8 @@ def test_indicator_tiles_are_kept_through_a_switch_and_show_the_readings_that_ca
         if vitals._tile_cache[v["id"]][0][4] != rules.format_value(ctx.state.indicators[v["id"]])
     ]  # fmt: skip
     assert len(changed) > 100
-    qtbot.wait(300)  # three of the hub's ticks
+    ticks = hub.ticks
+    qtbot.waitUntil(lambda: hub.ticks >= ticks + 3)  # the readings' ticks have passed
     assert vitals.paints == paints  # away: no painting at all
     window.set_mode("normal")
     assert window.regions["vitals"] is vitals and vitals.parent() is window.content
