@@ -208,8 +208,9 @@ def test_a_snapshots_cameras_reach_the_map_over_the_hubs_ticks(qtbot, ctx, hub, 
 
     wall = _wall(qtbot, ctx, hub)
     map_ = _panel(wall, MapPanel)
-    qtbot.waitUntil(lambda: bool(map_.paint_ms))
+    qtbot.waitUntil(lambda: bool(map_.paint_ms) and not ctx.locator.indexing)
     before = len(ctx.locator.shown)
+    assert before == len(ctx.state.cameras)
     tables = json.loads(json.dumps(district.tables()))
     extra = [
         {**tables["cameras"][0], "id": f"3101140000132{n:07d}"} for n in range(900_000, 902_000)
