@@ -428,15 +428,18 @@ class CameraLocator:
                 self._pending.update(ch.ids)
 
     def _catalogue(self) -> Iterator[tuple[str, Any]]:
-        """The cameras in scope, each read as it is when the re-index reaches it (the
-        ids are taken at the start; changes meanwhile are in ``_pending``)."""
+        """Every camera, each read as it is when the re-index reaches it (the ids are
+        taken at the start; changes meanwhile are in ``_pending``); one out of scope as
+        ``None``, which the index skips — still counted, so a step's clock is looked at
+        as often in a street's wall as in the district's."""
         scope = self.scope() if self.scope is not None else None
         covers = None if scope is None or scope.everything else scope.covers
         ids = list(self.state.cameras)
         for cid in ids:
             cam = self.state.cameras.get(cid)
-            if cam is not None and (covers is None or covers(cam.get("region"))):
-                yield cid, cam
+            if cam is not None and covers is not None and not covers(cam.get("region")):
+                cam = None
+            yield cid, cam
 
     @property
     def indexing(self) -> bool:
