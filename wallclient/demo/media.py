@@ -46,6 +46,16 @@ FONT_CANDIDATES = [
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
 ]
 LINGER_S = 5.0  # keep a source running this long after its last viewer leaves
+HLS_IDLE_S = 15.0  # an HLS stream nobody polled for this long is stopped
+# The URL forms a GB/T 28181 platform (ZLMediaKit behind WVP) hands out, by the path's
+# tail after /live/<camera>/<sub|main|cif>: docs/video.md, "URL forms".
+HTTP_FORMS = {
+    ".ts": "ts",  # HTTP-TS, shared (joins mid-GOP)
+    ".live.flv": "flv",  # HTTP-FLV, H.264 only
+    "-aac.live.flv": "flv-aac",  # HTTP-FLV, H.264 + AAC
+    "-silent.live.flv": "flv-silent",  # HTTP-FLV announcing an audio track that never comes
+    ".live.mp4": "fmp4",  # fragmented MP4 over HTTP
+}
 
 
 def _die_with_parent() -> None:
@@ -120,6 +130,7 @@ class _Source:
     stopper: asyncio.TimerHandle | None = None
     sdp: str | None = None
     transport: asyncio.DatagramTransport | None = None
+    dir: Path | None = None  # HLS: where its playlist and segments are written
 
 
 class _RtpSink(asyncio.DatagramProtocol):
@@ -151,6 +162,7 @@ class MediaServer:
         self._servers: list[asyncio.base_events.Server] = []
         self._clip_locks: dict[Path, asyncio.Lock] = {}
         self._conns: set[asyncio.StreamWriter] = set()
+        self._own: dict[tuple[str, str, str], set[asyncio.StreamWriter]] = {}
 
     # --- life ---------------------------------------------------------------------------
 
@@ -193,7 +205,10 @@ class MediaServer:
         out: dict[str, int] = {}
         for (_kind, cam, _profile), src in self._sources.items():
             out[cam] = out.get(cam, 0) + len(src.viewers)
-        return out
+        for (_kind, cam, _profile), writers in self._own.items():
+            if writers:
+                out[cam] = out.get(cam, 0) + len(writers)
+        return {cam: n for cam, n in out.items() if n}
 
     # --- sources --------------------------------------------------------------------------
 
@@ -299,6 +314,8 @@ class MediaServer:
             await src.proc.wait()
         if src.task is not None:
             src.task.cancel()
+        if src.dir is not None:
+            shutil.rmtree(src.dir, ignore_errors=True)
         for q in src.viewers:
             with contextlib.suppress(asyncio.QueueFull):
                 q.put_nowait(None)
@@ -328,34 +345,131 @@ class MediaServer:
                 return
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
             line = head.split(b"\r\n", 1)[0].decode("latin-1")
-            m = re.match(r"GET /live/(\w+)/(sub|main|cif)\.ts(?:\?\S*)? HTTP/1\.[01]$", line)
-            if not m:
-                writer.write(
-                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-                )
-                await writer.drain()
+            m = re.match(r"GET /live/(\w+)/(sub|main|cif)(\S*?)(?:\?\S*)? HTTP/1\.[01]$", line)
+            form = HTTP_FORMS.get(m.group(3)) if m else None
+            if m and form is None and m.group(3).startswith("/hls/"):
+                form = "hls"
+            if m is None or form is None:
+                await self._not_found(writer)
                 return
             cam, profile = m.group(1), m.group(2)
-            key = ("http", cam, profile)
-            src, q = await self._subscribe(*key)
-            try:
-                writer.write(
-                    b"HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-cache\r\n"
-                    b"Connection: close\r\n\r\n"
-                )
-                while True:
-                    data = await q.get()
-                    if data is None:
-                        break
-                    writer.write(data)
-                    await writer.drain()
-            finally:
-                self._unsubscribe(key, q)
+            if form == "ts":
+                await self._serve_ts(writer, cam, profile)
+            elif form == "hls":
+                await self._serve_hls(writer, cam, profile, m.group(3).rsplit("/", 1)[1])
+            else:
+                await self._serve_own(writer, cam, profile, form)
         except (OSError, asyncio.IncompleteReadError, TimeoutError, RuntimeError) as exc:
             log.debug("http viewer gone: %s", exc)
         finally:
             self._conns.discard(writer)
             writer.transport.abort()
+
+    @staticmethod
+    async def _not_found(writer: asyncio.StreamWriter) -> None:
+        writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+        await writer.drain()
+
+    async def _serve_ts(self, writer: asyncio.StreamWriter, cam: str, profile: str) -> None:
+        """One shared MPEG-TS per stream: a viewer joins wherever the stream is (its first
+        packet is seldom a key frame, as with a real camera)."""
+        key = ("http", cam, profile)
+        _src, q = await self._subscribe(*key)
+        try:
+            writer.write(
+                b"HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-cache\r\n"
+                b"Connection: close\r\n\r\n"
+            )
+            while True:
+                data = await q.get()
+                if data is None:
+                    break
+                writer.write(data)
+                await writer.drain()
+        finally:
+            self._unsubscribe(key, q)
+
+    async def _serve_own(self, writer: asyncio.StreamWriter, cam: str, profile: str, form: str) -> None:
+        """HTTP-FLV and fMP4: one ffmpeg per viewer (a viewer needs the stream's header
+        first, as a real server keeps it for joiners), no video re-encoding."""
+        clip = await self.clip(cam, profile)
+        args = [ffmpeg(), "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(clip)]
+        if form == "flv-aac":  # a real camera's AAC track beside the H.264
+            args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000",
+                     "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-b:a", "24k"]  # fmt: skip
+        else:
+            args += ["-an"]
+        args += ["-c:v", "copy", "-flush_packets", "1"]
+        if form == "fmp4":
+            args += ["-f", "mp4", "-movflags", "frag_keyframe+empty_moov+default_base_moof",
+                     "-frag_duration", "200000", "pipe:1"]  # fmt: skip
+            ctype = b"video/mp4"
+        else:
+            args += ["-f", "flv", "pipe:1"]
+            ctype = b"video/x-flv"
+        proc = await asyncio.create_subprocess_exec(
+            *args, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, **CHILD
+        )
+        key = ("own", cam, profile)
+        self._own.setdefault(key, set()).add(writer)
+        try:
+            assert proc.stdout is not None
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: " + ctype +
+                         b"\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n")  # fmt: skip
+            first = True
+            while True:
+                data = await proc.stdout.read(65536)
+                if not data:
+                    break
+                if first and form == "flv-silent" and data[:3] == b"FLV":
+                    # The header announces an audio track that never comes (flags: audio +
+                    # video): what cameras with audio switched off often send.
+                    data = data[:4] + bytes([data[4] | 0x04]) + data[5:]
+                first = False
+                writer.write(data)
+                await writer.drain()
+        finally:
+            self._own[key].discard(writer)
+            if proc.returncode is None:
+                proc.kill()
+            await proc.wait()
+
+    async def _serve_hls(self, writer: asyncio.StreamWriter, cam: str, profile: str, name: str) -> None:
+        """HLS as a real server writes it: 1 s segments kept while anyone polls the playlist."""
+        key = ("hls", cam, profile)
+        src = self._sources.get(key)
+        if src is None:
+            src = _Source()
+            self._sources[key] = src
+            src.dir = Path(tempfile.mkdtemp(prefix="wallclient-hls-"))
+            clip = await self.clip(cam, profile)
+            src.proc = await asyncio.create_subprocess_exec(
+                ffmpeg(), "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(clip),
+                "-c", "copy", "-an", "-f", "hls", "-hls_time", "1", "-hls_list_size", "4",
+                "-hls_flags", "delete_segments+omit_endlist+independent_segments",
+                "-hls_segment_filename", str(src.dir / "s%06d.ts"), str(src.dir / "index.m3u8"),
+                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, **CHILD,
+            )  # fmt: skip
+        if src.stopper is not None:
+            src.stopper.cancel()
+        src.stopper = asyncio.get_running_loop().call_later(
+            HLS_IDLE_S, lambda: asyncio.ensure_future(self._stop_source(key))
+        )
+        assert src.dir is not None
+        path = src.dir / ("index.m3u8" if name.endswith(".m3u8") else os.path.basename(name))
+        for _ in range(250):  # a new stream: its first segment is on disk within ~1 s
+            if path.exists() and path.stat().st_size > 0:
+                break
+            await asyncio.sleep(0.02)
+        try:
+            body = path.read_bytes()
+        except OSError:
+            await self._not_found(writer)
+            return
+        ctype = b"application/vnd.apple.mpegurl" if name.endswith(".m3u8") else b"video/mp2t"
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Type: " + ctype + b"\r\nContent-Length: " +
+                     str(len(body)).encode() + b"\r\nCache-Control: no-cache\r\nConnection: close\r\n\r\n" + body)  # fmt: skip
+        await writer.drain()
 
     # --- RTSP over TCP -------------------------------------------------------------------------
 

@@ -1,7 +1,9 @@
 """A real media relay on loopback for the deployment demo and tests: Node-Media-Server
 (installed from the npm registry by `make`, into .cache/relay) running
-resources/relay/relay.js, fed by one ffmpeg puller per camera (RTSP over TCP in, RTMP
-out, no re-encoding). Each camera is pulled once; every wall PC plays it from the relay:
+resources/relay/relay.js. It knows every camera's own URL and pulls a camera (the
+server's own relay session: ffmpeg, RTSP over TCP in, RTMP out, no re-encoding) only
+while some wall watches it, letting go ``linger_s`` after the last viewer leaves. Each
+camera is pulled once, however many walls watch it; every wall PC plays it from the relay:
 
 - ``rtmp://127.0.0.1:<rtmp_port>/live/<camera>``
 - ``http://127.0.0.1:<http_port>/live/<camera>.flv`` (HTTP-FLV)
@@ -42,13 +44,16 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+LINGER_S = 10.0  # a camera stays pulled this long after its last viewer (a tour coming back)
+
+
 class Relay:
-    def __init__(self, cameras: dict[str, str]) -> None:
-        self.cameras = cameras  # camera id → the camera's own URL (pulled once)
+    def __init__(self, cameras: dict[str, str], linger_s: float = LINGER_S) -> None:
+        self.cameras = cameras  # camera id → the camera's own URL (pulled while watched)
+        self.linger_s = linger_s
         self.rtmp_port = _free_port()
         self.http_port = _free_port()
-        self.proc: subprocess.Popen[str] | None = None
-        self.pullers: list[subprocess.Popen[bytes]] = []
+        self.proc: subprocess.Popen[bytes] | None = None
         self.dir = Path(tempfile.mkdtemp(prefix="wallclient-relay-"))
 
     def start(self, wait_s: float = 20.0) -> Relay:
@@ -56,11 +61,13 @@ class Relay:
         if why is not None:
             raise RuntimeError(why)
         conf = self.dir / "relay.json"
-        conf.write_text(json.dumps({"rtmp_port": self.rtmp_port, "http_port": self.http_port}))
+        conf.write_text(json.dumps({"rtmp_port": self.rtmp_port, "http_port": self.http_port,
+                                    "ffmpeg": shutil.which("ffmpeg"), "linger_s": self.linger_s,
+                                    "sources": self.cameras}))  # fmt: skip
         env = dict(os.environ, NODE_PATH=str(RELAY_DIR / "node_modules"))
-        self.proc = subprocess.Popen(["node", str(SCRIPT), str(conf)], env=env, cwd=self.dir, text=True,
-                                     stdout=subprocess.PIPE, stderr=open(self.dir / "relay.log", "w"),  # noqa: SIM115
-                                     start_new_session=True)  # fmt: skip
+        with open(self.dir / "relay.log", "wb") as out:  # its pulls, started and ended
+            self.proc = subprocess.Popen(["node", str(SCRIPT), str(conf)], env=env, cwd=self.dir,
+                                         stdout=out, stderr=subprocess.STDOUT, start_new_session=True)  # fmt: skip
         try:
             deadline = time.monotonic() + wait_s
             while time.monotonic() < deadline:
@@ -68,7 +75,6 @@ class Relay:
                     contextlib.suppress(OSError),
                     socket.create_connection(("127.0.0.1", self.rtmp_port), 0.5),
                 ):
-                    self._pull()
                     return self
                 if self.proc.poll() is not None:
                     break
@@ -81,16 +87,16 @@ class Relay:
             "the relay did not start: " + (self.dir / "relay.log").read_text()[-1500:]
         )
 
-    def _pull(self) -> None:
-        """One ffmpeg per camera: its stream in once, pushed to the relay as RTMP."""
-        ffmpeg = shutil.which("ffmpeg") or "ffmpeg"
-        for cid, url in self.cameras.items():
-            src = ["-rtsp_transport", "tcp"] if url.startswith("rtsp") else []
-            self.pullers.append(subprocess.Popen(
-                [ffmpeg, "-nostdin", "-loglevel", "error", *src, "-i", url, "-c", "copy", "-an",
-                 "-f", "flv", self.rtmp(cid)],
-                stdout=subprocess.DEVNULL, stderr=open(self.dir / f"pull-{cid}.log", "w"),  # noqa: SIM115
-                start_new_session=True))  # fmt: skip
+    def pulls(self) -> dict[str, int]:
+        """How many pulls the relay started and ended so far (its log)."""
+        out = {"start": 0, "end": 0}
+        with contextlib.suppress(OSError):
+            for line in (self.dir / "relay.log").read_text(errors="replace").splitlines():
+                with contextlib.suppress(ValueError, AttributeError):
+                    kind = json.loads(line).get("pull")
+                    if kind in out:
+                        out[kind] += 1
+        return out
 
     def flv(self, camera: str) -> str:
         return f"http://127.0.0.1:{self.http_port}/live/{camera}.flv"
@@ -99,12 +105,7 @@ class Relay:
         return f"rtmp://127.0.0.1:{self.rtmp_port}/live/{camera}"
 
     def stop(self) -> None:
-        """The pullers, then the relay."""
-        for p in self.pullers:
-            with contextlib.suppress(ProcessLookupError):
-                p.kill()
-            p.wait(10)
-        self.pullers = []
+        """The relay and its pulls (its process group)."""
         if self.proc is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(self.proc.pid, signal.SIGTERM)
@@ -115,6 +116,6 @@ class Relay:
                     os.killpg(self.proc.pid, signal.SIGKILL)
                 self.proc.wait(10)
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGKILL)  # any puller left behind
+                os.killpg(self.proc.pid, signal.SIGKILL)  # any pull left behind
             self.proc = None
         shutil.rmtree(self.dir, ignore_errors=True)

@@ -29,6 +29,7 @@ import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import urlsplit
 
 from wallclient.redact import redact_url
 
@@ -506,23 +507,28 @@ class AvPlayer(Player):
         # "nobuffer": it throws away the packets read while probing, the keyframe
         # among them, so the first picture waited a whole GOP more (first frame p50
         # 1.21 s with it, 0.27 s without, on a 1 s GOP: docs/benchmarks.md).
-        options = {"rtsp_transport": "tcp", "flags": "low_delay",
-                   "analyzeduration": "0", "probesize": "4096"}  # fmt: skip
+        form = url_form(url)
+        options = {"flags": "low_delay", "analyzeduration": "0", "probesize": "4096"}
+        if form == "rtsp":
+            options["rtsp_transport"] = "tcp"
+        elif form == "hls":
+            options["live_start_index"] = "-1"  # the newest segment, not three behind
         container = None
         try:
             container = av.open(url, options=options, timeout=(READ_TIMEOUT_S, READ_TIMEOUT_S))
+            if not container.streams.video:
+                raise RuntimeError("the stream has no video track")
             stream = container.streams.video[0]
             stream.thread_type = "SLICE"  # frame threading would hold back the first frames
-            paced = url.startswith("file:") or os.path.exists(url)
-            t0: float | None = None
+            # Files play at their own rate; so does live HLS, whose newest segment is
+            # read in one go. Live streams arrive at theirs.
+            pace = Pacer() if form in ("file", "hls") else None
             w, h = self.slot.width, self.slot.height
             for frame in container.decode(stream):
                 if stop.is_set():
                     return
-                if paced and frame.time is not None:  # files play at their own rate
-                    if t0 is None:
-                        t0 = time.monotonic() - frame.time
-                    delay = t0 + frame.time - time.monotonic()
+                if pace is not None and frame.time is not None:
+                    delay = pace.delay(frame.time, time.monotonic())
                     if delay > 0:
                         time.sleep(delay)
                 out = frame.reformat(width=w, height=h, format="bgra")
@@ -556,6 +562,22 @@ class AvPlayer(Player):
                     container.close()
 
 
+class Pacer:
+    """When a frame of a stream read faster than real time is due (its own clock
+    against ours); a jump in the stream's timestamps (a loop, a camera's clock reset)
+    starts the count again instead of sleeping or racing."""
+
+    JUMP_S = 1.0
+
+    def __init__(self) -> None:
+        self._t0: float | None = None
+
+    def delay(self, pts: float, now: float) -> float:
+        if self._t0 is None or abs(self._t0 + pts - now) > self.JUMP_S:
+            self._t0 = now - pts
+        return self._t0 + pts - now
+
+
 def _av_reason(exc: BaseException) -> str:
     text = str(exc) or type(exc).__name__
     # FFmpeg errors quote the URL: keep the reason, drop credentials
@@ -584,27 +606,64 @@ def libvlc_has_rtsp() -> bool:
     return any(glob.glob(p, recursive=True) for p in patterns)
 
 
+# The URL forms GB/T 28181 platforms hand a desktop player (ZLMediaKit's playing URLs as
+# WVP gives them out), and the route each takes. Chosen by measurement (docs/video.md,
+# "URL forms"): libvlc waits for an FLV's announced audio track (2–6 s, or for ever when
+# it never comes) and takes 2.3 s into live HLS, where PyAV shows a picture in 0.1 s;
+# HTTP-TS and fMP4 start within 0.7 s in libvlc, which can draw into native windows.
+URL_FORMS = {
+    "http-ts": "libvlc",
+    "http-fmp4": "libvlc",
+    "http-flv": "pyav",
+    "hls": "pyav",
+    "rtmp": "pyav",
+    "rtsp": "pyav",  # libvlc where it has live555: route_for
+    "http": "libvlc",
+    "file": "libvlc",
+}
+FORM_EXAMPLES = {
+    "http-ts": "http://host/live/cam.live.ts",
+    "http-fmp4": "http://host/live/cam.live.mp4",
+    "http-flv": "http://host/live/cam.live.flv",
+    "hls": "http://host/live/cam/hls.m3u8",
+    "rtmp": "rtmp://host/live/cam",
+    "rtsp": "rtsp://host/live/cam",
+    "http": "http://host/other",
+    "file": "file:///path.mp4",
+}
+
+
+def url_form(url: str) -> str:
+    """Which of URL_FORMS a stream URL is (by scheme and the path's ending)."""
+    scheme = url.split(":", 1)[0].lower() if "://" in url else "file"
+    if scheme in ("rtsp", "rtsps"):
+        return "rtsp"
+    if scheme in ("rtmp", "rtmps"):
+        return "rtmp"
+    if scheme in ("http", "https"):
+        path = urlsplit(url).path.lower()
+        for end, form in ((".flv", "http-flv"), (".m3u8", "hls"), (".mp4", "http-fmp4"),
+                          (".ts", "http-ts")):  # fmt: skip
+            if path.endswith(end):
+                return form
+        return "http"
+    return "file"
+
+
 def route_for(url: str, rtsp_in_vlc: bool | None = None) -> str:
     """``libvlc`` or ``pyav`` for a URL on this machine."""
-    scheme = url.split(":", 1)[0].lower()
-    if scheme in ("rtsp", "rtsps"):
+    form = url_form(url)
+    if form == "rtsp":
         has = libvlc_has_rtsp() if rtsp_in_vlc is None else rtsp_in_vlc
         return "libvlc" if has else "pyav"
-    if scheme == "rtmp":
-        return "pyav"
-    return "libvlc"
+    return URL_FORMS[form]
 
 
 def routes() -> dict[str, str]:
-    """Which route each scheme takes here (``wallclient doctor``)."""
+    """Which route each URL form takes here (``wallclient doctor``)."""
     rtsp = libvlc_has_rtsp()
-    return {
-        "rtsp": route_for("rtsp://x", rtsp),
-        "rtmp": route_for("rtmp://x", rtsp),
-        "http (TS, HLS, FLV)": route_for("http://x", rtsp),
-        "https": route_for("https://x", rtsp),
-        "file": route_for("file:///x", rtsp),
-    }
+    return {f"{form} ({FORM_EXAMPLES[form]})": route_for(FORM_EXAMPLES[form], rtsp)
+            for form in URL_FORMS}  # fmt: skip
 
 
 class PlayerPool:

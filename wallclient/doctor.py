@@ -1,0 +1,191 @@
+"""``wallclient doctor``: what this machine can do, each check with a verdict and a fix.
+
+A check is ``ok``, ``warn`` (works, but not as well as it could: said, exit 0) or
+``FAIL`` (exit 1). Video: libvlc, PyAV, the route each URL form takes (docs/video.md),
+the video output; the machine: fonts, screens, the backend, the clock, the cache,
+memory, screen blanking.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import sys
+import time
+from typing import Any
+
+from wallclient import config as config_mod
+from wallclient.errors import ConfigError, WallclientError
+from wallclient.redact import redact_text
+
+
+def run(a: argparse.Namespace) -> int:
+    """Checks with a verdict and a fix each; exit 1 when one fails (a warning does not)."""
+    checks: list[dict[str, Any]] = []
+
+    def check(name: str, ok: bool, detail: str, fix: str = "", warn: bool = False) -> None:
+        """``warn``: a shortcoming that is said but does not fail the machine."""
+        checks.append({"check": name, "ok": ok or warn, "warn": warn and not ok,
+                       "detail": detail, "fix": "" if ok else fix})  # fmt: skip
+
+    try:
+        import vlc
+
+        inst = vlc.Instance(["--quiet"])
+        ok = inst is not None
+        version = vlc.libvlc_get_version().decode()
+        if inst is not None:
+            inst.release()
+        check("libvlc", ok, f"libvlc {version}", "apt install libvlc5 vlc-plugin-base libvlc-bin")
+    except Exception as exc:
+        check("libvlc", False, str(exc), "apt install libvlc5 vlc-plugin-base libvlc-bin")
+    try:
+        import av
+
+        check("PyAV (FFmpeg)", True, f"PyAV {av.__version__}, FFmpeg {av.ffmpeg_version_info}")
+    except Exception as exc:
+        check("PyAV (FFmpeg)", False, str(exc), "pip install av")
+    from wallclient.edges.video import libvlc_has_rtsp, routes
+
+    rtsp = libvlc_has_rtsp()
+    check("libvlc RTSP (live555)", True,
+          "present: rtsp:// plays in libvlc" if rtsp else
+          "absent (Debian builds VLC without live555): rtsp:// plays through PyAV")  # fmt: skip
+    for form, route in routes().items():
+        check(f"route {form}", True, route)
+    from wallclient import app as app_mod
+    from wallclient.edges.video import native_output
+
+    ok, detail = native_output(not app_mod.no_display())
+    check("video output", ok, detail, "apt install vlc-plugin-video-output")
+    _doctor_machine(a, check)
+    if a.json:
+        print(json.dumps(checks, ensure_ascii=False, indent=1))
+    else:
+        for c in checks:
+            mark = "warn" if c["warn"] else "ok  " if c["ok"] else "FAIL"
+            print(
+                f"{mark} {c['check']:<26} {c['detail']}"
+                + (f"\n     fix: {c['fix']}" if c["fix"] else "")
+            )
+    return 0 if all(c["ok"] for c in checks) else 1
+
+
+def _doctor_machine(a: argparse.Namespace, check: Any) -> None:
+    """Fonts, screens, the backend (reachable, token, clock), the cache, files, memory."""
+    from wallclient import app
+
+    cfg = config_mod.load(a.config, {"server": a.server, "token_file": a.token_file,
+                                     "cache": a.cache, "layout": a.layout, "ca_file": a.ca_file})  # fmt: skip
+    fallback = app.headless_fallback()
+    app.make_app("zh_CN")
+    from PySide6.QtGui import QFontDatabase
+
+    from panels import theme
+
+    families = set(QFontDatabase.families())
+    cjk = theme.FONT_FAMILY in families or any("CJK" in f or "Hei" in f for f in families)
+    check("fonts (Chinese)", cjk, theme.FONT_FAMILY if theme.FONT_FAMILY in families else
+          ("another CJK font" if cjk else "no CJK font: Chinese shows as boxes"),
+          "apt install fonts-wqy-microhei (or fonts-noto-cjk)")  # fmt: skip
+    from wallclient import layout as layout_mod
+
+    screens = app.describe_screens()
+    try:
+        lay = layout_mod.load(cfg.layout or layout_mod.default_path())
+        names = {s["name"] for s in screens}
+        matched = [s.name for s in lay.screens if s.name in names]
+        by = "by name" if matched else "by order"
+        missing = max(0, len(lay.screens) - (len(matched) if matched else len(screens)))
+        check("screens", not fallback and missing == 0,
+              ("no display (offscreen) · " if fallback else "")
+              + f"{len(screens)} connected, layout {lay.name} has {len(lay.screens)} (matched {by})"
+              + (f", {missing} missing" if missing else ""),
+              "connect the screens, or name layout screens after `wallclient screens`; "
+              "`wallclient identify --layout FILE` shows which is which")  # fmt: skip
+    except WallclientError as exc:
+        check("layout", False, str(exc).splitlines()[0], "wallclient layout validate FILE")
+    # the backend: reachable, the token accepted, the clocks agree
+    try:
+        token = cfg.read_token()
+    except ConfigError as exc:
+        token = None
+        check("token", False, str(exc), "give --token-file (chmod 600) or set $WALLCLIENT_TOKEN")
+    if cfg.token_file is not None and os.name == "posix" and cfg.token_file.exists():
+        loose = bool(cfg.token_file.stat().st_mode & 0o077)
+        check("token file", not loose, f"{cfg.token_file} mode {oct(cfg.token_file.stat().st_mode & 0o777)}",
+              f"chmod 600 {cfg.token_file}")  # fmt: skip
+    if token is not None:
+        welcome, error = asyncio.run(_probe_backend(cfg, token))
+        if welcome is None:
+            check("backend", False, f"{redact_text(cfg.server)}: {error}",
+                  "check the server URL, the network and firewall, the CA file (wss://) and the token")  # fmt: skip
+        else:
+            check(
+                "backend", True, f"{redact_text(cfg.server)}: {welcome['role']} {welcome['user']}"
+            )
+            skew = welcome["skew_s"]
+            check("clock", abs(skew) <= 2.0, f"{skew:+.2f} s against the backend",
+                  "turn on time sync: timedatectl set-ntp true (or chrony); the wall corrects "
+                  "its clock to the backend's, but logs and audit use this machine's")  # fmt: skip
+    if cfg.cache.exists():
+        from wallclient.edges.cache import Cache
+
+        try:
+            cache = Cache(cfg.cache).open(create=False)
+            problems = cache.check()
+            cache.close()
+        except (WallclientError, OSError) as exc:
+            problems = [str(exc)]
+        check("cache", not problems, f"{cfg.cache}: " + ("ok" if not problems else "; ".join(problems)[:200]),
+              f"move {cfg.cache} aside: the wall takes a fresh snapshot from the backend")  # fmt: skip
+    else:
+        check("cache", True, f"{cfg.cache}: none yet (made at the first run)")
+    arenas = os.environ.get("MALLOC_ARENA_MAX")
+    # the wall caps its own arenas as it starts; exported before the interpreter starts
+    # (the unit does) they are capped for the threads started before that too
+    check("memory (malloc arenas)", arenas is not None or sys.platform != "linux",
+          f"MALLOC_ARENA_MAX={arenas}" if arenas else "not capped in the environment (the wall caps itself as it starts)",
+          "run under resources/systemd/wallclient.service (sets MALLOC_ARENA_MAX=2)", warn=True)  # fmt: skip
+    from wallclient.edges.kiosk import xset_state
+
+    saver = xset_state()
+    if saver is not None:
+        awake = not saver["screensaver"] and not saver["dpms"]
+        check("screen blanking", awake, f"X11 screen saver {'on' if saver['screensaver'] else 'off'}, "
+              f"DPMS {'on' if saver['dpms'] else 'off'}",
+              "run the wall with --kiosk (it turns both off while it runs)")  # fmt: skip
+
+
+async def _probe_backend(cfg: Any, token: str) -> tuple[dict[str, Any] | None, str]:
+    """Connect, say hello, read the welcome: (role, user, clock skew) or why not."""
+    from websockets.asyncio.client import connect
+
+    from wallclient import protocol
+    from wallclient.edges.feed import ssl_context
+
+    try:
+        async with connect(cfg.server, additional_headers={"Authorization": f"Bearer {token}"},
+                           ssl=ssl_context(cfg.server, cfg.ca_file), open_timeout=5,
+                           max_size=protocol.MAX_FRAME) as ws:  # fmt: skip
+            await ws.send(protocol.hello(client="wallclient-doctor", wall=cfg.wall, node=cfg.node,
+                                         scope=cfg.scope, resume_from=None))  # fmt: skip
+            sent = time.time()
+            async with asyncio.timeout(5):
+                while True:
+                    msg = protocol.parse(await ws.recv())
+                    if msg.type == "welcome":
+                        got = time.time()
+                        server = protocol.parse_time(msg.data["server_time"]).timestamp()
+                        return {"role": msg.data.get("role"), "user": msg.data.get("user"),
+                                "skew_s": server - (sent + got) / 2}, ""  # fmt: skip
+                    if msg.type == "error":
+                        return None, f"{msg.data.get('code')}: {msg.data.get('message')}"
+    except Exception as exc:  # every way of not reaching it is a finding, said plainly
+        text = str(exc) or type(exc).__name__
+        if "401" in text:
+            text = "token refused (HTTP 401)"
+        return None, text
+    return None, "no welcome"
