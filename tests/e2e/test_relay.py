@@ -89,11 +89,14 @@ def test_the_relay_pulls_only_what_walls_watch_and_lets_go_after_a_switch(tmp_pa
     ids = list(catalogue)
     first, second = ids[:36], ids[500:536]
     try:
+
         async def watch(cams: list[str], until) -> dict[str, int]:
             got: dict[str, int] = {}
             stop = asyncio.Event()
             # two walls watching the same 36 cameras
-            tasks = [asyncio.create_task(_reader(relay.flv(c), got, stop)) for c in cams for _ in (1, 2)]
+            tasks = [
+                asyncio.create_task(_reader(relay.flv(c), got, stop)) for c in cams for _ in (1, 2)
+            ]
             try:
                 deadline = time.monotonic() + timeout(90)
                 while time.monotonic() < deadline and not await asyncio.to_thread(until, got):

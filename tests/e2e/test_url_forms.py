@@ -50,14 +50,18 @@ def test_every_url_form_plays_on_its_route(tmp_path):
     relay = None
     try:
         cams = [c for c in server.admin("cameras") if c["status"] == "online"][:8]
-        relay = relay_mod.Relay({cams[7]["id"]: form_urls(server.ready, cams[7]["id"])["rtsp"]}).start()
+        relay = relay_mod.Relay(
+            {cams[7]["id"]: form_urls(server.ready, cams[7]["id"])["rtsp"]}
+        ).start()
         urls = [form_urls(server.ready, c["id"], relay) for c in cams]
         forms = list(urls[0])
         assert len(forms) == 8
         # tile i plays camera i in form i (one stream per camera: sub and main alike)
         streams = [{"sub": urls[i][f], "main": urls[i][f]} for i, f in enumerate(forms)]
         layout = write_layout(tmp_path, LAYOUT)
-        with live(WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(layout))) as (wall,):
+        with live(WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(layout))) as (
+            wall,
+        ):
             show(server, cams, streams, "T-FORMS")
 
             def playing() -> bool:

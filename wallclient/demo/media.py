@@ -389,11 +389,23 @@ class MediaServer:
         finally:
             self._unsubscribe(key, q)
 
-    async def _serve_own(self, writer: asyncio.StreamWriter, cam: str, profile: str, form: str) -> None:
+    async def _serve_own(
+        self, writer: asyncio.StreamWriter, cam: str, profile: str, form: str
+    ) -> None:
         """HTTP-FLV and fMP4: one ffmpeg per viewer (a viewer needs the stream's header
         first, as a real server keeps it for joiners), no video re-encoding."""
         clip = await self.clip(cam, profile)
-        args = [ffmpeg(), "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(clip)]
+        args = [
+            ffmpeg(),
+            "-nostdin",
+            "-loglevel",
+            "error",
+            "-re",
+            "-stream_loop",
+            "-1",
+            "-i",
+            str(clip),
+        ]
         if form == "flv-aac":  # a real camera's AAC track beside the H.264
             args += ["-f", "lavfi", "-i", "sine=frequency=440:sample_rate=16000",
                      "-map", "0:v", "-map", "1:a", "-c:a", "aac", "-b:a", "24k"]  # fmt: skip
@@ -434,7 +446,9 @@ class MediaServer:
                 proc.kill()
             await proc.wait()
 
-    async def _serve_hls(self, writer: asyncio.StreamWriter, cam: str, profile: str, name: str) -> None:
+    async def _serve_hls(
+        self, writer: asyncio.StreamWriter, cam: str, profile: str, name: str
+    ) -> None:
         """HLS as a real server writes it: 1 s segments kept while anyone polls the playlist."""
         key = ("hls", cam, profile)
         src = self._sources.get(key)
