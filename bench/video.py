@@ -4,6 +4,21 @@
     .venv/bin/python bench/video.py switch [--switches 40]
     .venv/bin/python bench/video.py rss [--switches 1000]
     .venv/bin/python bench/video.py tour [--flips 6] [--dwell 10] [--native] [--route pyav]
+    .venv/bin/python bench/video.py wall [--walls 4x4,3x3x2,4k] [--native] [--seconds 15] [--runs 1]
+    .venv/bin/python bench/video.py forms [--switches 12]
+
+- wall: the whole `wallclient run` process (every panel of its layout, the control API,
+  the feed) playing live HTTP-TS cameras at a real wall's tile sizes, against a bare
+  libvlc decode of the same streams in the same run: ``4x4`` — 16 sub streams (640×360)
+  in a 4 × 4 region of one 1920×1080 screen (tiles ~480×210, smaller than the stream);
+  ``3x3x2`` — two 1080p screens with a 3 × 3 region each (18 tiles ~640×290); ``4k`` —
+  2 × 2 main streams (1280×720) on 3840×2160 (tiles ~1920×1000, larger than the stream).
+  ``--native`` runs the wall on its own Xvfb (libvlc drawing into native windows) and
+  counts the X server's CPU too; without it, offscreen (frames through callbacks, painted
+  by Qt). Reports CPU, the ratio, and the rate of every tile (from `status`).
+- forms: preset switch → first picture on a real wall, per URL form (HTTP-TS, HTTP-FLV
+  with and without audio and with an audio track that never comes, fMP4, HLS, RTSP,
+  RTMP through the relay), 1 s GOP sources; p50 and p99 over ``--switches``.
 
 - cpu: CPU of one process playing N tiles of one profile through our whole path
   (pooled player → frame slot → VideoPanel painting in Qt, offscreen), against the
@@ -269,6 +284,167 @@ def child_tour(urls: list[str], flips: int, dwell_s: float) -> dict:
             "routes": routes}  # fmt: skip
 
 
+# --- the whole process ----------------------------------------------------------------------
+
+WALLS = {  # name: (screens, rows × cols per region, regions per screen, profile)
+    "4x4": ([(1920, 1080)], (4, 4), 1, "sub"),
+    "3x3x2": ([(1920, 1080), (1920, 1080)], (3, 3), 1, "sub"),
+    "4k": ([(3840, 2160)], (2, 2), 1, "main"),
+}
+
+
+def wall_layout(name: str) -> dict:
+    screens, (rows, cols), _, _ = WALLS[name]
+    out: dict = {"name": f"bench-{name}", "screens": [], "modes": {"normal": {}}}
+    x = 0
+    for i, (w, h) in enumerate(screens):
+        sname = f"s{i + 1}"
+        out["screens"].append({"name": sname, "x": x, "y": 0, "width": w, "height": h})
+        out["modes"]["normal"][sname] = [{"id": f"v{i + 1}", "panel": "video", "rect": [0, 0, 24, 24],
+                                          "options": {"rows": rows, "cols": cols}}]  # fmt: skip
+        x += w
+    return out
+
+
+def _proc_ticks(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def whole_wall(server, tmp: Path, name: str, native: bool, seconds: float) -> dict:
+    """One layout: the bare decode of its streams, then `wallclient run` playing them."""
+    from tests.helpers import WallProcess, start_xvfb, wait_for, write_layout
+
+    screens, (rows, cols), _, profile = WALLS[name]
+    n = rows * cols * len(screens)
+    cams = [c for c in server.admin("cameras") if c["status"] == "online"
+            and c["streams"]["sub"].endswith(".ts")][:n]  # fmt: skip
+    assert len(cams) == n, "not enough HTTP-TS cameras in the demo district"
+    urls = [c["streams"][profile] for c in cams]
+    w, h = PROFILE_SIZE[profile]
+    floor = _child(["--kind", "floor", "--urls", json.dumps(urls), "--size", f"{w}x{h}",
+                    "--seconds", str(seconds)])  # fmt: skip
+    xvfb = None
+    display = None
+    if native:
+        width = sum(sw for sw, _ in screens)
+        height = max(sh for _, sh in screens)
+        xvfb, display = start_xvfb(tmp, f"{width}x{height}")
+    cfg = tmp / f"{name}.toml"
+    cfg.write_text(f"[video]\nmax_decoders = {max(16, n)}\n")
+    layout = write_layout(tmp, wall_layout(name), f"{name}.json")
+    wall = WallProcess(tmp, server.url, "tok-commander", "--layout", str(layout), "--config", str(cfg),
+                       node=f"bench-{name}", display=display)  # fmt: skip
+    try:
+        wall.start()
+        wait_for(lambda: wall.conn()["state"] == "live", 30, "live")
+        # the process with its tiles empty: what the wall costs besides video
+        server.admin("publish", type="preset.upsert", data={"id": "B-empty", "name": "empty", "scenario": "bench",
+                                                            "emergency": False, "cameras": []})  # fmt: skip
+        server.admin("publish", type="wall.state", data={"wall": "wall-1", "mode": "normal", "preset": "B-empty",
+                                                         "changed_by": "bench", "changed_at": _now()})  # fmt: skip
+        wait_for(lambda: all(t["camera"] is None for t in wall.status()["tiles"]), 30, "empty tiles")
+        time.sleep(2)
+        c0, t0 = _proc_ticks(wall.proc.pid), time.monotonic()
+        time.sleep(seconds / 2)
+        idle = (_proc_ticks(wall.proc.pid) - c0) / (time.monotonic() - t0) * 100
+        ids = [c["id"] for c in cams]
+        server.admin("publish", type="preset.upsert", data={"id": f"B-{name}", "name": name, "scenario": "bench",
+                                                            "emergency": False, "cameras": ids, "dwell_s": 3600})  # fmt: skip
+        server.admin("publish", type="wall.state", data={"wall": "wall-1", "mode": "normal", "preset": f"B-{name}",
+                                                         "changed_by": "bench", "changed_at": _now()})  # fmt: skip
+
+        def playing() -> bool:
+            tiles = wall.status()["tiles"]
+            return len(tiles) == n and all(t["state"] == "playing" for t in tiles)
+
+        wait_for(playing, 60, "every tile playing")
+        time.sleep(4)  # settle
+        pid = wall.proc.pid
+        c0, x0, t0 = _proc_ticks(pid), _proc_ticks(xvfb.pid) if xvfb else 0.0, time.monotonic()
+        frames0 = [t["frames"] for t in wall.status()["tiles"]]
+        time.sleep(seconds)
+        dt = time.monotonic() - t0
+        cpu = (_proc_ticks(pid) - c0) / dt * 100
+        xcpu = ((_proc_ticks(xvfb.pid) - x0) / dt * 100) if xvfb else 0.0
+        tiles = wall.status()["tiles"]
+        # frames each tile showed over the window (the players' own counts, not a rate estimate)
+        per_tile = [(t["frames"] - f0) / dt for t, f0 in zip(tiles, frames0, strict=True)]
+        return {"tiles": n, "profile": profile, "route": sorted({t["route"] for t in tiles}),
+                "floor_cpu": floor["cpu_percent"], "floor_fps_min": floor["fps_min"],
+                "wall_cpu": round(cpu, 1), "x_cpu": round(xcpu, 1), "wall_idle_cpu": round(idle, 1),
+                "ratio": round(cpu / floor["cpu_percent"], 2),
+                "ratio_with_x": round((cpu + xcpu) / floor["cpu_percent"], 2),
+                "tile_fps_min": round(min(per_tile), 1), "tile_fps_mean": round(statistics.mean(per_tile), 1),
+                "stream": {t["stream"] for t in tiles}.pop()}  # fmt: skip
+    finally:
+        wall.stop()
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
+
+
+def forms(server, tmp: Path, switches: int) -> dict:
+    """Preset switch → first picture on all four tiles of a 2 × 2 wall, per URL form."""
+    from tests.e2e.test_url_forms import form_urls
+    from tests.helpers import WallProcess, wait_for, write_layout
+    from wallclient.demo.relay import Relay
+
+    cams = [c for c in server.admin("cameras") if c["status"] == "online"][:8]
+    relay = Relay({c["id"]: form_urls(server.ready, c["id"])["rtsp"] for c in cams}).start()
+    layout = {"name": "forms-2x2", "screens": [{"name": "v", "x": 0, "y": 0, "width": 1920, "height": 1080}],
+              "modes": {"normal": {"v": [{"id": "g", "panel": "video", "rect": [0, 0, 24, 24],
+                                          "options": {"rows": 2, "cols": 2}}]}}}  # fmt: skip
+    wall = WallProcess(tmp, server.url, "tok-commander", "--layout", str(write_layout(tmp, layout, "forms.json")),
+                       node="bench-forms")  # fmt: skip
+    out: dict = {}
+    try:
+        wall.start()
+        wait_for(lambda: wall.conn()["state"] == "live", 30, "live")
+        for form in form_urls(server.ready, cams[0]["id"], relay):
+            took: list[float] = []
+            for k in range(switches + 2):  # the first round of each set warms its sources
+                group = cams[:4] if k % 2 == 0 else cams[4:]
+                for c in group:
+                    url = form_urls(server.ready, c["id"], relay)[form]
+                    server.admin("publish", type="camera.upsert", data={**c, "streams": {"sub": url, "main": url}})
+                ids = [c["id"] for c in group]
+                pid = f"F-{form}-{k % 2}"
+                server.admin("publish", type="preset.upsert", data={"id": pid, "name": pid, "scenario": "bench",
+                                                                    "emergency": False, "cameras": ids})  # fmt: skip
+                t0 = time.monotonic()
+                server.admin("publish", type="wall.state", data={"wall": "wall-1", "mode": "normal", "preset": pid,
+                                                                 "changed_by": "bench", "changed_at": _now()})  # fmt: skip
+
+                def shown(ids=ids) -> bool:
+                    tiles = wall.status()["tiles"]
+                    return [t["camera"] for t in tiles] == ids and all(t["frame_age_ms"] is not None for t in tiles)
+
+                wait_for(shown, 20, f"{form}: pictures on every tile")
+                if k >= 2:
+                    took.append(time.monotonic() - t0)
+                time.sleep(1.0)
+            routes = sorted({t["route"] for t in wall.status()["tiles"]})
+            out[form] = {"p50_s": round(pct(took, 50), 2), "p99_s": round(pct(took, 99), 2),
+                         "max_s": round(max(took), 2), "switches": len(took), "route": routes}  # fmt: skip
+            print(form, out[form], flush=True)
+    finally:
+        wall.stop()
+        relay.stop()
+    return out
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
+
+
+def _now() -> str:
+    from datetime import UTC, datetime
+
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 # --- parent ---------------------------------------------------------------------------------
 
 
@@ -285,7 +461,9 @@ def _child(args: list[str], env: dict | None = None) -> dict:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("what", choices=["cpu", "switch", "rss", "tour", "_child"])
+    ap.add_argument("what", choices=["cpu", "switch", "rss", "tour", "wall", "forms", "_child"])
+    ap.add_argument("--walls", default="4x4,3x3x2,4k")
+    ap.add_argument("--runs", type=int, default=1)
     ap.add_argument("--flips", type=int, default=6)
     ap.add_argument("--dwell", type=float, default=10)
     ap.add_argument("--seconds", type=float, default=12)
@@ -294,7 +472,7 @@ def main() -> None:
     ap.add_argument("--route", default="libvlc", choices=["libvlc", "pyav"])
     ap.add_argument("--native", action="store_true",
                     help="tiles on a real X server (Xvfb), libvlc drawing into native windows")  # fmt: skip
-    ap.add_argument("--switches", type=int, default=40)
+    ap.add_argument("--switches", type=int, help="default: 40 (switch, rss), 12 (forms)")
     ap.add_argument("--kind")
     ap.add_argument("--urls")
     ap.add_argument("--size")
@@ -321,7 +499,7 @@ def main() -> None:
     server = DemoServer(tmp, state=False).start()
     xvfb = None
     wall_env = None
-    if a.native:
+    if a.native and a.what != "wall":
         from tests.helpers import start_xvfb
 
         xvfb, display = start_xvfb(tmp, "3000x2000")
@@ -369,6 +547,14 @@ def main() -> None:
                         f"{profile} x{n}: floor {floor} ours {ours} ratio {results[f'{profile} x{n}']['ratio']}",
                         flush=True,
                     )
+        elif a.what == "wall":
+            for run in range(a.runs):
+                for name in a.walls.split(","):
+                    r = whole_wall(server, tmp, name, a.native, a.seconds)
+                    results[f"{name} run {run + 1}"] = r
+                    print(f"{name} ({'native' if a.native else 'callbacks'}): {r}", flush=True)
+        elif a.what == "forms":
+            results["forms"] = forms(server, tmp, a.switches or 12)
         elif a.what == "tour":
             urls = _urls(server.ready, "sub", a.route, 18)
             results["tour"] = _child(["--kind", "tour", "--urls", json.dumps(urls), "--flips",
@@ -377,7 +563,7 @@ def main() -> None:
             urls = _urls(server.ready, "sub", a.route, 18)
             kind = "rss" if a.what == "rss" else "switch"
             results[kind] = _child(
-                ["--kind", kind, "--urls", json.dumps(urls), "--switches", str(a.switches)]
+                ["--kind", kind, "--urls", json.dumps(urls), "--switches", str(a.switches or 40)]
             )
         print(json.dumps(results, ensure_ascii=False, indent=1))
     finally:

@@ -437,6 +437,7 @@ class VideoPanel(Panel):
                 "state": tile.state,
                 "fps": round(player.fps(now), 1) if player is not None else 0.0,
                 "frame_age_ms": None if last is None else round((now - last) * 1000),
+                "frames": player.frames() if player is not None else 0,  # shown since it started
                 "error": tile.error,
                 "route": player.route if player is not None else None,
                 "retry_in_s": None if retry is None else round(retry, 1),
@@ -545,10 +546,17 @@ class VideoPanel(Panel):
             return
         picture = player is not None and player.frames() > 0 and tile.state in ("playing", "stale")
         if picture:
-            slot = player.slot
-            image = QImage(memoryview(slot.front()), slot.width, slot.height, slot.pitch,
-                           QImage.Format.Format_RGB32)  # fmt: skip
-            p.drawImage(r, image)
+            buf, w, h, pitch = player.slot.front_frame()  # ``buf`` held until drawn
+            image = QImage(memoryview(buf), w, h, pitch, QImage.Format.Format_RGB32)
+            # decoded at its own aspect to fit the picture area: centred, 1:1, black bars
+            x, y = round(r.left() + (r.width() - w) / 2), round(r.top() + (r.height() - h) / 2)
+            for bar in (QRectF(r.left(), r.top(), r.width(), y - r.top()),
+                        QRectF(r.left(), y + h, r.width(), r.bottom() - y - h),
+                        QRectF(r.left(), y, x - r.left(), h),
+                        QRectF(x + w, y, r.right() - x - w, h)):  # fmt: skip
+                if bar.width() > 0 and bar.height() > 0:  # only the bars: pixels painted once
+                    p.fillRect(bar, Qt.GlobalColor.black)
+            p.drawImage(QPointF(x, y), image)
             if tile.state == "stale":  # never pass a frozen picture off as live
                 p.fillRect(r, QColor(0, 0, 0, 150))
                 self._frozen(p, r, player.last_frame_at() or now, now)

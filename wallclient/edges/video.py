@@ -36,6 +36,10 @@ from wallclient.redact import redact_url
 log = logging.getLogger(__name__)
 
 VLC_ARGS = (
+    # Pictures are scaled to their tiles with swscale's fast bilinear filter (default:
+    # bicubic): at a wall's tile sizes it cannot be told apart from 5 m, and it took the
+    # whole 4 × 4 wall from 2.1 to 1.2–1.5 × a bare decode (docs/benchmarks.md).
+    "--swscale-mode=0",
     "--quiet",
     "--no-audio",
     "--avcodec-hw=none",  # no VDPAU/VAAPI probing noise on machines without them
@@ -47,23 +51,58 @@ VLC_ARGS = (
 # more freezes on a loaded 2-core PC, higher ones only add delay (docs/video.md).
 NETWORK_CACHING_MS = 300
 READ_TIMEOUT_S = 5.0
+DECODER_THREADS = 1  # per stream (docs/video.md, "Cost at real sizes")
+
+
+def fit(src_w: int, src_h: int, box_w: int, box_h: int) -> tuple[int, int]:
+    """The largest even size with the picture's aspect that fits the tile's box: a
+    picture is never stretched (letterboxed or pillarboxed instead)."""
+    if src_w <= 0 or src_h <= 0:
+        return box_w, box_h
+    scale = min(box_w / src_w, box_h / src_h)
+    w = max(2, int(src_w * scale) // 2 * 2)
+    h = max(2, int(src_h * scale) // 2 * 2)
+    return min(w, box_w), min(h, box_h)
 
 
 class FrameSlot:
-    """Three BGRA buffers of ``width`` × ``height``: back (decoder), ready, front (GUI)."""
+    """Three BGRA buffers: back (decoder), ready, front (GUI). Made for the tile's box
+    (``box``); once the decoder knows the picture's size it ``reshape``s them to fit the
+    box with the picture's own aspect, so the GUI blits 1:1 and nothing is stretched."""
 
     def __init__(self, width: int, height: int) -> None:
+        self.box = (width, height)
+        self._lock = threading.Lock()
+        self._allocate(width, height)
+        self._fresh = False
+        self._times: deque[float] = deque(maxlen=64)
+        self.frames = 0
+        self.last_frame_at: float | None = None
+
+    def _allocate(self, width: int, height: int) -> None:
         self.width = width
         self.height = height
         self.pitch = width * 4
         size = self.pitch * height
         self.buffers = [(ctypes.c_ubyte * size)() for _ in range(3)]
         self._back, self._ready, self._front = 0, 1, 2
-        self._fresh = False
-        self._lock = threading.Lock()
-        self._times: deque[float] = deque(maxlen=64)
-        self.frames = 0
-        self.last_frame_at: float | None = None
+
+    def reshape(self, src_w: int, src_h: int) -> tuple[int, int]:
+        """The decoder's picture is ``src_w`` × ``src_h``: buffers of the size it is to be
+        drawn at (decoder thread, before it writes a frame). Returns that size."""
+        w, h = fit(src_w, src_h, *self.box)
+        if (w, h) != (self.width, self.height):
+            with self._lock:
+                # the GUI may still hold the old front buffer in a paint: it keeps its own
+                # reference, and frames of the old size are never taken after this
+                self._allocate(w, h)
+                self._fresh = False
+        return w, h
+
+    def front_frame(self) -> tuple[Any, int, int, int]:
+        """The front buffer with its size and pitch, consistent with each other (GUI)."""
+        with self._lock:
+            return self.buffers[self._front], self.width, self.height, self.pitch
 
     def back_address(self) -> int:
         return ctypes.addressof(self.buffers[self._back])
@@ -114,6 +153,7 @@ class FrameCount:
     picture to paint, only how many frames were shown and when (polled)."""
 
     def __init__(self, width: int, height: int) -> None:
+        self.box = (width, height)
         self.width = width
         self.height = height
         self.frames = 0
@@ -302,10 +342,29 @@ def vlc_instance() -> Any:
         if _vlc_instance is None:
             import vlc
 
-            _vlc_instance = vlc.Instance(list(VLC_ARGS) + vout_args())
+            extra = os.environ.get("WALLCLIENT_VLC_ARGS", "").split()  # diagnosis, benches
+            _vlc_instance = vlc.Instance(list(VLC_ARGS) + vout_args() + extra)
             if _vlc_instance is None:
                 raise RuntimeError("libvlc failed to start (is libvlc installed?)")
         return _vlc_instance
+
+
+# libvlc_video_format_cb with the chroma as a pointer we may write the four-cc into
+# (python-vlc declares it as a read-only string, so a callback could not choose one)
+_FORMAT_CB = ctypes.CFUNCTYPE(
+    ctypes.c_uint, ctypes.POINTER(ctypes.c_void_p), ctypes.c_void_p,
+    ctypes.POINTER(ctypes.c_uint), ctypes.POINTER(ctypes.c_uint),
+    ctypes.POINTER(ctypes.c_uint), ctypes.POINTER(ctypes.c_uint),
+)  # fmt: skip
+
+
+def _set_format_callbacks(mp: Any, setup: Any) -> None:
+    import vlc
+
+    fn = vlc.dll.libvlc_video_set_format_callbacks
+    fn.argtypes = [ctypes.c_void_p, _FORMAT_CB, ctypes.c_void_p]
+    fn.restype = None
+    fn(mp._as_parameter_, setup, None)
 
 
 class VlcPlayer(Player):
@@ -326,7 +385,10 @@ class VlcPlayer(Player):
         self._unlock_cb = cb.VideoUnlockCb(self._on_unlock)
         self._display_cb = cb.VideoDisplayCb(self._on_display)
         self._mp.video_set_callbacks(self._lock_cb, self._unlock_cb, self._display_cb, None)
-        self._mp.video_set_format("RV32", width, height, self.slot.pitch)
+        # libvlc tells the picture's size first: it then scales to the size the tile
+        # draws it at, with the picture's own aspect (fit), in one swscale pass
+        self._format_cb = _FORMAT_CB(self._on_format)
+        _set_format_callbacks(self._mp, self._format_cb)
         self._watch()
 
     def _watch(self) -> None:
@@ -341,6 +403,15 @@ class VlcPlayer(Player):
             events.event_attach(kind, self._event_cb)
         self._generation = 0  # the session asked for last (GUI thread)
         self._live = 0  # the session libvlc is playing (control thread)
+
+    def _on_format(self, _opaque: Any, chroma: Any, width: Any, height: Any,
+                   pitches: Any, lines: Any) -> int:  # fmt: skip
+        # libvlc's thread, before the first picture of a stream (and when its size changes)
+        w, h = self.slot.reshape(int(width[0]), int(height[0]))
+        ctypes.memmove(chroma, b"RV32", 4)
+        width[0], height[0] = w, h
+        pitches[0], lines[0] = w * 4, h
+        return 1  # one picture buffer plane
 
     def _on_lock(self, _opaque: Any, planes: Any) -> Any:
         planes[0] = self.slot.back_address()
@@ -373,6 +444,10 @@ class VlcPlayer(Player):
         media = vlc_instance().media_new(url)
         media.add_option(f":network-caching={NETWORK_CACHING_MS}")
         media.add_option(":no-audio")
+        # One decoding thread per stream: a wall decodes many streams on few cores, and
+        # each decoder's own thread pool (cores + 1 threads) only adds switching and
+        # synchronisation (docs/video.md, "Cost at real sizes")
+        media.add_option(f":avcodec-threads={DECODER_THREADS}")
 
         def start() -> None:
             self._mp.set_media(media)  # stops what played before, synchronously
@@ -520,9 +595,11 @@ class AvPlayer(Player):
                 raise RuntimeError("the stream has no video track")
             stream = container.streams.video[0]
             stream.thread_type = "SLICE"  # frame threading would hold back the first frames
+            stream.thread_count = DECODER_THREADS
             # Files play at their own rate; so does live HLS, whose newest segment is
             # read in one go. Live streams arrive at theirs.
             pace = Pacer() if form in ("file", "hls") else None
+            shape: tuple[int, int] | None = None
             w, h = self.slot.width, self.slot.height
             for frame in container.decode(stream):
                 if stop.is_set():
@@ -531,7 +608,10 @@ class AvPlayer(Player):
                     delay = pace.delay(frame.time, time.monotonic())
                     if delay > 0:
                         time.sleep(delay)
-                out = frame.reformat(width=w, height=h, format="bgra")
+                if shape != (frame.width, frame.height):
+                    shape = (frame.width, frame.height)
+                    w, h = self.slot.reshape(*shape)
+                out = frame.reformat(width=w, height=h, format="bgra", interpolation="FAST_BILINEAR")
                 plane = out.planes[0]
                 back = self.slot.back()
                 if plane.line_size == self.slot.pitch:
@@ -686,7 +766,7 @@ class PlayerPool:
         if route == "libvlc" and window is not None:
             route = NativeVlcPlayer.route
         for i, p in enumerate(self._idle):
-            if p.route == route and (p.native or (p.slot.width, p.slot.height) == (width, height)):
+            if p.route == route and (p.native or p.slot.box == (width, height)):
                 player = self._idle.pop(i)
                 break
         else:
