@@ -11,7 +11,8 @@
   the feed) playing live HTTP-TS cameras at a real wall's tile sizes, against a bare
   libvlc decode of the same streams in the same run: ``4x4`` — 16 sub streams (640×360)
   in a 4 × 4 region of one 1920×1080 screen (tiles ~480×210, smaller than the stream);
-  ``3x3x2`` — two 1080p screens with a 3 × 3 region each (18 tiles ~640×290); ``4k`` —
+  ``3x3x2`` — two 1080p monitors (one 3840×1080 X screen) with a 3 × 3 region each (18
+  tiles ~640×290); ``4k`` —
   2 × 2 main streams (1280×720) on 3840×2160 (tiles ~1920×1000, larger than the stream).
   ``--native`` runs the wall on its own Xvfb (libvlc drawing into native windows) and
   counts the X server's CPU too; without it, offscreen (frames through callbacks, painted
@@ -288,20 +289,22 @@ def child_tour(urls: list[str], flips: int, dwell_s: float) -> dict:
 
 WALLS = {  # name: (screens, rows × cols per region, regions per screen, profile)
     "4x4": ([(1920, 1080)], (4, 4), 1, "sub"),
-    "3x3x2": ([(1920, 1080), (1920, 1080)], (3, 3), 1, "sub"),
+    # two 1080p monitors side by side as one X screen (as a 2-output GPU shows them)
+    "3x3x2": ([(3840, 1080)], (3, 3), 2, "sub"),
     "4k": ([(3840, 2160)], (2, 2), 1, "main"),
 }
 
 
 def wall_layout(name: str) -> dict:
-    screens, (rows, cols), _, _ = WALLS[name]
+    screens, (rows, cols), regions, _ = WALLS[name]
     out: dict = {"name": f"bench-{name}", "screens": [], "modes": {"normal": {}}}
     x = 0
+    span = 24 // regions
     for i, (w, h) in enumerate(screens):
         sname = f"s{i + 1}"
         out["screens"].append({"name": sname, "x": x, "y": 0, "width": w, "height": h})
-        out["modes"]["normal"][sname] = [{"id": f"v{i + 1}", "panel": "video", "rect": [0, 0, 24, 24],
-                                          "options": {"rows": rows, "cols": cols}}]  # fmt: skip
+        out["modes"]["normal"][sname] = [{"id": f"v{i + 1}-{k + 1}", "panel": "video", "rect": [k * span, 0, span, 24],
+                                          "options": {"rows": rows, "cols": cols}} for k in range(regions)]  # fmt: skip
         x += w
     return out
 
@@ -315,8 +318,8 @@ def whole_wall(server, tmp: Path, name: str, native: bool, seconds: float) -> di
     """One layout: the bare decode of its streams, then `wallclient run` playing them."""
     from tests.helpers import WallProcess, start_xvfb, wait_for, write_layout
 
-    screens, (rows, cols), _, profile = WALLS[name]
-    n = rows * cols * len(screens)
+    screens, (rows, cols), regions, profile = WALLS[name]
+    n = rows * cols * regions * len(screens)
     cams = [c for c in server.admin("cameras") if c["status"] == "online"
             and c["streams"]["sub"].endswith(".ts")][:n]  # fmt: skip
     assert len(cams) == n, "not enough HTTP-TS cameras in the demo district"
@@ -343,7 +346,9 @@ def whole_wall(server, tmp: Path, name: str, native: bool, seconds: float) -> di
                                                             "emergency": False, "cameras": []})  # fmt: skip
         server.admin("publish", type="wall.state", data={"wall": "wall-1", "mode": "normal", "preset": "B-empty",
                                                          "changed_by": "bench", "changed_at": _now()})  # fmt: skip
-        wait_for(lambda: all(t["camera"] is None for t in wall.status()["tiles"]), 30, "empty tiles")
+        wait_for(
+            lambda: all(t["camera"] is None for t in wall.status()["tiles"]), 30, "empty tiles"
+        )
         time.sleep(2)
         c0, t0 = _proc_ticks(wall.proc.pid), time.monotonic()
         time.sleep(seconds / 2)
@@ -358,7 +363,11 @@ def whole_wall(server, tmp: Path, name: str, native: bool, seconds: float) -> di
             tiles = wall.status()["tiles"]
             return len(tiles) == n and all(t["state"] == "playing" for t in tiles)
 
-        wait_for(playing, 60, "every tile playing")
+        try:
+            wait_for(playing, 60, "every tile playing")
+        except AssertionError:
+            print([(t["state"], t["error"]) for t in wall.status()["tiles"]], file=sys.stderr)
+            raise
         time.sleep(4)  # settle
         pid = wall.proc.pid
         c0, x0, t0 = _proc_ticks(pid), _proc_ticks(xvfb.pid) if xvfb else 0.0, time.monotonic()
@@ -407,7 +416,11 @@ def forms(server, tmp: Path, switches: int) -> dict:
                 group = cams[:4] if k % 2 == 0 else cams[4:]
                 for c in group:
                     url = form_urls(server.ready, c["id"], relay)[form]
-                    server.admin("publish", type="camera.upsert", data={**c, "streams": {"sub": url, "main": url}})
+                    server.admin(
+                        "publish",
+                        type="camera.upsert",
+                        data={**c, "streams": {"sub": url, "main": url}},
+                    )
                 ids = [c["id"] for c in group]
                 pid = f"F-{form}-{k % 2}"
                 server.admin("publish", type="preset.upsert", data={"id": pid, "name": pid, "scenario": "bench",
@@ -418,7 +431,9 @@ def forms(server, tmp: Path, switches: int) -> dict:
 
                 def shown(ids=ids) -> bool:
                     tiles = wall.status()["tiles"]
-                    return [t["camera"] for t in tiles] == ids and all(t["frame_age_ms"] is not None for t in tiles)
+                    return [t["camera"] for t in tiles] == ids and all(
+                        t["frame_age_ms"] is not None for t in tiles
+                    )
 
                 wait_for(shown, 20, f"{form}: pictures on every tile")
                 if k >= 2:

@@ -77,6 +77,7 @@ class FrameSlot:
         self._fresh = False
         self._times: deque[float] = deque(maxlen=64)
         self.frames = 0
+        self.shown = 0  # frames the GUI took to paint (a frame replaced before that is not)
         self.last_frame_at: float | None = None
 
     def _allocate(self, width: int, height: int) -> None:
@@ -127,6 +128,7 @@ class FrameSlot:
                 return False
             self._ready, self._front = self._front, self._ready
             self._fresh = False
+            self.shown += 1
             return True
 
     def front(self) -> Any:
@@ -144,6 +146,7 @@ class FrameSlot:
         with self._lock:
             self._fresh = False
             self.frames = 0
+            self.shown = 0
             self.last_frame_at = None
             self._times.clear()
 
@@ -169,6 +172,10 @@ class FrameCount:
 
     def take(self) -> bool:
         return False  # nothing for Qt to paint: the frames are already on the screen
+
+    @property
+    def shown(self) -> int:
+        return self.frames  # libvlc's own count of pictures displayed
 
     def fps(self, now: float, window: float = 4.0) -> float:
         # libvlc updates its counts in bursts: a longer window than FrameSlot's smooths them
@@ -199,6 +206,10 @@ class Player:
 
     def frames(self) -> int:
         return self.slot.frames
+
+    def shown(self) -> int:
+        """Frames that reached the screen (painted by Qt, or displayed by libvlc)."""
+        return self.slot.shown
 
     def last_frame_at(self) -> float | None:
         return self.slot.last_frame_at
@@ -382,9 +393,10 @@ class VlcPlayer(Player):
         cb = vlc.CallbackDecorators
         # references kept on self: libvlc calls these from its own threads
         self._lock_cb = cb.VideoLockCb(self._on_lock)
-        self._unlock_cb = cb.VideoUnlockCb(self._on_unlock)
         self._display_cb = cb.VideoDisplayCb(self._on_display)
-        self._mp.video_set_callbacks(self._lock_cb, self._unlock_cb, self._display_cb, None)
+        # no unlock callback: it has nothing to do, and each call into Python from libvlc's
+        # threads takes the GIL from the GUI thread (three calls a frame became two)
+        self._mp.video_set_callbacks(self._lock_cb, None, self._display_cb, None)
         # libvlc tells the picture's size first: it then scales to the size the tile
         # draws it at, with the picture's own aspect (fit), in one swscale pass
         self._format_cb = _FORMAT_CB(self._on_format)
@@ -415,9 +427,6 @@ class VlcPlayer(Player):
 
     def _on_lock(self, _opaque: Any, planes: Any) -> Any:
         planes[0] = self.slot.back_address()
-        return None
-
-    def _on_unlock(self, _opaque: Any, _picture: Any, _planes: Any) -> None:
         return None
 
     def _on_display(self, _opaque: Any, _picture: Any) -> None:
@@ -611,7 +620,9 @@ class AvPlayer(Player):
                 if shape != (frame.width, frame.height):
                     shape = (frame.width, frame.height)
                     w, h = self.slot.reshape(*shape)
-                out = frame.reformat(width=w, height=h, format="bgra", interpolation="FAST_BILINEAR")
+                out = frame.reformat(
+                    width=w, height=h, format="bgra", interpolation="FAST_BILINEAR"
+                )
                 plane = out.planes[0]
                 back = self.slot.back()
                 if plane.line_size == self.slot.pitch:
