@@ -8,7 +8,7 @@ PY    := $(VENV)/bin/python
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # libvlc + plugins, ffmpeg, Xvfb, the X/EGL/font libraries PySide6 needs, a CJK font
-# (../shared/field-notes.md lists why each is there).
+# (docs/field-notes.md says why).
 DEB_PKGS := libvlc5 vlc-plugin-base libvlc-bin vlc-plugin-video-output ffmpeg xdotool \
 	xvfb xauth x11-xserver-utils libgl1 libegl1 libglib2.0-0 libfontconfig1 libfreetype6 \
 	libxkbcommon0 libdbus-1-3 libbrotli1 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 \

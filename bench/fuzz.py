@@ -3,7 +3,7 @@
     .venv/bin/python bench/fuzz.py [--protocol 600000] [--layout 200000] [--config 200000]
         [--hypothesis 10000] [--out out/fuzz.json]
 
-Two generators: wallclient.fuzz (mutations of valid frames, layouts and configs:
+Two generators: tests.fuzzer (mutations of valid frames, layouts and configs:
 structural and textual) and hypothesis (arbitrary JSON values and text through the
 same three entry points). Every input must end in a result or one of the project's
 own errors (WallclientError) within 2 s. Findings are written to out/fuzz-findings.jsonl.
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 
-from wallclient import fuzz  # noqa: E402
+from tests import fuzzer as fuzz  # noqa: E402
 
 
 def _hypothesis(n: int) -> dict[str, int]:

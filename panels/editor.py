@@ -16,7 +16,6 @@ module only turns gestures and form fields into its calls.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,6 +32,7 @@ from PySide6.QtGui import (
     QPixmap,
 )
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -40,7 +40,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QListWidget,
-    QPlainTextEdit,
     QPushButton,
     QSpinBox,
     QVBoxLayout,
@@ -50,7 +49,7 @@ from PySide6.QtWidgets import (
 from panels import theme
 from wallclient.errors import LayoutError
 from wallclient.layout import PANELS
-from wallclient.layout_edit import LayoutDoc
+from wallclient.layout_edit import LayoutDoc, OptionField, field_text, option_fields, parse_field
 
 PANEL_COLOUR = {
     "video": "#1d4e89", "indicators": "#1e6b52", "incidents": "#7a2e2e", "map": "#4b3b7a",
@@ -261,8 +260,11 @@ class LayoutEditor(QWidget):
         self.panel = QComboBox()
         for name in PANELS:
             self.panel.addItem(theme.tr(name), name)
-        self.options = QPlainTextEdit()
-        self.options.setFixedHeight(90)
+        # the region's options: a form made from the layout schema for the chosen panel
+        self.options = OptionsForm()
+        self.panel.currentIndexChanged.connect(
+            lambda _i: self.options.show_panel(self.panel.currentData(), self.options.values_kept())
+        )
         self.region_apply = QPushButton(theme.tr("Apply to region"))
         self.region_apply.clicked.connect(self._apply_region)
         # the screen
@@ -290,7 +292,7 @@ class LayoutEditor(QWidget):
         form.addRow(QLabel(f"<b>{theme.tr('Region')}</b>"))
         form.addRow(theme.tr("Id"), self.rid)
         form.addRow(theme.tr("Panel"), self.panel)
-        form.addRow(theme.tr("Options (JSON)"), self.options)
+        form.addRow(theme.tr("Options"), self.options)
         form.addRow(self.region_apply)
         form.addRow(QLabel(f"<b>{theme.tr('Screen')}</b>"))
         form.addRow(theme.tr("Name"), self.sname)
@@ -401,11 +403,9 @@ class LayoutEditor(QWidget):
             return
         screen, rid = self.screen_name, self.region_id
         try:
-            opts = json.loads(self.options.toPlainText() or "{}")
-            if not isinstance(opts, dict):
-                raise ValueError
-        except ValueError:
-            self.refresh(problem=theme.tr("Options must be a JSON object"))
+            opts = self.options.values()
+        except ValueError as exc:
+            self.refresh(problem=str(exc))
             return
         panel = self.panel.currentData()
         new_id = self.rid.text().strip()
@@ -460,8 +460,10 @@ class LayoutEditor(QWidget):
         if self.region_id is not None:
             r = self.doc.region(self.screen_name, self.region_id)
             self.rid.setText(r["id"])
+            self.panel.blockSignals(True)
             self.panel.setCurrentIndex(max(0, self.panel.findData(r["panel"])))
-            self.options.setPlainText(json.dumps(r.get("options") or {}, ensure_ascii=False))
+            self.panel.blockSignals(False)
+            self.options.show_panel(r["panel"], dict(r.get("options") or {}))
 
     def refresh(self, problem: str | None = None) -> None:
         errors = self.doc.errors()
@@ -490,6 +492,95 @@ class LayoutEditor(QWidget):
             self.preview.setPixmap(pm.scaled(self.preview.width(), self.preview.height(),
                                              Qt.AspectRatioMode.KeepAspectRatio,
                                              Qt.TransformationMode.SmoothTransformation))  # fmt: skip
+
+
+class OptionsForm(QWidget):
+    """A region's options as fields made from the layout schema (layout_edit.option_fields):
+    numbers as spin boxes, switches as check boxes, choices as lists, lists as text.
+    A field left at "default" writes nothing; options the schema does not know are kept."""
+
+    DEFAULT = "—"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.form = QFormLayout(self)
+        self.form.setContentsMargins(0, 0, 0, 0)
+        self.fields: list[tuple[OptionField, QWidget]] = []
+        self.kept: dict[str, Any] = {}
+        self._shown: tuple[str, dict[str, Any]] | None = None
+
+    def show_panel(self, panel: str, options: dict[str, Any]) -> None:
+        if self._shown == (panel, options):
+            return  # as shown already: what is being typed (a refused value too) stays
+        self._shown = (panel, dict(options))
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields = []
+        known = option_fields(panel)
+        names = {f.name for f in known}
+        self.kept = {k: v for k, v in options.items() if k not in names}
+        for field in known:
+            widget = self._widget(field, options.get(field.name))
+            self.fields.append((field, widget))
+            self.form.addRow(field.name, widget)
+        if not known:
+            self.form.addRow(QLabel(theme.tr("This panel has no options")))
+
+    def _widget(self, field: OptionField, value: Any) -> QWidget:
+        if field.kind == "int":
+            spin = QSpinBox()
+            low = field.minimum if field.minimum is not None else 0
+            spin.setRange(low - 1, field.maximum if field.maximum is not None else 9999)
+            spin.setSpecialValueText(self.DEFAULT)  # the value below the minimum: not set
+            spin.setValue(int(value) if isinstance(value, int) else low - 1)
+            return spin
+        if field.kind == "bool":
+            box = QCheckBox()
+            box.setTristate(True)  # partly checked: not set
+            box.setCheckState(Qt.CheckState.PartiallyChecked if value is None
+                              else Qt.CheckState.Checked if value else Qt.CheckState.Unchecked)  # fmt: skip
+            return box
+        if field.kind == "enum":
+            combo = QComboBox()
+            combo.addItem(self.DEFAULT, None)
+            for choice in field.choices:
+                combo.addItem(choice, choice)
+            combo.setCurrentIndex(max(0, combo.findData(value)) if value is not None else 0)
+            return combo
+        line = QLineEdit(field_text(field, value))
+        line.setPlaceholderText(
+            {"spans": "0, 0, 2, 2; …", "int_list": "1, 2", "list": "a, b"}.get(field.kind, "")
+        )
+        return line
+
+    def values(self) -> dict[str, Any]:
+        """The options as the form has them; ValueError names a field that does not parse."""
+        out = dict(self.kept)
+        for field, widget in self.fields:
+            value: Any = None
+            if isinstance(widget, QSpinBox):
+                value = None if widget.value() < widget.minimum() + 1 else widget.value()
+            elif isinstance(widget, QCheckBox):
+                state = widget.checkState()
+                value = (
+                    None
+                    if state == Qt.CheckState.PartiallyChecked
+                    else state == Qt.CheckState.Checked
+                )
+            elif isinstance(widget, QComboBox):
+                value = widget.currentData()
+            elif isinstance(widget, QLineEdit):
+                value = parse_field(field, widget.text())
+            if value is not None:
+                out[field.name] = value
+        return out
+
+    def values_kept(self) -> dict[str, Any]:
+        """What the form holds, as far as it parses (the panel is about to change)."""
+        try:
+            return self.values()
+        except ValueError:
+            return dict(self.kept)
 
 
 def _pair(a: QWidget, b: QWidget) -> QWidget:

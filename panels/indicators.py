@@ -1,7 +1,7 @@
 """City vital signs (城市生命体征) as tiles: value, level by colour and shape, sparkline, staleness.
 
 One QPainter widget paints every tile (349 fit one 1080p screen): hundreds of
-pyqtgraph plots cost ~10× more (../shared/field-notes.md). Repaints happen on the
+pyqtgraph plots cost ~10× more (docs/field-notes.md). Repaints happen on the
 hub's coalesced tick, only when indicators changed or a second passed.
 """
 
@@ -273,9 +273,17 @@ class IndicatorsPanel(Panel):
         p.setPen(theme.TEXT_DIM)
         p.setFont(theme.font(max(11.0, unit * 0.17)))
         name_r = QRectF(unit * 0.28, 1, w - unit * 0.3, unit * 0.3)
-        name = p.fontMetrics().elidedText(
-            ind["name"], Qt.TextElideMode.ElideLeft, int(name_r.width())
-        )
+        # the place first, whole (it tells 南翔's 供水压力 from 江桥's), then what is
+        # measured, shortened from the left where the tile is narrow
+        region = self.ctx.state.regions.get(ind.get("region") or "", {}).get("name")
+        place, what = rules.name_parts(ind["name"], region)
+        if place:
+            p.setPen(theme.TEXT)
+            p.drawText(name_r, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, place)
+            used = p.fontMetrics().horizontalAdvance(place + " ")
+            name_r = name_r.adjusted(used, 0, 0, 0)
+            p.setPen(theme.TEXT_DIM)
+        name = p.fontMetrics().elidedText(what, Qt.TextElideMode.ElideLeft, int(max(0, name_r.width())))
         p.drawText(name_r, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, name)
         p.setFont(theme.font(max(10.0, unit * 0.15)))
         p.drawText(QRectF(0, unit * 0.28, w - 4, unit * 0.4), Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignRight,

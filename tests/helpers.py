@@ -153,7 +153,7 @@ def cache_view(path: Path) -> dict[str, Any]:
 
 
 class Control:
-    """A client of a running wallclient's control API (../shared/control-api.md)."""
+    """A client of a running wallclient's control API (docs/control-api.md)."""
 
     def __init__(self, port: int, token: str) -> None:
         self.url = f"ws://127.0.0.1:{port}/control"

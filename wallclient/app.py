@@ -19,7 +19,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from wallclient import commands
 from wallclient import layout as layout_mod
+from wallclient.commands import Capabilities
 from wallclient.config import Config
 from wallclient.edges.control import ControlServer
 from wallclient.edges.sync import SyncClient, as_float
@@ -207,7 +209,7 @@ def run(
         control = None
         if cfg.control_port and control_token:
             control = ControlServer(cfg.control_port, control_token)
-            register_commands(control, client, wall, status, commander)
+            commands.install(control, Capabilities(client, wall, status, commander))
 
             async def gui_reset(_args: dict[str, Any]) -> Any:
                 beat.reset()
@@ -384,91 +386,6 @@ async def _ack(client: SyncClient, incident: str) -> None:
     """An operator acknowledged an incident on the wall (audited; a refusal is logged)."""
     with contextlib.suppress(CommandError):
         await client.command("incident.ack", {"incident": incident})
-
-
-def register_commands(control: ControlServer, client: SyncClient, wall: Any, status: Any,
-                      commander: Any) -> None:  # fmt: skip
-    """The control API's commands (../shared/control-api.md)."""
-
-    def require(role: str) -> None:
-        rank = {"viewer": 0, "commander": 1, "installer": 2}
-        have = client.feed.status.role
-        if have is None or rank.get(have, -1) < rank[role]:
-            raise CommandError("forbidden", f"role {have} may not do this")
-
-    def may_switch(want: dict[str, Any]) -> None:
-        """A switch the role may not make is refused here, shown and audited."""
-        try:
-            require("commander")
-        except CommandError as exc:
-            commander.refuse(want, exc.code, exc.message, via="control")
-            raise
-
-    async def status_cmd(_args: dict[str, Any]) -> Any:
-        return status()
-
-    async def snapshot(args: dict[str, Any]) -> Any:
-        return {"files": wall.snapshot(Path(args["dir"]))}
-
-    async def preset_activate(args: dict[str, Any]) -> Any:
-        preset = str(args["preset"])
-        may_switch({"preset": preset})
-        return await commander.activate(preset, via="control")
-
-    async def mode_set(args: dict[str, Any]) -> Any:
-        mode = str(args["mode"])
-        if mode not in ("normal", "emergency"):
-            raise CommandError("bad_request", "mode must be normal or emergency")
-        may_switch({"mode": mode})
-        return await commander.set_mode(mode, via="control")
-
-    async def emergency(args: dict[str, Any]) -> Any:
-        preset = args.get("preset")
-        may_switch({"mode": "emergency", **({"preset": preset} if preset else {})})
-        return await commander.emergency(str(preset) if preset else None, via="control")
-
-    async def normal(_args: dict[str, Any]) -> Any:
-        may_switch({"mode": "normal"})
-        return await commander.normal(via="control")
-
-    async def incident_ack(args: dict[str, Any]) -> Any:
-        require("viewer")
-        await client.command("incident.ack", {"incident": args["incident"]}, via="control")
-        return {"accepted": True}
-
-    async def tile_snapshot(args: dict[str, Any]) -> Any:
-        index, path = int(args["index"]), str(args["file"])
-        for panel in wall.video_panels():
-            if index < panel.count:
-                if not panel.snapshot_tile(index, path):
-                    raise CommandError("bad_request", f"tile {args['index']} is not shown")
-                return {"file": path}
-            index -= panel.count
-        raise CommandError("bad_request", f"no tile {args['index']}")
-
-    async def incident_focus(args: dict[str, Any]) -> Any:
-        incident = args.get("incident")
-        if incident is not None and not isinstance(incident, str):
-            raise CommandError("bad_request", "incident must be an id or null")
-        return wall.focus(incident)
-
-    async def map_drill(args: dict[str, Any]) -> Any:
-        region = args.get("region")
-        if region is not None and not isinstance(region, str):
-            raise CommandError("bad_request", "region must be a code or null")
-        wall.drill_into(region)
-        return {"drill": wall.drill_status()}
-
-    control.register("status", status_cmd)
-    control.register("map.drill", map_drill)
-    control.register("incident.focus", incident_focus)
-    control.register("tile.snapshot", tile_snapshot)
-    control.register("snapshot", snapshot)
-    control.register("preset.activate", preset_activate)
-    control.register("mode.set", mode_set)
-    control.register("emergency", emergency)
-    control.register("normal", normal)
-    control.register("incident.ack", incident_ack)
 
 
 def _cache_context(cache_path: Path, lang: str) -> tuple[Any, Any, Any]:

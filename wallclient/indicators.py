@@ -65,3 +65,21 @@ def grouped(indicators: Iterable[Mapping[str, Any]]) -> list[tuple[str, list[Map
         (cat, sorted(items, key=lambda i: (i.get("item", ""), i.get("name", ""))))
         for cat, items in groups.items()
     ]
+
+
+PLACE_SUFFIXES = ("街道", "镇", "乡")  # dropped from a place's name where it stays distinct
+
+
+def name_parts(name: str, place: str | None) -> tuple[str, str]:
+    """An indicator's name as (where, what) for a small tile: the place it is measured
+    in, shortened ("南翔镇" → "南翔"), and the rest ("供水保障供水压力"). A tile with room
+    for neither shows the place whole and shortens the rest from the left, so tiles of
+    different towns never read the same (``南翔 ···供水压力`` / ``江桥 ···供水压力``)."""
+    if not place or not name.startswith(place) or len(name) == len(place):
+        return "", name
+    short = place
+    for suffix in PLACE_SUFFIXES:
+        if short.endswith(suffix) and len(short) > len(suffix) + 1:
+            short = short[: -len(suffix)]
+            break
+    return short, name[len(place) :]

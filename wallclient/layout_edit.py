@@ -13,6 +13,7 @@ import copy
 import json
 import os
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -278,3 +279,100 @@ def _union(a: list[int], b: list[int]) -> list[int] | None:
     if ac == bc and acs == bcs and (ar + ars == br or br + brs == ar):
         return [ac, min(ar, br), acs, ars + brs]
     return None
+
+
+# --- region options, as a form made from the layout schema --------------------------------
+
+SCHEMA_PATH = Path(__file__).resolve().parents[1] / "layouts" / "layout.schema.json"
+
+
+@dataclass(frozen=True)
+class OptionField:
+    """One option of a panel, as the layout schema describes it.
+
+    ``kind``: ``int`` (``minimum``/``maximum``), ``bool``, ``enum`` (``choices``),
+    ``list`` (strings), ``int_list`` (integers in ``minimum``–``maximum``), ``spans``
+    (lists of four integers: a video tile spanning ``[row, col, rowspan, colspan]``),
+    ``text``. An option left empty is not written: the panel's default applies.
+    """
+
+    name: str
+    kind: str
+    minimum: int | None = None
+    maximum: int | None = None
+    choices: tuple[str, ...] = ()
+
+
+def _field(name: str, spec: dict[str, Any]) -> OptionField:
+    if "enum" in spec:
+        return OptionField(name, "enum", choices=tuple(str(c) for c in spec["enum"]))
+    kind = spec.get("type")
+    if kind == "integer":
+        return OptionField(name, "int", spec.get("minimum"), spec.get("maximum"))
+    if kind == "boolean":
+        return OptionField(name, "bool")
+    if kind == "array":
+        items = spec.get("items") or {}
+        if items.get("type") == "array":
+            return OptionField(name, "spans")
+        if items.get("type") == "integer":
+            return OptionField(name, "int_list", items.get("minimum"), items.get("maximum"))
+        return OptionField(name, "list")
+    return OptionField(name, "text")
+
+
+def option_fields(panel: str, schema: dict[str, Any] | None = None) -> list[OptionField]:
+    """The options the layout schema gives ``panel``, in the schema's order."""
+    if schema is None:
+        schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    for rule in schema.get("$defs", {}).get("region", {}).get("allOf", []):
+        if rule.get("if", {}).get("properties", {}).get("panel", {}).get("const") != panel:
+            continue
+        props = rule.get("then", {}).get("properties", {}).get("options", {}).get("properties")
+        return [_field(name, spec) for name, spec in (props or {}).items()]
+    return []
+
+
+def field_text(field: OptionField, value: Any) -> str:
+    """An option's value as the form shows it in a text box (lists and spans)."""
+    if value is None:
+        return ""
+    if field.kind == "spans":
+        return "; ".join(", ".join(str(v) for v in span) for span in value)
+    if field.kind in ("list", "int_list"):
+        return ", ".join(str(v) for v in value)
+    return str(value)
+
+
+def parse_field(field: OptionField, text: str) -> Any:
+    """What a text box holds, as the option's value (None: not set); ValueError says why."""
+    text = text.strip()
+    if not text:
+        return None
+    parts = [p.strip() for p in text.replace("，", ",").replace("；", ";").split(",")]
+    if field.kind == "list":
+        return [p for p in parts if p]
+    if field.kind == "int_list":
+        values = [_int(field, p) for p in parts if p]
+        return values
+    if field.kind == "spans":
+        spans = []
+        for chunk in text.replace("；", ";").split(";"):
+            nums = [n.strip() for n in chunk.replace("，", ",").split(",") if n.strip()]
+            if len(nums) != 4:
+                raise ValueError(f"{field.name}: each span is four numbers (row, col, rows, cols)")
+            spans.append([_int(OptionField(field.name, "int", 0), n) for n in nums])
+        return spans
+    return text
+
+
+def _int(field: OptionField, text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise ValueError(f"{field.name}: {text!r} is not a whole number") from None
+    if field.minimum is not None and value < field.minimum:
+        raise ValueError(f"{field.name}: {value} is below {field.minimum}")
+    if field.maximum is not None and value > field.maximum:
+        raise ValueError(f"{field.name}: {value} is above {field.maximum}")
+    return value

@@ -1,6 +1,6 @@
 """Protocol v1 messages: parse and validate frames, build the client's messages.
 
-Pure functions over text and dicts (../shared/protocol.md). Nothing here touches
+Pure functions over text and dicts (docs/protocol.md). Nothing here touches
 a socket; the reference backend builds its frames with the same helpers, so the
 two sides cannot drift apart.
 """

@@ -30,3 +30,28 @@ def test_missing_sound_file_leaves_the_wall_silent_not_broken(tmp_path, caplog):
     assert not sound.play("inc-1")
     assert "not found" in caplog.text
     sound.close()
+
+
+def test_no_sound_device_is_one_line_not_screens_of_errors(tmp_path, caplog, capfd, monkeypatch):
+    from wallclient.edges import sound as sound_mod
+    from wallclient.edges.sound import sound_device
+
+    none = tmp_path / "cards"
+    none.write_text("--- no soundcards ---\n")
+    assert not sound_device(none, runtime="")
+    assert not sound_device(tmp_path / "missing", runtime="")  # no ALSA at all
+    card = tmp_path / "cards-1"
+    card.write_text(" 0 [PCH            ]: HDA-Intel - HDA Intel PCH\n")
+    assert sound_device(card, runtime="")
+    (tmp_path / "run" / "pulse").mkdir(parents=True)
+    (tmp_path / "run" / "pulse" / "native").touch()
+    assert sound_device(none, runtime=str(tmp_path / "run"))  # a sound server
+    # a machine like CI's (no /dev/snd, no sound server), whatever this one has
+    monkeypatch.setattr(sound_mod, "sound_device", lambda: False)
+    sound = AlertSound(DEFAULT_SOUND)
+    assert not sound.available and not sound.play("inc-1")
+    lines = [r.getMessage() for r in caplog.records if "sound" in r.getMessage()]
+    assert lines == ["no sound device: alerts silent"]
+    err = capfd.readouterr().err
+    assert "ALSA" not in err and "pulse" not in err.lower()
+    sound.close()

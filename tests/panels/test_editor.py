@@ -2,9 +2,8 @@
 screens placed in the form, regions cut and merged by dragging on the canvas, a panel
 chosen, undo — saved only once it validates; the live preview is rendered from a cache."""
 
-import json
-
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox
 
 from panels.editor import LayoutEditor
 from wallclient import app, layout
@@ -52,13 +51,36 @@ def test_building_a_2x2_wall_in_the_editor_and_saving_it(qtbot, tmp_path):
     qtbot.mouseClick(canvas, Qt.MouseButton.LeftButton, pos=_centre(canvas, names[0], "r1")[1])
     assert ed.region_id == "r1"
     ed.panel.setCurrentIndex(ed.panel.findData("video"))
-    ed.options.setPlainText(json.dumps({"rows": 3, "cols": 3}))
+    # the options form is made from the schema: the video panel's rows, cols, spans, linkage
+    fields = {f.name: w for f, w in ed.options.fields}
+    assert set(fields) == {"rows", "cols", "spans", "linkage"}
+    assert isinstance(fields["rows"], QSpinBox) and fields["rows"].maximum() == 8
+    assert isinstance(fields["linkage"], QCheckBox)
+    fields["rows"].setValue(3)
+    fields["cols"].setValue(3)
+    fields["spans"].setText("0, 0, 2, 2")
+    fields["linkage"].setCheckState(Qt.CheckState.Checked)
     qtbot.mouseClick(ed.region_apply, Qt.MouseButton.LeftButton)
-    assert ed.doc.region(names[0], "r1")["panel"] == "video"
-    # bad options are refused and said, nothing changes
-    ed.options.setPlainText("{rows: 3")
+    region = ed.doc.region(names[0], "r1")
+    assert region["panel"] == "video"
+    assert region["options"] == {"rows": 3, "cols": 3, "spans": [[0, 0, 2, 2]], "linkage": True}
+    # a span that is not four numbers is refused and said, nothing changes
+    fields = {f.name: w for f, w in ed.options.fields}
+    fields["spans"].setText("0, 0, 2")
     qtbot.mouseClick(ed.region_apply, Qt.MouseButton.LeftButton)
-    assert any("JSON" in ed.errors.item(i).text() for i in range(ed.errors.count()))
+    assert any("four numbers" in ed.errors.item(i).text() for i in range(ed.errors.count()))
+    assert ed.doc.region(names[0], "r1")["options"]["spans"] == [[0, 0, 2, 2]]
+    assert fields["spans"].text() == "0, 0, 2"  # what was typed stays, to be mended
+    fields["spans"].setText("")  # left empty: not written, the panel's default
+    fields["linkage"].setCheckState(Qt.CheckState.PartiallyChecked)
+    qtbot.mouseClick(ed.region_apply, Qt.MouseButton.LeftButton)
+    assert ed.doc.region(names[0], "r1")["options"] == {"rows": 3, "cols": 3}
+    # another panel's form: the map's level is a choice
+    ed.panel.setCurrentIndex(ed.panel.findData("map"))
+    assert [f.name for f, _ in ed.options.fields] == ["level"]
+    assert isinstance(ed.options.fields[0][1], QComboBox)
+    ed.panel.setCurrentIndex(ed.panel.findData("video"))
+    assert ed.options.values() == {"rows": 3, "cols": 3}  # what was set is still there
     # a horizontal stroke on the second screen, then a drag from the lower part into the
     # upper merges them back; undo brings the cut back
     rect, _ = _centre(canvas, names[1], "r1")

@@ -1,5 +1,5 @@
 """Regression guard: PySide6 6.12.0 on CPython 3.11 drops a reference to None per paint
-call and the wall dies with "none_dealloc" (../shared/field-notes.md). We pin below it;
+call and the wall dies with "none_dealloc" (docs/field-notes.md). We pin below it;
 this test fails if a build that leaks comes back."""
 
 import sys

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from wallclient import config, fuzz, layout, protocol
+from tests import fuzzer as fuzz
+from wallclient import config, layout, protocol
 from wallclient.errors import WallclientError
 
 

@@ -124,3 +124,26 @@ def test_a_broken_file_is_reported_not_overwritten(tmp_path):
     with pytest.raises(LayoutError) as exc:
         LayoutDoc.open(path)
     assert "not valid JSON" in str(exc.value)
+
+
+def test_option_fields_come_from_the_layout_schema_and_parse_what_an_installer_types():
+    from wallclient.layout_edit import field_text, option_fields, parse_field
+
+    video = {f.name: f for f in option_fields("video")}
+    assert video["rows"].kind == "int" and (video["rows"].minimum, video["rows"].maximum) == (1, 8)
+    assert video["linkage"].kind == "bool" and video["spans"].kind == "spans"
+    assert [f.kind for f in option_fields("map")] == ["enum"]
+    assert "street" in option_fields("map")[0].choices
+    assert option_fields("clock") == []
+    incidents = {f.name: f for f in option_fields("incidents")}
+    assert parse_field(incidents["priorities"], "1, 2") == [1, 2]
+    assert parse_field(incidents["sources"], "12345，110") == ["12345", "110"]  # a Chinese comma
+    assert parse_field(incidents["sources"], "  ") is None  # empty: not written
+    spans = video["spans"]
+    assert parse_field(spans, "0,0,2,2; 2, 2, 1, 2") == [[0, 0, 2, 2], [2, 2, 1, 2]]
+    assert field_text(spans, [[0, 0, 2, 2], [2, 2, 1, 2]]) == "0, 0, 2, 2; 2, 2, 1, 2"
+    for bad, why in (("0,0,2", "four numbers"), ("0,0,x,2", "whole number")):
+        with pytest.raises(ValueError, match=why):
+            parse_field(spans, bad)
+    with pytest.raises(ValueError, match="above 4"):
+        parse_field(incidents["priorities"], "1, 5")

@@ -1,4 +1,4 @@
-"""Parsing and validating protocol v1 frames (../shared/protocol.md)."""
+"""Parsing and validating protocol v1 frames (docs/protocol.md)."""
 
 import contextlib
 import json

@@ -55,3 +55,4 @@ def test_incident_remove_drops_it_from_the_live_view():
     assert state.view()["incidents"][0]["id"] == "W1"
     state.apply("incident.remove", {"id": "W1"}, 2)
     assert state.view()["incidents"] == []
+

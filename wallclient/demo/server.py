@@ -1,6 +1,6 @@
 """The reference backend: the server side of protocol v1, for the demo, tests and benches.
 
-Speaks ../shared/protocol.md as written: bearer tokens with roles, ``hello`` →
+Speaks docs/protocol.md as written: bearer tokens with roles, ``hello`` →
 ``welcome``, resume from a bounded replay window or a chunked snapshot, live
 state messages with one ``seq`` per backend, commands answered by ``ack``,
 ``wall.state`` broadcast to every node, ``forbidden`` and ``rate_limited``.

@@ -1,4 +1,4 @@
-"""The local control API (../shared/control-api.md): a WebSocket on loopback only.
+"""The local control API (docs/control-api.md): a WebSocket on loopback only.
 
 Requests ``{"id", "cmd", "args"}`` are dispatched to handlers the composition
 root registers; replies are ``{"id", "ok", "data"}`` or ``{"id", "ok": false,

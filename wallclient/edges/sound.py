@@ -2,13 +2,17 @@
 
 A burst of priority-1 incidents sounds once, not once per incident: at most one
 alert per ``min_gap_s``. Without libvlc or an audio device the wall stays silent and
-says so once in the log; it never fails because of a sound.
+says so in one line of the log ("no sound device: alerts silent"); it never fails
+because of a sound, and libvlc is not asked to open a device that is not there (its
+ALSA and PulseAudio modules would print screens of errors at every alert).
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import os
+import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +21,23 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 DEFAULT_SOUND = Path(__file__).resolve().parents[2] / "resources" / "sounds" / "alert.wav"
+
+
+def sound_device(
+    cards: Path = Path("/proc/asound/cards"), runtime: str | None = None
+) -> bool:
+    """Is there anything to play an alert on (Linux: a sound server's socket or an ALSA
+    card)? Elsewhere the platform's own output is assumed."""
+    if not sys.platform.startswith("linux") or os.environ.get("PULSE_SERVER"):
+        return True
+    runtime = runtime if runtime is not None else os.environ.get("XDG_RUNTIME_DIR", "")
+    if runtime and any(Path(runtime, s).exists() for s in ("pulse/native", "pipewire-0")):
+        return True
+    try:
+        text = cards.read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return False
+    return bool(text.strip()) and "no soundcards" not in text
 
 
 class AlertSound:
@@ -37,6 +58,10 @@ class AlertSound:
         self._instance: Any = None
         if not path.is_file():
             log.warning("alert sound %s not found: alerts are silent", path)
+            return
+        chosen = any(a.startswith("--aout") for a in vlc_args)  # an output given: no device needed
+        if not chosen and not sound_device():
+            log.warning("no sound device: alerts silent")
             return
         try:
             import vlc

@@ -6,7 +6,7 @@
   libvlc build has live555 (official Windows and macOS builds do).
 - ``AvPlayer``: PyAV (FFmpeg) on a thread of its own, for ``rtsp://`` (over TCP)
   and ``rtmp://`` where libvlc cannot (Debian builds VLC without live555:
-  ../shared/field-notes.md). Measured against libvlc in bench/video.py.
+  docs/field-notes.md). Measured against libvlc in bench/video.py.
 
 A ``FrameSlot`` is triple-buffered: the decoder writes the back buffer and swaps it
 with the ready one under a lock; the GUI swaps ready and front when a new frame is

@@ -1,0 +1,159 @@
+"""The control API's command table (docs/control-api.md), built from what each
+capability registers: the composition root wires, it does not dispatch.
+
+Each capability has one function here that registers its commands (``@table.command``)
+beside their handlers: the wall's state and pictures, switching (presets and modes,
+audited and refused by role), incidents, video tiles, the map. A new capability adds
+one such function to ``CAPABILITIES``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from wallclient.errors import CommandError
+
+Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+ROLE_RANK = {"viewer": 0, "commander": 1, "installer": 2}
+
+
+@dataclass
+class Capabilities:
+    """What the commands act on: the sync client (role, backend commands), the wall of
+    screens, the status function and the commander's switching."""
+
+    client: Any
+    wall: Any
+    status: Callable[[], dict[str, Any]]
+    commander: Any
+
+    def require(self, role: str) -> None:
+        """Refuse unless the role the backend gave this client is at least ``role``."""
+        have = self.client.feed.status.role
+        if have is None or ROLE_RANK.get(have, -1) < ROLE_RANK[role]:
+            raise CommandError("forbidden", f"role {have} may not do this")
+
+
+class Table:
+    """Commands by name, registered by the capabilities that implement them."""
+
+    def __init__(self) -> None:
+        self.handlers: dict[str, Handler] = {}
+
+    def command(self, name: str) -> Callable[[Handler], Handler]:
+        def register(handler: Handler) -> Handler:
+            if name in self.handlers:
+                raise ValueError(f"command {name!r} registered twice")
+            self.handlers[name] = handler
+            return handler
+
+        return register
+
+
+def wall_commands(table: Table, cap: Capabilities) -> None:
+    @table.command("status")
+    async def status(_args: dict[str, Any]) -> Any:
+        return cap.status()
+
+    @table.command("snapshot")
+    async def snapshot(args: dict[str, Any]) -> Any:
+        return {"files": cap.wall.snapshot(Path(args["dir"]))}
+
+
+def switching_commands(table: Table, cap: Capabilities) -> None:
+    commander = cap.commander
+
+    def may_switch(want: dict[str, Any]) -> None:
+        """A switch the role may not make is refused here, shown and audited."""
+        try:
+            cap.require("commander")
+        except CommandError as exc:
+            commander.refuse(want, exc.code, exc.message, via="control")
+            raise
+
+    @table.command("preset.activate")
+    async def preset_activate(args: dict[str, Any]) -> Any:
+        preset = str(args["preset"])
+        may_switch({"preset": preset})
+        return await commander.activate(preset, via="control")
+
+    @table.command("mode.set")
+    async def mode_set(args: dict[str, Any]) -> Any:
+        mode = str(args["mode"])
+        if mode not in ("normal", "emergency"):
+            raise CommandError("bad_request", "mode must be normal or emergency")
+        may_switch({"mode": mode})
+        return await commander.set_mode(mode, via="control")
+
+    @table.command("emergency")
+    async def emergency(args: dict[str, Any]) -> Any:
+        preset = args.get("preset")
+        may_switch({"mode": "emergency", **({"preset": preset} if preset else {})})
+        return await commander.emergency(str(preset) if preset else None, via="control")
+
+    @table.command("normal")
+    async def normal(_args: dict[str, Any]) -> Any:
+        may_switch({"mode": "normal"})
+        return await commander.normal(via="control")
+
+
+def incident_commands(table: Table, cap: Capabilities) -> None:
+    @table.command("incident.ack")
+    async def incident_ack(args: dict[str, Any]) -> Any:
+        cap.require("viewer")
+        await cap.client.command("incident.ack", {"incident": args["incident"]}, via="control")
+        return {"accepted": True}
+
+    @table.command("incident.focus")
+    async def incident_focus(args: dict[str, Any]) -> Any:
+        incident = args.get("incident")
+        if incident is not None and not isinstance(incident, str):
+            raise CommandError("bad_request", "incident must be an id or null")
+        return cap.wall.focus(incident)
+
+
+def video_commands(table: Table, cap: Capabilities) -> None:
+    @table.command("tile.snapshot")
+    async def tile_snapshot(args: dict[str, Any]) -> Any:
+        index, path = int(args["index"]), str(args["file"])
+        for panel in cap.wall.video_panels():
+            if index < panel.count:
+                if not panel.snapshot_tile(index, path):
+                    raise CommandError("bad_request", f"tile {args['index']} is not shown")
+                return {"file": path}
+            index -= panel.count
+        raise CommandError("bad_request", f"no tile {args['index']}")
+
+
+def map_commands(table: Table, cap: Capabilities) -> None:
+    @table.command("map.drill")
+    async def map_drill(args: dict[str, Any]) -> Any:
+        region = args.get("region")
+        if region is not None and not isinstance(region, str):
+            raise CommandError("bad_request", "region must be a code or null")
+        cap.wall.drill_into(region)
+        return {"drill": cap.wall.drill_status()}
+
+
+CAPABILITIES: list[Callable[[Table, Capabilities], None]] = [
+    wall_commands, switching_commands, incident_commands, video_commands, map_commands,
+]  # fmt: skip
+
+
+def build(cap: Capabilities) -> Table:
+    """Every capability's commands."""
+    table = Table()
+    for add in CAPABILITIES:
+        add(table, cap)
+    return table
+
+
+def install(control: Any, cap: Capabilities) -> Table:
+    """Serve every command on the control API (``control.register`` per command)."""
+    table = build(cap)
+    for name, handler in table.handlers.items():
+        control.register(name, handler)
+    return table
