@@ -31,6 +31,7 @@ from PySide6.QtGui import (
     QPainter,
     QPaintEvent,
     QPixmap,
+    QRegion,
 )
 from PySide6.QtWidgets import QWidget
 
@@ -129,6 +130,7 @@ class VideoPanel(Panel):
         self.region_id = ""
         self._headers: dict[int, tuple[tuple[Any, ...], QPixmap]] = {}
         self._info: dict[int, tuple[float, str]] = {}
+        self._geometry: tuple[tuple[Any, ...], list[QRectF]] | None = None
         self._frame_timer = QTimer(self)
         self._frame_timer.timeout.connect(self._frames)
         self._frame_timer.start(FRAME_MS)
@@ -327,7 +329,15 @@ class VideoPanel(Panel):
             player: Any = tile.player
             if player is not None and player.slot.take():
                 rects = rects or self._rects()
-                self.update(self._parts(rects[i])[1].toAlignedRect())
+                pic = self._parts(rects[i])[1]
+                # the picture alone: the bars beside it keep what the last full paint put
+                # there (the backing store keeps it; WA_OpaquePaintEvent), and every Qt call
+                # a paint saves is a GIL hand-over less with the decoders' callbacks
+                w, h = player.slot.width, player.slot.height
+                if w <= pic.width() and h <= pic.height():
+                    pic = QRectF(round(pic.left() + (pic.width() - w) / 2),
+                                 round(pic.top() + (pic.height() - h) / 2), w, h)  # fmt: skip
+                self.update(pic.toAlignedRect())
 
     def detach(self) -> None:
         """Leaving the wall (mode switch): hand the players back to the pool."""
@@ -341,10 +351,14 @@ class VideoPanel(Panel):
     # --- geometry and gestures -------------------------------------------------------
 
     def _rects(self) -> list[QRectF]:
+        key = (self.width(), self.height(), self.maximised, self.rows, self.cols, self.scale)
+        if self._geometry is not None and self._geometry[0] == key:
+            return self._geometry[1]  # asked for by every paint and every frame: kept
         rects = tile_rects(self.rows, self.cols, self.spans, self.width(), self.height())
         if self.maximised is not None:
             full = QRectF(0, 0, self.width(), self.height())
-            return [full if i == self.maximised else QRectF() for i in range(len(rects))]
+            rects = [full if i == self.maximised else QRectF() for i in range(len(rects))]
+        self._geometry = (key, rects)
         return rects
 
     def cameras(self) -> list[str | None]:
@@ -488,26 +502,36 @@ class VideoPanel(Panel):
             if region.intersects(head.toAlignedRect()):
                 p.setClipRect(head)
                 p.drawPixmap(head.topLeft(), self._header(i, tile, head, now))
+                self._info_text(i, tile, head, now, p)
             if region.intersects(pic.toAlignedRect()):
                 p.setClipRect(pic)
-                self._picture(p, tile, pic, now)
+                self._picture(p, tile, pic, now, region)
             p.setClipping(False)
         p.end()
 
-    def _header(self, i: int, tile: Tile, r: QRectF, now: float) -> QPixmap:
+    def _info_text(self, i: int, tile: Tile, r: QRectF, now: float, p: QPainter) -> None:
+        """The rate and frame age, over the header's cached picture (they change with
+        every frame: shown anew every INFO_EVERY_S, and never part of that picture, whose
+        names and state took a text layout each time it was redrawn)."""
         player: Any = tile.player
-        info = ""
         last = player.last_frame_at() if player is not None else None
-        if tile.state in ("playing", "stale") and last is not None:
-            # the rate and frame age change with every frame; shown anew every
-            # INFO_EVERY_S only, or a header painted with a frame is drawn again each time
-            at, info = self._info.get(i, (0.0, ""))
-            if now - at >= INFO_EVERY_S or not info:
-                info = f"{player.fps(now):.0f} fps · {max(0.0, now - last) * 1000:.0f} ms"
-                self._info[i] = (now, info)
+        if tile.camera is None or tile.state not in ("playing", "stale") or last is None:
+            return
+        at, info = self._info.get(i, (0.0, ""))
+        if now - at >= INFO_EVERY_S or not info:
+            info = f"{player.fps(now):.0f} fps · {max(0.0, now - last) * 1000:.0f} ms"
+            self._info[i] = (now, info)
+        s = self.scale
+        p.setPen(theme.TEXT_DIM)
+        p.setFont(theme.font(16 * s))
+        p.drawText(QRectF(r.right() - 186 * s, r.top() + 34 * s, 178 * s, 26 * s),
+                   Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, info)  # fmt: skip
+
+    def _header(self, i: int, tile: Tile, r: QRectF, now: float) -> QPixmap:
+        """A tile's header without its rate (``_info_text``), kept until it changes."""
         tour = f"{self.page + 1}/{self.pages}" if self.pages > 1 else ""
         link = self.linked.get(i, ("", ""))[1]
-        key = (tile.camera, tile.state, info, tour, link, int(r.width()), int(r.height()))
+        key = (tile.camera, tile.state, tour, link, int(r.width()), int(r.height()))
         cached = self._headers.get(i)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -540,16 +564,13 @@ class VideoPanel(Panel):
             right = QRectF(r.right() - 186 * s, r.top(), 178 * s, 38 * s)
             label = theme.tr(words) + (f" · {tour}" if tour else "")
             p.drawText(right, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, label)
-            if info:
-                p.setPen(theme.TEXT_DIM)
-                p.setFont(theme.font(16 * s))
-                p.drawText(QRectF(right.left(), right.bottom() - 4 * s, right.width(), 26 * s),
-                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter, info)  # fmt: skip
         p.end()
         self._headers[i] = (key, pm)
         return pm
 
-    def _picture(self, p: QPainter, tile: Tile, r: QRectF, now: float) -> None:
+    def _picture(
+        self, p: QPainter, tile: Tile, r: QRectF, now: float, region: QRegion | None = None
+    ) -> None:
         s = self.scale
         player: Any = tile.player
         if player is not None and player.native and tile.state in ("playing", "stale"):
@@ -567,7 +588,13 @@ class VideoPanel(Panel):
                         QRectF(r.left(), y + h, r.width(), r.bottom() - y - h),
                         QRectF(r.left(), y, x - r.left(), h),
                         QRectF(x + w, y, r.right() - x - w, h)):  # fmt: skip
-                if bar.width() > 0 and bar.height() > 0:  # only the bars: pixels painted once
+                # only the bars (the picture's pixels are painted once), and only where the
+                # update asks: a new frame repaints the picture alone (_frames)
+                if (
+                    bar.width() > 0
+                    and bar.height() > 0
+                    and (region is None or region.intersects(bar.toAlignedRect()))
+                ):
                     p.fillRect(bar, Qt.GlobalColor.black)
             p.drawImage(QPointF(x, y), image)
             if tile.state == "stale":  # never pass a frozen picture off as live
