@@ -452,6 +452,9 @@ class VideoPanel(Panel):
                 "fps": round(player.fps(now), 1) if player is not None else 0.0,
                 "frame_age_ms": None if last is None else round((now - last) * 1000),
                 "frames": player.shown() if player is not None else 0,  # shown since it started
+                # the size the picture is drawn at (its own aspect); libvlc sizes a native one
+                "picture": None if player is None or player.native or not player.frames()
+                else [player.slot.width, player.slot.height],
                 "error": tile.error,
                 "route": player.route if player is not None else None,
                 "retry_in_s": None if retry is None else round(retry, 1),

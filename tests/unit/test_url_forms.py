@@ -45,3 +45,19 @@ def test_pacer_holds_a_burst_to_real_time_and_restarts_on_a_jump():
     assert pace.delay(40.0, 100.6) == 0.0
     assert pace.delay(40.04, 100.62) == pytest.approx(0.02)
     assert pace.delay(2.0, 100.7) == 0.0  # and backwards
+
+
+def test_pictures_fit_their_tile_at_their_own_aspect():
+    from wallclient.edges.video import fit, picture_aspect
+
+    # libvlc hands over coded sizes, rounded up to 16-pixel blocks
+    assert picture_aspect(640, 368) == (640, 360)
+    assert picture_aspect(1920, 1088) == (1920, 1080)
+    assert picture_aspect(352, 288) == (352, 288)  # CIF, 11:9
+    assert picture_aspect(640, 480) == (640, 480)
+    assert picture_aspect(1000, 300) == (1000, 300)  # no camera aspect near: as given
+    # wider tiles are pillarboxed, taller ones letterboxed; even sizes, never stretched
+    assert fit(640, 360, 474, 206) == (366, 206)
+    assert fit(640, 360, 634, 470) == (634, 356)
+    assert fit(1280, 720, 1914, 1010) == (1794, 1010)
+    assert fit(352, 288, 100, 100) == (100, 80)

@@ -60,9 +60,27 @@ def fit(src_w: int, src_h: int, box_w: int, box_h: int) -> tuple[int, int]:
     if src_w <= 0 or src_h <= 0:
         return box_w, box_h
     scale = min(box_w / src_w, box_h / src_h)
-    w = max(2, int(src_w * scale) // 2 * 2)
-    h = max(2, int(src_h * scale) // 2 * 2)
+    w = max(2, int(round(src_w * scale, 6)) // 2 * 2)  # round: 720 × 1010/720 is 1010
+    h = max(2, int(round(src_h * scale, 6)) // 2 * 2)
     return min(w, box_w), min(h, box_h)
+
+
+# The aspects cameras send (16:9 HD and its sub streams, 4:3 D1/VGA, 11:9 CIF/D1 PAL, 5:4
+# SXGA, 16:10), for sizes that are only known rounded up to the codec's 16-pixel blocks
+ASPECTS = (16 / 9, 4 / 3, 11 / 9, 5 / 4, 16 / 10, 3 / 2)
+
+
+def picture_aspect(width: int, height: int) -> tuple[int, int]:
+    """A picture size with the camera's aspect, from a size that may be the coded one
+    (rounded up to 16 pixels: 640×368, 1920×1088): snapped to the nearest common aspect
+    within 3 %, else as given."""
+    if width <= 0 or height <= 0:
+        return width, height
+    ratio = width / height
+    best = min(ASPECTS, key=lambda a: abs(ratio / a - 1))
+    if abs(ratio / best - 1) <= 0.03:
+        return width, max(2, round(width / best))
+    return width, height
 
 
 class FrameSlot:
@@ -400,6 +418,7 @@ class VlcPlayer(Player):
         # libvlc tells the picture's size first: it then scales to the size the tile
         # draws it at, with the picture's own aspect (fit), in one swscale pass
         self._format_cb = _FORMAT_CB(self._on_format)
+        self._format_for: tuple[int, tuple[int, int]] | None = None  # (session, size)
         _set_format_callbacks(self._mp, self._format_cb)
         self._watch()
 
@@ -418,8 +437,15 @@ class VlcPlayer(Player):
 
     def _on_format(self, _opaque: Any, chroma: Any, width: Any, height: Any,
                    pitches: Any, lines: Any) -> int:  # fmt: skip
-        # libvlc's thread, before the first picture of a stream (and when its size changes)
-        w, h = self.slot.reshape(int(width[0]), int(height[0]))
+        # libvlc's thread, before the first picture of a stream. libvlc asks several times
+        # (a hardware chroma, then another, then I420) and the sizes it hands over are
+        # not the picture's: the first is the coded size (640×368 for a 640×360 stream),
+        # later ones are derived from our earlier answers (640×386). So the first ask of
+        # a session decides, its aspect snapped to the cameras' own (picture_aspect).
+        if self._format_for is None or self._format_for[0] != self._live:
+            aw, ah = picture_aspect(int(width[0]), int(height[0]))
+            self._format_for = (self._live, self.slot.reshape(aw, ah))
+        w, h = self._format_for[1]
         ctypes.memmove(chroma, b"RV32", 4)
         width[0], height[0] = w, h
         pitches[0], lines[0] = w * 4, h
