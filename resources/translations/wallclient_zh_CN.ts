@@ -372,12 +372,12 @@
         <translation>未保存：布局有问题</translation>
     </message>
     <message>
-        <source>Options (JSON)</source>
-        <translation>选项（JSON）</translation>
+        <source>Options</source>
+        <translation>选项</translation>
     </message>
     <message>
-        <source>Options must be a JSON object</source>
-        <translation>选项必须是 JSON 对象</translation>
+        <source>This panel has no options</source>
+        <translation>此面板没有选项</translation>
     </message>
     <message>
         <source>Panel</source>
