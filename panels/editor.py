@@ -494,6 +494,18 @@ class LayoutEditor(QWidget):
                                              Qt.TransformationMode.SmoothTransformation))  # fmt: skip
 
 
+def option_label(name: str) -> str:
+    """An option's label in the wall's language (the schema's key when it has none)."""
+    labels = {
+        "rows": theme.tr("Rows"), "cols": theme.tr("Columns"), "spans": theme.tr("Merged tiles"),
+        "linkage": theme.tr("Linkage tiles"), "categories": theme.tr("Categories"),
+        "items": theme.tr("Items"), "ids": theme.tr("Indicator ids"), "sources": theme.tr("Sources"),
+        "priorities": theme.tr("Priorities"), "regions": theme.tr("Regions"),
+        "alert": theme.tr("Alert sound"), "level": theme.tr("Map level"), "kind": theme.tr("Kind"),
+    }  # fmt: skip
+    return labels.get(name, name)
+
+
 class OptionsForm(QWidget):
     """A region's options as fields made from the layout schema (layout_edit.option_fields):
     numbers as spin boxes, switches as check boxes, choices as lists, lists as text.
@@ -522,7 +534,7 @@ class OptionsForm(QWidget):
         for field in known:
             widget = self._widget(field, options.get(field.name))
             self.fields.append((field, widget))
-            self.form.addRow(field.name, widget)
+            self.form.addRow(option_label(field.name), widget)
         if not known:
             self.form.addRow(QLabel(theme.tr("This panel has no options")))
 

@@ -376,6 +376,58 @@
         <translation>选项</translation>
     </message>
     <message>
+        <source>Rows</source>
+        <translation>行数</translation>
+    </message>
+    <message>
+        <source>Columns</source>
+        <translation>列数</translation>
+    </message>
+    <message>
+        <source>Merged tiles</source>
+        <translation>合并格</translation>
+    </message>
+    <message>
+        <source>Linkage tiles</source>
+        <translation>联动画面</translation>
+    </message>
+    <message>
+        <source>Categories</source>
+        <translation>指标类别</translation>
+    </message>
+    <message>
+        <source>Items</source>
+        <translation>指标项</translation>
+    </message>
+    <message>
+        <source>Indicator ids</source>
+        <translation>指标编号</translation>
+    </message>
+    <message>
+        <source>Sources</source>
+        <translation>事件来源</translation>
+    </message>
+    <message>
+        <source>Priorities</source>
+        <translation>优先级</translation>
+    </message>
+    <message>
+        <source>Regions</source>
+        <translation>区域</translation>
+    </message>
+    <message>
+        <source>Alert sound</source>
+        <translation>提示音</translation>
+    </message>
+    <message>
+        <source>Map level</source>
+        <translation>地图层级</translation>
+    </message>
+    <message>
+        <source>Kind</source>
+        <translation>类型</translation>
+    </message>
+    <message>
         <source>This panel has no options</source>
         <translation>此面板没有选项</translation>
     </message>
