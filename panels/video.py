@@ -351,7 +351,8 @@ class VideoPanel(Panel):
     # --- geometry and gestures -------------------------------------------------------
 
     def _rects(self) -> list[QRectF]:
-        key = (self.width(), self.height(), self.maximised, self.rows, self.cols, self.scale)
+        key = (self.width(), self.height(), self.maximised, self.rows, self.cols,
+               str(self.spans), self.scale)  # fmt: skip
         if self._geometry is not None and self._geometry[0] == key:
             return self._geometry[1]  # asked for by every paint and every frame: kept
         rects = tile_rects(self.rows, self.cols, self.spans, self.width(), self.height())
@@ -475,15 +476,14 @@ class VideoPanel(Panel):
     def _parts(self, rect: QRectF) -> tuple[QRectF, QRectF]:
         """A tile's header (name, region, state, rate) and its picture area below it: the
         header never covers the picture, so a new frame repaints the picture alone."""
+        # on whole pixels, so that a new frame's update never touches the header
         r = QRectF(rect.adjusted(3, 3, -3, -3).toAlignedRect())
-        head = round(HEADER_PX * self.scale)  # on a whole pixel: a new frame's update
-        return QRectF(r.left(), r.top(), r.width(), head), r.adjusted(
-            0, head, 0, 0
-        )  # never touches the header
+        head = round(HEADER_PX * self.scale)
+        return QRectF(r.left(), r.top(), r.width(), head), r.adjusted(0, head, 0, 0)
 
     def paintEvent(self, e: QPaintEvent) -> None:  # noqa: N802
         p = QPainter(self)
-        # The region, not its bounding rect: at 25 Hz the tiles with a new frame are
+        # The region, not its bounding rect: at 50 Hz the tiles with a new frame are
         # scattered over the panel, and their bounding rect would repaint every tile
         region = e.region()
         now = time.monotonic()
