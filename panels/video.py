@@ -522,7 +522,9 @@ class VideoPanel(Panel):
             return
         at, info = self._info.get(i, (0.0, ""))
         if now - at >= INFO_EVERY_S or not info:
-            info = f"{player.fps(now):.0f} fps · {max(0.0, now - last) * 1000:.0f} ms"
+            fps = player.fps(now)  # 0 until a native tile's polls have two counts
+            age = f"{max(0.0, now - last) * 1000:.0f} ms"
+            info = f"{fps:.0f} fps · {age}" if fps > 0 else age
             self._info[i] = (now, info)
         s = self.scale
         p.setPen(theme.TEXT_DIM)
