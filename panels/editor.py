@@ -16,6 +16,7 @@ module only turns gestures and form fields into its calls.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -263,7 +264,7 @@ class LayoutEditor(QWidget):
         # the region's options: a form made from the layout schema for the chosen panel
         self.options = OptionsForm()
         self.panel.currentIndexChanged.connect(
-            lambda _i: self.options.show_panel(self.panel.currentData(), self.options.values_kept())
+            lambda _i: self.options.switch_panel(self.panel.currentData())
         )
         self.region_apply = QPushButton(theme.tr("Apply to region"))
         self.region_apply.clicked.connect(self._apply_region)
@@ -520,10 +521,13 @@ class OptionsForm(QWidget):
         self.fields: list[tuple[OptionField, QWidget]] = []
         self.kept: dict[str, Any] = {}
         self._shown: tuple[str, dict[str, Any]] | None = None
+        self._remembered: dict[str, dict[str, Any]] = {}  # panel → its options, while choosing
 
-    def show_panel(self, panel: str, options: dict[str, Any]) -> None:
+    def show_panel(self, panel: str, options: dict[str, Any], choosing: bool = False) -> None:
         if self._shown == (panel, options):
             return  # as shown already: what is being typed (a refused value too) stays
+        if not choosing:
+            self._remembered = {}  # a region shown anew from the document
         self._shown = (panel, dict(options))
         while self.form.rowCount():
             self.form.removeRow(0)
@@ -587,12 +591,14 @@ class OptionsForm(QWidget):
                 out[field.name] = value
         return out
 
-    def values_kept(self) -> dict[str, Any]:
-        """What the form holds, as far as it parses (the panel is about to change)."""
-        try:
-            return self.values()
-        except ValueError:
-            return dict(self.kept)
+    def switch_panel(self, panel: str) -> None:
+        """Another panel chosen: its own form, with what was set for it earlier in this
+        selection (trying another panel and coming back loses nothing; one panel's
+        options are never written into another's)."""
+        if self._shown is not None:
+            with contextlib.suppress(ValueError):  # a value that does not parse: not kept
+                self._remembered[self._shown[0]] = self.values()
+        self.show_panel(panel, self._remembered.get(panel, {}), choosing=True)
 
 
 def _pair(a: QWidget, b: QWidget) -> QWidget:

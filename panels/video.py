@@ -335,8 +335,7 @@ class VideoPanel(Panel):
                 # a paint saves is a GIL hand-over less with the decoders' callbacks
                 w, h = player.slot.width, player.slot.height
                 if w <= pic.width() and h <= pic.height():
-                    pic = QRectF(round(pic.left() + (pic.width() - w) / 2),
-                                 round(pic.top() + (pic.height() - h) / 2), w, h)  # fmt: skip
+                    pic = _centred(pic, w, h)
                 self.update(pic.toAlignedRect())
 
     def detach(self) -> None:
@@ -588,7 +587,8 @@ class VideoPanel(Panel):
             buf, w, h, pitch = player.slot.front_frame()  # ``buf`` held until drawn
             image = QImage(memoryview(buf), w, h, pitch, QImage.Format.Format_RGB32)
             # decoded at its own aspect to fit the picture area: centred, 1:1, black bars
-            x, y = round(r.left() + (r.width() - w) / 2), round(r.top() + (r.height() - h) / 2)
+            at = _centred(r, w, h)
+            x, y = int(at.left()), int(at.top())
             for bar in (QRectF(r.left(), r.top(), r.width(), y - r.top()),
                         QRectF(r.left(), y + h, r.width(), r.bottom() - y - h),
                         QRectF(r.left(), y, x - r.left(), h),
@@ -634,6 +634,14 @@ class VideoPanel(Panel):
         p.setFont(theme.font(26 * s, bold=True))
         p.drawText(r.adjusted(0, 30 * s, 0, 0), Qt.AlignmentFlag.AlignCenter,
                    theme.tr("Frozen for %1 s").replace("%1", f"{now - last:.0f}"))  # fmt: skip
+
+
+def _centred(r: QRectF, w: int, h: int) -> QRectF:
+    """Where a picture of ``w`` × ``h`` sits in the picture area ``r``: centred, on whole
+    pixels (the frame's update and its paint must agree to the pixel)."""
+    return QRectF(
+        round(r.left() + (r.width() - w) / 2), round(r.top() + (r.height() - h) / 2), w, h
+    )
 
 
 def _even(v: float) -> int:

@@ -79,6 +79,8 @@ def test_building_a_2x2_wall_in_the_editor_and_saving_it(qtbot, tmp_path):
     ed.panel.setCurrentIndex(ed.panel.findData("map"))
     assert [f.name for f, _ in ed.options.fields] == ["level"]
     assert isinstance(ed.options.fields[0][1], QComboBox)
+    ed.options.fields[0][1].setCurrentIndex(ed.options.fields[0][1].findData("street"))
+    assert ed.options.values() == {"level": "street"}  # the video's options are not the map's
     ed.panel.setCurrentIndex(ed.panel.findData("video"))
     assert ed.options.values() == {"rows": 3, "cols": 3}  # what was set is still there
     # a horizontal stroke on the second screen, then a drag from the lower part into the

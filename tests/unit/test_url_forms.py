@@ -15,6 +15,7 @@ from wallclient.edges.video import Pacer, route_for, routes, url_form
     ("rtmp://10.0.0.5:1935/rtp/cam", "rtmp", "pyav"),
     ("file:///var/clips/a.mp4", "file", "libvlc"),
     ("/var/clips/a.mp4", "file", "libvlc"),
+    ("udp://@239.0.0.1:1234", "other", "libvlc"),  # not a file: never paced as one
 ])  # fmt: skip
 def test_each_form_is_recognised_and_routed(url, form, route):
     assert url_form(url) == form

@@ -737,6 +737,7 @@ URL_FORMS = {
     "rtsp": "pyav",  # libvlc where it has live555: route_for
     "http": "libvlc",
     "file": "libvlc",
+    "other": "libvlc",  # UDP-TS and the rest libvlc knows
 }
 FORM_EXAMPLES = {
     "http-ts": "http://host/live/cam.live.ts",
@@ -747,12 +748,13 @@ FORM_EXAMPLES = {
     "rtsp": "rtsp://host/live/cam",
     "http": "http://host/other",
     "file": "file:///path.mp4",
+    "other": "udp://@239.0.0.1:1234",
 }
 
 
 def url_form(url: str) -> str:
     """Which of URL_FORMS a stream URL is (by scheme and the path's ending)."""
-    scheme = url.split(":", 1)[0].lower() if "://" in url else "file"
+    scheme = url.split(":", 1)[0].lower() if "://" in url else "file"  # a bare path: a file
     if scheme in ("rtsp", "rtsps"):
         return "rtsp"
     if scheme in ("rtmp", "rtmps"):
@@ -764,7 +766,7 @@ def url_form(url: str) -> str:
             if path.endswith(end):
                 return form
         return "http"
-    return "file"
+    return "file" if scheme == "file" else "other"
 
 
 def route_for(url: str, rtsp_in_vlc: bool | None = None) -> str:
