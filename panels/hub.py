@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QWidget
 
 from wallclient.collector import Collector, Release
 from wallclient.geo import CameraLocator, Scope
+from wallclient.replay import Past
 from wallclient.state import Change, WallState
 
 URGENT = frozenset({"incidents", "wall"})  # kinds whose change brings the next tick forward
@@ -48,11 +49,24 @@ class Context:
     drill_into: Callable[[str | None], None] | None = None  # narrow the panels to a region
     scope_code: str = ""  # the region the wall watches ("" = all the backend sends)
     drill: tuple[str, float] | None = None  # (region, until monotonic): a drill-down
+    # this node's data panels at a replay clock (wallclient.replay.Past); None: live
+    past: Past | None = None
     locator: CameraLocator = field(init=False)  # the camera index for nearest and the map
     _scopes: dict[tuple[str, int, int], Scope] = field(default_factory=dict, init=False)
 
     def __post_init__(self) -> None:
         self.locator = CameraLocator(self.state, scope=self.scope)
+
+    def incidents(self) -> dict[str, Any]:
+        """The incidents the data panels show: live, or as they were at the replay clock."""
+        return self.past.incidents if self.past is not None else self.state.incidents
+
+    def indicators(self) -> dict[str, Any]:
+        return self.past.indicators if self.past is not None else self.state.indicators
+
+    def data_now(self) -> datetime:
+        """The time the data panels show (deadlines count to it): the replay clock's, or now."""
+        return self.past.at if self.past is not None else self.server_now()
 
     def area_code(self) -> str:
         """The region the panels show now: a drill-down's while it lasts, else the wall's."""

@@ -84,7 +84,7 @@ class IncidentModel(QAbstractListModel):
 
     def refresh(self, changed: set[str] | None = None) -> None:
         """Re-order after changes: only the ``changed`` incidents move (None: all of them)."""
-        live = self.ctx.state.incidents
+        live = self.ctx.incidents()
         order = self._order
         area = self.ctx.area()  # the wall's scope, or a drill-down's region while it lasts
         if changed is None:
@@ -118,7 +118,7 @@ class IncidentModel(QAbstractListModel):
         limit = max(1, min(MAX_ROWS, limit))
         if limit != self.limit:
             self.limit = limit
-            live = self.ctx.state.incidents
+            live = self.ctx.incidents()
             self._show([live[k[3]] for k in self._order[:limit] if k[3] in live])
 
     def _show(self, top: list[dict[str, Any]]) -> None:
@@ -180,7 +180,7 @@ class IncidentModel(QAbstractListModel):
         """Counters by status (kept as incidents move) and overdue, found by bisection:
         the order is (closed, priority, next deadline), so each priority's overdue ones
         are a prefix of its run. O(log n), however many incidents are open."""
-        at_s = self.ctx.server_now().timestamp()
+        at_s = self.ctx.data_now().timestamp()
         overdue = 0
         for prio in (1, 2, 3, 4):
             lo = bisect.bisect_left(self._order, (0, prio, float("-inf"), ""))
@@ -222,7 +222,7 @@ class IncidentDelegate(QStyledItemDelegate):
         inc = rows[row]
         s = self.scale
         r = QRectF(option.rect).adjusted(0, 1, 0, -1)
-        at = self.model.ctx.server_now()
+        at = self.model.ctx.data_now()
         kind, overdue = rules.next_deadline(inc, at)
         # The row's text and shapes change only with the incident: painted once into a
         # pixmap; the countdown and the pulse are drawn over it on every paint.
@@ -399,7 +399,7 @@ class IncidentsPanel(Panel):
             self.model.refresh(changed)
             if self.model.moved:
                 self._urgent()
-            live = self.ctx.state.incidents
+            live = self.ctx.state.incidents  # what is new is live, whatever the feed shows
             for iid in self._new.arrived(live, changed, self.ctx.server_now().timestamp()):
                 if rules.matches(live[iid], self.options):
                     self.new_priority1.emit(iid)
@@ -419,10 +419,9 @@ class IncidentsPanel(Panel):
         shown mode's to announce: they are marked seen, not alerted again now."""
         super().unstow()
         held, self._held = self._held, set()
-        live = self.ctx.state.incidents
         self.model.refresh(held)
         self.model.recount()
-        self._new.arrived(live, held, self.ctx.server_now().timestamp())
+        self._new.arrived(self.ctx.state.incidents, held, self.ctx.server_now().timestamp())
 
     def _urgent(self) -> None:
         """The shown rows changed: this screen's next repaint goes with this tick (Pacer)."""
@@ -441,7 +440,7 @@ class IncidentsPanel(Panel):
         right_w = round(COUNTDOWN_W * self.scale) + 2
         dirty = QRegion(w - right_w, 0, right_w, h)
         row_h = round(ROW_HEIGHT * self.scale)
-        at = self.ctx.server_now()
+        at = self.ctx.data_now()
         overdue: dict[str, bool] = {}
         for i, inc in enumerate(self.model.rows[: h // max(1, row_h) + 1]):
             late = overdue[inc["id"]] = rules.next_deadline(inc, at)[1]

@@ -106,7 +106,7 @@ class IndicatorsPanel(Panel):
             return
         self._pulse_at = t
         for rect, iid in self._tiles:
-            ind = self.ctx.state.indicators.get(iid)
+            ind = self.ctx.indicators().get(iid)
             if ind is not None and rules.level(ind) == "alarm":
                 self.update(rect.toAlignedRect().adjusted(-3, -3, 3, 3))
         second = int(time.monotonic())
@@ -126,9 +126,9 @@ class IndicatorsPanel(Panel):
         turns stale and back, and drawing seventy tiles inside one paint stalled the GUI
         thread for 50–160 ms. True once all of the block's tiles are ready."""
         started = time.perf_counter()
-        at = self.ctx.server_now()
+        at = self.ctx.data_now()
         offline = self.ctx.status()["connection"]["state"] != "live"
-        inds = self.ctx.state.indicators
+        inds = self.ctx.indicators()
         for r, iid in self._tiles:
             ind = inds.get(iid)
             if ind is None or not block.intersects(r):
@@ -178,7 +178,7 @@ class IndicatorsPanel(Panel):
         area = self.ctx.area()
         return [
             i
-            for i in self.ctx.state.indicators.values()
+            for i in self.ctx.indicators().values()
             if rules.matches(i, self.options) and (not i.get("region") or area.covers(i["region"]))
         ]
 
@@ -209,10 +209,10 @@ class IndicatorsPanel(Panel):
             return
         if exposed.contains(self.rect()):
             p.fillRect(self.rect(), theme.BG)
-        at = self.ctx.server_now()
+        at = self.ctx.data_now()
         offline = self.ctx.status()["connection"]["state"] != "live"
         blink = theme.pulse(time.monotonic())
-        inds = self.ctx.state.indicators
+        inds = self.ctx.indicators()
         for head, category, ids in self._headers:
             if not exposed.intersects(head.toAlignedRect()):
                 continue

@@ -247,7 +247,7 @@ class MapPanel(Panel):
 
     def focus_on(self, incident: str | None) -> None:
         """Centre on the focused incident, close enough to see the streets around it."""
-        inc = self.ctx.state.incidents.get(incident or "")
+        inc = self.ctx.incidents().get(incident or "")
         loc = geo.location(inc) if inc else None
         if loc is not None:
             v = self._view()
@@ -416,8 +416,9 @@ class MapPanel(Panel):
     def _marks_for(self) -> dict[str, Mark]:
         """Each open incident in scope: (priority, lon, lat, reported); rebuilt only for
         those that changed (a view change only moves where they are drawn)."""
-        key = (self._geo_version, self.ctx.area_code())
-        incidents = self.ctx.state.incidents
+        incidents = self.ctx.incidents()
+        # a replay's past is a table of its own: a new one redraws every marker
+        key = (self._geo_version, self.ctx.area_code(), id(incidents))
         area = self.ctx.area()
         if key != self._marks_key or self._changed is None:
             if key != self._marks_key:  # where markers are drawn moved: every layer is
@@ -552,7 +553,7 @@ class MapPanel(Panel):
     def _pulses(self, p: QPainter, marks: dict[str, Mark], xy: XY) -> None:
         # new priority-1 incidents pulse (their first ten minutes; the newest MAX_PULSES:
         # hundreds of rings would hide the map, not point at anything)
-        since = self.ctx.server_now().timestamp() - NEW_FOR_S
+        since = self.ctx.data_now().timestamp() - NEW_FOR_S
         fresh = heapq.nlargest(
             MAX_PULSES,
             ((rep, lon, lat) for pr, lon, lat, rep in marks.values() if pr == 1 and rep > since),
@@ -567,7 +568,7 @@ class MapPanel(Panel):
 
     def _focus(self, p: QPainter, xy: XY) -> None:
         """The focused incident: a ring, and numbered lines to its linkage cameras."""
-        inc = self.ctx.state.incidents.get(self.ctx.focused or "")
+        inc = self.ctx.incidents().get(self.ctx.focused or "")
         loc = geo.location(inc) if inc else None
         if loc is None:
             return

@@ -26,6 +26,8 @@ ALARM = QColor("#ff4d4f")
 INFO = QColor("#4da3ff")
 STALE = QColor("#7f8c9d")
 EMERGENCY = QColor("#c0392b")
+# a tile playing the past: a colour no live state uses, with its own shape (rewind)
+REPLAY = QColor("#c77dff")
 
 LEVEL_COLOUR = {"normal": OK, "warning": WARN, "alarm": ALARM, "none": STALE}
 # Each state has a shape of its own, so it reads without colour too.
@@ -88,6 +90,10 @@ def shape(p: QPainter, kind: str, centre: QPointF, r: float, colour: QColor) -> 
         p.drawPolygon(
             QPolygonF([QPointF(x, y - r), QPointF(x + r, y + r * 0.8), QPointF(x - r, y + r * 0.8)])
         )
+    elif kind == "rewind":  # two triangles pointing back: a replaying tile
+        for dx in (0.0, r):
+            p.drawPolygon(QPolygonF([QPointF(x - r + dx, y), QPointF(x + dx, y - r * 0.8),
+                                     QPointF(x + dx, y + r * 0.8)]))  # fmt: skip
     elif kind == "diamond":
         p.drawPolygon(
             QPolygonF(

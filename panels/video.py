@@ -41,6 +41,7 @@ from panels.search import MIME
 from wallclient import tiles as rules
 from wallclient.edges.video import native_kind
 from wallclient.protocol import epoch
+from wallclient.replay import rfc3339
 from wallclient.tiles import Tile
 
 FRAME_MS = 20  # look for new frames at 50 Hz: twice a 25 fps stream, so none is skipped
@@ -149,6 +150,12 @@ class VideoPanel(Panel):
         self.native = native_video() if ctx.video is not None else None
         self._surfaces: dict[int, tuple[Any, Surface]] = {}  # id(player) → (player, window)
         self._spare: list[Surface] = []
+        # tiles playing the past (wallclient.edges.playback.ReplayPlayer): the rest stay live
+        self.replays: dict[int, Any] = {}
+        self._replay_drawn: dict[int, float] = {}  # tile → when its recorded time was drawn
+        self.selected: int | None = None  # the tile a key acts on (clicked last)
+        self.on_tile_menu: Any = None  # (panel, tile, global pos) → the wall's tile menu
+        self.on_tile_key: Any = None  # (panel, tile, key) → True when the wall used the key
         self.setAcceptDrops(True)
         self.listen(self._tick)
         self.assign()
@@ -189,6 +196,7 @@ class VideoPanel(Panel):
             if i in self.linked:
                 cam = self.linked[i][0]
             if cam != tile.camera:
+                self.end_replay(i)  # a switch that re-targets a tile ends its replay
                 self._release(tile.assign(cam, now))
                 moved = True
         if self.pages > 1:
@@ -282,6 +290,9 @@ class VideoPanel(Panel):
             shown = visible and (self.maximised is None or self.maximised == i)
             cam = self.ctx.state.cameras.get(tile.camera or "")
             before = tile.state
+            if i in self.replays:
+                self._step_replay(i, tile, rect, now)
+                continue
             if not shown or pool is None:
                 self._drop(tile)  # no decoding for what is not visible
                 offline = cam is not None and cam.get("status") == "offline"
@@ -312,7 +323,9 @@ class VideoPanel(Panel):
                 self.update(self._parts(rect)[0].toAlignedRect())  # the rate and frame age
         self._place_surfaces()
         # frames to fetch and paint only for players that are not native
-        painted = any(t.player is not None and not t.player.native for t in self.tiles)
+        painted = bool(self.replays) or any(
+            t.player is not None and not t.player.native for t in self.tiles
+        )
         interval = NATIVE_POLL_MS if self.native and not painted else FRAME_MS
         if self._frame_timer.interval() != interval:
             self._frame_timer.setInterval(interval)
@@ -320,13 +333,62 @@ class VideoPanel(Panel):
     def _drop(self, tile: Tile) -> None:
         self._release(tile.let_go())
 
+    # --- the past on a tile (回放) -------------------------------------------------------
+
+    def start_replay(self, index: int, rec: Any, clock: Any) -> Any:
+        """Tile ``index`` plays ``rec`` (a camera's recording) on ``clock``; its live
+        player is handed back. Returns the replay player."""
+        from wallclient.edges.playback import ReplayPlayer
+
+        self.end_replay(index)
+        tile = self.tiles[index]
+        self._release(tile.let_go())
+        pic = self._parts(self._rects()[index])[1]
+        player = ReplayPlayer(_even(pic.width()), _even(pic.height()))
+        player.start(rec, clock)
+        self.replays[index] = player
+        tile.state, tile.error = "connecting", None
+        self._headers.pop(index, None)
+        self.step()
+        self.update()
+        return player
+
+    def end_replay(self, index: int) -> bool:
+        """Back to live (False: the tile was live)."""
+        player = self.replays.pop(index, None)
+        if player is None:
+            return False
+        player.stop()
+        self._replay_drawn.pop(index, None)
+        self._headers.pop(index, None)
+        tile = self.tiles[index]
+        tile.state, tile.error, tile.retry_at = "connecting", None, None
+        self.step()
+        self.update()
+        return True
+
+    def _step_replay(self, i: int, tile: Tile, rect: QRectF, now: float) -> None:
+        player = self.replays[i]
+        before = (tile.state, tile.error)
+        if player.state == "error":
+            tile.state, tile.error = "error", player.error
+        elif player.frames() or player.gap:
+            tile.state, tile.error = "playing", None
+        else:
+            tile.state, tile.error = "connecting", None
+        if (tile.state, tile.error) != before:
+            self.update(rect.toAlignedRect())
+        elif now - self._replay_drawn.get(i, 0.0) >= INFO_EVERY_S:
+            # the recorded time runs on while paused or across a gap: shown anew
+            self.update(self._parts(rect)[1].toAlignedRect())
+
     def _frames(self) -> None:
         now = time.monotonic()
         for native, _surface in self._surfaces.values():
             native.poll(now)  # native players say how many frames they have shown
         rects = None
         for i, tile in enumerate(self.tiles):
-            player: Any = tile.player
+            player: Any = self.replays.get(i, tile.player)
             if player is not None and player.slot.take():
                 rects = rects or self._rects()
                 pic = self._parts(rects[i])[1]
@@ -343,6 +405,8 @@ class VideoPanel(Panel):
         self._frame_timer.stop()
         self._step_timer.stop()
         self._flip_timer.stop()
+        for i in list(self.replays):
+            self.replays.pop(i).stop()
         for tile in self.tiles:
             self._drop(tile)
         super().detach()
@@ -374,7 +438,23 @@ class VideoPanel(Panel):
                 self.maximise(i)
                 return
 
+    def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        index = self.tile_at(e.position())
+        if index is not None:
+            self.selected = index  # keys act on it (R: instant replay, Esc: back to live)
+            self.setFocus()
+            if e.button() == Qt.MouseButton.RightButton and self.on_tile_menu is not None:
+                self.on_tile_menu(self, index, e.globalPosition().toPoint())
+                return
+        super().mousePressEvent(e)
+
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+        if (
+            self.selected is not None
+            and self.on_tile_key is not None
+            and self.on_tile_key(self, self.selected, e.key())
+        ):
+            return
         if e.key() == Qt.Key.Key_Escape and self.maximised is not None:
             self.restore()
             return
@@ -442,7 +522,7 @@ class VideoPanel(Panel):
         now = time.monotonic()
         out = []
         for i, tile in enumerate(self.tiles):
-            player: Any = tile.player
+            player: Any = self.replays.get(i, tile.player)
             last = player.last_frame_at() if player is not None else None
             retry = tile.retry_in(now)
             out.append({
@@ -459,7 +539,13 @@ class VideoPanel(Panel):
                 "route": player.route if player is not None else None,
                 "retry_in_s": None if retry is None else round(retry, 1),
                 "page": self.page, "pages": self.pages, "linked": i in self.linked,
+                "mode": "replay" if i in self.replays else "live",
             })  # fmt: skip
+            if i in self.replays:
+                at = player.shown_at()
+                out[-1].update(position=None if at is None else rfc3339(at),
+                               speed=player.clock.speed, paused=player.clock.paused,
+                               gap=player.gap)  # fmt: skip
         return out
 
     def snapshot_tile(self, index: int, path: str) -> bool:
@@ -507,7 +593,10 @@ class VideoPanel(Panel):
                 self._info_text(i, tile, head, now, p)
             if region.intersects(pic.toAlignedRect()):
                 p.setClipRect(pic)
-                self._picture(p, tile, pic, now, region)
+                if i in self.replays:
+                    self._replay_picture(p, i, tile, pic, now, region)
+                else:
+                    self._picture(p, tile, pic, now, region)
             p.setClipping(False)
         p.end()
 
@@ -535,7 +624,8 @@ class VideoPanel(Panel):
         """A tile's header without its rate (``_info_text``), kept until it changes."""
         tour = f"{self.page + 1}/{self.pages}" if self.pages > 1 else ""
         link = self.linked.get(i, ("", ""))[1]
-        key = (tile.camera, tile.state, tour, link, int(r.width()), int(r.height()))
+        replaying = i in self.replays
+        key = (tile.camera, tile.state, tour, link, replaying, int(r.width()), int(r.height()))
         cached = self._headers.get(i)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -548,6 +638,9 @@ class VideoPanel(Panel):
             cam = self.ctx.state.cameras.get(tile.camera, {})
             region = self.ctx.state.regions.get(cam.get("region") or "", {}).get("name", "")
             colour, shape, words = STATE_STYLE.get(tile.state, STATE_STYLE["idle"])
+            if replaying:  # never "Live": the past has its own colour, shape and word
+                colour, shape, words = theme.REPLAY, "rewind", "Replay"
+                p.fillRect(QRectF(r.left(), r.top(), r.width(), 4 * s), theme.REPLAY)
             theme.shape(p, shape, QPointF(r.left() + 18 * s, r.top() + 20 * s), 9 * s, colour)
             p.setPen(theme.TEXT)
             p.setFont(theme.font(24 * s, bold=True))
@@ -584,24 +677,7 @@ class VideoPanel(Panel):
             return
         picture = player is not None and player.frames() > 0 and tile.state in ("playing", "stale")
         if picture:
-            buf, w, h, pitch = player.slot.front_frame()  # ``buf`` held until drawn
-            image = QImage(memoryview(buf), w, h, pitch, QImage.Format.Format_RGB32)
-            # decoded at its own aspect to fit the picture area: centred, 1:1, black bars
-            at = _centred(r, w, h)
-            x, y = int(at.left()), int(at.top())
-            for bar in (QRectF(r.left(), r.top(), r.width(), y - r.top()),
-                        QRectF(r.left(), y + h, r.width(), r.bottom() - y - h),
-                        QRectF(r.left(), y, x - r.left(), h),
-                        QRectF(x + w, y, r.right() - x - w, h)):  # fmt: skip
-                # only the bars (the picture's pixels are painted once), and only where the
-                # update asks: a new frame repaints the picture alone (_frames)
-                if (
-                    bar.width() > 0
-                    and bar.height() > 0
-                    and (region is None or region.intersects(bar.toAlignedRect()))
-                ):
-                    p.fillRect(bar, Qt.GlobalColor.black)
-            p.drawImage(QPointF(x, y), image)
+            self._frame(p, player.slot, r, region)
             if tile.state == "stale":  # never pass a frozen picture off as live
                 p.fillRect(r, QColor(0, 0, 0, 150))
                 self._frozen(p, r, player.last_frame_at() or now, now)
@@ -626,6 +702,85 @@ class VideoPanel(Panel):
             lines.append(theme.tr("Reconnecting in %1 s").replace("%1", f"{retry:.0f}"))
         p.drawText(r.adjusted(8 * s, 40 * s, -8 * s, 0),
                    Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "\n".join(lines))  # fmt: skip
+
+    @staticmethod
+    def _frame(p: QPainter, slot: Any, r: QRectF, region: QRegion | None) -> None:
+        """A slot's front frame in the picture area ``r``: decoded at its own aspect to
+        fit, so centred, 1:1, with black bars."""
+        buf, w, h, pitch = slot.front_frame()  # ``buf`` held until drawn
+        image = QImage(memoryview(buf), w, h, pitch, QImage.Format.Format_RGB32)
+        at = _centred(r, w, h)
+        x, y = int(at.left()), int(at.top())
+        for bar in (QRectF(r.left(), r.top(), r.width(), y - r.top()),
+                    QRectF(r.left(), y + h, r.width(), r.bottom() - y - h),
+                    QRectF(r.left(), y, x - r.left(), h),
+                    QRectF(x + w, y, r.right() - x - w, h)):  # fmt: skip
+            # only the bars (the picture's pixels are painted once), and only where the
+            # update asks: a new frame repaints the picture alone (_frames)
+            if (
+                bar.width() > 0
+                and bar.height() > 0
+                and (region is None or region.intersects(bar.toAlignedRect()))
+            ):
+                p.fillRect(bar, Qt.GlobalColor.black)
+        p.drawImage(QPointF(x, y), image)
+
+    def _replay_picture(
+        self, p: QPainter, i: int, tile: Tile, r: QRectF, now: float, region: QRegion
+    ) -> None:
+        """A replaying tile can never be taken for live: the picture inside a frame of
+        the replay colour, "回放" with the speed, and the recorded time, always."""
+        s = self.scale
+        player = self.replays[i]
+        self._replay_drawn[i] = now
+        if player.gap:
+            p.fillRect(r, theme.BG)
+            theme.shape(p, "square", r.center() - QPointF(0, 40 * s), 16 * s, theme.REPLAY)
+            p.setPen(theme.REPLAY)
+            p.setFont(theme.font(28 * s, bold=True))
+            p.drawText(r.adjusted(0, 10 * s, 0, 0), Qt.AlignmentFlag.AlignCenter,
+                       theme.tr("No recording"))  # fmt: skip
+        elif player.frames() and tile.state == "playing":
+            self._frame(p, player.slot, r, region)
+        else:
+            p.fillRect(r, theme.BG)
+            colour, shape, words = (
+                (theme.ALARM, "diamond", tile.error or "Error") if tile.state == "error"
+                else (theme.REPLAY, "ring", "Loading the recording")
+            )  # fmt: skip
+            theme.shape(p, shape, r.center() - QPointF(0, 40 * s), 16 * s, colour)
+            p.setPen(colour)
+            p.setFont(theme.font(22 * s, bold=True))
+            head, _, detail = words.partition(": ")  # the known reason translated, its detail kept
+            text = theme.tr(head) + (f"\n{detail[:120]}" if detail else "")
+            p.drawText(r.adjusted(8 * s, 10 * s, -8 * s, 0),
+                       Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, text)  # fmt: skip
+        # the frame, the badge and the recorded time
+        edge = max(3.0, 5 * s)
+        p.setPen(Qt.PenStyle.NoPen)
+        for bar in (QRectF(r.left(), r.top(), r.width(), edge),
+                    QRectF(r.left(), r.bottom() - edge, r.width(), edge),
+                    QRectF(r.left(), r.top(), edge, r.height()),
+                    QRectF(r.right() - edge, r.top(), edge, r.height())):  # fmt: skip
+            p.fillRect(bar, theme.REPLAY)
+        clock = player.clock
+        badge = theme.tr("Replay") + f" ×{clock.speed:g}" + (" ❚❚" if clock.paused else "")
+        p.setFont(theme.font(22 * s, bold=True))
+        bw = p.fontMetrics().horizontalAdvance(badge) + 52 * s
+        box = QRectF(r.left() + edge, r.top() + edge, bw, 38 * s)
+        p.fillRect(box, theme.REPLAY)
+        theme.shape(p, "rewind", QPointF(box.left() + 20 * s, box.center().y()), 8 * s, theme.BG)
+        p.setPen(theme.BG)
+        p.drawText(box.adjusted(36 * s, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, badge)
+        at = player.shown_at()
+        if at is not None:
+            text = rfc3339(at)[:23].replace("T", " ")
+            p.setFont(theme.font(24 * s, bold=True))
+            tw = p.fontMetrics().horizontalAdvance(text) + 24 * s
+            tbox = QRectF(r.right() - edge - tw, r.bottom() - edge - 40 * s, tw, 40 * s)
+            p.fillRect(tbox, QColor(0, 0, 0, 190))
+            p.setPen(theme.REPLAY)
+            p.drawText(tbox, Qt.AlignmentFlag.AlignCenter, text)
 
     def _frozen(self, p: QPainter, r: QRectF, last: float, now: float) -> None:
         s = self.scale

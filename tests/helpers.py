@@ -64,9 +64,11 @@ def free_port() -> int:
 class DemoServer:
     """``wallclient serve-demo`` as a real process, on ports it picks itself."""
 
-    def __init__(self, tmp: Path, *args: str, state: bool = True) -> None:
+    def __init__(self, tmp: Path, *args: str, state: bool = True, record: bool = False) -> None:
         self.tmp = tmp
-        self.args = list(args)
+        # the recorder (ffmpeg per camera watched) only where a test looks back in time
+        rec = ["--record-dir", str(tmp / "recordings"), "--playback-port", "0"]
+        self.args = list(args) + (rec if record else ["--no-record"])
         self.state_file = tmp / "backend-state.json" if state else None
         self.tokens = tmp / "tokens"
         self.tokens.write_text(

@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wallclient import commands
+from wallclient import commands, geo
 from wallclient import layout as layout_mod
 from wallclient.commands import Capabilities
 from wallclient.config import Config
@@ -135,6 +135,7 @@ def run(
 
     wall_ref: list[Wall] = []
     gui_ref: list[Heartbeat] = []
+    desk_ref: list[Any] = []
 
     def status() -> dict[str, Any]:
         st = dict(client.status())
@@ -148,6 +149,7 @@ def run(
             st["linkage"] = dict(wall_ref[0].linkage)
             st["scope"] = {"level": cfg.scope_level, "code": cfg.scope_code,
                            "drill": wall_ref[0].drill_status()}  # fmt: skip
+        st["replay"] = desk_ref[0].status() if desk_ref else None
         return st
 
     alert = None
@@ -182,6 +184,8 @@ def run(
     wall = Wall(ctx, hub, lay, history=client.history, linkage_n=cfg.linkage_cameras,
                 auto_linkage=cfg.auto_linkage, drill_s=cfg.drill_s, only=only)  # fmt: skip
     wall_ref.append(wall)
+    desk, exporter = _time_on_the_wall(cfg, client, ctx, hub, wall, token)
+    desk_ref.append(desk)
     wall.show(fullscreen=not cfg.offscreen)
     from PySide6.QtCore import QTimer
 
@@ -209,7 +213,9 @@ def run(
         control = None
         if cfg.control_port and control_token:
             control = ControlServer(cfg.control_port, control_token)
-            commands.install(control, Capabilities(client, wall, status, commander))
+            commands.install(
+                control, Capabilities(client, wall, status, commander, desk, exporter)
+            )
 
             async def gui_reset(_args: dict[str, Any]) -> Any:
                 beat.reset()
@@ -233,6 +239,7 @@ def run(
         if control is not None:
             await control.stop()
         hub.close()
+        desk.stop({})
         for panel in wall.video_panels():
             panel.detach()
         pool.close()
@@ -245,6 +252,50 @@ def run(
 
     code: int = qasync.run(main())
     return code
+
+
+def _time_on_the_wall(
+    cfg: Config, client: SyncClient, ctx: Any, hub: Any, wall: Any, token: str
+) -> tuple[Any, Any]:
+    """The replay desk (回放, 即时回放, 事件回溯) and the evidence exporter of this node."""
+    from panels.timeline import ReplayDesk
+    from wallclient.edges.evidence import Exporter
+
+    desk = ReplayDesk(
+        ctx, hub, wall, token=token, read=client.read,
+        write=lambda fn: client.writer.call(fn, lambda _result: None),
+        offered=lambda: client.offers("playback"),
+        instant_s=cfg.instant_replay_s, before_s=cfg.replay_before_s,
+    )  # fmt: skip
+
+    def cameras_for(iid: str) -> list[str]:
+        if wall.linkage.get("incident") == iid:
+            return list(wall.linkage["cameras"])
+        inc = ctx.state.incidents.get(iid) or {}
+        loc = geo.location(inc)
+        if loc is None:
+            return []
+        found = ctx.locator.grid.nearest(*loc, cfg.linkage_cameras, accept=ctx.locator.online)
+        return [c for _, c in found]
+
+    def snapshot(camera: str, path: Path) -> bool:
+        for panel in wall.video_panels():
+            for i, cam in enumerate(panel.cameras()):
+                if cam == camera:
+                    return bool(panel.snapshot_tile(i, str(path)))
+        return False
+
+    def who() -> dict[str, Any]:
+        st = client.feed.status
+        return {"user": st.user, "role": st.role, "wall": cfg.wall, "node": cfg.node}
+
+    exporter = Exporter(
+        recording=lambda cam: desk.recording(cam), cameras_for=cameras_for,
+        incident=lambda iid: ctx.state.incidents.get(iid),
+        history=lambda iid: client.read(lambda c: c.incident_history(iid), []),
+        snapshot=snapshot, who=who, audit=client.audit,
+    )  # fmt: skip
+    return desk, exporter
 
 
 class Heartbeat:

@@ -201,11 +201,25 @@ async def serve_demo(a: argparse.Namespace) -> int:
         state_file=a.state,
     )
     backend.media = media
+    recorder = None
+    if media is not None and not a.no_record:
+        from wallclient.demo.recorder import Recorder
+
+        record_dir = a.record_dir or clip_dir.parent / "recordings"
+        recorder = await Recorder(
+            record_dir, lambda cam: media.clip(cam, "main"), tokens=backend.tokens,
+            retention_s=a.retention, max_cameras=a.record_max,
+            host=streams.host, port=a.playback_port,
+        ).start()  # fmt: skip
+        backend.recorder = recorder
+        media.on_view = recorder.want  # every camera a wall plays is recorded
     if backend.restore():
         for cam_id, cam in district.cameras.items():  # media ports may differ after a restart
             cam["streams"] = streams.urls(cam_id, cam["streams"].get("sub", "").startswith("rtsp"))
     else:
         district.seed_incidents(datetime.now().astimezone())
+    for cam_id, cam in district.cameras.items():
+        cam["recording"] = {"playback": recorder.base, "path": cam_id} if recorder else None
     tls = None
     if a.tls_cert:
         import ssl
@@ -219,6 +233,7 @@ async def serve_demo(a: argparse.Namespace) -> int:
         "port": port,
         "http_port": media.http_port if media else None,
         "rtsp_port": media.rtsp_port if media else None,
+        "playback": recorder.base if recorder else None,
         "cameras": len(district.cameras),
         "seq": backend.seq,
         "build_s": round(time.perf_counter() - t0, 2),
@@ -230,6 +245,8 @@ async def serve_demo(a: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await backend.stop()
+    if recorder is not None:
+        await recorder.stop()
     if media is not None:
         await media.stop()
     return 0
@@ -247,7 +264,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
     os.chmod(work / "token", 0o600)
     server = subprocess.Popen(
         [sys.executable, "-m", "wallclient", "serve-demo", "--port", "0", "--media-port", "0",
-         "--rtsp-port", "0", "--tokens", str(tokens), "--seed", str(a.seed)],
+         "--rtsp-port", "0", "--tokens", str(tokens), "--seed", str(a.seed),
+         "--playback-port", "0", "--record-dir", str(work / "recordings")],
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -499,6 +517,11 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--tls-cert", type=Path, help="serve wss:// with this certificate (PEM)")
     s.add_argument("--tls-key", type=Path, help="… and its private key (PEM)")
     s.add_argument("--indicator-period", type=float, default=5.0)
+    s.add_argument("--no-record", action="store_true", help="no recorder, no playback")
+    s.add_argument("--record-dir", type=Path, help="where recordings go (default: beside the clips)")
+    s.add_argument("--retention", type=float, default=7200.0, help="seconds of recording kept")
+    s.add_argument("--record-max", type=int, default=16, help="cameras recorded at once")
+    s.add_argument("--playback-port", type=int, default=8091)
     s.set_defaults(func=cmd_serve_demo)
 
     d = sub.add_parser("demo", help="serve-demo and run together")

@@ -29,6 +29,8 @@ class Capabilities:
     wall: Any
     status: Callable[[], dict[str, Any]]
     commander: Any
+    replay: Any = None  # panels.timeline.ReplayDesk: time on the wall
+    evidence: Any = None  # wallclient.edges.evidence.Exporter
 
     def require(self, role: str) -> None:
         """Refuse unless the role the backend gave this client is at least ``role``."""
@@ -138,8 +140,49 @@ def map_commands(table: Table, cap: Capabilities) -> None:
         return {"drill": cap.wall.drill_status()}
 
 
+def time_commands(table: Table, cap: Capabilities) -> None:
+    """回放, 即时回放, 事件回溯, 证据导出 (docs/control-api.md, "Time")."""
+
+    def desk() -> Any:
+        if cap.replay is None:
+            raise CommandError("no_playback", "no replay on this node")
+        return cap.replay
+
+    @table.command("replay.start")
+    async def replay_start(args: dict[str, Any]) -> Any:
+        return desk().start(args)
+
+    @table.command("replay.stop")
+    async def replay_stop(args: dict[str, Any]) -> Any:
+        return desk().stop(args)
+
+    @table.command("replay.control")
+    async def replay_control(args: dict[str, Any]) -> Any:
+        return desk().control(args)
+
+    @table.command("incident.replay")
+    async def incident_replay(args: dict[str, Any]) -> Any:
+        return desk().incident(args)
+
+    @table.command("replay.past")
+    async def replay_past(_args: dict[str, Any]) -> Any:
+        return desk().past()
+
+    @table.command("bookmark.add")
+    async def bookmark_add(args: dict[str, Any]) -> Any:
+        return desk().bookmark(args)
+
+    @table.command("export")
+    async def export(args: dict[str, Any]) -> Any:
+        cap.require("commander")  # evidence leaves the wall: commanders and installers
+        if cap.evidence is None:
+            raise CommandError("no_playback", "no export on this node")
+        return await cap.evidence.export(args)
+
+
 CAPABILITIES: list[Callable[[Table, Capabilities], None]] = [
     wall_commands, switching_commands, incident_commands, video_commands, map_commands,
+    time_commands,
 ]  # fmt: skip
 
 

@@ -49,6 +49,9 @@ class Config:
     auto_linkage: bool = False  # a new priority-1 incident takes the linkage tiles by itself
     drill_s: float = 120.0  # a drill-down into a sub-region narrows the panels this long
     log_dir: Path | None = None
+    instant_replay_s: float = 30.0  # 即时回放 goes this far back
+    replay_before_s: float = 60.0  # 事件回溯 starts this long before the report
+    replay_hours: float = 2.0  # the data panels can be shown this far back (cache history)
 
     @property
     def scope(self) -> dict[str, str]:
@@ -98,6 +101,9 @@ _KEYS: dict[tuple[str, str], str] = {
     ("map", "auto_linkage"): "auto_linkage",
     ("map", "drill_s"): "drill_s",
     ("log", "dir"): "log_dir",
+    ("replay", "instant_s"): "instant_replay_s",
+    ("replay", "before_s"): "replay_before_s",
+    ("replay", "hours"): "replay_hours",
 }
 _TYPES = {f.name: f.type for f in fields(Config)}
 

@@ -225,6 +225,11 @@ CAMERA: Spec = {
     ),
     "ptz": (_nullable(_is_bool), False),
     "status": (_one_of("online", "offline"), True),
+    # where the camera's recording is read (playback): MediaMTX's playback API
+    "recording": (
+        _nullable(_shape({"playback": (_is_nonempty_str, True), "path": (_is_nonempty_str, True)})),
+        False,
+    ),
 }
 PRESET: Spec = {
     "id": (_is_nonempty_str, True),
@@ -297,6 +302,7 @@ DATA_SPECS: dict[str, Spec] = {
         "resume": (_is_bool, True),
         "user": (_is_str, True),
         "role": (_one_of(*ROLES), True),
+        "features": (_list_of(_is_str), False),
     },
     "snapshot.begin": {"head_seq": (_is_int, True), "counts": (_is_obj, False)},
     "snapshot.part": {"kind": (_one_of(*SNAPSHOT_KINDS), True), "items": (_is_list, True)},
@@ -337,6 +343,7 @@ DATA_SPECS: dict[str, Spec] = {
             True,
         ),
         "resume_from": (_nullable(_is_int), True),
+        "features": (_list_of(_is_str), False),
     },
     "preset.activate": {"wall": (_is_nonempty_str, True), "preset": (_is_nonempty_str, True)},
     "mode.set": {"wall": (_is_nonempty_str, True), "mode": (_one_of(*MODES), True)},
@@ -423,6 +430,9 @@ def encode(
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
+FEATURES = ("playback",)  # what this client understands of the additions to version 1
+
+
 def hello(
     *, client: str, wall: str, node: str, scope: Mapping[str, str], resume_from: int | None
 ) -> str:
@@ -435,6 +445,7 @@ def hello(
             "node": node,
             "scope": dict(scope),
             "resume_from": resume_from,
+            "features": list(FEATURES),
         },
     )
 

@@ -28,6 +28,7 @@ class Welcome:
     resume: bool
     user: str
     role: str
+    features: tuple[str, ...] = ()  # what the backend offers (playback, ptz, …)
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,7 +231,8 @@ class Session:
         if t == "welcome":
             d = msg.data
             self.welcome = Welcome(
-                d["session"], d["server_time"], d["head_seq"], d["resume"], d["user"], d["role"]
+                d["session"], d["server_time"], d["head_seq"], d["resume"], d["user"], d["role"],
+                tuple(d.get("features") or ()),
             )
             if not d["resume"]:
                 # The snapshot that follows replaces everything; until its end,

@@ -163,6 +163,7 @@ class MediaServer:
         self._clip_locks: dict[Path, asyncio.Lock] = {}
         self._conns: set[asyncio.StreamWriter] = set()
         self._own: dict[tuple[str, str, str], set[asyncio.StreamWriter]] = {}
+        self.on_view: Callable[[str], None] | None = None  # a camera was asked for (recording)
 
     # --- life ---------------------------------------------------------------------------
 
@@ -216,6 +217,8 @@ class MediaServer:
         self, kind: str, cam: str, profile: str
     ) -> tuple[_Source, asyncio.Queue[bytes | None]]:
         key = (kind, cam, profile)
+        if self.on_view is not None:
+            self.on_view(cam)
         src = self._sources.get(key)
         if src is None:
             src = _Source()

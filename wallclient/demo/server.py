@@ -30,7 +30,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 from websockets.http11 import Request, Response
 
-from wallclient import protocol
+from wallclient import geo, protocol
 from wallclient.demo.district import District
 from wallclient.errors import ProtocolError
 from wallclient.protocol import JSON, format_time
@@ -106,6 +106,7 @@ class Backend:
         self.tokens = tokens
         self.rate = rate
         self.media: Any = None  # the demo MediaServer, for the "media" admin command
+        self.recorder: Any = None  # the demo Recorder (playback), when it records
         self.indicator_period = indicator_period
         self.seq = 0
         self.log: deque[tuple[int, str]] = deque(maxlen=replay_window)
@@ -219,12 +220,21 @@ class Backend:
         self.log.append((self.seq, text))
         self._dirty = True
         self.published += 1
+        if self.recorder is not None and type_ == "incident.upsert" and data.get("priority") == 1:
+            self._record_near(data)
         for c in self.clients:
             if c.drop > 0 and c.live:
                 c.drop -= 1
                 continue
             c.queue.put_nowait(text)
         return self.seq
+
+    def _record_near(self, incident: JSON) -> None:
+        """The nearest cameras of a priority-1 incident are recorded (事件回溯 needs them)."""
+        loc = geo.location(incident)
+        if loc is not None and incident.get("status") == "new":
+            for _, cam in geo.nearest_brute(self.district.cameras, *loc, n=3):
+                self.recorder.want(cam)
 
     def publish_raw(self, text: str, with_seq: bool) -> int | None:
         """Fault injection: a raw frame to every node; ``{seq}`` takes the next seq."""
@@ -362,6 +372,7 @@ class Backend:
                 "resume": can_resume,
                 "user": client.user,
                 "role": client.role,
+                "features": ["playback"] if self.recorder is not None else [],
             },
         )
         client.queue.put_nowait(welcome)
@@ -532,6 +543,15 @@ class Backend:
         if cmd == "save":
             self.save()
             return {}
+        if cmd == "playback":  # the recorder's playback server: normal | down | hang | garbage-list
+            if self.recorder is None:
+                raise ValueError("not recording (started with --no-record)")
+            if "mode" in args:
+                self.recorder.mode = str(args["mode"])
+            for cam in args.get("record", []):
+                self.recorder.want(str(cam))
+            return {"mode": self.recorder.mode, "recording": self.recorder.recording(),
+                    "base": self.recorder.base}  # fmt: skip
         if cmd == "media_viewers":  # viewers per camera (a relay in front shows as one)
             return self.media.viewers() if self.media is not None else {}
         if cmd == "media":  # the demo cameras' fault modes: normal | hang | garbage | down

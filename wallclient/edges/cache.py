@@ -73,7 +73,21 @@ def _m1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX audit_at ON audit (at)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1]
+def _m2(db: sqlite_utils.Database) -> None:
+    """The replay's history (事件回溯): every incident as each change left it, and every
+    batch of indicator readings, kept for ``replay_hours`` (wallclient.replay)."""
+    db.execute("CREATE TABLE incident_log (t REAL NOT NULL, id TEXT NOT NULL, data TEXT)")
+    db.execute("CREATE INDEX incident_log_t ON incident_log (t)")
+    db.execute("CREATE INDEX incident_log_id ON incident_log (id, t)")
+    db.execute("CREATE TABLE indicator_log (t REAL PRIMARY KEY, data TEXT NOT NULL)")
+    db.execute(
+        """CREATE TABLE bookmarks (rowid INTEGER PRIMARY KEY, camera TEXT, at REAL NOT NULL,
+            note TEXT, user TEXT, created TEXT)"""
+    )
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2]
+REPLAY_HOURS = 2.0  # how far back the data panels can be shown (documented: docs/operators.md)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -108,11 +122,13 @@ class Cache:
         path: Path | str,
         *,
         history_hours: float = 24.0,
+        replay_hours: float = REPLAY_HOURS,
         archive_keep: int = 100_000,
         invalid_keep: int = 1_000,
     ) -> None:
         self.path = Path(path)
         self.history_s = history_hours * 3600
+        self.replay_s = replay_hours * 3600
         self.archive_keep = archive_keep
         self.invalid_keep = invalid_keep
         self.db: sqlite_utils.Database | None = None
@@ -353,6 +369,7 @@ class Cache:
                 "UPDATE incidents SET archived=1, archived_at=? WHERE archived=0", [time.time()]
             )
             self._upsert_incidents(tables.get("incidents", ()))
+            self._log_incidents(tables.get("incidents", ()), only_new=True)
             db.execute("DELETE FROM wall")
             if wall is not None:
                 db.execute(
@@ -389,6 +406,15 @@ class Cache:
         with db.atomic():
             oldest_bucket = int((time.time() - self.history_s) // 60)
             db.execute("DELETE FROM indicator_history WHERE bucket < ?", [oldest_bucket])
+            horizon = time.time() - self.replay_s
+            db.execute("DELETE FROM indicator_log WHERE t < ?", [horizon])
+            # an incident's rows before the horizon go, but for its last one (what it was
+            # at the horizon), unless that was its removal
+            db.execute(
+                """DELETE FROM incident_log WHERE t < ? AND (data IS NULL OR rowid NOT IN (
+                       SELECT max(rowid) FROM incident_log WHERE t < ? GROUP BY id))""",
+                [horizon, horizon],
+            )
             db.execute(
                 """DELETE FROM incidents WHERE archived=1 AND id IN (
                     SELECT id FROM incidents WHERE archived=1
@@ -412,8 +438,13 @@ class Cache:
         for type_, data in messages:
             if type_ == "incident.upsert":
                 self._upsert_incidents([data])
+                self._log_incidents([data])
             elif type_ == "indicator.values":
                 t = data["t"]
+                conn.execute(
+                    "INSERT OR REPLACE INTO indicator_log (t, data) VALUES (?, ?)",
+                    [epoch(t) or time.time(), _dumps({v["id"]: v["value"] for v in data["values"]})],
+                )
                 conn.executemany(
                     "UPDATE indicators SET data=json_set(data, '$.value', ?, '$.t', ?) WHERE key=?",
                     ((v["value"], t, v["id"]) for v in data["values"]),
@@ -427,6 +458,11 @@ class Cache:
             elif type_ == "incident.remove":
                 conn.execute(
                     "UPDATE incidents SET archived=1, archived_at=? WHERE id=?",
+                    [time.time(), data["id"]],
+                )
+                # a removal carries no time of its own: when it arrived
+                conn.execute(
+                    "INSERT INTO incident_log (t, id, data) VALUES (?, ?, NULL)",
                     [time.time(), data["id"]],
                 )
             elif type_ == "wall.state":
@@ -481,6 +517,71 @@ class Cache:
                 for i in items
             ),
         )
+
+    def _log_incidents(self, items: Iterable[JSON], only_new: bool = False) -> None:
+        """Each incident as this change left it, at its ``updated_at`` (the backend's
+        time of the change). ``only_new``: a snapshot logs only what changed since."""
+        rows = ((epoch(i["updated_at"]) or time.time(), i["id"], _dumps(i)) for i in items)
+        if only_new:
+            rows = (r for r in list(rows) if not self._logged(r[1], r[0]))
+        self._db().conn.executemany(
+            "INSERT INTO incident_log (t, id, data) VALUES (?, ?, ?)", rows
+        )
+
+    def _logged(self, iid: str, t: float) -> bool:
+        got = self._db().execute(
+            "SELECT 1 FROM incident_log WHERE id=? AND t>=? LIMIT 1", [iid, t]
+        ).fetchone()
+        return got is not None
+
+    def past(self, t: float) -> tuple[dict[str, JSON], dict[str, tuple[float, float | None]]]:
+        """The incidents open at ``t`` and each indicator's reading then (replay)."""
+        db = self._db()
+        incidents: dict[str, JSON] = {}
+        for iid, data in db.execute(
+            """SELECT l.id, l.data FROM incident_log l JOIN (
+                   SELECT id, max(rowid) AS r FROM incident_log WHERE t <= ? GROUP BY id
+               ) m ON l.rowid = m.r""",
+            [t],
+        ):
+            if data is not None:
+                incidents[iid] = json.loads(data)
+        readings: dict[str, tuple[float, float | None]] = {}
+        for bt, data in db.execute(
+            "SELECT t, data FROM indicator_log WHERE t <= ? ORDER BY t DESC LIMIT 30", [t]
+        ):
+            for iid, value in json.loads(data).items():
+                readings.setdefault(iid, (bt, value))
+            if len(readings) >= 1 and bt < t - 300:
+                break  # older batches only fill in indicators not read for five minutes
+        return incidents, readings
+
+    def incident_history(self, iid: str) -> list[tuple[float, str]]:
+        """(time, status) of each change of an incident's status (the timeline's marks)."""
+        out: list[tuple[float, str]] = []
+        for t, data in self._db().execute(
+            "SELECT t, data FROM incident_log WHERE id=? ORDER BY t, rowid", [iid]
+        ):
+            status = "removed" if data is None else json.loads(data).get("status", "")
+            if not out or out[-1][1] != status:
+                out.append((t, status))
+        return out
+
+    def add_bookmark(self, camera: str | None, at: float, note: str, user: str | None) -> int:
+        db = self._db()
+        with db.atomic():
+            cur = db.execute(
+                "INSERT INTO bookmarks (camera, at, note, user, created) VALUES (?, ?, ?, ?, ?)",
+                [camera, at, note, user, format_time(now())],
+            )
+        return int(cur.lastrowid or 0)
+
+    def bookmarks(self, start: float, end: float) -> list[JSON]:
+        rows = self._db().execute(
+            "SELECT rowid, camera, at, note, user FROM bookmarks WHERE at BETWEEN ? AND ? ORDER BY at",
+            [start, end],
+        )
+        return [{"id": r[0], "camera": r[1], "at": r[2], "note": r[3], "user": r[4]} for r in rows]
 
     def _history(self, t: str, readings: Iterable[tuple[str, float | None]]) -> None:
         seconds = epoch(t) or time.time()  # an unreadable time is filed as now

@@ -345,7 +345,7 @@ class Feed:
         self._clock_best, self._clock_best_at = offset, time.time()
         self._head_seq = ev.head_seq
         if self.writer:
-            self.writer.meta(user=ev.user, role=ev.role)
+            self.writer.meta(user=ev.user, role=ev.role, features=",".join(ev.features))
         caught_up = ev.resume and (self.session.last_seq or 0) >= ev.head_seq
         self._set(
             state="live" if caught_up else "resyncing",

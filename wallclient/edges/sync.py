@@ -10,9 +10,10 @@ import contextlib
 import logging
 import sqlite3
 import time
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from wallclient.config import Config
 from wallclient.edges.cache import Cache, CacheWriter, Loaded
@@ -21,6 +22,8 @@ from wallclient.errors import CacheError, CacheForeign, CommandError
 from wallclient.incidents import Tally
 from wallclient.session import Session
 from wallclient.state import Change, WallState
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +36,7 @@ def open_cache(cfg: Config) -> Cache:
     cache = Cache(
         cfg.cache,
         history_hours=cfg.history_hours,
+        replay_hours=cfg.replay_hours,
         archive_keep=cfg.archive_keep,
         invalid_keep=cfg.invalid_keep,
     )
@@ -60,6 +64,7 @@ class SyncClient:
         self.loaded: Loaded = cache.load()
         # read before the writer thread takes the connection over
         self.recent_history = cache.recent_history(60)
+        self._features = set((cache.meta("features") or "").split(",")) - {""}
         origin = f"{cfg.server}|{cfg.wall}|{cfg.scope_level}:{cfg.scope_code}"
         # A cache written for another backend, wall or scope is shown until the
         # new backend's snapshot replaces it, but never resumed from.
@@ -138,15 +143,26 @@ class SyncClient:
     def history(self, indicator: str) -> list[tuple[float, float | None]]:
         """An indicator's stored 24 h, read on a connection of the caller's own (WAL lets
         it read while the writer thread writes); empty, with a log line, if unreadable."""
+        return self.read(lambda c: c.history(indicator), [])
+
+    def offers(self, feature: str) -> bool:
+        """Does the backend offer ``feature`` (its last ``welcome``; the cache's while
+        it is away: a wall running from its cache still replays)?"""
+        welcome = self.session.welcome
+        return feature in (welcome.features if welcome is not None else self._features)
+
+    def read(self, fn: Callable[[Cache], T], default: T) -> T:
+        """``fn`` on this thread's reader of the cache (WAL: it reads while the writer
+        writes); ``default``, with a log line, when the cache cannot be read."""
         try:
             if self._reader is None:
                 self._reader = Cache(self.cache_path, history_hours=self.cfg.history_hours).open(
                     create=False
                 )
-            return self._reader.history(indicator)
+            return fn(self._reader)
         except (CacheError, sqlite3.Error) as exc:
-            log.warning("history of %s unreadable: %s", indicator, exc)
-            return []
+            log.warning("cache unreadable: %s", exc)
+            return default
 
     def close(self) -> None:
         self.feed.stop()

@@ -1,0 +1,545 @@
+"""Time on the wall: replays on tiles, the incident replay's shared clock and its
+timeline bar, the data panels at the replay clock.
+
+``ReplayDesk`` does what the control API, the tile menu and the keys ask:
+
+- ``start``: one tile plays a camera's recording from a moment (its own clock); the
+  rest of the wall stays live. ``instant``: the last 30 s (即时回放), back to live by
+  itself when the replay reaches the present, or on Esc.
+- ``incident``: 事件回溯 — the incident is focused, its linkage tiles play their
+  recordings from ``reported_at − before_s`` on one ``Clock``, and this node's data
+  panels (feed, indicators, map) show the wall as it was at that clock, read from the
+  cache's history (``Context.past``). A ``Timeline`` bar drives the clock.
+
+``Timeline`` is a native child window of its screen, raised above the tiles' own
+native video windows (it is not hidden under libvlc's pictures), painted by Qt:
+the recorded range (wheel zooms around the pointer), the playhead, the incident's
+status changes and the bookmarks as marks; click or drag to seek; play/pause, speed
+and "back to live" buttons; Space, +/−, ←/→ and Esc as keys.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
+from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtWidgets import QMenu, QWidget
+
+from panels import theme
+from panels.hub import Context, Hub
+from panels.video import VideoPanel
+from wallclient.edges.playback import Recording
+from wallclient.errors import CommandError
+from wallclient.protocol import CST, epoch
+from wallclient.replay import (
+    BEFORE_S,
+    INSTANT_BACK_S,
+    SPEEDS,
+    Clock,
+    Past,
+    past_indicators,
+    rfc3339,
+)
+
+log = logging.getLogger(__name__)
+
+PAST_EVERY_S = 0.25  # the data panels follow the replay clock this often
+LIVE_EDGE_S = 2.0  # an instant replay this close to now has caught up: back to live
+STATUS_TEXT = {"new": "New", "dispatched": "Dispatched", "arrived": "Arrived",
+               "controlled": "Controlled", "closed": "Closed"}  # fmt: skip
+
+
+class ReplayDesk:
+    """Replays on this node's tiles and the incident replay (one at a time)."""
+
+    def __init__(
+        self,
+        ctx: Context,
+        hub: Hub,
+        wall: Any,
+        *,
+        token: str,
+        read: Callable[[Callable[[Any], Any], Any], Any],
+        write: Callable[[Callable[[Any], Any]], None],
+        offered: Callable[[], bool],
+        instant_s: float = INSTANT_BACK_S,
+        before_s: float = BEFORE_S,
+    ) -> None:
+        self.ctx, self.hub, self.wall = ctx, hub, wall
+        self.token = token
+        self.read = read  # run a function on a cache reader (SyncClient.read)
+        self.write = write  # … on the cache's writer thread (bookmarks)
+        self.offered = offered  # does the backend offer playback (welcome.features)?
+        self.instant_s = instant_s
+        self.before_s = before_s
+        self.shared: dict[str, Any] | None = None  # the incident replay
+        self.instants: set[tuple[int, int]] = set()  # (id(panel), tile) in instant replay
+        self.timeline: Timeline | None = None
+        self.past_ms: float | None = None  # how long the last past took to read
+        self._past_for: tuple[int, float] | None = None
+        self._timer = QTimer()
+        self._timer.timeout.connect(self._follow)
+        self._timer.start(int(PAST_EVERY_S * 1000))
+        for panel in wall.video_panels():
+            panel.on_tile_menu = self.menu
+            panel.on_tile_key = self.key
+
+    # --- addressing --------------------------------------------------------------------
+
+    def tile(self, args: dict[str, Any]) -> tuple[VideoPanel, int]:
+        """``tile`` (status.tiles index) or ``camera`` (the first tile showing it)."""
+        panels = self.wall.video_panels()
+        if "tile" in args:
+            index = args["tile"]
+            if not isinstance(index, int) or isinstance(index, bool):
+                raise CommandError("bad_request", "tile must be a status.tiles index")
+            for p in panels:
+                if index < p.count:
+                    return p, index
+                index -= p.count
+            raise CommandError("bad_request", f"no tile {args['tile']}")
+        camera = args.get("camera")
+        for p in panels:
+            for i, cam in enumerate(p.cameras()):
+                if cam is not None and cam == camera:
+                    return p, i
+        raise CommandError("not_on_wall", f"camera {camera} is on no tile")
+
+    def recording(self, camera: str | None) -> Recording:
+        if not self.offered():
+            raise CommandError("no_playback", "the backend offers no playback")
+        cam = self.ctx.state.cameras.get(camera or "")
+        rec = (cam or {}).get("recording") or {}
+        if not rec.get("playback") or not rec.get("path"):
+            raise CommandError("no_recording", f"camera {camera} is not recorded")
+        return Recording(str(rec["playback"]), str(rec["path"]), self.token)
+
+    # --- one tile ------------------------------------------------------------------------
+
+    def start(self, args: dict[str, Any]) -> dict[str, Any]:
+        panel, i = self.tile(args)
+        rec = self.recording(panel.tiles[i].camera)
+        if "seconds_back" in args:
+            back = float(args["seconds_back"])
+            if not 1 <= back <= 24 * 3600:
+                raise CommandError("bad_request", "seconds_back must be 1 s … 24 h")
+            at = time.time() - back
+        else:
+            when = epoch(str(args.get("at", "")))
+            if when is None:
+                raise CommandError("bad_request", "at must be an RFC 3339 time")
+            at = when
+        clock = Clock(at, speed=float(args.get("speed", 1.0)))
+        panel.start_replay(i, rec, clock)
+        key = (id(panel), i)
+        self.instants.discard(key)
+        if "seconds_back" in args:
+            self.instants.add(key)
+        log.info("replay: tile %d of %s from %s", i, panel.region_id, rfc3339(at))
+        return {"camera": panel.tiles[i].camera, "position": rfc3339(at)}
+
+    def instant(self, panel: VideoPanel, i: int) -> None:
+        self.start({"tile": self._index(panel, i), "seconds_back": self.instant_s})
+
+    def stop(self, args: dict[str, Any]) -> dict[str, Any]:
+        if "tile" in args or "camera" in args:
+            panel, i = self.tile(args)
+            one = panel.end_replay(i)
+            self.instants.discard((id(panel), i))
+            if self.shared is not None:
+                self.shared["tiles"] = [t for t in self.shared["tiles"] if t != (panel, i)]
+            return {"ended": int(one)}
+        ended = 0
+        for panel in self.wall.video_panels():
+            for i in list(panel.replays):
+                ended += int(panel.end_replay(i))
+        self.instants.clear()
+        self._end_shared()
+        return {"ended": ended}
+
+    def control(self, args: dict[str, Any]) -> dict[str, Any]:
+        if "tile" in args or "camera" in args:
+            panel, i = self.tile(args)
+            player = panel.replays.get(i)
+            if player is None:
+                raise CommandError("not_replaying", "that tile shows live video")
+            clock: Clock = player.clock
+        elif self.shared is not None:
+            clock = self.shared["clock"]
+        else:
+            raise CommandError("not_replaying", "no incident replay on this node")
+        if "speed" in args:
+            speed = float(args["speed"])
+            if not 0.5 <= speed <= 8:
+                raise CommandError("bad_request", "speed must be 0.5 … 8")
+            clock.set_speed(speed)
+        if "paused" in args:
+            clock.set_paused(bool(args["paused"]))
+        if "seek" in args:
+            at = epoch(str(args["seek"]))
+            if at is None:
+                raise CommandError("bad_request", "seek must be an RFC 3339 time")
+            clock.seek(at)
+            if self.shared is not None and clock is self.shared["clock"]:
+                self._follow(force=True)  # the panels follow a seek at once
+        state: dict[str, Any] = clock.state()
+        return state
+
+    def bookmark(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Mark a moment on a tile with a note (书签): the replay's position on a
+        replaying tile, else now (or ``at``); kept in the cache, shown on the timeline."""
+        panel, i = self.tile(args)
+        player = panel.replays.get(i)
+        if "at" in args:
+            at = epoch(str(args["at"]))
+            if at is None:
+                raise CommandError("bad_request", "at must be an RFC 3339 time")
+        else:
+            at = player.shown_at() if player is not None else None
+            at = time.time() if at is None else at
+        note = str(args.get("note", ""))[:500]
+        camera = panel.tiles[i].camera
+        user = self.ctx.status().get("user")
+        self.write(lambda c: c.add_bookmark(camera, at, note, user))
+        if self.shared is not None:
+            self.shared.setdefault("bookmarks", []).append({"camera": camera, "at": at, "note": note})
+            if self.timeline is not None:
+                self.timeline.update()
+        return {"camera": camera, "at": rfc3339(at), "note": note}
+
+    # --- the incident replay -------------------------------------------------------------
+
+    def incident(self, args: dict[str, Any]) -> dict[str, Any]:
+        iid = str(args.get("incident", ""))
+        inc = self.ctx.state.incidents.get(iid)
+        if inc is None:
+            raise CommandError("not_found", f"no live incident {iid}")
+        if not self.offered():
+            raise CommandError("no_playback", "the backend offers no playback")
+        before = float(args.get("before_s", self.before_s))
+        reported = epoch(inc.get("reported_at") or "")
+        if reported is None:
+            raise CommandError("bad_request", "the incident has no report time")
+        self.stop({})
+        self.wall.focus(iid)
+        clock = Clock(reported - before)
+        tiles: list[tuple[VideoPanel, int]] = []
+        missing = []
+        for panel in self.wall.video_panels():
+            for i in sorted(panel.linked):
+                cam = panel.tiles[i].camera
+                try:
+                    panel.start_replay(i, self.recording(cam), clock)
+                    tiles.append((panel, i))
+                except CommandError:
+                    missing.append(cam)
+        marks = self.read(lambda c: c.incident_history(iid), [])
+        cams = {p.tiles[i].camera for p, i in tiles}
+        start = reported - before
+        marked = self.read(lambda c: c.bookmarks(start - 3600, start + 4 * 3600), [])
+        self.shared = {"incident": iid, "clock": clock, "tiles": tiles, "reported": reported,
+                       "marks": marks, "bookmarks": [b for b in marked if b["camera"] in cams]}  # fmt: skip
+        self._follow(force=True)
+        self._show_timeline(tiles)
+        log.info("incident replay %s from %s on %d tiles", iid, rfc3339(reported - before), len(tiles))
+        return {"incident": iid, "position": rfc3339(reported - before),
+                "cameras": [p.tiles[i].camera for p, i in tiles], "not_recorded": missing}  # fmt: skip
+
+    def _end_shared(self) -> None:
+        if self.shared is None:
+            return
+        self.shared = None
+        self.ctx.past = None
+        self._past_for = None
+        self.hub.poke("incidents")
+        self.hub.poke("indicators")
+        if self.timeline is not None:
+            self.timeline.hide()
+            self.timeline.deleteLater()
+            self.timeline = None
+
+    def _follow(self, force: bool = False) -> None:
+        """Instant replays that caught up go live; the data panels follow the shared clock."""
+        now = time.time()
+        for panel in self.wall.video_panels():
+            for i, player in list(panel.replays.items()):
+                key = (id(panel), i)
+                if key in self.instants and player.clock.position() >= now - LIVE_EDGE_S:
+                    self.instants.discard(key)
+                    panel.end_replay(i)  # the instant replay reached now: live again
+        if self.shared is None:
+            return
+        clock = self.shared["clock"]
+        at = clock.position()
+        if not force and self._past_for is not None and self._past_for[0] == clock.version \
+                and abs(self._past_for[1] - at) < max(1.0, clock.speed * PAST_EVERY_S):  # fmt: skip
+            if self.timeline is not None:
+                self.timeline.update()
+            return
+        started = time.perf_counter()
+        got = self.read(lambda c: c.past(at), None)
+        if got is not None:
+            incidents, readings = got
+            self.ctx.past = Past(
+                datetime.fromtimestamp(at, CST),
+                incidents,
+                past_indicators(self.ctx.state.indicators, readings),
+            )
+            self.hub.poke("incidents")
+            self.hub.poke("indicators")
+        self.past_ms = (time.perf_counter() - started) * 1000
+        self._past_for = (clock.version, at)
+        if self.timeline is not None:
+            self.timeline.update()
+
+    def past(self) -> dict[str, Any]:
+        """What this node's data panels show now (``replay.past``: tests and support)."""
+        past = self.ctx.past
+        if past is None:
+            return {"at": None}
+        return {
+            "at": past.at.isoformat(timespec="milliseconds"),
+            "incidents": {i: inc.get("status") for i, inc in past.incidents.items()},
+            "indicators": {i: ind.get("value") for i, ind in past.indicators.items()},
+            "read_ms": None if self.past_ms is None else round(self.past_ms, 1),
+        }
+
+    def status(self) -> dict[str, Any] | None:
+        if self.shared is None:
+            return None
+        st = {"incident": self.shared["incident"], **self.shared["clock"].state()}
+        st["data_at"] = None if self.ctx.past is None else self.ctx.past.at.isoformat(
+            timespec="milliseconds")  # fmt: skip
+        return st
+
+    def _show_timeline(self, tiles: list[tuple[VideoPanel, int]]) -> None:
+        if not tiles:
+            return
+        panel = tiles[0][0]
+        window = panel.window()
+        self.timeline = Timeline(window, self, panel.scale)
+        top_left = panel.mapTo(window, QPoint(0, 0))
+        h = round(112 * panel.scale)
+        self.timeline.setGeometry(top_left.x(), top_left.y() + panel.height() - h, panel.width(), h)
+        self.timeline.show()
+        self.timeline.raise_()  # above the tiles' native video windows
+
+    # --- gestures: the tile menu and keys ------------------------------------------------
+
+    def _index(self, panel: VideoPanel, i: int) -> int:
+        n = 0
+        for p in self.wall.video_panels():
+            if p is panel:
+                return n + i
+            n += p.count
+        raise CommandError("bad_request", "tile not on this node")
+
+    def key(self, panel: VideoPanel, i: int, key: int) -> bool:
+        try:
+            if key == Qt.Key.Key_R and i not in panel.replays:
+                self.instant(panel, i)
+                return True
+            if key == Qt.Key.Key_Escape and i in panel.replays:
+                self.stop({"tile": self._index(panel, i)})
+                return True
+        except CommandError as exc:
+            log.info("replay refused: %s", exc.message)
+            panel.tiles[i].error = exc.message
+        return False
+
+    def menu(self, panel: VideoPanel, i: int, at: QPoint) -> None:
+        m = QMenu(panel)
+        m.setFont(theme.font(20 * panel.scale))
+        index = self._index(panel, i)
+        if i in panel.replays:
+            m.addAction(theme.tr("Back to live"), lambda: self.stop({"tile": index}))
+            for speed in SPEEDS:
+                m.addAction(f"{theme.tr('Speed')} ×{speed:g}", self._speed_action(index, speed))
+        else:
+            label = theme.tr("Instant replay (last %1 s)").replace("%1", f"{self.instant_s:g}")
+            m.addAction(label, lambda: self._try(lambda: self.instant(panel, i)))
+        m.popup(at)
+
+    def _speed_action(self, index: int, speed: float) -> Callable[[], Any]:
+        return lambda: self.control({"tile": index, "speed": speed})
+
+    @staticmethod
+    def _try(fn: Callable[[], Any]) -> None:
+        try:
+            fn()
+        except CommandError as exc:
+            log.info("replay refused: %s", exc.message)
+
+
+class Timeline(QWidget):
+    """The incident replay's bar: the range, the playhead, marks; it drives the clock."""
+
+    def __init__(self, parent: QWidget, desk: ReplayDesk, scale: float) -> None:
+        super().__init__(parent)
+        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)  # stacked over libvlc's windows
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
+        self.desk = desk
+        self.scale = scale
+        shared = desk.shared or {}
+        reported = float(shared.get("reported", time.time()))
+        before = reported - float(shared["clock"].position()) if shared else 60.0
+        self.span = (reported - before - 30, reported + max(120.0, before))  # shown range
+        self._buttons: dict[str, QRectF] = {}
+        self._drag = False
+
+    @property
+    def clock(self) -> Clock | None:
+        return self.desk.shared["clock"] if self.desk.shared else None
+
+    def _track(self) -> QRectF:
+        s = self.scale
+        return QRectF(300 * s, 50 * s, self.width() - 330 * s, 40 * s)
+
+    def _x(self, t: float) -> float:
+        tr = self._track()
+        a, b = self.span
+        return tr.left() + (t - a) / max(1e-6, b - a) * tr.width()
+
+    def _t(self, x: float) -> float:
+        tr = self._track()
+        a, b = self.span
+        return a + (x - tr.left()) / max(1.0, tr.width()) * (b - a)
+
+    def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
+        clock = self.clock
+        p = QPainter(self)
+        s = self.scale
+        p.fillRect(self.rect(), theme.PANEL)
+        p.fillRect(QRectF(0, 0, self.width(), 4 * s), theme.REPLAY)
+        if clock is None:
+            p.end()
+            return
+        # buttons: play/pause, speed, back to live
+        self._buttons = {}
+        p.setFont(theme.font(22 * s, bold=True))
+        x = 12 * s
+        for name, text in (("pause", theme.tr("Play") if clock.paused else theme.tr("Pause")),
+                           ("speed", f"×{clock.speed:g}"),
+                           ("live", theme.tr("Back to live"))):  # fmt: skip
+            w = p.fontMetrics().horizontalAdvance(text) + 24 * s
+            r = QRectF(x, 14 * s, w, 44 * s)
+            p.fillRect(r, theme.REPLAY if name == "pause" else theme.PANEL_EDGE)
+            p.setPen(theme.BG if name == "pause" else theme.TEXT)
+            p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+            self._buttons[name] = r
+            x += w + 8 * s
+        tr = self._track()
+        tr.setLeft(max(tr.left(), x + 12 * s))
+        a, b = self.span
+        # the position, large
+        at = clock.position()
+        p.setPen(theme.REPLAY)
+        p.setFont(theme.font(24 * s, bold=True))
+        head = theme.tr("Incident replay") + "  " + rfc3339(at)[:23].replace("T", " ")
+        p.drawText(QRectF(12 * s, 62 * s, 700 * s, 44 * s), Qt.AlignmentFlag.AlignVCenter, head)
+        track = self._track()
+        p.fillRect(track, theme.BG)
+        # ticks: a readable step for the shown range
+        step = next((st for st in (1, 5, 10, 30, 60, 120, 300, 600, 1800, 3600)
+                     if (b - a) / st <= 12), 3600)  # fmt: skip
+        p.setFont(theme.font(15 * s))
+        t = (a // step + 1) * step
+        while t < b:
+            xx = self._x(t)
+            p.setPen(QPen(theme.PANEL_EDGE, 1))
+            p.drawLine(QPointF(xx, track.top()), QPointF(xx, track.bottom()))
+            p.setPen(theme.TEXT_DIM)
+            label = datetime.fromtimestamp(t, CST).strftime("%H:%M:%S")
+            p.drawText(QRectF(xx - 50 * s, track.top() - 24 * s, 100 * s, 20 * s),
+                       Qt.AlignmentFlag.AlignCenter, label)  # fmt: skip
+            t += step
+        # the incident's status changes and the bookmarks
+        shared = self.desk.shared or {}
+        for mt, status in shared.get("marks", []):
+            if a <= mt <= b:
+                xx = self._x(mt)
+                colour = theme.ALARM if status == "new" else theme.WARN
+                p.fillRect(QRectF(xx - 2 * s, track.top(), 4 * s, track.height()), colour)
+                p.setPen(colour)
+                p.drawText(QRectF(xx + 4 * s, track.top() + 2 * s, 140 * s, 18 * s),
+                           Qt.AlignmentFlag.AlignLeft, theme.tr(STATUS_TEXT.get(status, status)))  # fmt: skip
+        for bm in shared.get("bookmarks", []):
+            if a <= bm["at"] <= b:
+                xx = self._x(bm["at"])
+                theme.shape(p, "triangle", QPointF(xx, track.bottom() - 8 * s), 7 * s, theme.INFO)
+        # the playhead
+        xx = self._x(at)
+        if track.left() <= xx <= track.right():
+            p.fillRect(QRectF(xx - 3 * s, track.top() - 6 * s, 6 * s, track.height() + 12 * s),
+                       theme.REPLAY)  # fmt: skip
+        p.end()
+
+    def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        pos = e.position()
+        for name, r in self._buttons.items():
+            if r.contains(pos):
+                self._button(name)
+                return
+        if self._track().adjusted(0, -20, 0, 20).contains(pos):
+            self._drag = True
+            self._seek(pos.x())
+
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if self._drag:
+            self._seek(e.position().x())
+
+    def mouseReleaseEvent(self, _e: QMouseEvent) -> None:  # noqa: N802
+        self._drag = False
+
+    def wheelEvent(self, e: QWheelEvent) -> None:  # noqa: N802
+        """Zoom the shown range around the pointer (1 s … 4 h)."""
+        a, b = self.span
+        pivot = self._t(e.position().x())
+        factor = 0.8 if e.angleDelta().y() > 0 else 1.25
+        width = min(4 * 3600.0, max(10.0, (b - a) * factor))
+        share = (pivot - a) / max(1e-6, b - a)
+        self.span = (pivot - share * width, pivot + (1 - share) * width)
+        self.update()
+
+    def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+        clock = self.clock
+        if clock is None:
+            return
+        k = e.key()
+        if k == Qt.Key.Key_Space:
+            self._button("pause")
+        elif k in (Qt.Key.Key_Plus, Qt.Key.Key_Equal):
+            self.desk.control({"speed": min(8.0, clock.speed * 2)})
+        elif k == Qt.Key.Key_Minus:
+            self.desk.control({"speed": max(0.5, clock.speed / 2)})
+        elif k in (Qt.Key.Key_Left, Qt.Key.Key_Right):
+            step = 10 if k == Qt.Key.Key_Right else -10
+            self.desk.control({"seek": rfc3339(clock.position() + step)})
+        elif k == Qt.Key.Key_Escape:
+            self.desk.stop({})
+            return
+        self.update()
+
+    def _seek(self, x: float) -> None:
+        self.desk.control({"seek": rfc3339(self._t(x))})
+        self.update()
+
+    def _button(self, name: str) -> None:
+        clock = self.clock
+        if clock is None:
+            return
+        if name == "pause":
+            self.desk.control({"paused": not clock.paused})
+        elif name == "speed":
+            nxt = SPEEDS[(SPEEDS.index(clock.speed) + 1) % len(SPEEDS)] if clock.speed in SPEEDS else 1.0
+            self.desk.control({"speed": nxt})
+        elif name == "live":
+            self.desk.stop({})
+            return
+        self.update()

@@ -1,0 +1,138 @@
+"""Time on the wall against the real recorder: ffmpeg writing real segments on 127.0.0.1,
+served by the playback API (MediaMTX's), played back by a real `wallclient run`."""
+
+import json
+import time
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+from urllib.parse import quote
+
+import pytest
+
+from tests.helpers import DemoServer, WallProcess, live, timeout, wait_for, write_layout
+from wallclient.protocol import epoch
+from wallclient.replay import rfc3339
+
+LAYOUT = {
+    "name": "replay-3x3",
+    "screens": [{"name": "v", "x": 0, "y": 0, "width": 1920, "height": 1080}],
+    "modes": {"normal": {"v": [
+        {"id": "grid", "panel": "video", "rect": [0, 0, 16, 24], "options": {"rows": 3, "cols": 3}},
+        {"id": "feed", "panel": "incidents", "rect": [16, 0, 8, 12]},
+        {"id": "ind", "panel": "indicators", "rect": [16, 12, 8, 12]},
+    ]}},
+}  # fmt: skip
+
+
+def http(url: str, token: str | None = "tok-viewer") -> tuple[int, dict, bytes]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout(10)) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def recorded(server: DemoServer, cam: str, seconds: float) -> list[dict]:
+    """Wait until ``cam`` has ``seconds`` of recording; its spans."""
+    base = server.ready["playback"]
+
+    def enough() -> list[dict] | None:
+        now = time.time()
+        code, _, body = http(f"{base}/list?path={cam}&start={quote(rfc3339(now - 3600))}"
+                             f"&end={quote(rfc3339(now))}")  # fmt: skip
+        spans = json.loads(body) if code == 200 else []
+        return spans if spans and sum(s["duration"] for s in spans) >= seconds else None
+
+    return wait_for(enough, timeout(seconds + 30), f"{seconds} s of {cam} recorded")
+
+
+@pytest.mark.slow
+def test_the_playback_api_lists_gets_and_refuses(tmp_path):
+    server = DemoServer(tmp_path, "--no-media", record=True)
+    server.args.remove("--no-media")
+    server.start()
+    try:
+        cam = server.admin("cameras")[0]["id"]
+        server.admin("playback", record=[cam])
+        spans = recorded(server, cam, 8)
+        base = server.ready["playback"]
+        start = epoch(spans[0]["start"])
+        # /get: an MP4 from the key frame at or before start, and its recorded time
+        code, headers, body = http(f"{base}/get?path={cam}&start={quote(rfc3339(start + 3.3))}"
+                                   f"&duration=3&format=mp4")  # fmt: skip
+        assert code == 200 and body[4:8] == b"ftyp" and b"moov" in body[:200_000]
+        first = epoch(headers["X-Recorded-Start"])
+        assert start <= first <= start + 3.3 and start + 3.3 - first <= 2.1  # a segment's start
+        import av
+
+        import io
+
+        with av.open(io.BytesIO(body)) as c:
+            s = c.streams.video[0]
+            assert s.codec_context.name == "h264" and s.width == 1280
+            assert 3.0 <= float(c.duration / 1e6) <= 6.0
+        code, _, _ = http(f"{base}/get?path={cam}&start={quote(rfc3339(start))}&duration=2&format=fmp4")
+        assert code == 200
+        # no token, a bad token: 401; a range with no recording: 404
+        assert http(f"{base}/list?path={cam}&start={quote(rfc3339(start))}", token=None)[0] == 401
+        assert http(f"{base}/get?path={cam}&start={quote(rfc3339(start))}&duration=2", "nope")[0] == 401
+        hour_ago = quote(rfc3339(start - 3600))
+        assert http(f"{base}/get?path={cam}&start={hour_ago}&duration=60&format=mp4")[0] == 404
+        assert http(f"{base}/list?path={cam}&start={hour_ago}&end={quote(rfc3339(start - 3000))}")[0] == 404
+        # a camera nobody recorded is a real gap
+        other = server.admin("cameras")[5]["id"]
+        assert http(f"{base}/list?path={other}&start={quote(rfc3339(start))}&end={quote(rfc3339(time.time()))}")[0] == 404
+    finally:
+        server.stop()
+
+
+def show(server: DemoServer, cams: list[str], preset: str = "T-REPLAY") -> None:
+    server.admin("publish", type="preset.upsert", data={"id": preset, "name": preset, "scenario": "test",
+                                                        "emergency": False, "cameras": cams})  # fmt: skip
+    server.admin("publish", type="wall.state", data={"wall": "wall-1", "mode": "normal", "preset": preset,
+                                                     "changed_by": "t", "changed_at": datetime.now(UTC).isoformat()})  # fmt: skip
+
+
+@pytest.mark.slow
+def test_a_tile_replays_seeks_and_goes_back_to_live(tmp_path):
+    server = DemoServer(tmp_path, record=True).start()
+    try:
+        cams = [c["id"] for c in server.admin("cameras") if c["status"] == "online"
+                and c["streams"]["sub"].startswith("http")][:3]  # fmt: skip
+        layout = write_layout(tmp_path, LAYOUT)
+        with live(WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(layout))) as (wall,):
+            show(server, cams)  # playing them makes the backend record them
+            wait_for(lambda: all(t["state"] == "playing" for t in wall.status()["tiles"][:3]),
+                     timeout(30), "live")  # fmt: skip
+            spans = recorded(server, cams[0], 12)
+            c = wall.control
+            # the instant replay: the last 8 s, on tile 0 alone
+            c.ok("replay.start", tile=0, seconds_back=8)
+
+            def tile(i: int = 0) -> dict:
+                return wall.status()["tiles"][i]
+
+            wait_for(lambda: tile()["mode"] == "replay" and tile()["frames"] > 5, timeout(10), "replaying")
+            assert tile(1)["mode"] == "live" and tile(1)["state"] == "playing"  # the rest stays live
+            assert tile()["route"] == "replay" and tile()["state"] == "playing"
+            # seek: the tile's position follows the recording's own timestamps
+            at = epoch(spans[0]["start"]) + 2.5
+            c.ok("replay.control", tile=0, seek=rfc3339(at), paused=True)
+            wait_for(lambda: tile()["paused"] and abs(epoch(tile()["position"]) - at) <= 0.5,
+                     timeout(5), "the picture at the seek")  # fmt: skip
+            pos = epoch(tile()["position"])
+            time.sleep(1.0)
+            assert epoch(tile()["position"]) == pos  # paused: it stays
+            c.ok("replay.control", tile=0, paused=False, speed=4)
+            wait_for(lambda: epoch(tile()["position"]) > pos + 4, timeout(5), "4× runs on")
+            # a range before any recording: "no recording" on the tile, the clock runs on
+            c.ok("replay.control", tile=0, seek=rfc3339(epoch(spans[0]["start"]) - 600), speed=1)
+            wait_for(lambda: tile()["gap"], timeout(5), "a gap")
+            # back to live
+            c.ok("replay.stop", tile=0)
+            wait_for(lambda: tile()["mode"] == "live" and tile()["state"] == "playing", timeout(15), "live again")
+            assert "position" not in tile()
+    finally:
+        server.stop()
