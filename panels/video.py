@@ -45,6 +45,7 @@ from wallclient.replay import rfc3339
 from wallclient.tiles import Tile
 
 FRAME_MS = 20  # look for new frames at 50 Hz: twice a 25 fps stream, so none is skipped
+FAST_FRAME_MS = 8  # … at 125 Hz while a replay runs faster than real time
 NATIVE_POLL_MS = 200  # … or, when libvlc draws every tile itself, count its frames at 5 Hz
 INFO_EVERY_S = 0.5  # the rate and frame age in a tile's header are refreshed this often
 HEADER_PX = 64  # a tile's header above its picture (at 1080 p)
@@ -327,6 +328,10 @@ class VideoPanel(Panel):
             t.player is not None and not t.player.native for t in self.tiles
         )
         interval = NATIVE_POLL_MS if self.native and not painted else FRAME_MS
+        if any(r.clock.speed > 1 and not r.clock.paused for r in self.replays.values()):
+            # a fast replay brings frames 10–20 ms apart: taken as often, so that every
+            # replaying tile's picture is of the same moment (docs/video.md, "Replay")
+            interval = FAST_FRAME_MS
         if self._frame_timer.interval() != interval:
             self._frame_timer.setInterval(interval)
 

@@ -515,5 +515,81 @@
         <source>indicator_chart</source>
         <translation>指标曲线</translation>
     </message>
+    <message>
+        <source>Replay</source>
+        <translation>回放</translation>
+    </message>
+    <message>
+        <source>No recording</source>
+        <translation>无录像</translation>
+    </message>
+    <message>
+        <source>Loading the recording</source>
+        <translation>正在读取录像</translation>
+    </message>
+    <message>
+        <source>Back to live</source>
+        <translation>回到实时</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>倍速</translation>
+    </message>
+    <message>
+        <source>Instant replay (last %1 s)</source>
+        <translation>即时回放（最近 %1 秒）</translation>
+    </message>
+    <message>
+        <source>Incident replay</source>
+        <translation>事件回溯</translation>
+    </message>
+    <message>
+        <source>Play</source>
+        <translation>播放</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>playback refused the token (401)</source>
+        <translation>回放服务器拒绝了令牌（401）</translation>
+    </message>
+    <message>
+        <source>no recording here</source>
+        <translation>此时段无录像</translation>
+    </message>
+    <message>
+        <source>playback server unreachable</source>
+        <translation>无法连接回放服务器</translation>
+    </message>
+    <message>
+        <source>playback server did not answer</source>
+        <translation>回放服务器无应答</translation>
+    </message>
+    <message>
+        <source>malformed recording list</source>
+        <translation>录像列表格式错误</translation>
+    </message>
+    <message>
+        <source>recording unreadable</source>
+        <translation>录像无法读取</translation>
+    </message>
+    <message>
+        <source>the recording has no video track</source>
+        <translation>录像中没有视频轨</translation>
+    </message>
+    <message>
+        <source>recording window too large</source>
+        <translation>录像片段过大</translation>
+    </message>
+    <message>
+        <source>playback server redirected to another host</source>
+        <translation>回放服务器重定向到其他主机，已拒绝</translation>
+    </message>
+    <message>
+        <source>the backend offers no playback</source>
+        <translation>后端未提供回放</translation>
+    </message>
 </context>
 </TS>

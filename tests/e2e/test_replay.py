@@ -136,3 +136,88 @@ def test_a_tile_replays_seeks_and_goes_back_to_live(tmp_path):
             assert "position" not in tile()
     finally:
         server.stop()
+
+
+def backend_at(server: DemoServer, t: float) -> tuple[dict[str, str], dict[str, float | None]]:
+    """The backend's own record of the wall at ``t``: its initial state and its log of
+    every state message (incidents by their change time, readings by theirs)."""
+    tables = server.admin("initial")["tables"]
+    incidents = {i["id"]: i["status"] for i in tables["incidents"]}
+    readings = {i["id"]: i.get("value") for i in tables["indicators"]}
+    for _seq, text in server.admin("log"):
+        msg = json.loads(text)
+        d = msg["data"]
+        if msg["type"] == "incident.upsert" and epoch(d["updated_at"]) <= t:
+            incidents[d["id"]] = d["status"]
+        elif msg["type"] == "incident.remove" and epoch(msg["ts"]) <= t:
+            incidents.pop(d["id"], None)
+        elif msg["type"] == "indicator.values" and epoch(d["t"]) <= t:
+            readings.update({v["id"]: v["value"] for v in d["values"]})
+    return incidents, readings
+
+
+@pytest.mark.slow
+def test_incident_replay_keeps_tiles_together_and_shows_the_data_of_then(tmp_path):
+    # no incidents of its own making (their cameras would be recorded too, and the
+    # recorder's cap would stop ours): the test makes the incident events itself
+    server = DemoServer(tmp_path, "--rate", "0", "--indicator-period", "2", record=True).start()
+    try:
+        cams = [c for c in server.admin("cameras") if c["status"] == "online"]
+        layout = write_layout(tmp_path, LAYOUT)
+        with live(WallProcess(tmp_path, server.url, "tok-commander", "--layout", str(layout))) as (wall,):
+            server.admin("events", n=20)
+            time.sleep(4)  # some history in this node's cache before the incident
+            inc = server.admin("incident", priority=1, location=cams[10]["location"])["incident"]
+            now = rfc3339(time.time())  # the demo backdates its incidents a little: this one is new
+            inc = {**inc, "reported_at": now, "updated_at": now}
+            server.admin("publish", type="incident.upsert", data=inc)
+            server.admin("events", n=20)
+            reported = epoch(inc["reported_at"])
+            wait_for(lambda: len(server.admin("playback")["recording"]) >= 3, timeout(20), "recording")
+            time.sleep(6)
+            server.admin("events", n=20)
+            server.admin("publish", type="incident.upsert",
+                         data={**inc, "status": "dispatched", "updated_at": rfc3339(time.time())})  # fmt: skip
+            time.sleep(16)
+            c = wall.control
+            got = c.ok("incident.replay", incident=inc["id"], before_s=2)
+            assert len(got["cameras"]) == 3 and got["not_recorded"] == []
+            # the recorder began a moment after the report: the tiles cross that gap first
+            wait_for(lambda: sum(t["mode"] == "replay" and t["frames"] > 0 and not t["gap"]
+                                 for t in wall.status()["tiles"]) == 3, timeout(20), "three replaying")  # fmt: skip
+
+            def spread() -> float | None:
+                tiles = [t for t in wall.status()["tiles"] if t["mode"] == "replay"]
+                if any(t["gap"] for t in tiles):
+                    return None
+                pos = [epoch(t["position"]) for t in tiles]
+                return max(pos) - min(pos)
+
+            for speed, seconds in ((1, 8), (4, 4)):
+                c.ok("replay.control", speed=speed)
+                samples = []
+                end = time.monotonic() + seconds
+                while time.monotonic() < end:
+                    s = spread()
+                    if s is not None:
+                        samples.append(s)
+                    time.sleep(0.2)
+                assert len(samples) >= seconds * 3, samples
+                print(f"spread at {speed}×: max {max(samples) * 1000:.0f} ms over {len(samples)} samples")
+                assert max(samples) <= 0.1, (speed, samples)  # within 100 ms of each other
+            # the data panels at the replay clock equal the backend's own record of then
+            c.ok("replay.control", paused=True, seek=rfc3339(reported + 3.5))
+            past = wait_for(lambda: (p := c.ok("replay.past"))["at"] and
+                            abs(epoch(p["at"]) - (reported + 3.5)) < 0.01 and p, timeout(5), "past")  # fmt: skip
+            incidents, readings = backend_at(server, epoch(past["at"]))
+            assert past["incidents"] == incidents
+            assert past["incidents"][inc["id"]] == "new"  # dispatched only later
+            assert past["indicators"] == readings
+            st = wall.status()["replay"]
+            assert st["incident"] == inc["id"] and st["paused"]
+            # back to live: every tile and panel
+            c.ok("replay.stop")
+            wait_for(lambda: all(t["mode"] == "live" for t in wall.status()["tiles"]), timeout(5), "live")
+            assert wall.status()["replay"] is None and c.ok("replay.past")["at"] is None
+    finally:
+        server.stop()

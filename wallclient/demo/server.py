@@ -233,7 +233,9 @@ class Backend:
         """The nearest cameras of a priority-1 incident are recorded (事件回溯 needs them)."""
         loc = geo.location(incident)
         if loc is not None and incident.get("status") == "new":
-            for _, cam in geo.nearest_brute(self.district.cameras, *loc, n=3):
+            cams = self.district.cameras
+            online = lambda c: cams[c]["status"] == "online"  # noqa: E731 — the wall links these
+            for _, cam in geo.nearest_brute(cams, *loc, n=3, accept=online):
                 self.recorder.want(cam)
 
     def publish_raw(self, text: str, with_seq: bool) -> int | None:

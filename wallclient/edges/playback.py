@@ -172,10 +172,12 @@ class ReplayPlayer(Player):
             self.state = "idle"
 
     def shown_at(self) -> float | None:
-        """The recorded time on the tile: the frame's, or the clock's across a gap."""
+        """The recorded time on the tile: the frame's the GUI shows (every tile's is taken
+        in the same pass), or the clock's across a gap."""
         if self.gap or self.position is None:
             return self.clock.position() if self.clock is not None else None
-        return self.position
+        shown = self.slot.front_stamp()
+        return self.position if shown is None else shown
 
     # --- the player's thread ---------------------------------------------------------------
 
@@ -310,7 +312,7 @@ class ReplayPlayer(Player):
                     if stop.is_set() or clock.version != version:
                         return nxt
                     self.position = t
-                    self.slot.produced()
+                    self.slot.produced(t)
                     shown_one = True
                     if self.state != "playing" or self.error:
                         self.state, self.error = "playing", None

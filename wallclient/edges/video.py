@@ -104,6 +104,7 @@ class FrameSlot:
         self.pitch = width * 4
         size = self.pitch * height
         self.buffers = [(ctypes.c_ubyte * size)() for _ in range(3)]
+        self.stamps: list[float | None] = [None, None, None]  # each buffer's frame time, if told
         self._back, self._ready, self._front = 0, 1, 2
 
     def reshape(self, src_w: int, src_h: int) -> tuple[int, int]:
@@ -129,10 +130,12 @@ class FrameSlot:
     def back(self) -> Any:
         return self.buffers[self._back]
 
-    def produced(self) -> None:
-        """The back buffer holds a whole new frame (decoder thread)."""
+    def produced(self, stamp: float | None = None) -> None:
+        """The back buffer holds a whole new frame (decoder thread); ``stamp``: its time
+        in the stream (a recording's), kept with the buffer until the GUI shows it."""
         t = time.monotonic()
         with self._lock:
+            self.stamps[self._back] = stamp
             self._back, self._ready = self._ready, self._back
             self._fresh = True
             self.frames += 1
@@ -151,6 +154,11 @@ class FrameSlot:
 
     def front(self) -> Any:
         return self.buffers[self._front]
+
+    def front_stamp(self) -> float | None:
+        """The stream time of the frame the GUI shows (None: not told, or none yet)."""
+        with self._lock:
+            return self.stamps[self._front] if self.shown else None
 
     def fps(self, now: float, window: float = 2.0) -> float:
         with self._lock:
