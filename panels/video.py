@@ -46,6 +46,7 @@ from wallclient.tiles import Tile
 
 FRAME_MS = 20  # look for new frames at 50 Hz: twice a 25 fps stream, so none is skipped
 FAST_FRAME_MS = 8  # … at 125 Hz while a replay runs faster than real time
+HOLD_S = 0.08  # the tiles of one replay clock wait at most this long for each other
 NATIVE_POLL_MS = 200  # … or, when libvlc draws every tile itself, count its frames at 5 Hz
 INFO_EVERY_S = 0.5  # the rate and frame age in a tile's header are refreshed this often
 HEADER_PX = 64  # a tile's header above its picture (at 1080 p)
@@ -154,6 +155,7 @@ class VideoPanel(Panel):
         # tiles playing the past (wallclient.edges.playback.ReplayPlayer): the rest stay live
         self.replays: dict[int, Any] = {}
         self._replay_drawn: dict[int, float] = {}  # tile → when its recorded time was drawn
+        self._holding: dict[int, float] = {}  # shared clock → since when its tiles wait
         self.selected: int | None = None  # the tile a key acts on (clicked last)
         self.on_tile_menu: Any = None  # (panel, tile, global pos) → the wall's tile menu
         self.on_tile_key: Any = None  # (panel, tile, key) → True when the wall used the key
@@ -392,8 +394,11 @@ class VideoPanel(Panel):
         for native, _surface in self._surfaces.values():
             native.poll(now)  # native players say how many frames they have shown
         rects = None
+        held = self._held_replays(now)
         for i, tile in enumerate(self.tiles):
             player: Any = self.replays.get(i, tile.player)
+            if i in held:
+                continue
             if player is not None and player.slot.take():
                 rects = rects or self._rects()
                 pic = self._parts(rects[i])[1]
@@ -404,6 +409,27 @@ class VideoPanel(Panel):
                 if w <= pic.width() and h <= pic.height():
                     pic = _centred(pic, w, h)
                 self.update(pic.toAlignedRect())
+
+    def _held_replays(self, now: float) -> set[int]:
+        """Tiles replaying on one shared clock show their new pictures together: until each
+        of them has one (or HOLD_S has passed), none is taken, so the tiles of an incident
+        replay never show different moments side by side."""
+        groups: dict[int, list[int]] = {}
+        for i, player in self.replays.items():
+            groups.setdefault(id(player.clock), []).append(i)
+        held: set[int] = set()
+        for members in groups.values():
+            if len(members) < 2:
+                continue
+            fresh = [self.replays[i].slot.fresh for i in members]
+            if any(fresh) and not all(fresh):
+                key = id(self.replays[members[0]].clock)
+                since = self._holding.setdefault(key, now)
+                if now - since < HOLD_S:
+                    held.update(members)
+                    continue
+            self._holding.pop(id(self.replays[members[0]].clock), None)
+        return held
 
     def detach(self) -> None:
         """Leaving the wall (mode switch): hand the players back to the pool."""

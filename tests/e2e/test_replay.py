@@ -72,7 +72,7 @@ def test_the_playback_api_lists_gets_and_refuses(tmp_path):
         with av.open(io.BytesIO(body)) as c:
             s = c.streams.video[0]
             assert s.codec_context.name == "h264" and s.width == 1280
-            assert 3.0 <= float(c.duration / 1e6) <= 6.0
+            assert 3.0 <= float(c.duration / 1e6) <= 8.0  # whole segments
         code, _, _ = http(f"{base}/get?path={cam}&start={quote(rfc3339(start))}&duration=2&format=fmp4")
         assert code == 200
         # no token, a bad token: 401; a range with no recording: 404

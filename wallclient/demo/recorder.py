@@ -17,9 +17,9 @@ Playback (protocol.md, "Recording and playback"), with the wall's bearer token:
 
 - ``GET /list?path=&start=&end=`` → ``[{start, duration, url}]``, the recorded spans
   overlapping the range (segments that touch are one span);
-- ``GET /get?path=&start=&duration=&format=mp4|fmp4`` → the run of segments from the
-  one holding ``start`` (or the first after it) to the first gap or the range's end,
-  joined and cut by ffmpeg (concat demuxer, stream copy), ``X-Recorded-Start`` the
+- ``GET /get?path=&start=&duration=&format=mp4|fmp4`` → the run of whole segments from
+  the one holding ``start`` (or the first after it) to the first gap or the range's end,
+  joined by ffmpeg (concat demuxer, stream copy), ``X-Recorded-Start`` the
   first frame's recorded time; ``404`` when the range holds no recording.
 """
 
@@ -346,8 +346,9 @@ class Recorder:
             return
         self.gets += 1
         first = run[0].start
-        # the first segment opens on a key frame at or before start (or after a gap)
-        length = min(start + duration, run[-1].end) - first
+        # whole segments: the first opens on a key frame at or before start (or after a
+        # gap), the last is whole, so the next window a client asks for (from this one's
+        # end) begins on a segment of its own and nothing is sent twice
         with tempfile.TemporaryDirectory(prefix="wallclient-get-") as tmp:
             listing = Path(tmp) / "list.txt"
             listing.write_text("".join(f"file '{s.file}'\n" for s in run))
@@ -355,7 +356,7 @@ class Recorder:
             movflags = "+faststart" if fmt == "mp4" else "frag_keyframe+empty_moov+default_base_moof"
             args = [
                 ffmpeg(), "-nostdin", "-loglevel", "error", "-f", "concat", "-safe", "0",
-                "-i", str(listing), "-t", f"{length:.3f}", "-c", "copy",
+                "-i", str(listing), "-c", "copy",
                 "-movflags", movflags, "-f", "mp4",
                 str(out) if fmt == "mp4" else "pipe:1",
             ]  # fmt: skip

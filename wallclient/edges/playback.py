@@ -41,6 +41,7 @@ FIRST_WINDOW_S = 6.0  # the first fetch: small, for a quick first picture
 WINDOW_S = 30.0  # then windows this long, the next fetched while one plays
 LIST_AHEAD_S = 120.0  # /list asks this far ahead of the clock
 RETRY_S = 3.0  # after a failure, asked again this long after
+SHOWN_FPS = 25.0  # faster than real time, at most this many pictures a second are made
 EARLY_S = 0.045  # a frame is shown when the clock is this close to it (half a 25 fps frame + a bit)
 
 
@@ -295,9 +296,18 @@ class ReplayPlayer(Player):
                     if after is not None and t <= after + 1e-3:
                         continue  # shown from the window before
                     if nxt is None and length > 0 and t - first > 2.0:
-                        nxt = fetch_next(first + length)  # fetched while this one plays
+                        # fetched while this one plays, from just past its end: a server
+                        # that sends whole segments then starts the next one on its own
+                        nxt = fetch_next(first + length + 0.05)
                     if t + EARLY_S < clock.position():
                         continue  # behind the clock: skipped, never converted
+                    if clock.speed > 1 and shown_one and self.position is not None:
+                        # faster than real time: one picture per step of a grid on the
+                        # recorded time that every tile on this clock shares, so they show
+                        # the same moments and convert a quarter of the frames at 4×
+                        step = clock.speed / SHOWN_FPS
+                        if (t + EARLY_S) // step <= (self.position + EARLY_S) // step:
+                            continue
                     # paused right after a seek: the frame at the clock is shown at once
                     if (shown_one or not clock.paused) and not clock.wait_until(
                         t - EARLY_S, stop, version

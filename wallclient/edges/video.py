@@ -155,6 +155,11 @@ class FrameSlot:
     def front(self) -> Any:
         return self.buffers[self._front]
 
+    @property
+    def fresh(self) -> bool:
+        """A new frame is ready for the GUI to take."""
+        return self._fresh
+
     def front_stamp(self) -> float | None:
         """The stream time of the frame the GUI shows (None: not told, or none yet)."""
         with self._lock:
