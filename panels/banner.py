@@ -55,8 +55,15 @@ class BannerPanel(QWidget):
         p.setFont(theme.font(28 * s, bold=True))
         p.setPen(colour if conn["state"] != "live" else theme.TEXT)
         left = QRectF(52 * s, 0, 620 * s, h)
-        p.drawText(left, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft,
-                   f"{state}  ·  {theme.tr('Data age')} {age_text}")  # fmt: skip
+        text = f"{state}  ·  {theme.tr('Data age')} {age_text}"
+        past = self.ctx.past
+        if past is not None:  # this node's panels show the past: never taken for live
+            p.fillRect(QRectF(0, 0, 660 * s, h), theme.REPLAY)
+            theme.shape(p, "rewind", QPointF(28 * s, h / 2), 12 * s, theme.BG)
+            p.setPen(theme.BG)
+            text = theme.tr("Incident replay") + " · " + theme.tr("Data of %1").replace(
+                "%1", past.at.astimezone(CST).strftime("%H:%M:%S"))  # fmt: skip
+        p.drawText(left, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, text)
         # centre: mode and preset (who switched, when, in emergency)
         preset_id = wall.get("preset")
         preset = self.ctx.state.presets.get(preset_id or "", {}).get("name", preset_id or "—")

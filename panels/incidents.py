@@ -18,6 +18,7 @@ from PySide6.QtCore import (
     QAbstractListModel,
     QModelIndex,
     QPersistentModelIndex,
+    QPoint,
     QPointF,
     QRectF,
     QSize,
@@ -37,6 +38,7 @@ from PySide6.QtGui import (
 from PySide6.QtWidgets import (
     QFrame,
     QListView,
+    QMenu,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QVBoxLayout,
@@ -375,6 +377,8 @@ class IncidentsPanel(Panel):
         self.view.setPalette(pal)
         self.view.doubleClicked.connect(self._activated)
         self.view.clicked.connect(self._selected)
+        self.view.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._menu)
         self.counters = _Counters(self.model, scale)
         self._overdue: dict[str, bool] = {}  # shown incident → overdue at the last second
         self._held: set[str] | None = set()  # changed while stowed (None: all of them)
@@ -454,6 +458,17 @@ class IncidentsPanel(Panel):
         inc = index.data(Qt.ItemDataRole.UserRole)
         if inc is not None and self.ctx.select_incident is not None:
             self.ctx.select_incident(inc["id"])
+
+    def _menu(self, pos: QPoint) -> None:
+        """Right-click on an incident: look back at it (事件回溯)."""
+        inc = self.view.indexAt(pos).data(Qt.ItemDataRole.UserRole)
+        replay = self.ctx.replay_incident
+        if inc is None or replay is None:
+            return
+        menu = QMenu(self.view)
+        menu.setFont(theme.font(20 * self.scale))
+        menu.addAction(theme.tr("Incident replay"), lambda: replay(inc["id"]))
+        menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _activated(self, index: QModelIndex) -> None:
         inc = index.data(Qt.ItemDataRole.UserRole)

@@ -722,6 +722,8 @@ class MapPanel(Panel):
             self.pan_by(0, -step)
         elif k == Qt.Key.Key_Home:
             self.fit()
+        elif k == Qt.Key.Key_R and self.ctx.focused and self.ctx.replay_incident is not None:
+            self.ctx.replay_incident(self.ctx.focused)  # 事件回溯 of the incident in focus
         elif (
             k == Qt.Key.Key_Escape
             and self.ctx.drill is not None

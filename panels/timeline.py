@@ -11,8 +11,9 @@ timeline bar, the data panels at the replay clock.
   panels (feed, indicators, map) show the wall as it was at that clock, read from the
   cache's history (``Context.past``). A ``Timeline`` bar drives the clock.
 
-``Timeline`` is a native child window of its screen, raised above the tiles' own
-native video windows (it is not hidden under libvlc's pictures), painted by Qt:
+``Timeline`` is a frameless tool window of its own over its screen, kept above the
+screen's window and so above the tiles' native video windows (a child widget laid over
+them is hidden under libvlc's pictures on a real X server), painted by Qt:
 the recorded range (wheel zooms around the pointer), the playhead, the incident's
 status changes and the bookmarks as marks; click or drag to seek; play/pause, speed
 and "back to live" buttons; Space, +/−, ←/→ and Esc as keys.
@@ -49,7 +50,7 @@ from wallclient.replay import (
 log = logging.getLogger(__name__)
 
 PAST_EVERY_S = 0.25  # the data panels follow the replay clock this often
-LIVE_EDGE_S = 2.0  # an instant replay this close to now has caught up: back to live
+LIVE_EDGE_S = 0.5  # an instant replay this close to its gesture's moment is over: back to live
 STATUS_TEXT = {"new": "New", "dispatched": "Dispatched", "arrived": "Arrived",
                "controlled": "Controlled", "closed": "Closed"}  # fmt: skip
 
@@ -78,16 +79,16 @@ class ReplayDesk:
         self.instant_s = instant_s
         self.before_s = before_s
         self.shared: dict[str, Any] | None = None  # the incident replay
-        self.instants: set[tuple[int, int]] = set()  # (id(panel), tile) in instant replay
+        # (id(panel), tile) in instant replay → the moment of the gesture: reached, it is live
+        self.instants: dict[tuple[int, int], float] = {}
         self.timeline: Timeline | None = None
         self.past_ms: float | None = None  # how long the last past took to read
         self._past_for: tuple[int, float] | None = None
         self._timer = QTimer()
         self._timer.timeout.connect(self._follow)
         self._timer.start(int(PAST_EVERY_S * 1000))
-        for panel in wall.video_panels():
-            panel.on_tile_menu = self.menu
-            panel.on_tile_key = self.key
+        ctx.tile_menu, ctx.tile_key = self.menu, self.key
+        ctx.replay_incident = lambda iid: self._try(lambda: self.incident({"incident": iid}))
 
     # --- addressing --------------------------------------------------------------------
 
@@ -137,9 +138,9 @@ class ReplayDesk:
         clock = Clock(at, speed=float(args.get("speed", 1.0)))
         panel.start_replay(i, rec, clock)
         key = (id(panel), i)
-        self.instants.discard(key)
+        self.instants.pop(key, None)
         if "seconds_back" in args:
-            self.instants.add(key)
+            self.instants[key] = at + float(args["seconds_back"])
         log.info("replay: tile %d of %s from %s", i, panel.region_id, rfc3339(at))
         return {"camera": panel.tiles[i].camera, "position": rfc3339(at)}
 
@@ -150,7 +151,7 @@ class ReplayDesk:
         if "tile" in args or "camera" in args:
             panel, i = self.tile(args)
             one = panel.end_replay(i)
-            self.instants.discard((id(panel), i))
+            self.instants.pop((id(panel), i), None)
             if self.shared is not None:
                 self.shared["tiles"] = [t for t in self.shared["tiles"] if t != (panel, i)]
             return {"ended": int(one)}
@@ -265,15 +266,18 @@ class ReplayDesk:
 
     def _follow(self, force: bool = False) -> None:
         """Instant replays that caught up go live; the data panels follow the shared clock."""
-        now = time.time()
         for panel in self.wall.video_panels():
             for i, player in list(panel.replays.items()):
                 key = (id(panel), i)
-                if key in self.instants and player.clock.position() >= now - LIVE_EDGE_S:
-                    self.instants.discard(key)
-                    panel.end_replay(i)  # the instant replay reached now: live again
+                until = self.instants.get(key)
+                if until is not None and player.clock.position() >= until - LIVE_EDGE_S:
+                    del self.instants[key]
+                    panel.end_replay(i)  # the instant replay reached its gesture: live again
         if self.shared is None:
             return
+        if self.timeline is not None:
+            # a tile's native video window made after the bar would cover it: kept on top
+            self.timeline.raise_()
         clock = self.shared["clock"]
         at = clock.position()
         if not force and self._past_for is not None and self._past_for[0] == clock.version \
@@ -315,19 +319,22 @@ class ReplayDesk:
         st = {"incident": self.shared["incident"], **self.shared["clock"].state()}
         st["data_at"] = None if self.ctx.past is None else self.ctx.past.at.isoformat(
             timespec="milliseconds")  # fmt: skip
+        tl = self.timeline
+        if tl is not None and tl.isVisible():  # where the bar is on the screen (global pixels)
+            at = tl.mapToGlobal(QPoint(0, 0))
+            st["timeline"] = [at.x(), at.y(), tl.width(), tl.height()]
         return st
 
     def _show_timeline(self, tiles: list[tuple[VideoPanel, int]]) -> None:
         if not tiles:
             return
         panel = tiles[0][0]
-        window = panel.window()
-        self.timeline = Timeline(window, self, panel.scale)
-        top_left = panel.mapTo(window, QPoint(0, 0))
+        self.timeline = Timeline(panel.window(), self, panel.scale)
+        top_left = panel.mapToGlobal(QPoint(0, 0))
         h = round(112 * panel.scale)
         self.timeline.setGeometry(top_left.x(), top_left.y() + panel.height() - h, panel.width(), h)
         self.timeline.show()
-        self.timeline.raise_()  # above the tiles' native video windows
+        self.timeline.raise_()
 
     # --- gestures: the tile menu and keys ------------------------------------------------
 
@@ -379,10 +386,15 @@ class ReplayDesk:
 class Timeline(QWidget):
     """The incident replay's bar: the range, the playhead, marks; it drives the clock."""
 
-    def __init__(self, parent: QWidget, desk: ReplayDesk, scale: float) -> None:
-        super().__init__(parent)
-        self.setAttribute(Qt.WidgetAttribute.WA_NativeWindow)  # stacked over libvlc's windows
+    def __init__(self, over: QWidget, desk: ReplayDesk, scale: float) -> None:
+        # A window of its own over the screen's window (a tool window kept on top of it):
+        # libvlc's native video windows are children of the screen's window, and a child
+        # of that window laid over them is hidden under their pictures on a real X server
+        super().__init__(over, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
+                         | Qt.WindowType.WindowStaysOnTopHint)  # fmt: skip
+        self.over = over  # the screen it is shown over (its snapshot includes it)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+        self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
         self.desk = desk
         self.scale = scale
@@ -399,7 +411,7 @@ class Timeline(QWidget):
 
     def _track(self) -> QRectF:
         s = self.scale
-        return QRectF(300 * s, 50 * s, self.width() - 330 * s, 40 * s)
+        return QRectF(16 * s, 76 * s, self.width() - 32 * s, 28 * s)
 
     def _x(self, t: float) -> float:
         tr = self._track()
@@ -420,29 +432,28 @@ class Timeline(QWidget):
         if clock is None:
             p.end()
             return
-        # buttons: play/pause, speed, back to live
+        # first row: play/pause, speed, back to live; then the position, large
         self._buttons = {}
         p.setFont(theme.font(22 * s, bold=True))
-        x = 12 * s
+        x = 16 * s
         for name, text in (("pause", theme.tr("Play") if clock.paused else theme.tr("Pause")),
                            ("speed", f"×{clock.speed:g}"),
                            ("live", theme.tr("Back to live"))):  # fmt: skip
             w = p.fontMetrics().horizontalAdvance(text) + 24 * s
-            r = QRectF(x, 14 * s, w, 44 * s)
+            r = QRectF(x, 10 * s, w, 40 * s)
             p.fillRect(r, theme.REPLAY if name == "pause" else theme.PANEL_EDGE)
             p.setPen(theme.BG if name == "pause" else theme.TEXT)
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
             self._buttons[name] = r
-            x += w + 8 * s
-        tr = self._track()
-        tr.setLeft(max(tr.left(), x + 12 * s))
+            x += w + 10 * s
         a, b = self.span
-        # the position, large
         at = clock.position()
         p.setPen(theme.REPLAY)
-        p.setFont(theme.font(24 * s, bold=True))
-        head = theme.tr("Incident replay") + "  " + rfc3339(at)[:23].replace("T", " ")
-        p.drawText(QRectF(12 * s, 62 * s, 700 * s, 44 * s), Qt.AlignmentFlag.AlignVCenter, head)
+        p.setFont(theme.font(26 * s, bold=True))
+        inc = (self.desk.shared or {}).get("incident", "")
+        head = f"{theme.tr('Incident replay')} {inc}   {rfc3339(at)[:23].replace('T', ' ')}"
+        p.drawText(QRectF(x + 14 * s, 8 * s, self.width() - x - 30 * s, 44 * s),
+                   Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, head)  # fmt: skip
         track = self._track()
         p.fillRect(track, theme.BG)
         # ticks: a readable step for the shown range
@@ -456,7 +467,7 @@ class Timeline(QWidget):
             p.drawLine(QPointF(xx, track.top()), QPointF(xx, track.bottom()))
             p.setPen(theme.TEXT_DIM)
             label = datetime.fromtimestamp(t, CST).strftime("%H:%M:%S")
-            p.drawText(QRectF(xx - 50 * s, track.top() - 24 * s, 100 * s, 20 * s),
+            p.drawText(QRectF(xx - 50 * s, track.top() - 22 * s, 100 * s, 20 * s),
                        Qt.AlignmentFlag.AlignCenter, label)  # fmt: skip
             t += step
         # the incident's status changes and the bookmarks

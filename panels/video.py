@@ -157,8 +157,6 @@ class VideoPanel(Panel):
         self._replay_drawn: dict[int, float] = {}  # tile → when its recorded time was drawn
         self._holding: dict[int, float] = {}  # shared clock → since when its tiles wait
         self.selected: int | None = None  # the tile a key acts on (clicked last)
-        self.on_tile_menu: Any = None  # (panel, tile, global pos) → the wall's tile menu
-        self.on_tile_key: Any = None  # (panel, tile, key) → True when the wall used the key
         self.setAcceptDrops(True)
         self.listen(self._tick)
         self.assign()
@@ -474,16 +472,16 @@ class VideoPanel(Panel):
         if index is not None:
             self.selected = index  # keys act on it (R: instant replay, Esc: back to live)
             self.setFocus()
-            if e.button() == Qt.MouseButton.RightButton and self.on_tile_menu is not None:
-                self.on_tile_menu(self, index, e.globalPosition().toPoint())
+            if e.button() == Qt.MouseButton.RightButton and self.ctx.tile_menu is not None:
+                self.ctx.tile_menu(self, index, e.globalPosition().toPoint())
                 return
         super().mousePressEvent(e)
 
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         if (
             self.selected is not None
-            and self.on_tile_key is not None
-            and self.on_tile_key(self, self.selected, e.key())
+            and self.ctx.tile_key is not None
+            and self.ctx.tile_key(self, self.selected, e.key())
         ):
             return
         if e.key() == Qt.Key.Key_Escape and self.maximised is not None:

@@ -15,9 +15,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QRect, Qt, QTimer
-from PySide6.QtGui import QGuiApplication, QKeyEvent, QMouseEvent, QPalette, QScreen
-from PySide6.QtWidgets import QFrame, QLabel, QVBoxLayout, QWidget
+from PySide6.QtCore import QPoint, QRect, Qt, QTimer
+from PySide6.QtGui import (
+    QGuiApplication,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPalette,
+    QPixmap,
+    QScreen,
+)
+from PySide6.QtWidgets import QApplication, QFrame, QLabel, QVBoxLayout, QWidget
 
 from panels import theme
 from panels.banner import BannerPanel
@@ -586,9 +594,27 @@ class Wall:
         for w in self.windows:
             w.banner.update()
             path = out / f"{w.screen_.name}.png"
-            w.grab().save(str(path))
+            picture = w.grab()
+            _overlays(w, picture)
+            picture.save(str(path))
             files.append(str(path))
         return files
+
+
+def _overlays(window: QWidget, picture: QPixmap) -> None:
+    """Windows of their own shown over a screen (the replay's timeline bar, which must
+    stay above libvlc's native video windows) are in its snapshot as the wall shows them."""
+    app = QApplication.instance()
+    if not isinstance(app, QApplication):
+        return
+    painter = None
+    for top in app.topLevelWidgets():
+        if getattr(top, "over", None) is window and top.isVisible():
+            painter = painter or QPainter(picture)
+            at = top.mapToGlobal(QPoint(0, 0)) - window.mapToGlobal(QPoint(0, 0))
+            painter.drawPixmap(at, top.grab())
+    if painter is not None:
+        painter.end()
 
 
 def _named(layout: Layout, by_name: dict[str, QScreen]) -> bool:

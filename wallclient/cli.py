@@ -209,6 +209,8 @@ async def serve_demo(a: argparse.Namespace) -> int:
         recorder = await Recorder(
             record_dir, lambda cam: media.clip(cam, "main"), tokens=backend.tokens,
             retention_s=a.retention, max_cameras=a.record_max,
+            max_bytes=int(a.record_max_gb * 1e9),
+            watched=lambda cam: media.viewers().get(cam, 0) > 0,
             host=streams.host, port=a.playback_port,
         ).start()  # fmt: skip
         backend.recorder = recorder
@@ -520,7 +522,9 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--no-record", action="store_true", help="no recorder, no playback")
     s.add_argument("--record-dir", type=Path, help="where recordings go (default: beside the clips)")
     s.add_argument("--retention", type=float, default=7200.0, help="seconds of recording kept")
-    s.add_argument("--record-max", type=int, default=16, help="cameras recorded at once")
+    s.add_argument("--record-max", type=int, default=32, help="cameras recorded at once")
+    s.add_argument("--record-max-gb", type=float, default=20.0,
+                   help="the oldest recordings go first beyond this much disk")  # fmt: skip
     s.add_argument("--playback-port", type=int, default=8091)
     s.set_defaults(func=cmd_serve_demo)
 

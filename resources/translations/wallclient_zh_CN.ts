@@ -591,5 +591,9 @@
         <source>the backend offers no playback</source>
         <translation>后端未提供回放</translation>
     </message>
+    <message>
+        <source>Data of %1</source>
+        <translation>数据时刻 %1</translation>
+    </message>
 </context>
 </TS>

@@ -2,6 +2,9 @@
 served by the playback API (MediaMTX's), played back by a real `wallclient run`."""
 
 import json
+import os
+import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -65,9 +68,9 @@ def test_the_playback_api_lists_gets_and_refuses(tmp_path):
         assert code == 200 and body[4:8] == b"ftyp" and b"moov" in body[:200_000]
         first = epoch(headers["X-Recorded-Start"])
         assert start <= first <= start + 3.3 and start + 3.3 - first <= 2.1  # a segment's start
-        import av
-
         import io
+
+        import av
 
         with av.open(io.BytesIO(body)) as c:
             s = c.streams.video[0]
@@ -108,15 +111,30 @@ def test_a_tile_replays_seeks_and_goes_back_to_live(tmp_path):
                      timeout(30), "live")  # fmt: skip
             spans = recorded(server, cams[0], 12)
             c = wall.control
-            # the instant replay: the last 8 s, on tile 0 alone
-            c.ok("replay.start", tile=0, seconds_back=8)
 
             def tile(i: int = 0) -> dict:
                 return wall.status()["tiles"][i]
 
+            # the instant replay: the last 8 s, on tile 0 alone, then live again by itself
+            c.ok("replay.start", tile=0, seconds_back=8)
+            gesture = time.time()
             wait_for(lambda: tile()["mode"] == "replay" and tile()["frames"] > 5, timeout(10), "replaying")
             assert tile(1)["mode"] == "live" and tile(1)["state"] == "playing"  # the rest stays live
             assert tile()["route"] == "replay" and tile()["state"] == "playing"
+            reached = 0.0
+
+            def back_live() -> bool:
+                nonlocal reached
+                t = tile()
+                if t["mode"] == "replay":
+                    reached = max(reached, epoch(t["position"]))
+                return t["mode"] == "live"
+
+            wait_for(back_live, timeout(20), "live again by itself")
+            assert reached >= gesture - 5, (gesture, reached)  # it reached within 5 s of the gesture
+            # a replay from a moment
+            c.ok("replay.start", tile=0, at=spans[0]["start"])
+            wait_for(lambda: tile()["mode"] == "replay" and tile()["frames"] > 5, timeout(10), "replaying")
             # seek: the tile's position follows the recording's own timestamps
             at = epoch(spans[0]["start"]) + 2.5
             c.ok("replay.control", tile=0, seek=rfc3339(at), paused=True)
@@ -221,3 +239,88 @@ def test_incident_replay_keeps_tiles_together_and_shows_the_data_of_then(tmp_pat
             assert wall.status()["replay"] is None and c.ok("replay.past")["at"] is None
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("native", [False, True], ids=["callbacks", "native-x11"])
+def test_replay_and_back_to_live_on_every_route(tmp_path, native):
+    """A tile whose live picture comes from libvlc (into Qt's frames, or drawing into its
+    own native window under a real X server) or from PyAV (RTSP here) replays, then goes
+    back to live on the same route."""
+    from tests.helpers import start_xvfb
+
+    xvfb, display = start_xvfb(tmp_path) if native else (None, None)
+    server = DemoServer(tmp_path, record=True).start()
+    try:
+        online = [c for c in server.admin("cameras") if c["status"] == "online"]
+        http = [c["id"] for c in online if c["streams"]["sub"].startswith("http")][:2]
+        rtsp = [c["id"] for c in online if c["streams"]["sub"].startswith("rtsp")][:1]
+        layout = write_layout(tmp_path, LAYOUT)
+        with live(WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(layout),
+                              display=display)) as (wall,):  # fmt: skip
+            show(server, http + rtsp)
+            wait_for(lambda: all(t["state"] == "playing" for t in wall.status()["tiles"][:3]),
+                     timeout(30), "live")  # fmt: skip
+            routes = [t["route"] for t in wall.status()["tiles"][:3]]
+            assert routes[0] == ("libvlc-native" if native else "libvlc") and "pyav" in routes
+            starts = [recorded(server, cam, 4)[0]["start"] for cam in http + rtsp]
+            for i in range(3):
+                wall.control.ok("replay.start", tile=i, at=starts[i])
+                wait_for(lambda i=i: (t := wall.status()["tiles"][i])["mode"] == "replay"
+                         and t["frames"] > 3, timeout(15), f"tile {i} replaying")  # fmt: skip
+                wall.control.ok("replay.stop", tile=i)
+                wait_for(lambda i=i: (t := wall.status()["tiles"][i])["mode"] == "live"
+                         and t["state"] == "playing" and t["route"] == routes[i],
+                         timeout(15), f"tile {i} live again")  # fmt: skip
+    finally:
+        server.stop()
+        if xvfb is not None:
+            xvfb.terminate()
+            xvfb.wait(10)
+
+
+@pytest.mark.slow
+def test_the_timeline_is_above_native_video_windows(tmp_path):
+    """Under a real X server libvlc draws live tiles into native windows of their own; the
+    incident replay's timeline bar, laid over the bottom row of tiles, is seen on the
+    screen, not hidden under their pictures."""
+    from PySide6.QtGui import QImage
+
+    from tests.helpers import start_xvfb
+
+    xvfb, display = start_xvfb(tmp_path)
+    server = DemoServer(tmp_path, "--rate", "0", record=True).start()
+    try:
+        online = [c for c in server.admin("cameras") if c["status"] == "online"]
+        http = [c["id"] for c in online if c["streams"]["sub"].startswith("http")][:9]
+        layout = write_layout(tmp_path, LAYOUT)
+        with live(WallProcess(tmp_path, server.url, "tok-commander", "--layout", str(layout),
+                              display=display)) as (wall,):  # fmt: skip
+            show(server, http)
+            wait_for(lambda: sum(t["state"] == "playing" and t["route"] == "libvlc-native"
+                                 for t in wall.status()["tiles"]) >= 8, timeout(40), "native tiles")  # fmt: skip
+            inc = server.admin("incident", priority=1, location=online[40]["location"])["incident"]
+            now = rfc3339(time.time())
+            inc = {**inc, "reported_at": now, "updated_at": now}
+            server.admin("publish", type="incident.upsert", data=inc)
+            time.sleep(8)
+            wall.control.ok("incident.replay", incident=inc["id"], before_s=0)
+            x, y, w, h = wait_for(lambda: (wall.status()["replay"] or {}).get("timeline"), timeout(10), "bar")
+            bottom = [t for t in wall.status()["tiles"][6:9]]
+            assert all(t["mode"] == "live" and t["route"] == "libvlc-native" for t in bottom)
+            time.sleep(1.0)  # a few of the native tiles' frames drawn since
+            shot = tmp_path / "screen.png"
+            grab = ("from PySide6.QtGui import QGuiApplication; import sys; "
+                    "app = QGuiApplication(sys.argv); app.primaryScreen().grabWindow(0).save(sys.argv[1])")  # fmt: skip
+            env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
+            subprocess.run([sys.executable, "-c", grab, str(shot)], env=env, check=True, timeout=60)
+            image = QImage(str(shot))
+            # the bar's violet top strip and its dark body, all along it, over the tiles
+            for px in range(x + 20, x + w - 20, 40):
+                strip, body = image.pixelColor(px, y + 1), image.pixelColor(px, y + h - 3)
+                assert (strip.red(), strip.green(), strip.blue()) == (0xC7, 0x7D, 0xFF), (px, strip.name())
+                assert (body.red(), body.green(), body.blue()) == (0x0E, 0x16, 0x26), (px, body.name())
+    finally:
+        server.stop()
+        xvfb.terminate()
+        xvfb.wait(10)

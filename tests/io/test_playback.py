@@ -16,7 +16,7 @@ import pytest
 
 from tests.helpers import timeout, wait_for
 from wallclient.edges.evidence import Exporter
-from wallclient.edges.playback import PlaybackClient, Recording, ReplayPlayer
+from wallclient.edges.playback import Recording, ReplayPlayer
 from wallclient.errors import CommandError
 from wallclient.replay import Clock, rfc3339
 

@@ -19,10 +19,21 @@ def test_every_capability_registers_its_commands_once():
     assert set(table.handlers) == {
         "status", "snapshot", "preset.activate", "mode.set", "emergency", "normal",
         "incident.ack", "incident.focus", "tile.snapshot", "map.drill",
+        "replay.start", "replay.stop", "replay.control", "incident.replay", "replay.past",
+        "bookmark.add", "export",
     }  # fmt: skip
     with pytest.raises(ValueError, match="twice"):
         commands.wall_commands(table, _cap("viewer"))
     assert asyncio.run(table.handlers["status"]({})) == {"ok": 1}
+
+
+def test_an_export_needs_a_commander_and_a_node_without_replay_says_so():
+    with pytest.raises(CommandError) as err:  # refused before anything is written
+        asyncio.run(commands.build(_cap("viewer")).handlers["export"]({"incident": "x", "dir": "/tmp"}))
+    assert err.value.code == "forbidden"
+    with pytest.raises(CommandError) as err:
+        asyncio.run(commands.build(_cap("viewer")).handlers["replay.start"]({"tile": 0, "seconds_back": 30}))
+    assert err.value.code == "no_playback"
 
 
 def test_roles_are_ranked_and_an_unknown_or_missing_role_is_refused():

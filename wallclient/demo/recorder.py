@@ -11,7 +11,7 @@ A stretch when no ffmpeg ran for a camera is a real gap.
 Which cameras: every camera a wall has played (the media server says so) and the
 nearest cameras of the newest priority-1 incidents, at most ``max_cameras`` at once
 (the least recently wanted stops first); segments older than ``retention_s`` are
-deleted. Measured cost: docs/benchmarks.md ("Recording").
+deleted, and the oldest beyond ``max_bytes``. Measured cost: docs/benchmarks.md ("Recording").
 
 Playback (protocol.md, "Recording and playback"), with the wall's bearer token:
 
@@ -44,7 +44,8 @@ log = logging.getLogger(__name__)
 
 SEGMENT_S = 2.0  # short: the recent past is readable a few seconds after it happened
 RETENTION_S = 2 * 3600.0
-MAX_CAMERAS = 16
+MAX_CAMERAS = 32
+MAX_BYTES = 20 * 10**9  # the oldest segments go first when the recordings pass this
 GET_MAX_S = 600.0  # the longest window one /get serves
 JOIN_S = 0.25  # segments closer than this are one span
 
@@ -83,6 +84,8 @@ class Recorder:
         tokens: dict[str, tuple[str, str]],
         retention_s: float = RETENTION_S,
         max_cameras: int = MAX_CAMERAS,
+        max_bytes: int = MAX_BYTES,
+        watched: Callable[[str], bool] | None = None,
         host: str = "127.0.0.1",
         port: int = 0,
     ) -> None:
@@ -91,6 +94,8 @@ class Recorder:
         self.tokens = tokens
         self.retention_s = retention_s
         self.max_cameras = max_cameras
+        self.max_bytes = max_bytes
+        self.watched = watched or (lambda _cam: False)  # a wall plays it right now
         self.host = host
         self.port = port
         self.mode = "normal"  # tests: "down" | "hang" | "garbage-list"
@@ -143,8 +148,13 @@ class Recorder:
     async def _begin(self, camera: str) -> None:
         try:
             live = [c for c, cam in self._cams.items() if cam.live is not None]
-            while len(live) >= self.max_cameras:  # the least recently wanted gives way
-                oldest = min(live, key=lambda c: self._cams[c].wanted_at)
+            while len(live) >= self.max_cameras:
+                # the least recently wanted gives way, a camera a wall is playing last
+                oldest = min(live, key=lambda c: (self.watched(c), self._cams[c].wanted_at))
+                if self.watched(oldest):
+                    log.warning("not recording %s: %d cameras recorded, all watched",
+                                camera, len(live))  # fmt: skip
+                    return
                 cam = self._cams[oldest]
                 if cam.live is not None:
                     await self._end(cam.live)
@@ -253,16 +263,27 @@ class Recorder:
 
     async def _prune_loop(self) -> None:
         while True:
-            await asyncio.sleep(10)
+            await asyncio.sleep(30)
             self.prune()
 
     def prune(self) -> None:
-        """Delete what is older than the retention."""
+        """Delete what is older than the retention, and the oldest beyond the disk cap."""
         horizon = time.time() - self.retention_s
-        for name, cam in self._cams.items():
+        kept: list[_Segment] = []
+        for name in self._cams:
             for seg in self.segments(name):
                 if seg.end < horizon:
                     seg.file.unlink(missing_ok=True)
+                else:
+                    kept.append(seg)
+        total = sum(seg.file.stat().st_size for seg in kept if seg.file.exists())
+        for seg in sorted(kept, key=lambda s: s.start):
+            if total <= self.max_bytes:
+                break
+            with contextlib.suppress(OSError):
+                total -= seg.file.stat().st_size
+                seg.file.unlink()
+        for cam in self._cams.values():
             for run in list(cam.runs):
                 live = cam.live is not None and cam.live.dir == run
                 if not live and not any(run.glob("seg-*.mp4")):

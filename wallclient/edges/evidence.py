@@ -33,6 +33,9 @@ log = logging.getLogger(__name__)
 INCIDENT_BEFORE_S = 60.0  # an incident's window: from this long before its report …
 INCIDENT_AFTER_S = 300.0  # … to this long after it (or now, if that is sooner)
 MAX_SPAN_S = 3600.0  # one export covers at most an hour
+# the server cuts a whole window before it sends a byte (moov first): minutes of a main
+# stream take it seconds, so an export waits longer than a replay's window fetch
+EXPORT_TIMEOUT_S = 60.0
 
 
 def sha256(path: Path) -> str:
@@ -132,7 +135,7 @@ class Exporter:
                 if self.snapshot(cam, png):
                     files.append({"file": png.name, "camera": cam, "kind": "snapshot"})
             loop = asyncio.get_running_loop()
-            jobs = [loop.run_in_executor(self._pool, fetch_clips, PlaybackClient(recs[cam]),
+            jobs = [loop.run_in_executor(self._pool, fetch_clips, PlaybackClient(recs[cam], EXPORT_TIMEOUT_S),
                                          cam, start, end, tmp) for cam in cameras]  # fmt: skip
             for got in await asyncio.gather(*jobs):
                 files.extend({**f, "kind": "clip"} for f in got)

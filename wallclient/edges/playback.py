@@ -208,7 +208,10 @@ class ReplayPlayer(Player):
                     else:
                         if nxt is not None:
                             nxt[1].cancel()
-                        length = FIRST_WINDOW_S if self.position is None else WINDOW_S
+                        # the first window after a start or a seek is short: its picture
+                        # comes sooner; the ones after it are long, fetched ahead
+                        first_one = self.position is None or shown_version != version
+                        length = FIRST_WINDOW_S if first_one else WINDOW_S
                         data, first = client.get(pos, min(length, span.end - pos + 1.0))
                     nxt = None
                     self.fetches += 1
