@@ -280,8 +280,14 @@ class ReplayDesk:
             self.timeline.raise_()
         clock = self.shared["clock"]
         at = clock.position()
-        if not force and self._past_for is not None and self._past_for[0] == clock.version \
-                and abs(self._past_for[1] - at) < max(1.0, clock.speed * PAST_EVERY_S):  # fmt: skip
+        if (
+            not force
+            and self._past_for is not None
+            and self._past_for[0] == clock.version
+            # running: read again once it has moved a second; paused: at the clock exactly
+            and (self._past_for[1] == at if clock.paused
+                 else abs(self._past_for[1] - at) < max(1.0, clock.speed * PAST_EVERY_S))
+        ):  # fmt: skip
             if self.timeline is not None:
                 self.timeline.update()
             return
