@@ -98,6 +98,8 @@ class MapPanel(Panel):
         self._drag = QPointF(0, 0)  # while dragging: the cached picture moves, nothing redraws
         self.paint_ms: list[float] = []  # recent paint durations (bench, status)
         self.listen(self._tick)
+        if ctx.basemap is not None:
+            ctx.basemap.listeners.append(self.update)  # tiles arrived: drawn on the next paint
 
     # --- state → what to redraw ---------------------------------------------------
 
@@ -267,6 +269,26 @@ class MapPanel(Panel):
         self._regions_seen = table
         return table is seen or table != seen  # the same table: changed in place
 
+    def _has_ground(self) -> bool:
+        return self.ctx.basemap is not None and self.ctx.basemap.source is not None
+
+    def world_px(self) -> float:
+        """How many pixels wide the whole world is at this view (Web Mercator)."""
+        v = self._view()
+        return 360.0 * v[2] * v[3] if v is not None else 256.0
+
+    def describe_map(self) -> dict[str, Any]:
+        """``status.map`` (control-api.md): basemap, units, centre (WGS-84) and zoom."""
+        centre = self.to_lonlat(QPointF(self.width() / 2, self.height() / 2))
+        basemap = self.ctx.basemap
+        return {
+            "basemap": basemap.status() if basemap is not None
+            else {"source": None, "ok": False, "error": "no basemap configured"},
+            "units": 0,
+            "center": None if centre is None else {"lon": round(centre[0], 6), "lat": round(centre[1], 6)},
+            "zoom": round(math.log2(max(1.0, self.world_px() / 256)), 2),
+        }  # fmt: skip
+
     def _view_changed(self) -> None:
         self._drawn.clear()
         self._gen += 1
@@ -285,7 +307,8 @@ class MapPanel(Panel):
         if got is not None and got[0] == key:
             return got[1]
         pm = got[1] if got is not None and got[1].size() == self.size() else QPixmap(self.size())
-        pm.fill(theme.BG if name in ("base", "under") else Qt.GlobalColor.transparent)
+        opaque = ("basemap", "under") if self._has_ground() else ("base", "under")
+        pm.fill(theme.BG if name in opaque else Qt.GlobalColor.transparent)
         p = QPainter(pm)
         draw(p)
         p.end()
@@ -316,7 +339,9 @@ class MapPanel(Panel):
             pen = QPen(theme.INFO if outer else theme.PANEL_EDGE.lighter(160))
             pen.setWidthF(3 if outer else 1.2)
             p.setPen(pen)
-            p.setBrush(QColor(20, 34, 60, 120) if not outer else Qt.BrushStyle.NoBrush)
+            # over a basemap the regions are outlines only: the ground shows through
+            fill = not outer and not self._has_ground()
+            p.setBrush(QColor(20, 34, 60, 120) if fill else Qt.BrushStyle.NoBrush)
             for ring in rings:
                 poly = QPolygonF([xy(pt[0], pt[1]) for pt in ring])
                 p.drawPolygon(poly)
@@ -518,6 +543,11 @@ class MapPanel(Panel):
         # regions, backend layers and cameras change seldom: kept flattened into one
         # opaque picture, so a paint is one blit for them instead of three with alpha
         names = ["base"]
+        basemap = self.ctx.basemap
+        if basemap is not None and basemap.source is not None:
+            names.insert(0, "basemap")
+            self._cached("basemap", (key, basemap.version),
+                         lambda q: basemap.draw(q, xy, self._visible_box(), self.world_px()))  # fmt: skip
         self._cached("base", (key, self._geo_version, self.level_shown(), self.ctx.area_code()),
                      lambda q: self._draw_base(q, xy))  # fmt: skip
         shown = tuple(sorted(k for k, on in self.shown.items() if on))
@@ -636,6 +666,18 @@ class MapPanel(Panel):
             p.fillRect(r, QColor(77, 163, 255, 60))
             p.setPen(theme.INFO)
             p.drawText(r, Qt.AlignmentFlag.AlignCenter, text)
+        basemap = self.ctx.basemap
+        err = basemap.status()["error"] if basemap is not None else None
+        if err:  # the map runs without its ground, and says why, in its corner
+            text = theme.tr("No basemap: %1").replace("%1", err)
+            p.setFont(theme.font(18 * s))
+            text = p.fontMetrics().elidedText(text, Qt.TextElideMode.ElideMiddle, int(self.width() * 0.6))
+            w = p.fontMetrics().horizontalAdvance(text) + 40 * s
+            r = QRectF(12 * s, self.height() - 48 * s, w, 36 * s)
+            p.fillRect(r, QColor(7, 11, 20, 220))
+            theme.shape(p, "triangle", QPointF(r.left() + 16 * s, r.center().y()), 8 * s, theme.WARN)
+            p.setPen(theme.WARN)
+            p.drawText(r.adjusted(30 * s, 0, 0, 0), Qt.AlignmentFlag.AlignVCenter, text)
 
     # --- gestures -----------------------------------------------------------------
 

@@ -150,6 +150,9 @@ def run(
             st["scope"] = {"level": cfg.scope_level, "code": cfg.scope_code,
                            "drill": wall_ref[0].drill_status()}  # fmt: skip
         st["replay"] = desk_ref[0].status() if desk_ref else None
+        if wall_ref:
+            maps = wall_ref[0].map_panels()
+            st["map"] = maps[0].describe_map() if maps else None
         return st
 
     alert = None
@@ -175,6 +178,9 @@ def run(
         scope_code=cfg.scope_code,
         desk=Desk(commander),
     )
+    from panels.basemap import Basemap
+
+    ctx.basemap = Basemap.open(str(cfg.basemap) if cfg.basemap else None, cfg.basemap_datum)
     hub = Hub(ctx)
     commander.on_change = lambda: hub.poke("switch")
     hub.tick.connect(lambda _dirty: commander.poll())

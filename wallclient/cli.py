@@ -75,6 +75,8 @@ def _run_overrides(a: argparse.Namespace) -> dict[str, Any]:
         "scope_code": a.scope_code,
         "screens": a.screens,
         "log_dir": a.log_dir,
+        "basemap": a.basemap,
+        "basemap_datum": a.basemap_datum,
     }
 
 
@@ -481,6 +483,10 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--control-token-file", type=Path)
     r.add_argument("--lang", choices=["zh_CN", "en"])
     r.add_argument("--log-dir", type=Path)
+    r.add_argument("--basemap", type=Path,
+                   help="the map's ground: MBTiles, PMTiles or a {z}/{x}/{y} folder (raster)")  # fmt: skip
+    r.add_argument("--basemap-datum", choices=["wgs84", "gcj02"],
+                   help="gcj02 for 高德/腾讯 tiles (overlays are registered to them)")  # fmt: skip
     r.add_argument("--exit-after", type=float, help="stop after this many seconds")
     r.add_argument("--kiosk", action="store_true",
                    help="unattended: screens kept awake, logs in the platform's log directory")  # fmt: skip

@@ -48,6 +48,8 @@ class Config:
     linkage_cameras: int = 3  # the nearest N online cameras put on the linkage tiles
     auto_linkage: bool = False  # a new priority-1 incident takes the linkage tiles by itself
     drill_s: float = 120.0  # a drill-down into a sub-region narrows the panels this long
+    basemap: Path | None = None  # MBTiles, PMTiles or a {z}/{x}/{y} folder (raster, Web Mercator)
+    basemap_datum: str = "wgs84"  # or "gcj02" (高德, 腾讯 tiles)
     log_dir: Path | None = None
     instant_replay_s: float = 30.0  # 即时回放 goes this far back
     replay_before_s: float = 60.0  # 事件回溯 starts this long before the report
@@ -100,6 +102,8 @@ _KEYS: dict[tuple[str, str], str] = {
     ("map", "linkage_cameras"): "linkage_cameras",
     ("map", "auto_linkage"): "auto_linkage",
     ("map", "drill_s"): "drill_s",
+    ("map", "basemap"): "basemap",
+    ("map", "basemap_datum"): "basemap_datum",
     ("log", "dir"): "log_dir",
     ("replay", "instant_s"): "instant_replay_s",
     ("replay", "before_s"): "replay_before_s",
@@ -190,6 +194,8 @@ def validate(cfg: Config) -> None:
         )
     if cfg.control_port > 65535:
         raise ConfigError(f"control port {cfg.control_port}: out of range")
+    if cfg.basemap_datum not in ("wgs84", "gcj02"):
+        raise ConfigError(f"basemap_datum {cfg.basemap_datum!r}: must be wgs84 or gcj02")
     if cfg.lang not in ("zh_CN", "en"):
         raise ConfigError(f"lang {cfg.lang!r}: must be zh_CN or en")
     if not cfg.wall or not cfg.node:

@@ -595,5 +595,9 @@
         <source>Data of %1</source>
         <translation>数据时刻 %1</translation>
     </message>
+    <message>
+        <source>No basemap: %1</source>
+        <translation>底图不可用：%1</translation>
+    </message>
 </context>
 </TS>
