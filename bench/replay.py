@@ -116,6 +116,22 @@ def main() -> int:
             time.sleep(0.5)
         out["live_fps_while_3_replay"] = {"min": min(fps), "median": statistics.median(fps),
                                           "replaying": len(replaying)}  # fmt: skip
+        # the three tiles on one clock: their pictures' recorded times, 60 s at 1× and at 4×
+        for speed in (1, 4):
+            c.ok("replay.control", speed=speed, seek=rfc3339(epoch(inc["reported_at"]) + 2))
+            time.sleep(2)
+            spreads = []
+            end = time.monotonic() + 60
+            while time.monotonic() < end:
+                st = wall.status()["tiles"]
+                if not any(st[i]["gap"] for i in replaying):
+                    pos = [epoch(st[i]["position"]) for i in replaying]
+                    spreads.append((max(pos) - min(pos)) * 1000)
+                time.sleep(0.2)
+            out[f"spread_ms_{speed}x_60s"] = {"max": round(max(spreads)), "p99": round(pct(spreads, 0.99)),
+                                              "samples": len(spreads)}  # fmt: skip
+        c.ok("replay.control", speed=1)
+        print(json.dumps(out), flush=True)
         seeks, panels = [], []
         reported = epoch(inc["reported_at"])
         for k in range(10):

@@ -604,6 +604,7 @@ def parser() -> argparse.ArgumentParser:
     dr.add_argument("--ca-file", type=Path)
     dr.add_argument("--cache", type=Path)
     dr.add_argument("--layout", type=Path)
+    dr.add_argument("--basemap", type=Path)
     dr.set_defaults(func=cmd_doctor)
 
     c = sub.add_parser("cache", help="inspect a cache file")

@@ -73,12 +73,45 @@ def run(a: argparse.Namespace) -> int:
     return 0 if all(c["ok"] for c in checks) else 1
 
 
+def _doctor_basemap(cfg: Any, check: Any) -> None:
+    """The map's ground: the configured basemap opens, is raster Web Mercator, and has tiles."""
+    if cfg.basemap is None:
+        check("basemap", True, "none configured: the map draws regions on a blank ground")
+        return
+    from wallclient.edges.tiles import BasemapError, open_basemap, sniff
+
+    try:
+        src = open_basemap(cfg.basemap)
+    except BasemapError as exc:
+        check("basemap", False, str(exc), "[map] basemap = an MBTiles/PMTiles file or a {z}/{x}/{y} "
+              "folder of raster Web Mercator tiles", warn=True)  # fmt: skip
+        return
+    try:
+        d = src.describe()
+        detail = (f"{src.kind} {src.format}, zoom {src.min_zoom}–{src.max_zoom}, "
+                  f"{src.tile_size} px, {cfg.basemap_datum}")  # fmt: skip
+        check("basemap", True, f"{cfg.basemap}: {detail}")
+        if d["bounds"]:
+            from wallclient.mercator import tile_of
+
+            west, south, east, north = d["bounds"]
+            z = src.min_zoom
+            data = src.get(z, *tile_of((west + east) / 2, (south + north) / 2, z))
+            ok = data is not None and sniff(data) is not None
+            check("basemap tiles", ok, "a tile at the centre of its bounds reads as an image" if ok
+                  else "no readable tile at the centre of its bounds", "check the file", warn=True)  # fmt: skip
+    finally:
+        src.close()
+
+
 def _doctor_machine(a: argparse.Namespace, check: Any) -> None:
     """Fonts, screens, the backend (reachable, token, clock), the cache, files, memory."""
     from wallclient import app
 
     cfg = config_mod.load(a.config, {"server": a.server, "token_file": a.token_file,
-                                     "cache": a.cache, "layout": a.layout, "ca_file": a.ca_file})  # fmt: skip
+                                     "cache": a.cache, "layout": a.layout, "ca_file": a.ca_file,
+                                     "basemap": a.basemap})  # fmt: skip
+    _doctor_basemap(cfg, check)
     fallback = app.headless_fallback()
     app.make_app("zh_CN")
     from PySide6.QtGui import QFontDatabase

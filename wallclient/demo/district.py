@@ -8,6 +8,7 @@ that move through their statuses with deadlines.
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,7 +21,6 @@ Box = tuple[float, float, float, float]  # lon0, lat0, lon1, lat1
 
 DISTRICT_CODE = "310114"
 DISTRICT_NAME = "嘉定区"
-BBOX = (121.15, 31.25, 121.40, 31.45)  # lon0, lat0, lon1, lat1
 
 STREETS = [
     "南翔镇", "江桥镇", "安亭镇", "马陆镇", "徐行镇", "华亭镇",
@@ -107,44 +107,90 @@ class StreamUrls:
         return {"main": f"{base}/main.ts", "sub": f"{base}/sub.ts"}
 
 
-def _rect(lon0: float, lat0: float, lon1: float, lat1: float) -> JSON:
-    ring = [[lon0, lat0], [lon1, lat0], [lon1, lat1], [lon0, lat1], [lon0, lat0]]
-    return {"type": "Polygon", "coordinates": [[[round(x, 6), round(y, 6)] for x, y in ring]]}
 
 
-def _split(box: Box, n: int, rng: random.Random) -> list[Box]:
-    """Cut a box into n strips along its longer side, with uneven widths."""
-    lon0, lat0, lon1, lat1 = box
-    weights = [rng.uniform(0.7, 1.3) for _ in range(n)]
-    total = sum(weights)
-    out = []
-    pos = 0.0
-    wide = (lon1 - lon0) >= (lat1 - lat0)
-    for w in weights:
-        a, b = pos / total, (pos + w) / total
-        pos += w
-        if wide:
-            out.append((lon0 + (lon1 - lon0) * a, lat0, lon0 + (lon1 - lon0) * b, lat1))
+
+
+Poly = list[tuple[float, float]]
+
+
+def _clip(poly: Poly, axis: int, c: float, low: bool) -> Poly:
+    """The part of a polygon on one side of the line coord[axis] = c (Sutherland–Hodgman
+    against a half-plane: right for concave polygons too, whose parts it joins by
+    zero-width seams)."""
+
+    def keep(q: tuple[float, float]) -> bool:
+        return q[axis] <= c if low else q[axis] >= c
+
+    out: Poly = []
+    for i, cur in enumerate(poly):
+        prev = poly[i - 1]
+        if keep(cur):
+            if not keep(prev):
+                out.append(_cross(prev, cur, axis, c))
+            out.append(cur)
+        elif keep(prev):
+            out.append(_cross(prev, cur, axis, c))
+    return out
+
+
+def _cross(a: tuple[float, float], b: tuple[float, float], axis: int, c: float) -> tuple[float, float]:
+    t = (c - a[axis]) / ((b[axis] - a[axis]) or 1e-12)
+    return (a[0] + (b[0] - a[0]) * t, a[1] + (b[1] - a[1]) * t)
+
+
+def _area(poly: Poly) -> float:
+    return abs(sum(x1 * y2 - x2 * y1 for (x1, y1), (x2, y2) in zip(poly, poly[1:] + poly[:1], strict=True))) / 2
+
+
+def _bbox_of(poly: Poly) -> Box:
+    xs, ys = [q[0] for q in poly], [q[1] for q in poly]
+    return min(xs), min(ys), max(xs), max(ys)
+
+
+def _inside(poly: Poly, lon: float, lat: float) -> bool:
+    hit = False
+    for (x1, y1), (x2, y2) in zip(poly, poly[1:] + poly[:1], strict=True):
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+            hit = not hit
+    return hit
+
+
+def _poly_split(poly: Poly, n: int, rng: random.Random) -> list[Poly]:
+    """Cut a polygon into n parts of about equal area (each 0.85–1.15 of its share), by
+    halving across its longer side again and again: every part lies inside the polygon,
+    and the parts together are the polygon."""
+    if n <= 1:
+        return [poly]
+    n1 = n // 2
+    share = n1 / n * rng.uniform(0.85, 1.15)
+    lon0, lat0, lon1, lat1 = _bbox_of(poly)
+    wide = (lon1 - lon0) * 0.85 >= (lat1 - lat0)  # ~cos(31°): metres, not degrees
+    axis, lo, hi = (0, lon0, lon1) if wide else (1, lat0, lat1)
+    total = _area(poly) or 1e-12
+    for _ in range(22):  # bisection on where to cut
+        mid = (lo + hi) / 2
+        if _area(_clip(poly, axis, mid, True)) / total < share:
+            lo = mid
         else:
-            out.append((lon0, lat0 + (lat1 - lat0) * a, lon1, lat0 + (lat1 - lat0) * b))
-    return out
+            hi = mid
+    cut = (lo + hi) / 2
+    first, second = _clip(poly, axis, cut, True), _clip(poly, axis, cut, False)
+    if axis == 1:  # north first: reading order on a map
+        first, second = second, first
+    return _poly_split(first, n1, rng) + _poly_split(second, n - n1, rng)
 
 
-def _grid_split(box: Box, n: int, rng: random.Random) -> list[Box]:
-    """Cut a box into n cells, in rows and columns."""
-    cols = max(1, round(n**0.5))
-    rows_per_col = [n // cols + (1 if i < n % cols else 0) for i in range(cols)]
-    out = []
-    for col_box, rows in zip(_split(box, cols, rng), rows_per_col, strict=True):
-        lon0, lat0, lon1, lat1 = col_box
-        # split each column vertically into its rows
-        weights = [rng.uniform(0.7, 1.3) for _ in range(rows)]
-        total, pos = sum(weights), 0.0
-        for w in weights:
-            a, b = pos / total, (pos + w) / total
-            pos += w
-            out.append((lon0, lat0 + (lat1 - lat0) * a, lon1, lat0 + (lat1 - lat0) * b))
-    return out
+def _polygon(poly: Poly) -> JSON:
+    ring = [[round(x, 6), round(y, 6)] for x, y in poly]
+    return {"type": "Polygon", "coordinates": [ring + ring[:1]]}
+
+
+
+
+# seed → the regions cut for it, with the random state after: cutting takes ~1 s, and
+# tests and benches build the same district many times in one process
+_REGIONS: dict[int, tuple[Any, ...]] = {}
 
 
 @dataclass
@@ -169,6 +215,7 @@ class District:
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
         self._boxes: dict[str, Box] = {}
+        self._polys: dict[str, Poly] = {}
         self._villages: list[str] = []
         self._incident_no = 0
         self._live_ids: list[str] = []
@@ -181,33 +228,54 @@ class District:
 
     # --- construction -------------------------------------------------------------------
 
-    def _region(self, code: str, name: str, level: str, parent: str | None, box: Box) -> None:
-        self._boxes[code] = box
+    def _region(self, code: str, name: str, level: str, parent: str | None, poly: Poly) -> None:
+        self._boxes[code] = _bbox_of(poly)
+        self._polys[code] = poly
         self.regions[code] = {
-            "code": code, "name": name, "level": level, "parent": parent, "geometry": _rect(*box),
+            "code": code, "name": name, "level": level, "parent": parent, "geometry": _polygon(poly),
         }  # fmt: skip
 
     def _make_regions(self) -> None:
+        """嘉定区's real outline (wallclient.demo.ground), cut into its streets, areas,
+        villages and grids by area (the parts follow the outline; they are not the real
+        towns' borders)."""
+        cached = _REGIONS.get(self.seed)
+        if cached is not None:  # the same seed cuts the same way: done once per process
+            regions, boxes, polys, villages, state = cached
+            self.regions.update(regions)
+            self._boxes.update(boxes)
+            self._polys.update(polys)
+            self._villages.extend(villages)
+            self.rng.setstate(state)
+            return
+        self._cut_regions()
+        _REGIONS[self.seed] = (dict(self.regions), dict(self._boxes), dict(self._polys),
+                               list(self._villages), self.rng.getstate())  # fmt: skip
+
+    def _cut_regions(self) -> None:
+        from wallclient.demo.ground import outline
+
         rng = self.rng
-        self._region(DISTRICT_CODE, DISTRICT_NAME, "district", None, BBOX)
-        streets = _grid_split(BBOX, len(STREETS), rng)
+        whole = outline()
+        self._region(DISTRICT_CODE, DISTRICT_NAME, "district", None, whole)
+        streets = _poly_split(whole, len(STREETS), rng)
         area_no = 0
         village_counts = self._village_counts()
         for s, (sname, sbox) in enumerate(zip(STREETS, streets, strict=True)):
             scode = f"{DISTRICT_CODE}{s + 101:03d}"
             self._region(scode, sname, "street", DISTRICT_CODE, sbox)
-            for a, abox in enumerate(_grid_split(sbox, AREAS_PER_STREET[s], rng)):
+            for a, abox in enumerate(_poly_split(sbox, AREAS_PER_STREET[s], rng)):
                 acode = f"{scode}{a + 1:02d}"
                 self._region(acode, f"{sname}第{a + 1}片区", "area", scode, abox)
                 nv = village_counts[area_no]
                 area_no += 1
-                for v, vbox in enumerate(_grid_split(abox, nv, rng)):
+                for v, vbox in enumerate(_poly_split(abox, nv, rng)):
                     vcode = f"{acode}{v + 1:03d}"
                     road = ROADS[(s * 7 + a * 3 + v) % len(ROADS)]
                     vname = f"{road[:2]}{VILLAGE_SUFFIX[v % len(VILLAGE_SUFFIX)]}"
                     self._region(vcode, f"{sname}{vname}", "village", acode, vbox)
                     self._villages.append(vcode)
-                    for g, gbox in enumerate(_grid_split(vbox, 2 + (v % 3), rng)):
+                    for g, gbox in enumerate(_poly_split(vbox, 2 + (v % 3), rng)):
                         self._region(
                             f"{vcode}{g + 1:02d}", f"{vname}第{g + 1}网格", "grid", vcode, gbox
                         )
@@ -220,12 +288,16 @@ class District:
         return counts
 
     def _point_in(self, code: str) -> JSON:
+        """A point inside a region (its polygon, not only its box)."""
         lon0, lat0, lon1, lat1 = self._boxes[code]
+        poly = self._polys.get(code)
         r = self.rng
-        return {
-            "lon": round(r.uniform(lon0 + (lon1 - lon0) * 0.05, lon1 - (lon1 - lon0) * 0.05), 6),
-            "lat": round(r.uniform(lat0 + (lat1 - lat0) * 0.05, lat1 - (lat1 - lat0) * 0.05), 6),
-        }
+        for _ in range(30):
+            lon = round(r.uniform(lon0 + (lon1 - lon0) * 0.05, lon1 - (lon1 - lon0) * 0.05), 6)
+            lat = round(r.uniform(lat0 + (lat1 - lat0) * 0.05, lat1 - (lat1 - lat0) * 0.05), 6)
+            if poly is None or _inside(poly, lon, lat):
+                break
+        return {"lon": lon, "lat": lat}
 
     def _street_of(self, code: str) -> str:
         return code[:9]
@@ -335,10 +407,19 @@ class District:
             "id": "L-pumps", "name": "防汛泵站", "kind": "facility",
             "features": {"type": "FeatureCollection", "features": feats},
         }  # fmt: skip
-        lon0, lat0, lon1, lat1 = BBOX
-        river = [[lon0, lat0 + (lat1 - lat0) * (0.3 + 0.05 * (i % 3))] for i in range(1)]
-        river += [[lon0 + (lon1 - lon0) * x / 10, lat0 + (lat1 - lat0) * (0.3 + 0.04 * ((x * 7) % 5))]
-                  for x in range(1, 11)]  # fmt: skip
+        # 蕴藻浜 across the district, west to east, meandering: the part inside the outline
+        lon0, lat0, lon1, lat1 = self._boxes[DISTRICT_CODE]
+        whole = self._polys[DISTRICT_CODE]
+        river: list[list[float]] = []
+        for i in range(81):
+            lon = lon0 + (lon1 - lon0) * i / 80
+            lat = lat0 + (lat1 - lat0) * (0.42 + 0.035 * math.sin(i / 6.0) + 0.015 * math.sin(i / 2.3))
+            if _inside(whole, lon, lat):
+                river.append([round(lon, 6), round(lat, 6)])
+            elif len(river) > 1:
+                break  # the first stretch inside
+            else:
+                river = []
         self.layers["L-rivers"] = {
             "id": "L-rivers", "name": "主要河道", "kind": "water",
             "features": {"type": "FeatureCollection", "features": [{
