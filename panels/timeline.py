@@ -28,7 +28,15 @@ from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QPoint, QPointF, QRectF, Qt, QTimer
-from PySide6.QtGui import QKeyEvent, QMouseEvent, QPainter, QPaintEvent, QPen, QWheelEvent
+from PySide6.QtGui import (
+    QGuiApplication,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QWheelEvent,
+)
 from PySide6.QtWidgets import QMenu, QWidget
 
 from panels import theme
@@ -275,7 +283,7 @@ class ReplayDesk:
                     panel.end_replay(i)  # the instant replay reached its gesture: live again
         if self.shared is None:
             return
-        if self.timeline is not None:
+        if self.timeline is not None and QGuiApplication.platformName() == "xcb":
             # a tile's native video window made after the bar would cover it: kept on top
             self.timeline.raise_()
         clock = self.shared["clock"]

@@ -281,6 +281,11 @@ def cmd_demo(a: argparse.Namespace) -> int:
                 "--cache", str(a.cache or work / "cache.sqlite"), "--wall", "wall-1", "--node", "demo-node"]  # fmt: skip
         if a.layout:
             args += ["--layout", str(a.layout)]
+        # the demo's own basemap of 嘉定区 (made once, kept): docs/map.md
+        from wallclient.demo.basemap import ensure
+
+        cache_dir = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wallclient"
+        args += ["--basemap", str(ensure(cache_dir / f"basemap-jiading-{a.seed}-v2.mbtiles", a.seed))]
         if offscreen:
             args += ["--offscreen", "--exit-after", str(a.duration), "--screenshots", str(out)]
         log.info(

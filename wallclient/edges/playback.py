@@ -202,7 +202,6 @@ class ReplayPlayer(Player):
                         self._in_gap(clock, spans, pos, version, stop)
                         listed = (0.0, 0.0)  # the recording may have grown meanwhile
                         continue
-                    self.gap = False
                     if nxt is not None and abs(nxt[0] - pos) < 1.0:
                         data, first = nxt[1].result()
                     else:
@@ -325,6 +324,7 @@ class ReplayPlayer(Player):
                     if stop.is_set() or clock.version != version:
                         return nxt
                     self.position = t
+                    self.gap = False  # (a gap is over when its first picture is there)
                     self.slot.produced(t)
                     shown_one = True
                     if self.state != "playing" or self.error:
