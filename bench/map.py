@@ -45,6 +45,7 @@ def main() -> None:
     ap.add_argument("--size", default="1920x1080")
     ap.add_argument("--png", default="")
     ap.add_argument("--graphicsview", action="store_true")
+    ap.add_argument("--basemap", default="", help="an MBTiles/PMTiles file under the map")
     a = ap.parse_args()
     w, h = (int(v) for v in a.size.split("x"))
 
@@ -69,12 +70,18 @@ def main() -> None:
     t = time.perf_counter()
     grid = ctx.locator.grid
     print(f"camera index: {len(grid)} cameras in {(time.perf_counter() - t) * 1000:.0f} ms")
+    if a.basemap:
+        from panels.basemap import Basemap
+
+        ctx.basemap = Basemap.open(a.basemap)
     hub = Hub(ctx)
     panel = MapPanel(ctx, hub, h / 1080, {"level": "street"})
     panel.resize(w, h)
     panel.show()
     app.processEvents()
 
+    if ctx.basemap is not None:
+        _basemap_views(app, panel, ctx.basemap)
     panel.repaint()  # first paint: everything drawn
     first = panel.paint_ms[-1]
     frames = []
@@ -130,6 +137,36 @@ def main() -> None:
     if a.graphicsview:
         _graphicsview(state, w, h)
     hub.close()
+
+
+def _basemap_views(app, panel, basemap) -> None:
+    """New views over the basemap, each until every visible tile is drawn (not a parent's
+    stand-in): the time from the view change to that paint, and the frames meanwhile."""
+    import random
+
+    rng = random.Random(3)
+    settle, frames = [], []
+    for i in range(20):
+        panel.fit()
+        panel.zoom = 2 ** rng.uniform(1, 5)  # street to area zoom, 2–32 × the fit
+        box = panel._home_box()
+        panel.centre = (rng.uniform(box[0], box[2]), rng.uniform(box[1], box[3]))
+        panel._view_changed()
+        t = time.perf_counter()
+        while True:
+            panel.repaint()
+            frames.append(panel.paint_ms[-1])
+            if basemap.waiting == 0 and i >= 0:
+                break
+            app.processEvents()
+            time.sleep(0.002)
+            if time.perf_counter() - t > 5:
+                raise AssertionError("tiles never came")
+        settle.append((time.perf_counter() - t) * 1000)
+    print(f"basemap: new view fully drawn: {_stats(settle)}")
+    print(f"basemap: frames while tiles come: {_stats(frames)}")
+    print(f"basemap: {basemap.status()}, cached {len(basemap._cache)} tiles")
+    panel.fit()
 
 
 def _graphicsview(state, w: int, h: int) -> None:

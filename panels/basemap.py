@@ -50,9 +50,11 @@ class Basemap(QObject):
         self.version = 0  # grows when tiles arrive (the map's layer key)
         self.unreadable = 0  # tiles that were not images or would not decode
         self.missing = 0  # tiles the view needed that the file does not have
+        self.waiting = 0  # tiles of the last drawn view not there yet (drawn from parents)
         self.listeners: list[Callable[[], None]] = []
         self._cache: OrderedDict[Key, QImage | None] = OrderedDict()
         self._pending: set[Key] = set()
+        self._read_done: set[Key] = set()  # read by the reader (bounded with the cache)
         self._wanted: queue.LifoQueue[Key] = queue.LifoQueue()
         self._done: queue.SimpleQueue[tuple[Key, QImage | None, str]] = queue.SimpleQueue()
         self._timer = QTimer(self)
@@ -86,6 +88,9 @@ class Basemap(QObject):
         assert self.source is not None
         while True:
             key = self._wanted.get()
+            if key in self._cache or key in self._read_done:
+                continue  # asked for twice (again=True): read once
+            self._read_done.add(key)
             try:
                 data = self.source.get(*key)
             except Exception as exc:  # a damaged file: this tile is missing, the map goes on
@@ -118,16 +123,20 @@ class Basemap(QObject):
                 self.missing += 1
             got = True
         while len(self._cache) > CACHE_TILES:
-            self._cache.popitem(last=False)
+            gone, _img = self._cache.popitem(last=False)
+            self._read_done.discard(gone)  # may be read again when the view comes back
         if got:
             self.version += 1
             for listener in list(self.listeners):
                 listener()
 
-    def _want(self, key: Key) -> None:
-        if key not in self._cache and key not in self._pending:
-            self._pending.add(key)
-            self._wanted.put(key)
+    def _want(self, key: Key, again: bool = False) -> None:
+        """Ask the reader for a tile (``again``: once more even if asked before, so that it
+        comes to the top of the reader's stack: the view needs it now)."""
+        if key in self._cache or (key in self._pending and not again):
+            return
+        self._pending.add(key)
+        self._wanted.put(key)
 
     # --- drawing ---------------------------------------------------------------------------
 
@@ -148,10 +157,12 @@ class Basemap(QObject):
         x1, y1 = world(east, south)
         p.save()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        waiting = 0
+        missing: list[Key] = []
         n = 1 << z
-        for tx, ty in tiles_for(x0, y0, x1, y1, z):
+        shown = set()
+        for tx, ty in tiles_for(x0, y0, x1, y1, z):  # nearest the centre first
             key = (z, tx, ty)
+            shown.add(key)
             rect = self._rect(xy, z, tx, ty)
             img = self._cache.get(key)
             if img is not None:
@@ -159,14 +170,19 @@ class Basemap(QObject):
                 p.drawImage(rect, img)
                 continue
             if key not in self._cache:
-                self._want(key)
-                waiting += 1
+                missing.append(key)
             self._from_parent(p, rect, z, tx, ty)
-        for tx, ty in tiles_for(x0, y0, x1, y1, z, ring=1):  # fetched ahead
-            if 0 <= tx < n:
+        # asked for in the order the reader should take them (it takes the newest first):
+        # the ring around the view, then the view's own tiles, the centre's last
+        for tx, ty in tiles_for(x0, y0, x1, y1, z, ring=1):
+            if 0 <= tx < n and (z, tx, ty) not in shown:
                 self._want((z, tx, ty))
+        for key in reversed(missing):
+            self._want(key, again=True)
+        waiting = len(missing)
         p.fillRect(QRectF(p.window()), DIM)
         p.restore()
+        self.waiting = waiting
         return waiting
 
     def _rect(self, xy: XY, z: int, tx: int, ty: int) -> QRectF:
