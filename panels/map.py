@@ -47,6 +47,7 @@ from panels.hub import Context, Hub, Panel
 from panels.incidents import NEW_FOR_S
 from wallclient import geo
 from wallclient.protocol import REGION_LEVELS, epoch
+from wallclient.units import TRACK_S, decimate
 
 MAX_PULSES = 40
 PRIO_SLICE_S = 0.004  # a priority layer is redrawn in slices of this, one per tick
@@ -57,6 +58,11 @@ ZOOM_STEP = 1.25
 MAX_ZOOM = 512.0
 FOCUS_SPAN_M = 2500.0  # focusing an incident shows about this much ground across
 CAMERA_REDRAW_S = 2.0  # camera status changes are drawn at most this often
+# units: a shape per kind, a colour per status (colour and shape for every state)
+UNIT_SHAPE = {"patrol_car": "square", "pump_truck": "diamond", "drone": "triangle",
+              "body_cam": "ring", "grid_worker": "circle"}  # fmt: skip
+UNIT_COLOUR = {"idle": QColor("#2ecc71"), "enroute": QColor("#f5b041"), "onsite": QColor("#4da3ff"),
+               "offline": QColor("#7f8c9d")}  # fmt: skip
 
 XY = Callable[[float, float], QPointF]
 ViewKey = tuple[int, int, float, float, float]
@@ -77,10 +83,11 @@ class MapPanel(Panel):
         # the view: centre (None = the scope's centre) and zoom relative to "scope fits"
         self.centre: tuple[float, float] | None = None
         self.zoom = 1.0
-        self.shown = {"cameras": True, "incidents": True}  # layer id → on; layers add theirs
+        self.shown = {"cameras": True, "incidents": True, "units": True}  # layer id → on
         self._geo_version = 0
         self._regions_seen: dict[str, Any] = ctx.state.regions  # the region table drawn
         self._layers_version = 0
+        self._units_version = 0
         self._cams_dirty_at: float | None = None
         self._cache: dict[str, tuple[Any, QPixmap]] = {}  # layer name → (key, pixmap)
         self._marks: dict[str, Mark] = {}  # open incidents in scope, by id
@@ -112,6 +119,9 @@ class MapPanel(Panel):
                 self.shown.setdefault(lid, True)
         if "cameras" in dirty and self._cams_dirty_at is None:
             self._cams_dirty_at = time.monotonic()
+        if "units" in dirty:
+            self._units_version += 1
+            self.update()
         if "incidents" in dirty or "scope" in dirty:
             ids = self.hub.changed_ids("incidents")
             if ids is None or self._changed is None or "scope" in dirty:
@@ -269,6 +279,41 @@ class MapPanel(Panel):
         self._regions_seen = table
         return table is seen or table != seen  # the same table: changed in place
 
+    def _draw_units(self, p: QPainter, xy: XY) -> None:
+        """Units in view by kind (its own shape), status colour and heading, each with the
+        fading track of its last 30 minutes (decimated to a few pixels a step)."""
+        s = self.scale
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        view = QRectF(self.rect()).adjusted(-40, -40, 40, 40)
+        tracks = self.ctx.state.tracks
+        for uid, unit in self.ctx.state.units.items():
+            loc = unit.get("location")
+            if not isinstance(loc, dict):
+                continue
+            at = xy(loc["lon"], loc["lat"])
+            if not view.contains(at):
+                continue
+            colour = UNIT_COLOUR.get(unit.get("status", ""), theme.STALE)
+            last = tracks.last.get(uid)
+            since = (last[0] if last else time.time()) - TRACK_S  # its last 30 min of fixes
+            pts = decimate([(q.x(), q.y()) for q in (xy(lon, lat) for _t, lon, lat in
+                                                       tracks.track(uid, since))], 4 * s)  # fmt: skip
+            pts.append((at.x(), at.y()))
+            for i in range(1, len(pts)):  # older parts fainter
+                c = QColor(colour)
+                c.setAlpha(int(40 + 160 * i / len(pts)))
+                p.setPen(QPen(c, 2.2 * s))
+                p.drawLine(QPointF(*pts[i - 1]), QPointF(*pts[i]))
+            heading = loc.get("heading")
+            if isinstance(heading, int | float):
+                rad = math.radians(heading)
+                tip = QPointF(at.x() + math.sin(rad) * 16 * s, at.y() - math.cos(rad) * 16 * s)
+                p.setPen(QPen(colour, 2.5 * s))
+                p.drawLine(at, tip)
+            theme.shape(p, UNIT_SHAPE.get(unit.get("kind", ""), "circle"), at, 8 * s, colour)
+            p.setPen(QPen(theme.BG, 1.5 * s))
+            p.setBrush(Qt.BrushStyle.NoBrush)
+
     def _has_ground(self) -> bool:
         return self.ctx.basemap is not None and self.ctx.basemap.source is not None
 
@@ -284,7 +329,7 @@ class MapPanel(Panel):
         return {
             "basemap": basemap.status() if basemap is not None
             else {"source": None, "ok": False, "error": "no basemap configured"},
-            "units": 0,
+            "units": len(self.ctx.state.units),
             "center": None if centre is None else {"lon": round(centre[0], 6), "lat": round(centre[1], 6)},
             "zoom": round(math.log2(max(1.0, self.world_px() / 256)), 2),
         }  # fmt: skip
@@ -573,6 +618,9 @@ class MapPanel(Panel):
                     self._draw_prio(prio, marks)
                 p.drawPixmap(0, 0, self._prio[prio])
             self._pulses(p, marks, xy)
+        if self.shown.get("units", True) and self.ctx.state.units:
+            p.drawPixmap(0, 0, self._cached("units", (key, self._units_version),
+                                            lambda q: self._draw_units(q, xy)))  # fmt: skip
         self._focus(p, xy)
         p.resetTransform()
         self._draw_legend(p, marks)
@@ -638,6 +686,9 @@ class MapPanel(Panel):
             ("incidents", theme.tr("Incidents %1").replace("%1", f"{len(marks):,}"),
              "diamond", theme.ALARM),
         ]  # fmt: skip
+        if self.ctx.state.units:
+            rows.append(("units", theme.tr("Units %1").replace("%1", f"{len(self.ctx.state.units):,}"),
+                         "square", UNIT_COLOUR["idle"]))  # fmt: skip
         for lid, layer in sorted(self.ctx.state.layers.items()):
             rows.append((lid, str(layer.get("name") or lid), "square", _layer_colour(lid)))
         x, y = 12 * s, 12 * s

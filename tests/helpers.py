@@ -64,11 +64,13 @@ def free_port() -> int:
 class DemoServer:
     """``wallclient serve-demo`` as a real process, on ports it picks itself."""
 
-    def __init__(self, tmp: Path, *args: str, state: bool = True, record: bool = False) -> None:
+    def __init__(self, tmp: Path, *args: str, state: bool = True, record: bool = False,
+                 units: int = 0) -> None:  # fmt: skip
         self.tmp = tmp
-        # the recorder (ffmpeg per camera watched) only where a test looks back in time
+        # the recorder (ffmpeg per camera watched) only where a test looks back in time;
+        # units (a batch of positions every 2 s) only where a test watches them move
         rec = ["--record-dir", str(tmp / "recordings"), "--playback-port", "0"]
-        self.args = list(args) + (rec if record else ["--no-record"])
+        self.args = list(args) + (rec if record else ["--no-record"]) + ["--units", str(units)]
         self.state_file = tmp / "backend-state.json" if state else None
         self.tokens = tmp / "tokens"
         self.tokens.write_text(

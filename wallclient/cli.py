@@ -192,6 +192,7 @@ async def serve_demo(a: argparse.Namespace) -> int:
         presets_n=size["presets_n"],
         incidents_n=size["incidents_n"],
         live_cap=a.live_cap,
+        units_n=a.units,
     )
     district_ref.append(district)
     backend = Backend(
@@ -203,6 +204,7 @@ async def serve_demo(a: argparse.Namespace) -> int:
         state_file=a.state,
     )
     backend.media = media
+    backend.unit_period = a.unit_period
     recorder = None
     if media is not None and not a.no_record:
         from wallclient.demo.recorder import Recorder
@@ -530,6 +532,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--tls-cert", type=Path, help="serve wss:// with this certificate (PEM)")
     s.add_argument("--tls-key", type=Path, help="… and its private key (PEM)")
     s.add_argument("--indicator-period", type=float, default=5.0)
+    s.add_argument("--units", type=int, default=60, help="units on the move (处置力量)")
+    s.add_argument("--unit-period", type=float, default=2.0, help="seconds between unit.positions")
     s.add_argument("--no-record", action="store_true", help="no recorder, no playback")
     s.add_argument("--record-dir", type=Path, help="where recordings go (default: beside the clips)")
     s.add_argument("--retention", type=float, default=7200.0, help="seconds of recording kept")

@@ -26,7 +26,8 @@ INCIDENT_SOURCES = ("12345", "110", "grid", "iot", "video_ai")
 DEADLINE_KINDS = ("respond", "arrive", "control", "track")
 ROLES = ("viewer", "commander", "installer")
 MODES = ("normal", "emergency")
-SNAPSHOT_KINDS = ("regions", "cameras", "presets", "indicators", "incidents", "layers")
+SNAPSHOT_KINDS = ("regions", "cameras", "presets", "indicators", "incidents", "layers", "units")
+UNIT_STATUSES = ("idle", "enroute", "onsite", "offline")
 
 # Types that move state and therefore carry ``seq`` (protocol.md, State messages).
 STATE_TYPES = frozenset(
@@ -43,6 +44,9 @@ STATE_TYPES = frozenset(
         "incident.remove",
         "layer.upsert",
         "wall.state",
+        "unit.upsert",
+        "unit.positions",
+        "unit.remove",
     }
 )
 COMMAND_TYPES = frozenset({"preset.activate", "mode.set", "incident.ack", "ping"})
@@ -275,6 +279,29 @@ LAYER: Spec = {
     "kind": (_is_str, True),
     "features": (_feature_collection, True),
 }
+def _position(v: Any) -> str | None:
+    """A unit's place: lon/lat in range, heading 0–360 and speed ≥ 0 if given."""
+    err = _lonlat(v)
+    if err:
+        return err
+    heading, speed = v.get("heading"), v.get("speed")
+    if heading is not None and (not isinstance(heading, int | float) or isinstance(heading, bool)
+                                or not 0 <= heading <= 360):  # fmt: skip
+        return "heading: must be 0…360"
+    if speed is not None and (not isinstance(speed, int | float) or isinstance(speed, bool) or speed < 0):
+        return "speed: must be ≥ 0"
+    return None
+
+
+UNIT: Spec = {
+    "id": (_is_nonempty_str, True),
+    "name": (_is_str, True),
+    "kind": (_is_nonempty_str, True),  # body_cam | drone | patrol_car | grid_worker | pump_truck | …
+    "status": (_one_of(*UNIT_STATUSES), True),
+    "incident": (_nullable(_is_str), False),
+    "stream": (_nullable(_is_str), False),
+    "location": (_nullable(_position), False),
+}
 WALL: Spec = {
     "wall": (_is_nonempty_str, True),
     "mode": (_one_of(*MODES), True),
@@ -289,6 +316,7 @@ ITEM_SPECS: dict[str, Spec] = {
     "indicators": INDICATOR,
     "incidents": INCIDENT,
     "layers": LAYER,
+    "units": UNIT,
 }
 
 _ID: Spec = {"id": (_is_nonempty_str, True)}
@@ -327,6 +355,10 @@ DATA_SPECS: dict[str, Spec] = {
     "incident.remove": _ID,
     "layer.upsert": LAYER,
     "wall.state": WALL,
+    "unit.upsert": UNIT,
+    "unit.remove": _ID,
+    # each position is checked as it is applied: one bad one is dropped, not the batch
+    "unit.positions": {"t": (_is_time, True), "positions": (_is_list, True)},
     "ack": {
         "id": (_is_str, True),
         "ok": (_is_bool, True),
@@ -430,7 +462,7 @@ def encode(
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-FEATURES = ("playback",)  # what this client understands of the additions to version 1
+FEATURES = ("playback", "units")  # what this client understands of the additions to version 1
 
 
 def hello(

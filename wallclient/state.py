@@ -11,9 +11,10 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wallclient.protocol import JSON, STATE_TYPES
+from wallclient.protocol import JSON, STATE_TYPES, epoch
+from wallclient.units import Tracks
 
-KINDS = ("regions", "cameras", "presets", "indicators", "incidents", "layers")
+KINDS = ("regions", "cameras", "presets", "indicators", "incidents", "layers", "units")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +39,8 @@ class WallState:
         self.indicators: dict[str, JSON] = {}
         self.incidents: dict[str, JSON] = {}
         self.layers: dict[str, JSON] = {}
+        self.units: dict[str, JSON] = {}
+        self.tracks = Tracks()  # where the units have been (wallclient.units)
         self.wall: JSON | None = None
         self.last_seq: int | None = None
         self._listeners: list[Listener] = []
@@ -97,6 +100,10 @@ class WallState:
             return []
         if type_ == "indicator.values":
             return self._apply_values(data)
+        if type_ == "unit.positions":
+            return self._apply_positions(data)
+        if type_ == "unit.remove":
+            self.tracks.forget(data["id"])
         if type_ == "camera.status":
             cam = self.cameras.get(data["id"])
             if cam is None or cam.get("status") == data["status"]:
@@ -130,8 +137,31 @@ class WallState:
             if old == item:
                 return []
             table[key] = item
+            loc = item.get("location") if table_name == "units" else None
+            if isinstance(loc, dict):
+                self.tracks.accept(key, epoch(str(loc.get("t") or "")) or 0.0, loc)
             return [Change(table_name, (key,))]
         return []
+
+    def _apply_positions(self, data: JSON) -> list[Change]:
+        """A batch of unit positions: each one believed or counted and dropped (Tracks)."""
+        t = epoch(data["t"]) or 0.0
+        moved: list[str] = []
+        for pos in data["positions"]:
+            uid = pos.get("id") if isinstance(pos, dict) else None
+            unit = self.units.get(uid) if isinstance(uid, str) else None
+            if unit is None or not isinstance(uid, str):
+                self.tracks.dropped.malformed += 1
+                continue
+            if self.tracks.accept(uid, t, pos) is None:
+                continue
+            loc = {"lon": pos["lon"], "lat": pos["lat"], "t": data["t"]}
+            for k in ("heading", "speed"):
+                if isinstance(pos.get(k), int | float):
+                    loc[k] = pos[k]
+            unit["location"] = loc
+            moved.append(uid)
+        return [Change("units", tuple(moved))] if moved else []
 
     def _apply_values(self, data: JSON) -> list[Change]:
         t = data["t"]

@@ -599,5 +599,9 @@
         <source>No basemap: %1</source>
         <translation>底图不可用：%1</translation>
     </message>
+    <message>
+        <source>Units %1</source>
+        <translation>处置力量 %1</translation>
+    </message>
 </context>
 </TS>

@@ -63,3 +63,38 @@ def test_focusing_a_new_priority1_incident_plays_its_three_nearest_online_camera
     assert not reply["ok"] and reply["error"]["code"] == "not_found"
     assert wall.control.ok("incident.focus", incident=None)["cameras"] == []
     wait_for(lambda: not any(t["linked"] for t in linked()), timeout(5), "linkage cleared")
+
+
+def test_units_reach_the_map_and_only_clients_that_know_them_get_them(tmp_path):
+    import asyncio
+    import json
+
+    from websockets.asyncio.client import connect
+
+    from wallclient import protocol
+
+    server = DemoServer(tmp_path, "--no-media", "--unit-period", "0.5", units=25).start()
+    try:
+        with live(WallProcess(tmp_path, server.url, "tok-viewer", "--layout",
+                              str(write_layout(tmp_path, LAYOUT)))) as (wall,):  # fmt: skip
+            wait_for(lambda: (wall.status()["map"] or {}).get("units") == 25, timeout(20), "25 units")
+
+        # a client whose hello lists no features gets no snapshot part of kind "units"
+        async def kinds() -> set[str]:
+            async with connect(server.url, additional_headers={"Authorization": "Bearer tok-viewer"},
+                               max_size=None) as ws:  # fmt: skip
+                await ws.send(protocol.encode("hello", {"client": "old/1", "wall": "wall-1", "node": "old",
+                                                        "scope": {"level": "district", "code": "310114"},
+                                                        "resume_from": None}))  # fmt: skip
+                seen: set[str] = set()
+                while True:
+                    msg = json.loads(await asyncio.wait_for(ws.recv(), timeout(10)))
+                    if msg["type"] == "snapshot.part":
+                        seen.add(msg["data"]["kind"])
+                    if msg["type"] == "snapshot.end":
+                        return seen
+
+        got = asyncio.run(kinds())
+        assert "cameras" in got and "units" not in got
+    finally:
+        server.stop()

@@ -211,6 +211,8 @@ class District:
     incidents: dict[str, JSON] = field(default_factory=dict)
     layers: dict[str, JSON] = field(default_factory=dict)
     walls: dict[str, JSON] = field(default_factory=dict)
+    units_n: int = 60
+    units: dict[str, JSON] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self.rng = random.Random(self.seed)
@@ -225,6 +227,7 @@ class District:
         self._make_presets()
         self._make_indicators()
         self._make_layers()
+        self._make_units()
 
     # --- construction -------------------------------------------------------------------
 
@@ -558,9 +561,9 @@ class District:
         self.walls[wall] = state
         return state
 
-    def tables(self) -> dict[str, list[JSON]]:
-        """Everything, by snapshot kind."""
-        return {
+    def tables(self, units: bool = True) -> dict[str, list[JSON]]:
+        """Everything, by snapshot kind (units only for clients that know them)."""
+        out = {
             "regions": list(self.regions.values()),
             "cameras": list(self.cameras.values()),
             "presets": list(self.presets.values()),
@@ -568,6 +571,62 @@ class District:
             "incidents": list(self.incidents.values()),
             "layers": list(self.layers.values()),
         }
+        if units:
+            out["units"] = list(self.units.values())
+        return out
+
+    # --- units on the move ---------------------------------------------------------------
+
+    def _make_units(self) -> None:
+        """Body cameras and drones (with live streams), patrol cars, grid workers and pump
+        trucks, spread over the villages, each with a heading it keeps for a while."""
+        rng = random.Random(self.seed * 31 + 5)  # its own stream: the district stays as it was
+        mix = [("grid_worker", "网格员", 0.35), ("patrol_car", "巡逻车", 0.2), ("body_cam", "单兵", 0.2),
+               ("drone", "无人机", 0.1), ("pump_truck", "泵车", 0.15)]  # fmt: skip
+        cams = list(self.cameras.values())
+        for n in range(self.units_n):
+            r, acc = rng.random(), 0.0
+            kind, label = mix[-1][0], mix[-1][1]
+            for k, lbl, share in mix:
+                acc += share
+                if r < acc:
+                    kind, label = k, lbl
+                    break
+            village = self._villages[rng.randrange(len(self._villages))]
+            street = self.regions[self._street_of(village)]["name"]
+            uid = f"U{n + 1:04d}"
+            loc = self._point_in_with(village, rng)
+            unit: JSON = {"id": uid, "name": f"{street}{label}{n + 1:02d}", "kind": kind, "status": "idle",
+                          "location": {**loc, "heading": round(rng.uniform(0, 360), 1), "speed": 0.0,
+                                       "t": format_time(datetime.now().astimezone())}}  # fmt: skip
+            if kind in ("body_cam", "drone") and cams:  # a unit's own camera: a real stream
+                unit["stream"] = cams[n % len(cams)]["streams"].get("sub")
+            self.units[uid] = unit
+
+    def _point_in_with(self, code: str, rng: random.Random) -> JSON:
+        state = self.rng.getstate()
+        self.rng.seed(rng.random())
+        try:
+            return self._point_in(code)
+        finally:
+            self.rng.setstate(state)
+
+    def unit_positions(self, at: datetime, dt: float) -> tuple[str, JSON]:
+        """Every unit ``dt`` seconds further along: a batch of positions (``unit.positions``)."""
+        from wallclient.demo.district_moves import step_unit
+
+        whole = self._polys[DISTRICT_CODE]
+        t = format_time(at)
+        out = []
+        for unit in self.units.values():
+            if unit["status"] == "offline" or not unit.get("location"):
+                continue
+            step_unit(unit, dt, whole, self.rng)
+            loc = unit["location"]
+            loc["t"] = t
+            out.append({"id": unit["id"], "lon": loc["lon"], "lat": loc["lat"],
+                        "heading": loc["heading"], "speed": loc["speed"]})  # fmt: skip
+        return "unit.positions", {"t": t, "positions": out}
 
 
 SCALES: dict[str, Callable[[], dict[str, int]]] = {

@@ -75,6 +75,7 @@ class Client:
     node: str = ""
     queue: asyncio.Queue[str | None] = field(default_factory=asyncio.Queue)
     drop: int = 0  # live messages to leave out (fault injection: a gap)
+    features: tuple[str, ...] = ()  # what its hello said it understands
     live: bool = False
     bucket: float = 20.0
     bucket_at: float = field(default_factory=time.monotonic)
@@ -108,6 +109,7 @@ class Backend:
         self.media: Any = None  # the demo MediaServer, for the "media" admin command
         self.recorder: Any = None  # the demo Recorder (playback), when it records
         self.indicator_period = indicator_period
+        self.unit_period = 2.0  # unit.positions every this many seconds
         self.seq = 0
         self.log: deque[tuple[int, str]] = deque(maxlen=replay_window)
         self.clients: set[Client] = set()
@@ -176,6 +178,8 @@ class Backend:
                     d.indicators[v["id"]].update(value=v["value"], t=data["t"])
         elif type_ == "incident.remove":
             d.incidents.pop(data["id"], None)
+        elif type_ == "unit.remove":
+            d.units.pop(data["id"], None)
         elif type_.endswith(".upsert"):
             table = getattr(d, type_.split(".")[0] + "s")
             table[data["code"] if type_ == "region.upsert" else data["id"]] = data
@@ -264,6 +268,7 @@ class Backend:
     async def _events(self) -> None:
         next_ind = time.monotonic() + self.indicator_period
         next_flip = time.monotonic() + 30
+        next_units = time.monotonic() + self.unit_period
         credit = 0.0
         last = time.monotonic()
         while True:
@@ -279,6 +284,9 @@ class Backend:
             if now_m >= next_ind:
                 next_ind = now_m + self.indicator_period
                 self.publish(*self.district.indicator_batch(at))
+            if now_m >= next_units and self.district.units:
+                next_units = now_m + self.unit_period
+                self.publish(*self.district.unit_positions(at, self.unit_period))
             if now_m >= next_flip:
                 next_flip = now_m + 30
                 self.publish(*self.district.camera_flip())
@@ -360,6 +368,7 @@ class Backend:
             await ws.close(1002, "expected hello")
             return
         client.wall, client.node = msg.data["wall"], msg.data["node"]
+        client.features = tuple(msg.data.get("features") or ())
         resume_from = msg.data["resume_from"]
         oldest = self.log[0][0] if self.log else self.seq + 1
         can_resume = resume_from is not None and oldest - 1 <= resume_from <= self.seq
@@ -374,7 +383,7 @@ class Backend:
                 "resume": can_resume,
                 "user": client.user,
                 "role": client.role,
-                "features": ["playback"] if self.recorder is not None else [],
+                "features": (["playback"] if self.recorder is not None else []) + ["units"],
             },
         )
         client.queue.put_nowait(welcome)
@@ -383,7 +392,7 @@ class Backend:
                 if seq > resume_from:
                     client.queue.put_nowait(text)
         else:
-            for text in self._snapshot_frames(client.wall):
+            for text in self._snapshot_frames(client.wall, units="units" in client.features):
                 client.queue.put_nowait(text)
         client.live = True
         self.clients.add(client)
@@ -392,8 +401,9 @@ class Backend:
         async for frame in ws:
             await self._command(client, frame)
 
-    def _snapshot_frames(self, wall: str) -> list[str]:
-        tables = self.district.tables()
+    def _snapshot_frames(self, wall: str, units: bool = False) -> list[str]:
+        # a part of a kind the client does not know is invalid: units only to those that do
+        tables = self.district.tables(units=units)
         counts = {k: len(v) for k, v in tables.items()}
         frames = [protocol.encode("snapshot.begin", {"head_seq": self.seq, "counts": counts})]
         for kind, items in tables.items():

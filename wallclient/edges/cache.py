@@ -33,7 +33,7 @@ APPLICATION_ID = 0x57414C4C  # "WALL": marks a SQLite file as ours
 SQLITE_MAGIC = b"SQLite format 3\x00"
 
 _KEY = {"regions": "code"}
-_SIMPLE = ("regions", "cameras", "presets", "indicators", "layers")
+_SIMPLE = ("regions", "cameras", "presets", "indicators", "layers", "units")
 
 
 def _dumps(obj: Any) -> str:
@@ -45,7 +45,7 @@ def _dumps(obj: Any) -> str:
 
 def _m1(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT)")
-    for kind in _SIMPLE:
+    for kind in ("regions", "cameras", "presets", "indicators", "layers"):  # as they were
         db.execute(f"CREATE TABLE {kind} (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
     db.execute(
         """CREATE TABLE incidents (
@@ -86,7 +86,13 @@ def _m2(db: sqlite_utils.Database) -> None:
     )
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2]
+def _m3(db: sqlite_utils.Database) -> None:
+    """Units (处置力量) as the backend last described them; their positions between
+    upserts are kept in memory only (wallclient.units.Tracks)."""
+    db.execute("CREATE TABLE units (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2, _m3]
 REPLAY_HOURS = 2.0  # how far back the data panels can be shown (documented: docs/operators.md)
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -436,6 +442,8 @@ class Cache:
         db = self._db()
         conn = db.conn
         for type_, data in messages:
+            if type_ == "unit.positions":
+                continue  # kept in memory only (wallclient.units); a unit's upsert is kept
             if type_ == "incident.upsert":
                 self._upsert_incidents([data])
                 self._log_incidents([data])
