@@ -65,10 +65,7 @@ def main() -> int:
         wall.start()
         wait_for(lambda: wall.conn()["state"] == "live", 60, "live")
         cams = [c for c in server.admin("cameras") if c["status"] == "online"]
-        inc = server.admin("incident", priority=1, location=cams[10]["location"])["incident"]
-        now = rfc3339(time.time())
-        inc = {**inc, "reported_at": now, "updated_at": now}
-        server.admin("publish", type="incident.upsert", data=inc)
+        inc = server.admin("incident", priority=1, location=cams[10]["location"], fresh=True)["incident"]
         started = time.time()
         wait_for(lambda: len(server.admin("playback")["recording"]) >= 3, 60, "recording")
         pids = recorder_pids()

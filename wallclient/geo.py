@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,18 @@ def _to_meridian_m(lat: float, dlon: float) -> float:
     return EARTH_RADIUS_M * math.asin(
         min(1.0, abs(math.cos(math.radians(lat)) * math.sin(math.radians(dlon))))
     )
+
+
+def inside(ring: Sequence[Sequence[float]], lon: float, lat: float) -> bool:
+    """Is the point inside the polygon ``ring`` ([lon, lat] vertices; even–odd rule)?"""
+    hit = False
+    n = len(ring)
+    for i in range(n):
+        x1, y1 = ring[i - 1][0], ring[i - 1][1]
+        x2, y2 = ring[i][0], ring[i][1]
+        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
+            hit = not hit
+    return hit
 
 
 def location(item: Mapping[str, Any]) -> tuple[float, float] | None:

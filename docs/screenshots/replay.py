@@ -29,10 +29,7 @@ def main() -> None:
         wall.start()
         wait_for(lambda: wall.conn()["state"] == "live", 60, "live")
         cams = [c for c in server.admin("cameras") if c["status"] == "online"]
-        inc = server.admin("incident", priority=1, location=cams[10]["location"])["incident"]
-        now = rfc3339(time.time())
-        inc = {**inc, "reported_at": now, "updated_at": now}
-        server.admin("publish", type="incident.upsert", data=inc)
+        inc = server.admin("incident", priority=1, location=cams[10]["location"], fresh=True)["incident"]
         time.sleep(12)
         server.admin("publish", type="incident.upsert", data={**inc, "status": "dispatched",
                                                               "updated_at": rfc3339(time.time())})  # fmt: skip

@@ -185,10 +185,7 @@ def test_incident_replay_keeps_tiles_together_and_shows_the_data_of_then(tmp_pat
         with live(WallProcess(tmp_path, server.url, "tok-commander", "--layout", str(layout))) as (wall,):
             server.admin("events", n=20)
             time.sleep(4)  # some history in this node's cache before the incident
-            inc = server.admin("incident", priority=1, location=cams[10]["location"])["incident"]
-            now = rfc3339(time.time())  # the demo backdates its incidents a little: this one is new
-            inc = {**inc, "reported_at": now, "updated_at": now}
-            server.admin("publish", type="incident.upsert", data=inc)
+            inc = server.admin("incident", priority=1, location=cams[10]["location"], fresh=True)["incident"]
             server.admin("events", n=20)
             reported = epoch(inc["reported_at"])
             wait_for(lambda: len(server.admin("playback")["recording"]) >= 3, timeout(20), "recording")
@@ -299,10 +296,7 @@ def test_the_timeline_is_above_native_video_windows(tmp_path):
             show(server, http)
             wait_for(lambda: sum(t["state"] == "playing" and t["route"] == "libvlc-native"
                                  for t in wall.status()["tiles"]) >= 8, timeout(40), "native tiles")  # fmt: skip
-            inc = server.admin("incident", priority=1, location=online[40]["location"])["incident"]
-            now = rfc3339(time.time())
-            inc = {**inc, "reported_at": now, "updated_at": now}
-            server.admin("publish", type="incident.upsert", data=inc)
+            inc = server.admin("incident", priority=1, location=online[40]["location"], fresh=True)["incident"]
             time.sleep(8)
             wall.control.ok("incident.replay", incident=inc["id"], before_s=0)
             x, y, w, h = wait_for(lambda: (wall.status()["replay"] or {}).get("timeline"), timeout(10), "bar")

@@ -3,7 +3,7 @@
 import math
 
 from wallclient.demo.ground import JIADING, decode_ring, districts, outline
-from wallclient.geo import distance_m
+from wallclient.geo import distance_m, inside
 
 
 def area_km2(ring):
@@ -13,12 +13,6 @@ def area_km2(ring):
     return abs(s) / 2 * kx * 110.57
 
 
-def inside(ring, lon, lat):
-    hit = False
-    for (x1, y1), (x2, y2) in zip(ring, ring[1:] + ring[:1], strict=True):
-        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
-            hit = not hit
-    return hit
 
 
 def test_the_zigzag_deltas_decode_from_the_offset():

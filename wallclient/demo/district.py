@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from wallclient import geo
 from wallclient.protocol import JSON, format_time
 
 Box = tuple[float, float, float, float]  # lon0, lat0, lon1, lat1
@@ -148,12 +149,6 @@ def _bbox_of(poly: Poly) -> Box:
     return min(xs), min(ys), max(xs), max(ys)
 
 
-def _inside(poly: Poly, lon: float, lat: float) -> bool:
-    hit = False
-    for (x1, y1), (x2, y2) in zip(poly, poly[1:] + poly[:1], strict=True):
-        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
-            hit = not hit
-    return hit
 
 
 def _poly_split(poly: Poly, n: int, rng: random.Random) -> list[Poly]:
@@ -298,7 +293,7 @@ class District:
         for _ in range(30):
             lon = round(r.uniform(lon0 + (lon1 - lon0) * 0.05, lon1 - (lon1 - lon0) * 0.05), 6)
             lat = round(r.uniform(lat0 + (lat1 - lat0) * 0.05, lat1 - (lat1 - lat0) * 0.05), 6)
-            if poly is None or _inside(poly, lon, lat):
+            if poly is None or geo.inside(poly, lon, lat):
                 break
         return {"lon": lon, "lat": lat}
 
@@ -417,7 +412,7 @@ class District:
         for i in range(81):
             lon = lon0 + (lon1 - lon0) * i / 80
             lat = lat0 + (lat1 - lat0) * (0.42 + 0.035 * math.sin(i / 6.0) + 0.015 * math.sin(i / 2.3))
-            if _inside(whole, lon, lat):
+            if geo.inside(whole, lon, lat):
                 river.append([round(lon, 6), round(lat, 6)])
             elif len(river) > 1:
                 break  # the first stretch inside

@@ -7,16 +7,12 @@ import math
 import random
 from typing import Any
 
+from wallclient.geo import inside
+
 SPEED_MS = {"grid_worker": 1.4, "body_cam": 1.4, "patrol_car": 9.0, "pump_truck": 7.0, "drone": 12.0}
 M_PER_DEG = 111_320.0
 
 
-def _inside(poly: list[tuple[float, float]], lon: float, lat: float) -> bool:
-    hit = False
-    for (x1, y1), (x2, y2) in zip(poly, poly[1:] + poly[:1], strict=True):
-        if (y1 > lat) != (y2 > lat) and lon < x1 + (lat - y1) * (x2 - x1) / (y2 - y1):
-            hit = not hit
-    return hit
 
 
 def step_unit(unit: dict[str, Any], dt: float, outline: list[tuple[float, float]], rng: random.Random) -> None:
@@ -31,7 +27,7 @@ def step_unit(unit: dict[str, Any], dt: float, outline: list[tuple[float, float]
         rad = math.radians(heading)
         lat = loc["lat"] + d * math.cos(rad) / M_PER_DEG
         lon = loc["lon"] + d * math.sin(rad) / (M_PER_DEG * math.cos(math.radians(loc["lat"])))
-        if _inside(outline, lon, lat):
+        if inside(outline, lon, lat):
             loc["lon"], loc["lat"] = round(lon, 6), round(lat, 6)
             break
         heading = (heading + rng.uniform(90, 270)) % 360  # the edge: turn back inward

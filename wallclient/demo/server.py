@@ -548,6 +548,8 @@ class Backend:
             )
             if "location" in args:
                 inc["location"] = args["location"]
+            if args.get("fresh"):  # reported this very moment (the demo backdates a little)
+                inc["reported_at"] = inc["updated_at"] = format_time(datetime.now().astimezone())
             return {"seq": self.publish("incident.upsert", dict(inc)), "incident": inc}
         if cmd == "rate":
             self.rate = float(args["rate"])
