@@ -58,6 +58,7 @@ ZOOM_STEP = 1.25
 MAX_ZOOM = 512.0
 FOCUS_SPAN_M = 2500.0  # focusing an incident shows about this much ground across
 CAMERA_REDRAW_S = 2.0  # camera status changes are drawn at most this often
+SCALE_STEPS = (50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000)  # a scale bar's lengths (m)
 # units: a shape per kind, a colour per status (colour and shape for every state)
 UNIT_SHAPE = {"patrol_car": "square", "pump_truck": "diamond", "drone": "triangle",
               "body_cam": "ring", "grid_worker": "circle"}  # fmt: skip
@@ -313,6 +314,40 @@ class MapPanel(Panel):
             theme.shape(p, UNIT_SHAPE.get(unit.get("kind", ""), "circle"), at, 8 * s, colour)
             p.setPen(QPen(theme.BG, 1.5 * s))
             p.setBrush(Qt.BrushStyle.NoBrush)
+
+    def _draw_scale(self, p: QPainter) -> None:
+        """Lower right: a scale bar of a round length (50 m … 20 km) and a north arrow."""
+        s = self.scale
+        v = self._view()
+        if v is None:
+            return
+        m_per_px = 111_320.0 / v[2]  # metres per pixel (north–south, at the view's scale)
+        target = 200 * s * m_per_px  # about 200 px of ground
+        length = max((n for n in SCALE_STEPS if n <= target), default=SCALE_STEPS[0])
+        w = length / m_per_px
+        right, bottom = self.width() - 24 * s, self.height() - 24 * s
+        label = f"{length / 1000:g} km" if length >= 1000 else f"{length:g} m"
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        box = QRectF(right - w - 16 * s, bottom - 54 * s, w + 32 * s, 66 * s)
+        p.fillRect(box.adjusted(-64 * s, 0, 0, 0), QColor(7, 11, 20, 200))
+        p.setPen(QPen(theme.TEXT, 3 * s))
+        y = bottom - 6 * s
+        p.drawLine(QPointF(right - w, y), QPointF(right, y))
+        for x in (right - w, right):
+            p.drawLine(QPointF(x, y), QPointF(x, y - 10 * s))
+        p.setFont(theme.font(20 * s, bold=True))
+        p.drawText(QRectF(right - w - 40 * s, bottom - 52 * s, w + 80 * s, 34 * s),
+                   Qt.AlignmentFlag.AlignCenter, label)  # fmt: skip
+        # north: the map's up is north (Web Mercator, never rotated)
+        cx, cy = box.left() - 34 * s, bottom - 24 * s
+        arrow = QPolygonF([QPointF(cx, cy - 22 * s), QPointF(cx + 10 * s, cy + 8 * s),
+                           QPointF(cx, cy + 2 * s), QPointF(cx - 10 * s, cy + 8 * s)])  # fmt: skip
+        p.setPen(Qt.PenStyle.NoPen)
+        p.setBrush(theme.TEXT)
+        p.drawPolygon(arrow)
+        p.setPen(theme.TEXT)
+        p.setFont(theme.font(16 * s, bold=True))
+        p.drawText(QRectF(cx - 12 * s, cy + 6 * s, 24 * s, 22 * s), Qt.AlignmentFlag.AlignCenter, "N")
 
     def _has_ground(self) -> bool:
         return self.ctx.basemap is not None and self.ctx.basemap.source is not None
@@ -624,6 +659,7 @@ class MapPanel(Panel):
         self._focus(p, xy)
         p.resetTransform()
         self._draw_legend(p, marks)
+        self._draw_scale(p)
         p.end()
         self.paint_ms.append((time.perf_counter() - started) * 1000)
         del self.paint_ms[:-50]
