@@ -349,6 +349,33 @@ class MapPanel(Panel):
         p.setFont(theme.font(16 * s, bold=True))
         p.drawText(QRectF(cx - 12 * s, cy + 6 * s, 24 * s, 22 * s), Qt.AlignmentFlag.AlignCenter, "N")
 
+    def unit_at(self, pos: QPointF) -> str | None:
+        """The unit drawn under ``pos`` (within its marker), if any."""
+        if not self.shown.get("units", True):
+            return None
+        xy = self._projection()
+        best, best_d = None, 14 * self.scale
+        for uid, unit in self.ctx.state.units.items():
+            loc = unit.get("location")
+            if isinstance(loc, dict):
+                at = xy(loc["lon"], loc["lat"])
+                d = abs(at.x() - pos.x()) + abs(at.y() - pos.y())
+                if d < best_d:
+                    best, best_d = uid, d
+        return best
+
+    def _drag_unit(self, uid: str) -> None:
+        from PySide6.QtCore import QMimeData
+        from PySide6.QtGui import QDrag
+
+        from panels.search import MIME
+
+        data = QMimeData()
+        data.setData(MIME, uid.encode())
+        drag = QDrag(self)
+        drag.setMimeData(data)
+        drag.exec(Qt.DropAction.CopyAction)
+
     def _has_ground(self) -> bool:
         return self.ctx.basemap is not None and self.ctx.basemap.source is not None
 
@@ -801,6 +828,10 @@ class MapPanel(Panel):
 
     def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         if e.button() == Qt.MouseButton.LeftButton:
+            uid = self.unit_at(e.position())
+            if uid is not None and self.ctx.state.units[uid].get("stream"):
+                self._drag_unit(uid)  # a unit with its own camera: dragged onto a tile
+                return
             self._press = e.position()
 
     def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802

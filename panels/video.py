@@ -222,7 +222,7 @@ class VideoPanel(Panel):
             nxt = page[self.offset + i] if self.offset + i < len(page) else None
             if nxt is None or nxt == tile.camera or tile.warm is not None:
                 continue
-            cam = self.ctx.state.cameras.get(nxt)
+            cam = self._source(nxt)
             if cam is None or cam.get("status") == "offline":
                 continue
             pic = self._parts(rect)[1]
@@ -289,7 +289,7 @@ class VideoPanel(Panel):
         rects = self._rects()
         for i, (tile, rect) in enumerate(zip(self.tiles, rects, strict=True)):
             shown = visible and (self.maximised is None or self.maximised == i)
-            cam = self.ctx.state.cameras.get(tile.camera or "")
+            cam = self._source(tile.camera)
             before = tile.state
             if i in self.replays:
                 self._step_replay(i, tile, rect, now)
@@ -489,9 +489,24 @@ class VideoPanel(Panel):
             return
         super().keyPressEvent(e)
 
+    def _source(self, sid: str | None) -> dict[str, Any] | None:
+        """What a tile shows: a camera, or a unit with a stream of its own (a body camera,
+        a drone) seen as one — online while the unit is not offline."""
+        if not sid:
+            return None
+        cam = self.ctx.state.cameras.get(sid)
+        if cam is not None:
+            return cam
+        unit = self.ctx.state.units.get(sid)
+        if unit is None or not unit.get("stream"):
+            return None
+        return {"id": sid, "name": unit.get("name", sid), "region": None,
+                "streams": {"sub": unit["stream"], "main": unit["stream"]},
+                "status": "offline" if unit.get("status") == "offline" else "online"}  # fmt: skip
+
     def place_camera(self, index: int, camera: str) -> None:
         """Show ``camera`` on tile ``index`` until the next preset (a local override)."""
-        if 0 <= index < self.count and camera in self.ctx.state.cameras:
+        if 0 <= index < self.count and self._source(camera) is not None:
             self.overrides[index] = camera
             self.linked.pop(index, None)  # the operator's choice wins over the linkage
             self.assign()
@@ -664,7 +679,7 @@ class VideoPanel(Panel):
         p = QPainter(pm)
         r = QRectF(0, 0, r.width(), r.height())
         if tile.camera is not None:
-            cam = self.ctx.state.cameras.get(tile.camera, {})
+            cam = self._source(tile.camera) or {}
             region = self.ctx.state.regions.get(cam.get("region") or "", {}).get("name", "")
             colour, shape, words = STATE_STYLE.get(tile.state, STATE_STYLE["idle"])
             if replaying:  # never "Live": the past has its own colour, shape and word

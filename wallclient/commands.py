@@ -130,6 +130,23 @@ def video_commands(table: Table, cap: Capabilities) -> None:
         raise CommandError("bad_request", f"no tile {args['index']}")
 
 
+    @table.command("tile.place")
+    async def tile_place(args: dict[str, Any]) -> Any:
+        """A camera — or a unit with its own camera — on a tile until the next preset (as
+        dropping it there does)."""
+        index, source = args.get("tile"), str(args.get("camera", ""))
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise CommandError("bad_request", "tile must be a status.tiles index")
+        for panel in cap.wall.video_panels():
+            if index < panel.count:
+                panel.place_camera(index, source)
+                if panel.cameras()[index] != source:
+                    raise CommandError("not_found", f"{source}: no such camera or unit with a stream")
+                return {"tile": args["tile"], "camera": source}
+            index -= panel.count
+        raise CommandError("bad_request", f"no tile {args['tile']}")
+
+
 def map_commands(table: Table, cap: Capabilities) -> None:
     @table.command("map.drill")
     async def map_drill(args: dict[str, Any]) -> Any:

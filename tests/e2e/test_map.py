@@ -98,3 +98,20 @@ def test_units_reach_the_map_and_only_clients_that_know_them_get_them(tmp_path):
         assert "cameras" in got and "units" not in got
     finally:
         server.stop()
+
+
+def test_a_units_own_camera_plays_on_a_tile(tmp_path):
+    server = DemoServer(tmp_path, units=12).start()
+    try:
+        with live(WallProcess(tmp_path, server.url, "tok-viewer", "--layout",
+                              str(write_layout(tmp_path, LAYOUT)))) as (wall,):  # fmt: skip
+            assert wall.status()["map"]["units"] == 12
+            # the demo's body cameras and drones carry a stream: the first unit that does
+            uid = next(f"U{n:04d}" for n in range(1, 13)
+                       if wall.control("tile.place", tile=0, camera=f"U{n:04d}")["ok"])  # fmt: skip
+            wait_for(lambda: (t := wall.status()["tiles"][0])["camera"] == uid and t["state"] == "playing",
+                     timeout(30), "the unit's own camera playing")  # fmt: skip
+            refused = wall.control("tile.place", tile=1, camera="no-such-thing")
+            assert not refused["ok"] and refused["error"]["code"] == "not_found"
+    finally:
+        server.stop()

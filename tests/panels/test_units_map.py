@@ -48,3 +48,25 @@ def test_a_unit_moves_on_the_map_and_a_bad_fix_is_not_drawn(ctx, hub, qtbot):
     panel.repaint()
     assert near(panel, lon1, lat0, UNIT_COLOUR["enroute"])
     assert panel.describe_map()["units"] == before + 1
+
+
+def test_a_unit_with_its_own_camera_goes_onto_a_tile(ctx, hub, qtbot):
+    from panels.video import VideoPanel
+
+    body = next(u for u in ctx.state.units.values() if u.get("stream"))
+    walker = next(u for u in ctx.state.units.values() if not u.get("stream"))
+    map_panel = MapPanel(ctx, hub, 1.0, {})
+    qtbot.addWidget(map_panel)
+    map_panel.resize(900, 700)
+    map_panel.show()
+    at = map_panel._projection()(body["location"]["lon"], body["location"]["lat"])
+    assert map_panel.unit_at(at) is not None  # what a press there would drag
+    video = VideoPanel(ctx, hub, 1.0, {"rows": 2, "cols": 2})
+    qtbot.addWidget(video)
+    video.resize(800, 600)
+    video.place_camera(1, body["id"])  # what the drop does
+    assert video.cameras()[1] == body["id"]
+    st = video.describe()[1]
+    assert st["camera"] == body["id"] and st["state"] in ("idle", "connecting")
+    video.place_camera(2, walker["id"])  # a grid worker has no camera: refused
+    assert video.cameras()[2] != walker["id"]
