@@ -42,7 +42,7 @@ WINDOW_S = 30.0  # then windows this long, the next fetched while one plays
 LIST_AHEAD_S = 120.0  # /list asks this far ahead of the clock
 RETRY_S = 3.0  # after a failure, asked again this long after
 SHOWN_FPS = 25.0  # faster than real time, at most this many pictures a second are made
-EARLY_S = 0.045  # a frame is shown when the clock is this close to it (half a 25 fps frame + a bit)
+EARLY_S = 0.02  # a frame is shown when the clock is this close to it: under half a 25 fps frame, so one frame is due at a time
 
 
 class PlaybackError(Exception):
