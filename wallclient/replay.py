@@ -163,6 +163,17 @@ class Clock:
                 self._lock.wait(max(0.001, wait))
         return False
 
+    def wait_running(self, stop: threading.Event, version: int) -> bool:
+        """Sleep while paused; False when the clock was seeked or the player stopped."""
+        while not stop.is_set():
+            with self._lock:
+                if self.version != version:
+                    return False
+                if not self.paused:
+                    return True
+                self._lock.wait(0.25)
+        return False
+
     def state(self) -> dict[str, Any]:
         return {"position": rfc3339(self.position()), "speed": self.speed, "paused": self.paused}
 

@@ -210,6 +210,7 @@ def test_incident_replay_keeps_tiles_together_and_shows_the_data_of_then(tmp_pat
 
             for speed, seconds in ((1, 8), (4, 4)):
                 c.ok("replay.control", speed=speed)
+                time.sleep(0.5)  # a change of speed re-aligns the tiles on a new grid of moments
                 samples = []
                 end = time.monotonic() + seconds
                 while time.monotonic() < end:

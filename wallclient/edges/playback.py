@@ -42,7 +42,7 @@ WINDOW_S = 30.0  # then windows this long, the next fetched while one plays
 LIST_AHEAD_S = 120.0  # /list asks this far ahead of the clock
 RETRY_S = 3.0  # after a failure, asked again this long after
 SHOWN_FPS = 25.0  # faster than real time, at most this many pictures a second are made
-EARLY_S = 0.02  # a frame is shown when the clock is this close to it: under half a 25 fps frame, so one frame is due at a time
+EARLY_S = 0.045  # a frame is shown when the clock is this close to it (half a 25 fps frame + a bit)
 
 
 class PlaybackError(Exception):
@@ -310,7 +310,10 @@ class ReplayPlayer(Player):
                         step = clock.speed / SHOWN_FPS
                         if (t + EARLY_S) // step <= (self.position + EARLY_S) // step:
                             continue
-                    # paused right after a seek: the frame at the clock is shown at once
+                    # paused right after a seek: the frame at the clock is shown at once, and
+                    # then nothing more until the clock runs again
+                    if shown_one and clock.paused and not clock.wait_running(stop, version):
+                        return nxt
                     if (shown_one or not clock.paused) and not clock.wait_until(
                         t - EARLY_S, stop, version
                     ):
