@@ -204,6 +204,8 @@ async def serve_demo(a: argparse.Namespace) -> int:
         state_file=a.state,
     )
     backend.media = media
+    if media is not None:
+        media.ptz = backend.ptz  # PTZ cameras' pictures follow the domes
     backend.unit_period = a.unit_period
     recorder = None
     if media is not None and not a.no_record:

@@ -36,6 +36,7 @@ STATE_TYPES = frozenset(
         "region.upsert",
         "camera.upsert",
         "camera.status",
+        "camera.ptz",
         "preset.upsert",
         "preset.remove",
         "indicator.upsert",
@@ -49,7 +50,10 @@ STATE_TYPES = frozenset(
         "unit.remove",
     }
 )
-COMMAND_TYPES = frozenset({"preset.activate", "mode.set", "incident.ack", "ping"})
+COMMAND_TYPES = frozenset(
+    {"preset.activate", "mode.set", "incident.ack", "ping",
+     "ptz.move", "ptz.stop", "ptz.goto", "ptz.absolute"}  # fmt: skip
+)
 
 JSON = dict[str, Any]
 
@@ -217,6 +221,18 @@ REGION: Spec = {
     "parent": (_nullable(_is_str), True),
     "geometry": (_nullable(_geometry), False),
 }
+def _speed(v: Any) -> str | None:
+    if not isinstance(v, int | float) or isinstance(v, bool) or not -1 <= v <= 1:
+        return "must be a number in -1…1"
+    return None
+
+
+PTZ_STATE: Spec = {
+    "pan_deg": (_is_num, True),
+    "tilt_deg": (_is_num, True),
+    "zoom": (_is_num, True),
+    "fov_deg": (_is_num, True),
+}
 CAMERA: Spec = {
     "id": (_is_nonempty_str, True),
     "name": (_is_str, True),
@@ -228,6 +244,11 @@ CAMERA: Spec = {
         True,
     ),
     "ptz": (_nullable(_is_bool), False),
+    "ptz_presets": (_list_of(_shape({"id": (_is_nonempty_str, True), "name": (_is_str, True)})), False),
+    "ptz_state": (_nullable(_shape(PTZ_STATE)), False),
+    "height_m": (_nullable(_is_num), False),
+    "bearing_deg": (_nullable(_is_num), False),
+    "fov_deg": (_nullable(_is_num), False),
     "status": (_one_of("online", "offline"), True),
     # where the camera's recording is read (playback): MediaMTX's playback API
     "recording": (
@@ -341,6 +362,7 @@ DATA_SPECS: dict[str, Spec] = {
         "id": (_is_nonempty_str, True),
         "status": (_one_of("online", "offline"), True),
     },
+    "camera.ptz": {**_ID, **PTZ_STATE, "by": (_nullable(_is_str), False)},
     "preset.upsert": PRESET,
     "preset.remove": _ID,
     "indicator.upsert": INDICATOR,
@@ -381,6 +403,12 @@ DATA_SPECS: dict[str, Spec] = {
     "mode.set": {"wall": (_is_nonempty_str, True), "mode": (_one_of(*MODES), True)},
     "incident.ack": {"incident": (_is_nonempty_str, True)},
     "ping": {},
+    "ptz.move": {"camera": (_is_nonempty_str, True), "pan": (_speed, True),
+                 "tilt": (_speed, True), "zoom": (_speed, True)},  # fmt: skip
+    "ptz.stop": {"camera": (_is_nonempty_str, True)},
+    "ptz.goto": {"camera": (_is_nonempty_str, True), "preset": (_is_nonempty_str, True)},
+    "ptz.absolute": {"camera": (_is_nonempty_str, True), "pan_deg": (_is_num, True),
+                     "tilt_deg": (_nullable(_is_num), False), "zoom": (_nullable(_is_num), False)},  # fmt: skip
 }
 
 
@@ -462,7 +490,7 @@ def encode(
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-FEATURES = ("playback", "units")  # what this client understands of the additions to version 1
+FEATURES = ("playback", "units", "ptz")  # what this client understands of the additions to version 1
 
 
 def hello(

@@ -332,9 +332,26 @@ class District:
                 "location": self._point_in(village),
                 "tags": rng.sample(tags_pool, 2),
                 "streams": self.streams.urls(cam_id, rtsp),
-                "ptz": rng.random() < 0.3,
+                "ptz": rng.random() < 0.3 and n % 3 == 0,  # ~1 in 10: live panoramas cost
                 "status": "offline" if rng.random() < 0.03 else "online",
             }
+            self.cameras[cam_id].update(self._mounting(cam_id, bool(self.cameras[cam_id]["ptz"])))
+
+    @staticmethod
+    def _mounting(cam_id: str, ptz: bool) -> JSON:
+        """Where a camera hangs and looks (its own random stream: the district's draws stay
+        as they were): PTZ cameras' presets and position (wallclient.demo.ptz)."""
+        r = random.Random(f"mount-{cam_id}")
+        out: JSON = {"height_m": round(r.uniform(6, 25), 1)}
+        if ptz:
+            out["ptz_presets"] = [{"id": str(k + 1), "name": name}
+                                  for k, name in enumerate(("全景", "路口", "河道", "入口"))]  # fmt: skip
+            out["ptz_state"] = {"pan_deg": round(r.uniform(0, 360), 1), "tilt_deg": -8.0,
+                                "zoom": 1.0, "fov_deg": 60.0}  # fmt: skip
+        else:
+            out["bearing_deg"] = round(r.uniform(0, 360), 1)
+            out["fov_deg"] = round(r.uniform(55, 90), 1)
+        return out
 
     def _make_presets(self) -> None:
         rng = self.rng
@@ -357,6 +374,16 @@ class District:
                 "hotkey": hotkeys[n] if n < len(hotkeys) else None,
             }
         first = next(iter(self.presets))
+        # the wall's first preset opens on a PTZ camera: the demo shows steering at once
+        domes = [c for c in cams if self.cameras[c]["ptz"] and self.cameras[c]["status"] == "online"]
+        shown = self.presets[first]["cameras"]
+        if domes and not self.cameras[shown[0]]["ptz"]:
+            dome = next((c for c in shown if c in domes), domes[0])
+            if dome in shown:
+                shown.remove(dome)
+                shown.insert(0, dome)
+            else:
+                shown[0] = dome
         for wall in self.wall_ids:
             self.walls[wall] = {
                 "wall": wall, "mode": "normal", "preset": first,

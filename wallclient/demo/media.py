@@ -131,6 +131,7 @@ class _Source:
     sdp: str | None = None
     transport: asyncio.DatagramTransport | None = None
     dir: Path | None = None  # HLS: where its playlist and segments are written
+    feeder: Any = None  # a PTZ camera's frame writer (wallclient.demo.ptz.Feeder)
 
 
 class _RtpSink(asyncio.DatagramProtocol):
@@ -164,6 +165,8 @@ class MediaServer:
         self._conns: set[asyncio.StreamWriter] = set()
         self._own: dict[tuple[str, str, str], set[asyncio.StreamWriter]] = {}
         self.on_view: Callable[[str], None] | None = None  # a camera was asked for (recording)
+        self.ptz: Any = None  # wallclient.demo.ptz.PtzDesk: its cameras are live panoramas
+        self._pano: Any = None
 
     # --- life ---------------------------------------------------------------------------
 
@@ -224,7 +227,10 @@ class MediaServer:
             src = _Source()
             self._sources[key] = src
             try:
-                await self._start_source(key, src, await self.clip(cam, profile))
+                if self.ptz is not None and self.ptz.view(cam) is not None:
+                    await self._start_ptz(key, src)
+                else:
+                    await self._start_source(key, src, await self.clip(cam, profile))
             except Exception:
                 self._sources.pop(key, None)
                 raise
@@ -266,6 +272,13 @@ class MediaServer:
             )  # fmt: skip
             src.task = asyncio.create_task(self._pump_pipe(src))
             return
+        await self._start_rtp(src, base)
+
+    async def _start_rtp(
+        self, src: _Source, base: list[str], stdin: int | None = None,
+        spawned: Callable[[], None] = lambda: None,
+    ) -> None:
+        """ffmpeg packetises RTP to a loopback port of ours; the SDP it writes is served."""
         loop = asyncio.get_running_loop()
         transport, _ = await loop.create_datagram_endpoint(
             lambda: _RtpSink(lambda d: self._fan_out(src, d)), local_addr=("127.0.0.1", 0)
@@ -279,8 +292,9 @@ class MediaServer:
         src.proc = await asyncio.create_subprocess_exec(
             *base, "-f", "rtp", "-payload_type", "96",
             "-sdp_file", str(sdp_path), f"rtp://127.0.0.1:{port}?pkt_size=1200",
-            stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, **CHILD,
+            stdin=stdin, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, **CHILD,
         )  # fmt: skip
+        spawned()
         for _ in range(100):
             if sdp_path.exists() and sdp_path.stat().st_size > 0:
                 break
@@ -292,6 +306,34 @@ class MediaServer:
         sdp = re.sub(r"m=video \d+", "m=video 0", sdp)
         sdp = re.sub(r"c=IN IP4 [\d.]+", "c=IN IP4 0.0.0.0", sdp)
         src.sdp = sdp.strip() + "\r\na=control:trackID=0\r\n"
+
+    async def _start_ptz(self, key: tuple[str, str, str], src: _Source) -> None:
+        """A PTZ camera: its window into the panorama, cut and encoded live
+        (wallclient.demo.ptz); served like every other stream."""
+        from wallclient.demo import ptz
+
+        kind, cam, profile = key
+        w, h = PROFILES[profile]
+        if self._pano is None:
+            self._pano = await asyncio.to_thread(ptz.panorama, self.clip_dir, ffmpeg(), _font())
+        feeder = ptz.Feeder(ptz.View(self._pano, w, h), lambda: self.ptz.view(cam), FPS)
+        args = [ffmpeg(), "-nostdin", "-loglevel", "error", *ptz.encoder_input(w, h, FPS),
+                *ptz.encoder_output(FPS, BITRATE_K[profile], _font(), h)]  # fmt: skip
+        src.feeder = feeder
+        feeder.start()
+        try:
+            if kind == "http":
+                src.proc = await asyncio.create_subprocess_exec(
+                    *args, "-flush_packets", "1", "-f", "mpegts", "-muxdelay", "0", "pipe:1",
+                    stdin=feeder.read_fd, stdout=asyncio.subprocess.PIPE,
+                    stderr=asyncio.subprocess.DEVNULL, **CHILD,
+                )  # fmt: skip
+                feeder.spawned()
+                src.task = asyncio.create_task(self._pump_pipe(src))
+            else:
+                await self._start_rtp(src, args, stdin=feeder.read_fd, spawned=feeder.spawned)
+        finally:
+            feeder.spawned()
 
     async def _pump_pipe(self, src: _Source) -> None:
         assert src.proc is not None and src.proc.stdout is not None
@@ -312,6 +354,8 @@ class MediaServer:
             src.stopper.cancel()
         if src.transport is not None:
             src.transport.close()
+        if src.feeder is not None:
+            src.feeder.stop()
         if src.proc is not None and src.proc.returncode is None:
             src.proc.kill()
             await src.proc.wait()

@@ -32,9 +32,12 @@ from websockets.http11 import Request, Response
 
 from wallclient import geo, protocol
 from wallclient.demo.district import District
+from wallclient.demo.ptz import PtzDesk, PtzError
 from wallclient.errors import ProtocolError
 from wallclient.protocol import JSON, format_time
 from wallclient.state import WallState
+
+PTZ_KEYS = ("pan_deg", "tilt_deg", "zoom", "fov_deg")
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +82,7 @@ class Client:
     live: bool = False
     bucket: float = 20.0
     bucket_at: float = field(default_factory=time.monotonic)
+    gestures: dict[str, float] = field(default_factory=dict)  # PTZ command → when last sent
 
     def allow_command(self, rate: float = 5.0, burst: float = 20.0) -> bool:
         now_ = time.monotonic()
@@ -108,6 +112,7 @@ class Backend:
         self.rate = rate
         self.media: Any = None  # the demo MediaServer, for the "media" admin command
         self.recorder: Any = None  # the demo Recorder (playback), when it records
+        self.ptz = PtzDesk(district.cameras, self.publish)  # 云台: the virtual domes
         self.indicator_period = indicator_period
         self.unit_period = 2.0  # unit.positions every this many seconds
         self.seq = 0
@@ -172,6 +177,8 @@ class Backend:
             d.walls[data["wall"]] = data
         elif type_ == "camera.status" and data["id"] in d.cameras:
             d.cameras[data["id"]]["status"] = data["status"]
+        elif type_ == "camera.ptz" and data["id"] in d.cameras:
+            d.cameras[data["id"]]["ptz_state"] = {k: data[k] for k in PTZ_KEYS}
         elif type_ == "indicator.values":
             for v in data["values"]:
                 if v["id"] in d.indicators:
@@ -383,7 +390,7 @@ class Backend:
                 "resume": can_resume,
                 "user": client.user,
                 "role": client.role,
-                "features": (["playback"] if self.recorder is not None else []) + ["units"],
+                "features": (["playback"] if self.recorder is not None else []) + ["units", "ptz"],
             },
         )
         client.queue.put_nowait(welcome)
@@ -442,7 +449,7 @@ class Backend:
         if msg.type not in protocol.COMMAND_TYPES:
             ack(False, "bad_request", f"unknown command {msg.type}")
             return
-        if not client.allow_command():
+        if not self._allowed(client, msg.type):
             ack(False, "rate_limited", "too many commands; slow down")
             return
         at = datetime.now().astimezone()
@@ -474,6 +481,38 @@ class Backend:
             self.publish(
                 "wall.state", self.district.set_wall(d["wall"], client.user, at, mode=d["mode"])
             )
+        elif msg.type.startswith("ptz."):
+            try:
+                self._ptz(client, msg.type, d)
+            except PtzError as exc:
+                ack(False, exc.code, exc.message)
+                return
+            ack(True)
+
+    def _ptz(self, client: Client, type_: str, d: JSON) -> None:
+        cam, user = d["camera"], client.user
+        if type_ == "ptz.move":
+            self.ptz.move(cam, user, d["pan"], d["tilt"], d["zoom"])
+        elif type_ == "ptz.stop":
+            self.ptz.stop(cam, user)
+        elif type_ == "ptz.goto":
+            self.ptz.goto(cam, user, d["preset"])
+        else:
+            self.ptz.absolute(cam, user, d["pan_deg"], d.get("tilt_deg"), d.get("zoom"))
+
+    @staticmethod
+    def _allowed(client: Client, type_: str) -> bool:
+        """The command rate limit, where one gesture is one charge: a held PTZ control's
+        repeats (ptz.move within 1.5 s of the last) and a point-here burst (ptz.absolute
+        within 0.5 s of the last) ride on their first command's charge."""
+        now_ = time.monotonic()
+        window = {"ptz.move": 1.5, "ptz.absolute": 0.5}.get(type_)
+        last = client.gestures.get(type_, -1e9)
+        if window is not None:
+            client.gestures[type_] = now_
+            if now_ - last < window:
+                return True
+        return client.allow_command()
 
     # --- admin (tests, benches): fault injection and the server's own view ----------------
 
@@ -593,7 +632,8 @@ class Backend:
             server_header="wallclient-demo",
             ssl=tls,
         )
-        self._tasks = [asyncio.create_task(self._events()), asyncio.create_task(self._saver())]
+        self._tasks = [asyncio.create_task(self._events()), asyncio.create_task(self._saver()),
+                       asyncio.create_task(self.ptz.run())]  # fmt: skip
         sock = next(iter(self.server.sockets))
         return int(sock.getsockname()[1])
 
