@@ -42,6 +42,8 @@ class Context:
     replay_incident: Callable[[str], object] | None = None  # 事件回溯 (the replay desk)
     tile_menu: Callable[..., object] | None = None  # (panel, tile, global pos): a tile's menu
     tile_key: Callable[..., bool] | None = None  # (panel, tile, key) → True when it was used
+    ptz: Any = None  # wallclient.edges.ptz.PtzDriver: steering cameras (None: not here)
+    point_here: Callable[[float, float], object] | None = None  # PTZ cameras look at (lon, lat)
     basemap: Any = None  # panels.basemap.Basemap: the maps' ground, when one is configured
     history: dict[str, deque[float | None]] = field(default_factory=dict)
     lang: str = "zh_CN"

@@ -35,6 +35,7 @@ from PySide6.QtGui import (
     QKeyEvent,
     QMouseEvent,
     QPainter,
+    QPainterPath,
     QPaintEvent,
     QPen,
     QPixmap,
@@ -57,6 +58,9 @@ SINGLE_PX = 160  # index cells at least this wide: every camera drawn on its own
 ZOOM_STEP = 1.25
 MAX_ZOOM = 512.0
 FOCUS_SPAN_M = 2500.0  # focusing an incident shows about this much ground across
+CONE_M = 80.0  # a camera's view cone reaches this far on the map
+CONE_MIN_PX = 14.0  # … and is drawn once that is at least this long on screen
+POINT_SHOWN_S = 120.0  # a "point here" spot stays marked this long
 CAMERA_REDRAW_S = 2.0  # camera status changes are drawn at most this often
 SCALE_STEPS = (50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000)  # a scale bar's lengths (m)
 # units: a shape per kind, a colour per status (colour and shape for every state)
@@ -89,6 +93,8 @@ class MapPanel(Panel):
         self._regions_seen: dict[str, Any] = ctx.state.regions  # the region table drawn
         self._layers_version = 0
         self._units_version = 0
+        self._ptz_version = 0  # camera.ptz moves the PTZ cameras' cones
+        self.point: tuple[float, float, float, float] | None = None  # lon, lat, radius, until
         self._cams_dirty_at: float | None = None
         self._cache: dict[str, tuple[Any, QPixmap]] = {}  # layer name → (key, pixmap)
         self._marks: dict[str, Mark] = {}  # open incidents in scope, by id
@@ -122,6 +128,9 @@ class MapPanel(Panel):
             self._cams_dirty_at = time.monotonic()
         if "units" in dirty:
             self._units_version += 1
+            self.update()
+        if "ptz" in dirty:
+            self._ptz_version += 1
             self.update()
         if "incidents" in dirty or "scope" in dirty:
             ids = self.hub.changed_ids("incidents")
@@ -680,16 +689,85 @@ class MapPanel(Panel):
                     self._draw_prio(prio, marks)
                 p.drawPixmap(0, 0, self._prio[prio])
             self._pulses(p, marks, xy)
+        if self.shown.get("cameras", True) and self._cone_px() >= CONE_MIN_PX:
+            p.drawPixmap(0, 0, self._cached("cones", (key, self._ptz_version, self.ctx.locator.shown.version),
+                                            lambda q: self._draw_cones(q, xy)))  # fmt: skip
         if self.shown.get("units", True) and self.ctx.state.units:
             p.drawPixmap(0, 0, self._cached("units", (key, self._units_version),
                                             lambda q: self._draw_units(q, xy)))  # fmt: skip
         self._focus(p, xy)
+        self._draw_point(p, xy)
         p.resetTransform()
         self._draw_legend(p, marks)
         self._draw_scale(p)
         p.end()
         self.paint_ms.append((time.perf_counter() - started) * 1000)
         del self.paint_ms[:-50]
+
+    def _cone_px(self) -> float:
+        v = self._view()
+        return 0.0 if v is None else CONE_M / 111_195 * v[2]
+
+    def _draw_cones(self, p: QPainter, xy: XY) -> None:
+        """Where each camera in view looks: fixed ones by ``bearing_deg``/``fov_deg``, PTZ
+        ones by their live ``ptz_state`` (camera.ptz), brighter. Compass bearings on the
+        screen: north up, so a bearing b points along (sin b, −cos b)."""
+        length = self._cone_px()
+        cams = self.ctx.state.cameras
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        fixed, domes = QColor(77, 163, 255, 50), QColor(255, 209, 102, 90)
+        for cid, (lon, lat) in self.ctx.locator.shown.cameras_in(self._visible_box()):
+            cam = cams.get(cid) or {}
+            st = cam.get("ptz_state") if cam.get("ptz") else None
+            try:
+                if st:
+                    bearing, fov = float(st["pan_deg"]), float(st["fov_deg"])
+                else:
+                    bearing, fov = float(cam["bearing_deg"]), float(cam.get("fov_deg") or 60)
+            except (KeyError, TypeError, ValueError):
+                continue
+            at = xy(lon, lat)
+            reach = length * (1 + min(3.0, float(st.get("zoom", 1)) - 1) / 2) if st else length
+            path = QPainterPath(at)
+            for k in range(9):  # the cone's arc, from one edge of the view to the other
+                b = math.radians(bearing - fov / 2 + fov * k / 8)
+                path.lineTo(at.x() + reach * math.sin(b), at.y() - reach * math.cos(b))
+            path.closeSubpath()
+            colour = domes if st else fixed
+            p.setPen(QPen(colour.lighter(160), 1.5 * self.scale) if st else Qt.PenStyle.NoPen)
+            p.setBrush(colour)
+            p.drawPath(path)
+
+    def point_at(self, lon: float, lat: float, radius_m: float) -> None:
+        """Mark a "point here" spot and its reach, and bring it into view."""
+        self.point = (lon, lat, radius_m, time.monotonic() + POINT_SHOWN_S)
+        v = self._view()
+        if v is not None:
+            want = self.height() / (radius_m * 3 / 111_195) / (v[2] / self.zoom)
+            self.zoom = max(self.zoom, min(MAX_ZOOM, want))
+        self.centre = (lon, lat)
+        self._view_changed()
+
+    def _draw_point(self, p: QPainter, xy: XY) -> None:
+        if self.point is None or self.point[3] < time.monotonic():
+            return
+        lon, lat, radius, _ = self.point
+        s = self.scale
+        at = xy(lon, lat)
+        v = self._view()
+        r_px = radius / 111_195 * v[2] if v is not None else 0.0
+        p.setRenderHint(QPainter.RenderHint.Antialiasing)
+        p.setBrush(Qt.BrushStyle.NoBrush)
+        p.setPen(QPen(theme.INFO, 2 * s, Qt.PenStyle.DashLine))
+        p.drawEllipse(at, r_px, r_px)
+        p.setPen(QPen(theme.INFO, 3 * s))
+        for dx, dy in ((1, 0), (-1, 0), (0, 1), (0, -1)):  # a cross-hair: the spot
+            p.drawLine(at + QPointF(dx * 6 * s, dy * 6 * s), at + QPointF(dx * 22 * s, dy * 22 * s))
+        for cid in self.ctx.linked:  # the cameras sent to look at it
+            loc = geo.location(self.ctx.state.cameras.get(cid) or {})
+            if loc is not None:
+                p.setPen(QPen(QColor(255, 209, 102, 200), 2 * s))
+                p.drawLine(xy(*loc), at)
 
     def _pulses(self, p: QPainter, marks: dict[str, Mark], xy: XY) -> None:
         # new priority-1 incidents pulse (their first ten minutes; the newest MAX_PULSES:
@@ -827,6 +905,11 @@ class MapPanel(Panel):
         return None
 
     def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if e.button() == Qt.MouseButton.RightButton and self.ctx.point_here is not None:
+            spot = self.to_lonlat(e.position())  # WGS-84: a GCJ-02 ground is warped into it
+            if spot is not None:
+                self._point_menu(spot, e.globalPosition().toPoint())
+            return
         if e.button() == Qt.MouseButton.LeftButton:
             uid = self.unit_at(e.position())
             if uid is not None and self.ctx.state.units[uid].get("stream"):
@@ -855,6 +938,19 @@ class MapPanel(Panel):
         if iid is not None and self.ctx.select_incident is not None:
             self.ctx.select_incident(iid)
 
+    def _point_menu(self, spot: tuple[float, float], at: Any) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        point = self.ctx.point_here
+        if point is None:
+            return
+        m = QMenu(self)
+        m.setFont(theme.font(20 * self.scale))
+        act = m.addAction(theme.tr("Point PTZ cameras here"), lambda: point(*spot))
+        may = self.ctx.ptz is not None and self.ctx.ptz.may() and self.ctx.ptz.offered()
+        act.setEnabled(bool(may))
+        m.popup(at)
+
     def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         code = self.region_at(e.position())
         if code is not None and self.ctx.drill_into is not None:
@@ -882,6 +978,10 @@ class MapPanel(Panel):
             self.pan_by(0, -step)
         elif k == Qt.Key.Key_Home:
             self.fit()
+        elif k == Qt.Key.Key_P and self.ctx.focused and self.ctx.point_here is not None:
+            loc = geo.location(self.ctx.incidents().get(self.ctx.focused) or {})
+            if loc is not None:  # every PTZ camera near the focused incident looks at it
+                self.ctx.point_here(*loc)
         elif k == Qt.Key.Key_R and self.ctx.focused and self.ctx.replay_incident is not None:
             self.ctx.replay_incident(self.ctx.focused)  # 事件回溯 of the incident in focus
         elif (

@@ -384,6 +384,7 @@ class ReplayDesk:
         else:
             label = theme.tr("Instant replay (last %1 s)").replace("%1", f"{self.instant_s:g}")
             m.addAction(label, lambda: self._try(lambda: self.instant(panel, i)))
+        panel.steer.menu_items(m, i)  # PTZ presets, the way back from a digital zoom
         m.popup(at)
 
     def _speed_action(self, index: int, speed: float) -> Callable[[], Any]:

@@ -32,14 +32,16 @@ from PySide6.QtGui import (
     QPaintEvent,
     QPixmap,
     QRegion,
+    QWheelEvent,
 )
 from PySide6.QtWidgets import QWidget
 
 from panels import theme
 from panels.hub import Context, Hub, Panel
 from panels.search import MIME
+from panels.steer import Steering
 from wallclient import tiles as rules
-from wallclient.edges.video import native_kind
+from wallclient.edges.video import fit, native_kind
 from wallclient.protocol import epoch
 from wallclient.replay import rfc3339
 from wallclient.tiles import Tile
@@ -52,6 +54,8 @@ INFO_EVERY_S = 0.5  # the rate and frame age in a tile's header are refreshed th
 HEADER_PX = 64  # a tile's header above its picture (at 1080 p)
 STEP_MS = 250  # decide tile states four times a second
 PRESTART_S = 4.0  # the next tour page starts this long before its flip (RTSP open + 1 s GOP)
+ZOOM_DECODE_MAX = (1920, 1080)  # a digitally zoomed tile decodes at most this large
+STEER_CACHING_MS = 100  # a tile a commander can steer buffers this little (the picture follows the hand)
 
 # state → (colour, shape, words): colour *and* shape for every state
 STATE_STYLE = {
@@ -157,6 +161,7 @@ class VideoPanel(Panel):
         self._replay_drawn: dict[int, float] = {}  # tile → when its recorded time was drawn
         self._holding: dict[int, float] = {}  # shared clock → since when its tiles wait
         self.selected: int | None = None  # the tile a key acts on (clicked last)
+        self.steer = Steering(self)  # PTZ gestures and digital zoom (panels.steer)
         self.setAcceptDrops(True)
         self.listen(self._tick)
         self.assign()
@@ -168,6 +173,10 @@ class VideoPanel(Panel):
         self.assign()
 
     def _tick(self, dirty: set[str]) -> None:
+        if "ptz" in dirty:  # a camera's position or who holds it: the headers say
+            for i, tile in enumerate(self.tiles):
+                if tile.camera and (self._source(tile.camera) or {}).get("ptz"):
+                    self.tile_changed(i)
         if dirty & {"wall", "presets", "clock"}:
             self.assign()
         if dirty & {"wall", "presets", "cameras"}:
@@ -198,6 +207,7 @@ class VideoPanel(Panel):
                 cam = self.linked[i][0]
             if cam != tile.camera:
                 self.end_replay(i)  # a switch that re-targets a tile ends its replay
+                self.steer.forget(i)
                 self._release(tile.assign(cam, now))
                 moved = True
         if self.pages > 1:
@@ -238,16 +248,16 @@ class VideoPanel(Panel):
         for p in players:
             self._give_back(p)
 
-    def _acquire(self, url: str, w: int, h: int) -> Any:
+    def _acquire(self, url: str, w: int, h: int, caching_ms: int | None = None) -> Any:
         """A pooled player; on a platform with native windows, one drawing into a window
         of this panel's (hidden until its tile plays)."""
         pool = self.ctx.video
         if pool is None:
             return None
         if self.native is None:
-            return pool.acquire(url, w, h)
+            return pool.acquire(url, w, h, caching_ms=caching_ms)
         surface = self._spare.pop() if self._spare else Surface(self)
-        player = pool.acquire(url, w, h, (self.native, int(surface.winId())))
+        player = pool.acquire(url, w, h, (self.native, int(surface.winId())), caching_ms=caching_ms)
         if player is None or not player.native:  # the budget, or a PyAV route (RTSP here)
             self._spare.append(surface)
             return player
@@ -301,20 +311,23 @@ class VideoPanel(Panel):
                 if tile.state != before:
                     self.update(rect.toAlignedRect())
                 continue
-            # decoded at the size it is drawn: a 1:1 blit
-            pic = self._parts(rect)[1]
-            w, h = _even(pic.width()), _even(pic.height())
+            # decoded at the size it is drawn: a 1:1 blit (a zoomed tile: at the size its
+            # enlarged part needs, which may take the main stream)
+            w, h = self._decode_size(i, rect)
             for action in tile.step(now, cam, w, h):
                 if action.kind == "stop":
                     self._give_back(action.player)
                 elif action.kind == "start" and cam is not None and action.stream:
                     url = (cam.get("streams") or {}).get(action.stream)
-                    player = self._acquire(url, w, h) if url else None
+                    steer = self.steer.steerable(i)
+                    player = self._acquire(url, w, h, STEER_CACHING_MS if steer else None) if url else None
                     if player is None:
                         tile.state = "error"
                         tile.error = "decoder budget reached"
                         tile.retry_at = now + 5
                     tile.player = player
+            if tile.player is not None and tile.player.native:
+                tile.player.set_crop(self._crop(i))  # libvlc enlarges a native tile's part
             if tile.state != before or tile.retry_in(now) is not None:
                 self.update(rect.toAlignedRect())  # a new state, or its countdown moved
             elif (
@@ -454,6 +467,52 @@ class VideoPanel(Panel):
         self._geometry = (key, rects)
         return rects
 
+    def picture_rect(self, i: int) -> QRectF:
+        """Tile ``i``'s picture area (below its header)."""
+        return self._parts(self._rects()[i])[1]
+
+    def shown_rect(self, i: int) -> QRectF:
+        """Where tile ``i``'s picture lies in its picture area: at its own aspect, centred
+        (a native tile's is libvlc's, taken to be the cameras' usual 16:9)."""
+        pic = self.picture_rect(i)
+        player: Any = self.replays.get(i, self.tiles[i].player)
+        if player is not None and not player.native and player.frames():
+            w, h = player.slot.width, player.slot.height
+        else:
+            w, h = 16, 9
+        fw, fh = fit(w, h, int(pic.width()), int(pic.height()))
+        return _centred(pic, fw, fh)
+
+    def tile_changed(self, i: int) -> None:
+        """Something on a tile's header changed (a PTZ move began or ended, a lock)."""
+        self._headers.pop(i, None)
+        rects = self._rects()
+        if 0 <= i < len(rects):
+            self.update(rects[i].toAlignedRect())
+
+    def zoom_changed(self, i: int) -> None:
+        self._headers.pop(i, None)
+        self.step()  # the decode size (and perhaps the stream) follows the zoom
+        player: Any = self.tiles[i].player
+        if player is not None and player.native:
+            player.set_crop(self._crop(i))
+        self.update(self._rects()[i].toAlignedRect())
+
+    def _crop(self, i: int) -> tuple[float, float, float, float] | None:
+        part = self.steer.zoom.get(i)
+        return None if part is None else (part.left(), part.top(), part.width(), part.height())
+
+    def _decode_size(self, i: int, rect: QRectF) -> tuple[int, int]:
+        pic = self._parts(rect)[1]
+        w, h = _even(pic.width()), _even(pic.height())
+        part = self.steer.zoom.get(i)
+        if part is None:
+            return w, h
+        zw, zh = int(w / part.width()), int(h / part.height())
+        if zw > ZOOM_DECODE_MAX[0] or zh > ZOOM_DECODE_MAX[1]:
+            zw, zh = fit(zw, zh, *ZOOM_DECODE_MAX)
+        return _even(zw), _even(zh)
+
     def cameras(self) -> list[str | None]:
         """The camera id on each tile."""
         return [t.camera for t in self.tiles]
@@ -475,9 +534,32 @@ class VideoPanel(Panel):
             if e.button() == Qt.MouseButton.RightButton and self.ctx.tile_menu is not None:
                 self.ctx.tile_menu(self, index, e.globalPosition().toPoint())
                 return
+            if self.steer.press(e, index):
+                return
         super().mousePressEvent(e)
 
+    def mouseMoveEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if not self.steer.move(e):
+            super().mouseMoveEvent(e)
+
+    def mouseReleaseEvent(self, e: QMouseEvent) -> None:  # noqa: N802
+        if not self.steer.release(e):
+            super().mouseReleaseEvent(e)
+
+    def wheelEvent(self, e: QWheelEvent) -> None:  # noqa: N802
+        index = self.tile_at(e.position())
+        if index is not None and self.steer.wheel(e, index):
+            e.accept()
+            return
+        super().wheelEvent(e)
+
+    def keyReleaseEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+        if not self.steer.key_release(e, self.selected):
+            super().keyReleaseEvent(e)
+
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
+        if self.steer.key_press(e, self.selected):
+            return
         if (
             self.selected is not None
             and self.ctx.tile_key is not None
@@ -584,7 +666,15 @@ class VideoPanel(Panel):
                 "retry_in_s": None if retry is None else round(retry, 1),
                 "page": self.page, "pages": self.pages, "linked": i in self.linked,
                 "mode": "replay" if i in self.replays else "live",
+                "zoom": self.steer.describe(i),
             })  # fmt: skip
+            cam = self._source(tile.camera) or {}
+            if cam.get("ptz"):
+                d = self.ctx.ptz
+                out[-1]["ptz"] = {**(cam.get("ptz_state") or {}),
+                                  "steerable": self.steer.steerable(i),
+                                  "holder": d.holder(tile.camera) if d is not None else None,
+                                  "moving": bool(d is not None and d.moving(tile.camera or ""))}  # fmt: skip
             if i in self.replays:
                 at = player.shown_at()
                 out[-1].update(position=None if at is None else rfc3339(at),
@@ -592,14 +682,21 @@ class VideoPanel(Panel):
                                gap=player.gap)  # fmt: skip
         return out
 
-    def snapshot_tile(self, index: int, path: str) -> bool:
-        """One tile, as shown, to a PNG."""
+    def snapshot_tile(self, index: int, path: str, picture: bool = False) -> bool:
+        """One tile, as shown, to a PNG (``picture``: the decoded picture alone, at the
+        size it was decoded)."""
         rects = self._rects()
         if not 0 <= index < len(rects) or rects[index].isEmpty():
             return False
-        player: Any = self.tiles[index].player
+        player: Any = self.replays.get(index, self.tiles[index].player)
         if player is not None and player.native and self.tiles[index].state == "playing":
             return bool(player.snapshot(path))  # Qt cannot see into libvlc's window
+        if picture:
+            if player is None or not player.frames():
+                return False
+            buf, w, h, pitch = player.slot.front_frame()
+            image = QImage(memoryview(buf), w, h, pitch, QImage.Format.Format_RGB32)
+            return bool(image.save(path))
         return bool(self.grab(rects[index].toAlignedRect()).save(path))
 
     def _parts(self, rect: QRectF) -> tuple[QRectF, QRectF]:
@@ -640,7 +737,7 @@ class VideoPanel(Panel):
                 if i in self.replays:
                     self._replay_picture(p, i, tile, pic, now, region)
                 else:
-                    self._picture(p, tile, pic, now, region)
+                    self._picture(p, tile, pic, now, region, self._crop(i))
             p.setClipping(False)
         p.end()
 
@@ -669,7 +766,9 @@ class VideoPanel(Panel):
         tour = f"{self.page + 1}/{self.pages}" if self.pages > 1 else ""
         link = self.linked.get(i, ("", ""))[1]
         replaying = i in self.replays
-        key = (tile.camera, tile.state, tour, link, replaying, int(r.width()), int(r.height()))
+        steering = self._steering(i, tile)
+        key = (tile.camera, tile.state, tour, link, replaying, steering,
+               int(r.width()), int(r.height()))  # fmt: skip
         cached = self._headers.get(i)
         if cached is not None and cached[0] == key:
             return cached[1]
@@ -698,8 +797,24 @@ class VideoPanel(Panel):
                 p.drawText(sub_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, link)
                 sub_r.setLeft(sub_r.left() + p.fontMetrics().horizontalAdvance(link) + 12 * s)
                 p.setFont(theme.font(17 * s))
-            p.setPen(theme.TEXT_DIM)
-            p.drawText(sub_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, region)
+            part, ptz_text, holder, moving = steering
+            if part is not None:  # digital zoom: where the enlarged part is, in small
+                name_r.setRight(name_r.right() - 90 * s)
+                sub_r.setRight(name_r.right())
+                self._overview(p, QRectF(name_r.right() + 8 * s, r.top() + 8 * s, 80 * s, 45 * s), part)
+            if holder:  # another user steers it: colour and shape and words
+                p.setPen(theme.WARN)
+                p.setFont(theme.font(17 * s, bold=True))
+                theme.shape(p, "triangle", QPointF(sub_r.left() + 8 * s, sub_r.center().y()), 7 * s, theme.WARN)
+                p.drawText(sub_r.adjusted(20 * s, 0, 0, 0), Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter,
+                           theme.tr("PTZ held by %1").replace("%1", holder))  # fmt: skip
+            elif ptz_text:
+                p.setPen(theme.INFO if moving else theme.TEXT_DIM)
+                p.setFont(theme.font(17 * s, bold=moving))
+                p.drawText(sub_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, ptz_text)
+            else:
+                p.setPen(theme.TEXT_DIM)
+                p.drawText(sub_r, Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter, region)
             p.setPen(colour)
             p.setFont(theme.font(21 * s, bold=True))
             right = QRectF(r.right() - 186 * s, r.top(), 178 * s, 38 * s)
@@ -709,8 +824,41 @@ class VideoPanel(Panel):
         self._headers[i] = (key, pm)
         return pm
 
+    def _steering(self, i: int, tile: Tile) -> tuple[Any, str, str | None, bool]:
+        """What a header says of steering: the zoomed part, the PTZ position, who else
+        holds the camera, whether this node moves it."""
+        part = self.steer.zoom.get(i)
+        rect = None if part is None else (round(part.left(), 3), round(part.top(), 3), round(part.width(), 3))
+        cam = self._source(tile.camera) or {}
+        if not cam.get("ptz"):
+            return rect, "", None, False
+        st = cam.get("ptz_state") or {}
+        text = ""
+        if st:
+            text = (f"{theme.tr('PTZ')} {float(st.get('pan_deg', 0)):.1f}° · "
+                    f"{float(st.get('tilt_deg', 0)):+.0f}° · ×{float(st.get('zoom', 1)):.1f}")  # fmt: skip
+        d = self.ctx.ptz
+        holder = d.holder(tile.camera) if d is not None and tile.camera else None
+        moving = bool(d is not None and tile.camera and d.moving(tile.camera))
+        return rect, text, holder, moving
+
+    def _overview(self, p: QPainter, box: QRectF, zoomed: tuple[float, float, float]) -> None:
+        """The whole picture in small, the enlarged part (x, y, size) marked in it."""
+        part = QRectF(zoomed[0], zoomed[1], zoomed[2], zoomed[2])
+        p.fillRect(box, QColor(0, 0, 0))
+        p.setPen(theme.TEXT_DIM)
+        p.drawRect(box)
+        inner = QRectF(box.left() + part.left() * box.width(), box.top() + part.top() * box.height(),
+                       max(3.0, part.width() * box.width()), max(3.0, part.height() * box.height()))  # fmt: skip
+        p.fillRect(inner, theme.INFO)
+        p.setPen(theme.TEXT)
+        p.setFont(theme.font(14 * self.scale, bold=True))
+        p.drawText(box, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom,
+                   f"×{1 / part.width():.1f} ")  # fmt: skip
+
     def _picture(
-        self, p: QPainter, tile: Tile, r: QRectF, now: float, region: QRegion | None = None
+        self, p: QPainter, tile: Tile, r: QRectF, now: float, region: QRegion | None = None,
+        crop: tuple[float, float, float, float] | None = None,
     ) -> None:
         s = self.scale
         player: Any = tile.player
@@ -721,7 +869,7 @@ class VideoPanel(Panel):
             return
         picture = player is not None and player.frames() > 0 and tile.state in ("playing", "stale")
         if picture:
-            self._frame(p, player.slot, r, region)
+            self._frame(p, player.slot, r, region, crop)
             if tile.state == "stale":  # never pass a frozen picture off as live
                 p.fillRect(r, QColor(0, 0, 0, 150))
                 self._frozen(p, r, player.last_frame_at() or now, now)
@@ -748,11 +896,22 @@ class VideoPanel(Panel):
                    Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "\n".join(lines))  # fmt: skip
 
     @staticmethod
-    def _frame(p: QPainter, slot: Any, r: QRectF, region: QRegion | None) -> None:
+    def _frame(
+        p: QPainter, slot: Any, r: QRectF, region: QRegion | None,
+        crop: tuple[float, float, float, float] | None = None,
+    ) -> None:
         """A slot's front frame in the picture area ``r``: decoded at its own aspect to
-        fit, so centred, 1:1, with black bars."""
+        fit, so centred, 1:1, with black bars. A digital zoom's part (``crop``, fractions)
+        is drawn over the whole picture: decoded for it larger, so ~1:1 too."""
         buf, w, h, pitch = slot.front_frame()  # ``buf`` held until drawn
         image = QImage(memoryview(buf), w, h, pitch, QImage.Format.Format_RGB32)
+        if crop is not None:
+            tw, th = fit(w, h, int(r.width()), int(r.height()))
+            target = _centred(r, tw, th)
+            source = QRectF(crop[0] * w, crop[1] * h, crop[2] * w, crop[3] * h)
+            p.fillRect(r, Qt.GlobalColor.black)
+            p.drawImage(target, image, source)
+            return
         at = _centred(r, w, h)
         x, y = int(at.left()), int(at.top())
         for bar in (QRectF(r.left(), r.top(), r.width(), y - r.top()),
@@ -785,7 +944,7 @@ class VideoPanel(Panel):
             p.drawText(r.adjusted(0, 10 * s, 0, 0), Qt.AlignmentFlag.AlignCenter,
                        theme.tr("No recording"))  # fmt: skip
         elif player.frames() and tile.state == "playing":
-            self._frame(p, player.slot, r, region)
+            self._frame(p, player.slot, r, region, self._crop(i))
         else:
             p.fillRect(r, theme.BG)
             colour, shape, words = (

@@ -7,6 +7,7 @@ loop turn, so the whole wall flips together.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import math
@@ -503,6 +504,33 @@ class Wall:
         for p in self.map_panels():
             p.focus_on(self.ctx.focused)
         return dict(self.linkage)
+
+    async def point_here(self, lon: float, lat: float, radius_m: float) -> dict[str, Any]:
+        """Point every online PTZ camera within ``radius_m`` at (lon, lat) (WGS-84) and put
+        them on the linkage tiles, nearest first. ``client_ms``: this node's own time for
+        it (the aiming, the tiles, the commands handed to the connection)."""
+        t0 = time.perf_counter()
+        driver = self.ctx.ptz
+        aims = driver.aims(lon, lat, radius_m, grid=self.ctx.locator.grid)
+        # the cameras first: the burst goes out on the connection …
+        sending = asyncio.ensure_future(driver.point(aims, via="control"))
+        await asyncio.sleep(0)
+        client_ms = (time.perf_counter() - t0) * 1000
+        # … then the tiles and the map follow
+        self.linkage = {
+            "incident": None, "cameras": [a.camera for a in aims],
+            "distances_m": [round(a.distance_m) for a in aims],
+            "at": self.ctx.server_now().isoformat(), "reason": None if aims else "no PTZ camera within reach",
+            "point": {"lon": lon, "lat": lat, "radius_m": radius_m},
+        }  # fmt: skip
+        self.ctx.linked = list(self.linkage["cameras"])
+        self._apply_linkage()
+        for p in self.map_panels():
+            p.point_at(lon, lat, radius_m)
+        rows = await sending  # the acks
+        log.info("point here %.6f,%.6f r=%.0f m: %d PTZ camera(s), %.1f ms", lon, lat, radius_m,
+                 len(aims), client_ms)  # fmt: skip
+        return {"cameras": rows, "client_ms": round(client_ms, 1), "linked": self.linkage["cameras"]}
 
     def _apply_linkage(self) -> None:
         panels = self.video_panels()

@@ -136,6 +136,7 @@ def run(
     wall_ref: list[Wall] = []
     gui_ref: list[Heartbeat] = []
     desk_ref: list[Any] = []
+    ptz_ref: list[Any] = []
 
     def status() -> dict[str, Any]:
         st = dict(client.status())
@@ -150,6 +151,7 @@ def run(
             st["scope"] = {"level": cfg.scope_level, "code": cfg.scope_code,
                            "drill": wall_ref[0].drill_status()}  # fmt: skip
         st["replay"] = desk_ref[0].status() if desk_ref else None
+        st["ptz"] = ptz_ref[0].view() if ptz_ref else None
         if wall_ref:
             maps = wall_ref[0].map_panels()
             st["map"] = maps[0].describe_map() if maps else None
@@ -192,6 +194,8 @@ def run(
     wall_ref.append(wall)
     desk, exporter = _time_on_the_wall(cfg, client, ctx, hub, wall, token)
     desk_ref.append(desk)
+    driver = _steering(cfg, client, ctx, hub, wall, pending)
+    ptz_ref.append(driver)
     wall.show(fullscreen=not cfg.offscreen)
     from PySide6.QtCore import QTimer
 
@@ -220,7 +224,7 @@ def run(
         if cfg.control_port and control_token:
             control = ControlServer(cfg.control_port, control_token)
             commands.install(
-                control, Capabilities(client, wall, status, commander, desk, exporter)
+                control, Capabilities(client, wall, status, commander, desk, exporter, driver)
             )
 
             async def gui_reset(_args: dict[str, Any]) -> Any:
@@ -244,6 +248,7 @@ def run(
         await client.finish(sync)
         if control is not None:
             await control.stop()
+        driver.close()
         hub.close()
         desk.stop({})
         for panel in wall.video_panels():
@@ -258,6 +263,32 @@ def run(
 
     code: int = qasync.run(main())
     return code
+
+
+def _steering(
+    cfg: Config, client: SyncClient, ctx: Any, hub: Any, wall: Any, pending: set[asyncio.Task[Any]]
+) -> Any:
+    """PTZ (云台) of this node: the driver the tiles and the control API use, and "point
+    here" from the map."""
+    from wallclient.edges.ptz import PtzDriver
+
+    driver = PtzDriver(client, cfg.ptz_radius_m)
+    driver.on_change = lambda: hub.poke("ptz")
+    ctx.ptz = driver
+
+    def point_here(lon: float, lat: float) -> None:
+        async def go() -> None:
+            try:
+                await wall.point_here(lon, lat, cfg.ptz_radius_m)
+            except CommandError as exc:
+                log.info("point here refused: %s", exc.message)
+
+        task = asyncio.ensure_future(go())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    ctx.point_here = point_here
+    return driver
 
 
 def _time_on_the_wall(

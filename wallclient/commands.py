@@ -31,6 +31,7 @@ class Capabilities:
     commander: Any
     replay: Any = None  # panels.timeline.ReplayDesk: time on the wall
     evidence: Any = None  # wallclient.edges.evidence.Exporter
+    ptz: Any = None  # wallclient.edges.ptz.PtzDriver: steering cameras
 
     def require(self, role: str) -> None:
         """Refuse unless the role the backend gave this client is at least ``role``."""
@@ -118,16 +119,40 @@ def incident_commands(table: Table, cap: Capabilities) -> None:
 
 
 def video_commands(table: Table, cap: Capabilities) -> None:
-    @table.command("tile.snapshot")
-    async def tile_snapshot(args: dict[str, Any]) -> Any:
-        index, path = int(args["index"]), str(args["file"])
+    def tile_of(args: dict[str, Any], key: str = "index") -> tuple[Any, int]:
+        index = args.get(key)
+        if not isinstance(index, int) or isinstance(index, bool):
+            raise CommandError("bad_request", f"{key} must be a status.tiles index")
         for panel in cap.wall.video_panels():
             if index < panel.count:
-                if not panel.snapshot_tile(index, path):
-                    raise CommandError("bad_request", f"tile {args['index']} is not shown")
-                return {"file": path}
+                return panel, index
             index -= panel.count
-        raise CommandError("bad_request", f"no tile {args['index']}")
+        raise CommandError("bad_request", f"no tile {args[key]}")
+
+    @table.command("tile.snapshot")
+    async def tile_snapshot(args: dict[str, Any]) -> Any:
+        panel, i = tile_of(args)
+        path = str(args["file"])
+        if not panel.snapshot_tile(i, path, picture=bool(args.get("picture"))):
+            raise CommandError("bad_request", f"tile {args['index']} is not shown")
+        return {"file": path}
+
+    @table.command("tile.zoom")
+    async def tile_zoom(args: dict[str, Any]) -> Any:
+        """电子放大: ``x``, ``y`` (the part's top-left) and ``size`` as fractions of the
+        picture; without them, back to the whole picture."""
+        panel, i = tile_of(args, "tile")
+        if "size" not in args:
+            panel.steer.unzoom(i)
+            return {"tile": args["tile"], "zoom": None}
+        try:
+            x, y, size = float(args.get("x", 0)), float(args.get("y", 0)), float(args["size"])
+        except (TypeError, ValueError):
+            raise CommandError("bad_request", "x, y and size must be numbers") from None
+        if not 0 < size <= 1:
+            raise CommandError("bad_request", "size must be in (0, 1]")
+        panel.steer.zoom_part(i, x, y, size)
+        return {"tile": args["tile"], "zoom": panel.steer.describe(i)}
 
 
     @table.command("tile.place")
@@ -197,9 +222,62 @@ def time_commands(table: Table, cap: Capabilities) -> None:
         return await cap.evidence.export(args)
 
 
+def ptz_commands(table: Table, cap: Capabilities) -> None:
+    """云台 (docs/control-api.md, "PTZ"): moves sent as the protocol's commands; point here."""
+
+    def driver() -> Any:
+        cap.require("commander")  # viewers steer nothing (the backend refuses them too)
+        if cap.ptz is None or not cap.ptz.offered():
+            raise CommandError("not_offered", "the backend offers no PTZ")
+        return cap.ptz
+
+    def speed(args: dict[str, Any], key: str) -> float:
+        v = args.get(key, 0)
+        if not isinstance(v, int | float) or isinstance(v, bool) or not -1 <= v <= 1:
+            raise CommandError("bad_request", f"{key} must be a speed in -1…1")
+        return float(v)
+
+    def camera(args: dict[str, Any]) -> str:
+        cam = args.get("camera")
+        if not isinstance(cam, str) or not cam:
+            raise CommandError("bad_request", "camera must be a camera id")
+        return cam
+
+    @table.command("ptz.move")
+    async def ptz_move(args: dict[str, Any]) -> Any:
+        d = driver()
+        await d.move(camera(args), speed(args, "pan"), speed(args, "tilt"), speed(args, "zoom"))
+        return {"accepted": True}
+
+    @table.command("ptz.stop")
+    async def ptz_stop(args: dict[str, Any]) -> Any:
+        await driver().stop(camera(args))
+        return {"accepted": True}
+
+    @table.command("ptz.goto")
+    async def ptz_goto(args: dict[str, Any]) -> Any:
+        preset = args.get("preset")
+        if not isinstance(preset, str | int) or isinstance(preset, bool):
+            raise CommandError("bad_request", "preset must be a PTZ preset id")
+        await driver().goto(camera(args), str(preset))
+        return {"accepted": True}
+
+    @table.command("ptz.point")
+    async def ptz_point(args: dict[str, Any]) -> Any:
+        d = driver()
+        try:
+            lon, lat = float(args["lon"]), float(args["lat"])
+            radius = float(args.get("radius_m", d.radius_m))
+        except (KeyError, TypeError, ValueError):
+            raise CommandError("bad_request", "lon and lat (WGS-84) are required") from None
+        if not (-180 <= lon <= 180 and -90 <= lat <= 90) or not 0 < radius <= 50_000:
+            raise CommandError("bad_request", "lon/lat out of range or radius_m not in (0, 50000]")
+        return await cap.wall.point_here(lon, lat, radius)
+
+
 CAPABILITIES: list[Callable[[Table, Capabilities], None]] = [
     wall_commands, switching_commands, incident_commands, video_commands, map_commands,
-    time_commands,
+    time_commands, ptz_commands,
 ]  # fmt: skip
 
 

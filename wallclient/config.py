@@ -54,6 +54,7 @@ class Config:
     instant_replay_s: float = 30.0  # 即时回放 goes this far back
     replay_before_s: float = 60.0  # 事件回溯 starts this long before the report
     replay_hours: float = 2.0  # the data panels can be shown this far back (cache history)
+    ptz_radius_m: float = 500.0  # "point here" turns the PTZ cameras within this radius
 
     @property
     def scope(self) -> dict[str, str]:
@@ -108,6 +109,7 @@ _KEYS: dict[tuple[str, str], str] = {
     ("replay", "instant_s"): "instant_replay_s",
     ("replay", "before_s"): "replay_before_s",
     ("replay", "hours"): "replay_hours",
+    ("ptz", "radius_m"): "ptz_radius_m",
 }
 _TYPES = {f.name: f.type for f in fields(Config)}
 

@@ -227,6 +227,7 @@ def _speed(v: Any) -> str | None:
     return None
 
 
+PTZ_KEYS = ("pan_deg", "tilt_deg", "zoom", "fov_deg")
 PTZ_STATE: Spec = {
     "pan_deg": (_is_num, True),
     "tilt_deg": (_is_num, True),

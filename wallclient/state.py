@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from wallclient.protocol import JSON, STATE_TYPES, epoch
+from wallclient.protocol import JSON, PTZ_KEYS, STATE_TYPES, epoch
 from wallclient.units import Tracks
 
 KINDS = ("regions", "cameras", "presets", "indicators", "incidents", "layers", "units")
@@ -41,6 +41,7 @@ class WallState:
         self.layers: dict[str, JSON] = {}
         self.units: dict[str, JSON] = {}
         self.tracks = Tracks()  # where the units have been (wallclient.units)
+        self.ptz_by: dict[str, str] = {}  # camera → who moved it last (camera.ptz)
         self.wall: JSON | None = None
         self.last_seq: int | None = None
         self._listeners: list[Listener] = []
@@ -110,6 +111,13 @@ class WallState:
                 return []
             cam["status"] = data["status"]
             return [Change("cameras", (data["id"],))]
+        if type_ == "camera.ptz":
+            cam = self.cameras.get(data["id"])
+            if cam is None:
+                return []
+            cam["ptz_state"] = {k: data[k] for k in PTZ_KEYS}
+            self.ptz_by[data["id"]] = str(data.get("by") or "")
+            return [Change("ptz", (data["id"],))]  # not "cameras": no camera list is redrawn
         if type_ == "wall.state":
             if self.wall_id is not None and data["wall"] != self.wall_id:
                 return []

@@ -32,6 +32,8 @@ class PlayerLike(Protocol):
 
     def fps(self, now: float) -> float: ...
 
+    def set_crop(self, crop: tuple[float, float, float, float] | None) -> None: ...
+
 
 def stream_for(width: int, height: int, streams: dict[str, str]) -> str | None:
     """The sub stream for small tiles, the main stream for large ones (either if alone)."""

@@ -603,5 +603,25 @@
         <source>Units %1</source>
         <translation>处置力量 %1</translation>
     </message>
+    <message>
+        <source>PTZ presets</source>
+        <translation>云台预置位</translation>
+    </message>
+    <message>
+        <source>Digital zoom off</source>
+        <translation>退出电子放大</translation>
+    </message>
+    <message>
+        <source>PTZ</source>
+        <translation>云台</translation>
+    </message>
+    <message>
+        <source>PTZ held by %1</source>
+        <translation>云台被 %1 占用</translation>
+    </message>
+    <message>
+        <source>Point PTZ cameras here</source>
+        <translation>云台指向此处</translation>
+    </message>
 </context>
 </TS>

@@ -331,7 +331,9 @@ class MediaServer:
                 feeder.spawned()
                 src.task = asyncio.create_task(self._pump_pipe(src))
             else:
-                await self._start_rtp(src, args, stdin=feeder.read_fd, spawned=feeder.spawned)
+                # the parameter sets in the SDP too (a live encode has them in-band only)
+                await self._start_rtp(src, [*args, "-flags", "+global_header"],
+                                      stdin=feeder.read_fd, spawned=feeder.spawned)  # fmt: skip
         finally:
             feeder.spawned()
 

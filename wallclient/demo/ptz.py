@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import math
 import os
 import subprocess
 import threading
@@ -104,7 +103,7 @@ def _scene(seed: int = 7) -> Any:
         shade = int(rng.integers(35, 95))
         img[horizon - bh : horizon, x : x + bw, :3] = (shade, shade + 4, shade + 12)
         win = rng.random((bh // 10, bw // 10)) < 0.3
-        for (r, c) in zip(*np.nonzero(win), strict=True):
+        for r, c in zip(*np.nonzero(win), strict=True):
             y0, x0 = horizon - bh + 3 + r * 10, x + 3 + c * 10
             img[y0 : y0 + 4, x0 : x0 + 4, :3] = (230, 200, 90)
     # tilt lines every 10° below the horizon, and the horizon itself
@@ -240,6 +239,10 @@ class Dome:
                 "zoom": round(self.zoom, 3), "fov_deg": round(fov_of(self.zoom), 3)}  # fmt: skip
 
 
+def _unit(v: float) -> float:
+    return max(-1.0, min(1.0, float(v)))
+
+
 class PtzError(Exception):
     def __init__(self, code: str, message: str) -> None:
         super().__init__(message)
@@ -281,8 +284,7 @@ class PtzDesk:
     def move(self, cam: str, user: str, pan: float, tilt: float, zoom: float) -> None:
         now = time.monotonic()
         d = self._take(cam, user, now)
-        clamp = lambda v: max(-1.0, min(1.0, float(v)))  # noqa: E731
-        d.speed, d.target, d.moved_at = (clamp(pan), clamp(tilt), clamp(zoom)), None, now
+        d.speed, d.target, d.moved_at = (_unit(pan), _unit(tilt), _unit(zoom)), None, now
 
     def stop(self, cam: str, user: str) -> None:
         d = self._take(cam, user, time.monotonic())
@@ -295,7 +297,9 @@ class PtzDesk:
             raise PtzError("bad_request", f"camera {cam} has no PTZ preset {preset}")
         d.speed, d.target = (0.0, 0.0, 0.0), d.presets[preset]
 
-    def absolute(self, cam: str, user: str, pan: float, tilt: float | None, zoom: float | None) -> None:
+    def absolute(
+        self, cam: str, user: str, pan: float, tilt: float | None, zoom: float | None
+    ) -> None:
         d = self._take(cam, user, time.monotonic())
         d.speed = (0.0, 0.0, 0.0)
         d.target = (float(pan) % 360, d.tilt if tilt is None else max(-90.0, min(10.0, float(tilt))),
@@ -320,7 +324,7 @@ class PtzDesk:
                 step = SLEW_SPEED * dt
                 d.pan = (d.pan + max(-step, min(step, dp))) % 360
                 d.tilt += max(-step / 2, min(step / 2, tt - d.tilt))
-                d.zoom *= max(0.25 ** dt, min(4 ** dt, tz / d.zoom))
+                d.zoom *= max(0.25**dt, min(4**dt, tz / d.zoom))
                 if abs(dp) <= step and abs(tt - d.tilt) < 1e-6 and abs(tz - d.zoom) < 1e-3:
                     d.pan, d.tilt, d.zoom, d.target = tp, tt, tz, None
                     self._publish(cam, d, now)
@@ -348,7 +352,9 @@ class Feeder:
     """Writes one PTZ camera's frames, 25 a second, into an encoder's stdin (a pipe of
     our own: a thread writes it, blocking, while the event loop reads the encoder)."""
 
-    def __init__(self, view: View, where: Callable[[], tuple[float, float, float] | None], fps: int) -> None:
+    def __init__(
+        self, view: View, where: Callable[[], tuple[float, float, float] | None], fps: int
+    ) -> None:
         self.view, self.where, self.fps = view, where, fps
         self.read_fd, self.write_fd = os.pipe()
         self._stop = threading.Event()

@@ -34,10 +34,8 @@ from wallclient import geo, protocol
 from wallclient.demo.district import District
 from wallclient.demo.ptz import PtzDesk, PtzError
 from wallclient.errors import ProtocolError
-from wallclient.protocol import JSON, format_time
+from wallclient.protocol import JSON, PTZ_KEYS, format_time
 from wallclient.state import WallState
-
-PTZ_KEYS = ("pan_deg", "tilt_deg", "zoom", "fov_deg")
 
 log = logging.getLogger(__name__)
 

@@ -25,7 +25,7 @@ import sqlite_utils
 
 from wallclient import paths
 from wallclient.errors import CacheError, CacheForeign
-from wallclient.protocol import JSON, epoch, format_time, now
+from wallclient.protocol import JSON, PTZ_KEYS, epoch, format_time, now
 
 log = logging.getLogger(__name__)
 
@@ -462,6 +462,11 @@ class Cache:
                 conn.execute(
                     "UPDATE cameras SET data=json_set(data, '$.status', ?) WHERE key=?",
                     [data["status"], data["id"]],
+                )
+            elif type_ == "camera.ptz":
+                conn.execute(
+                    "UPDATE cameras SET data=json_set(data, '$.ptz_state', json(?)) WHERE key=?",
+                    [_dumps({k: data[k] for k in PTZ_KEYS}), data["id"]],
                 )
             elif type_ == "incident.remove":
                 conn.execute(

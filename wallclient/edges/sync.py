@@ -114,24 +114,30 @@ class SyncClient:
         with contextlib.suppress(asyncio.CancelledError):
             await task
 
-    async def command(self, type_: str, data: dict[str, Any], via: str = "wall") -> Any:
+    async def command(
+        self, type_: str, data: dict[str, Any], via: str = "wall", audit: bool = True
+    ) -> Any:
         """Send a protocol command and wait for its ack; every command is audited (who,
-        what, when, outcome) in the cache. Raises CommandError when it is refused, times
-        out or cannot be sent."""
+        what, when, outcome) in the cache — but for the repeats of a held PTZ control,
+        audited once per move by its caller (``audit=False``). Raises CommandError when
+        it is refused, times out or cannot be sent."""
         st = self.feed.status
         row: dict[str, Any] = {"user": st.user, "role": st.role, "node": self.cfg.node,
                                "action": type_, "args": {**data, "via": via}}  # fmt: skip
         try:
             ack = await self.feed.command(type_, data)
         except CommandError as exc:
-            self.audit({**row, "outcome": exc.code, "detail": exc.message})
+            if audit:
+                self.audit({**row, "outcome": exc.code, "detail": exc.message})
             raise
         if not ack.ok:
             err = ack.error or {}
             code, message = err.get("code", "refused"), err.get("message", "")
-            self.audit({**row, "outcome": code, "detail": message})
+            if audit:
+                self.audit({**row, "outcome": code, "detail": message})
             raise CommandError(code, message)
-        self.audit({**row, "outcome": "ok"})
+        if audit:
+            self.audit({**row, "outcome": "ok"})
         return ack
 
     def audit(self, row: dict[str, Any]) -> None:

@@ -234,6 +234,11 @@ class Player:
         self.state = "idle"  # idle | connecting | playing | ended | error
         self.error: str | None = None
         self.url: str | None = None
+        self.caching_ms: int | None = None  # None: NETWORK_CACHING_MS (a steered tile: less)
+
+    def set_crop(self, crop: tuple[float, float, float, float] | None) -> None:
+        """Show only this part of the picture, enlarged (x, y, w, h as fractions): a
+        native player's own business; a painted one's tile blits the part itself."""
 
     def frames(self) -> int:
         return self.slot.frames
@@ -490,7 +495,7 @@ class VlcPlayer(Player):
         self._generation += 1
         generation = self._generation
         media = vlc_instance().media_new(url)
-        media.add_option(f":network-caching={NETWORK_CACHING_MS}")
+        media.add_option(f":network-caching={self.caching_ms or NETWORK_CACHING_MS}")
         media.add_option(":no-audio")
         # One decoding thread per stream: a wall decodes many streams on few cores, and
         # each decoder's own thread pool (cores + 1 threads) only adds switching and
@@ -550,7 +555,33 @@ class NativeVlcPlayer(VlcPlayer):
         self._mp.video_set_key_input(False)
         self._media: Any = None  # ours, for its statistics (GUI thread)
         self._stats = vlc.MediaStats()
+        self._crop: tuple[float, float, float, float] | None = None  # wanted
+        self._cropped: tuple[Any, ...] | None = None  # (generation, crop) given to libvlc
         self._watch()
+
+    def set_crop(self, crop: tuple[float, float, float, float] | None) -> None:
+        self._crop = crop
+        self._apply_crop()
+
+    def _apply_crop(self) -> None:
+        """libvlc's crop (its vout scales the part to the window: no copy in Qt), in the
+        picture's pixels — known once it plays, so tried again from ``poll``."""
+        want = (self._generation, self._crop)
+        if want == self._cropped or self._live != self._generation:
+            return
+        if self._crop is None:
+            if self._cropped is None or self._cropped[1] is None:
+                self._cropped = want
+                return
+            geometry = None
+        else:
+            w, h = self._mp.video_get_size(0)
+            if not w or not h:
+                return  # not playing yet
+            x, y, cw, ch = self._crop
+            geometry = f"{max(2, round(cw * w))}x{max(2, round(ch * h))}+{round(x * w)}+{round(y * h)}"
+        self._cropped = want
+        _vlc_jobs.submit(self._mp.video_set_crop_geometry, geometry)
 
     def attach(self, kind: str, handle: int) -> None:
         """Draw into this native window from the next ``play`` on."""
@@ -561,6 +592,7 @@ class NativeVlcPlayer(VlcPlayer):
     def play(self, url: str) -> None:
         self._drop_media()
         super().play(url)
+        self._cropped = None
 
     def _keep(self, media: Any) -> None:
         self._media = media  # released at the next play or close (GUI thread)
@@ -582,6 +614,8 @@ class NativeVlcPlayer(VlcPlayer):
             self.slot.seen(int(self._stats.displayed_pictures), now)
             if self.slot.frames and self.state == "connecting":
                 self.state = "playing"
+        if self.slot.frames and self._cropped != (self._generation, self._crop):
+            self._apply_crop()
 
     def snapshot(self, path: str) -> bool:
         """The picture shown, as a PNG (libvlc's own snapshot: Qt cannot grab it)."""
@@ -808,7 +842,8 @@ class PlayerPool:
         self.created = 0
 
     def acquire(
-        self, url: str, width: int, height: int, window: tuple[str, int] | None = None
+        self, url: str, width: int, height: int, window: tuple[str, int] | None = None,
+        caching_ms: int | None = None,
     ) -> Player | None:
         """A player for ``url`` at ``width`` × ``height`` (drawing into the native
         ``window`` (kind, handle) where libvlc plays it); None when the budget is spent."""
@@ -828,6 +863,8 @@ class PlayerPool:
         if isinstance(player, NativeVlcPlayer) and window is not None:
             player.attach(*window)
         self.live.add(player)
+        player.caching_ms = caching_ms
+        player.set_crop(None)
         player.play(url)
         return player
 
