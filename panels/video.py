@@ -835,8 +835,8 @@ class VideoPanel(Panel):
         st = cam.get("ptz_state") or {}
         text = ""
         if st:
-            text = (f"{theme.tr('PTZ')} {float(st.get('pan_deg', 0)):.1f}° · "
-                    f"{float(st.get('tilt_deg', 0)):+.0f}° · ×{float(st.get('zoom', 1)):.1f}")  # fmt: skip
+            text = (f"{theme.tr('PTZ')} {float(st.get('pan_deg', 0)):.0f}°"
+                    f"{float(st.get('tilt_deg', 0)):+.0f}° ×{float(st.get('zoom', 1)):.1f}")  # fmt: skip
         d = self.ctx.ptz
         holder = d.holder(tile.camera) if d is not None and tile.camera else None
         moving = bool(d is not None and tile.camera and d.moving(tile.camera))

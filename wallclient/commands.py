@@ -245,13 +245,24 @@ def ptz_commands(table: Table, cap: Capabilities) -> None:
 
     @table.command("ptz.move")
     async def ptz_move(args: dict[str, Any]) -> Any:
+        """One ``ptz.move`` (the backend stops the camera 1 s later unless repeated); with
+        ``"hold": true`` the wall repeats it, as for a held control, until ``ptz.stop``."""
         d = driver()
-        await d.move(camera(args), speed(args, "pan"), speed(args, "tilt"), speed(args, "zoom"))
+        cam, speeds = camera(args), (speed(args, "pan"), speed(args, "tilt"), speed(args, "zoom"))
+        if args.get("hold"):
+            await d.move(cam, *speeds)  # the first one answers (a lock, a refusal)
+            d.hold(cam, *speeds)
+            return {"accepted": True, "held": True}
+        await d.move(cam, *speeds)
         return {"accepted": True}
 
     @table.command("ptz.stop")
     async def ptz_stop(args: dict[str, Any]) -> Any:
-        await driver().stop(camera(args))
+        d, cam = driver(), camera(args)
+        if d.moving(cam):
+            d.release(cam)  # a held move: its repeats end, and ptz.stop goes out
+            return {"accepted": True}
+        await d.stop(cam)
         return {"accepted": True}
 
     @table.command("ptz.goto")

@@ -334,6 +334,7 @@ class PtzDesk:
 
     def _publish(self, cam: str, d: Dome, now: float) -> None:
         d.published_at = now
+        self.cameras[cam]["ptz_state"] = d.state()  # what a snapshot says from now on
         self.publish("camera.ptz", {"id": cam, **d.state(), "by": d.by})
 
     async def run(self) -> None:

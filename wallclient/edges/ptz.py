@@ -107,6 +107,7 @@ class PtzDriver:
                 self._spawn(self._send_move(move))
 
     def release(self, camera: str) -> None:
+        self._last_move.pop(camera, None)  # the move has ended: the next one is a new one
         move = self.moves.pop(camera, None)
         if move is None:
             return
@@ -157,6 +158,7 @@ class PtzDriver:
 
     async def stop(self, camera: str, via: str = "control") -> Any:
         self.moves.pop(camera, None)
+        self._last_move.pop(camera, None)
         return await self._send("ptz.stop", {"camera": camera}, via, audit=False)
 
     async def goto(self, camera: str, preset: str, via: str = "control") -> Any:

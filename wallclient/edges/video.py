@@ -579,7 +579,12 @@ class NativeVlcPlayer(VlcPlayer):
             if not w or not h:
                 return  # not playing yet
             x, y, cw, ch = self._crop
-            geometry = f"{max(2, round(cw * w))}x{max(2, round(ch * h))}+{round(x * w)}+{round(y * h)}"
+            # as the borders cut off ("left+top+right+bottom"): libvlc 3 takes a crop
+            # window "WxH+X+Y" as if W and H were its right and bottom edges (measured:
+            # 640x360+320+180 of 1280×720 showed 320×180; one touching the bottom, 1 row)
+            left, top = round(x * w), round(y * h)
+            right, bottom = max(0, w - left - round(cw * w)), max(0, h - top - round(ch * h))
+            geometry = f"{left}+{top}+{right}+{bottom}"
         self._cropped = want
         _vlc_jobs.submit(self._mp.video_set_crop_geometry, geometry)
 
