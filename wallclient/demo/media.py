@@ -58,14 +58,27 @@ HTTP_FORMS = {
 }
 
 
+def _prctl() -> Any:
+    """libc's prctl, looked up once, here, in the parent (see _die_with_parent)."""
+    import ctypes
+
+    try:
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+
+
+_PRCTL = _prctl() if sys.platform.startswith("linux") else None
+
+
 def _die_with_parent() -> None:
     """In the child, before exec: on Linux, be killed when the server dies, even by
-    SIGKILL (no feeder is left streaming with nobody to stop it)."""
-    if sys.platform.startswith("linux"):
-        import ctypes
-
-        with contextlib.suppress(OSError, AttributeError):
-            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+    SIGKILL (no feeder is left streaming with nobody to stop it). Nothing is imported or
+    looked up here: the child of a process with threads (the PTZ feeders) inherits their
+    locks as they were at the fork — an import here once waited forever for the import
+    lock a feeder thread held."""
+    if _PRCTL is not None:
+        _PRCTL(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 CHILD: dict[str, Any] = {"preexec_fn": _die_with_parent} if sys.platform.startswith("linux") else {}
