@@ -59,7 +59,7 @@ test: setup
 	$(VENV)/bin/ruff check -q wallclient panels tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 demo: setup
 	$(PY) -m wallclient demo

@@ -64,7 +64,7 @@ def main() -> int:
     try:
         wall.start()
         wait_for(lambda: wall.conn()["state"] == "live", 60, "live")
-        cams = [c for c in server.admin("cameras") if c["status"] == "online"]
+        cams = [c for c in server.admin("cameras") if c["status"] == "online" and not c.get("ptz")]
         inc = server.admin("incident", priority=1, location=cams[10]["location"], fresh=True)["incident"]
         started = time.time()
         wait_for(lambda: len(server.admin("playback")["recording"]) >= 3, 60, "recording")

@@ -320,7 +320,7 @@ def whole_wall(server, tmp: Path, name: str, native: bool, seconds: float) -> di
 
     screens, (rows, cols), regions, profile = WALLS[name]
     n = rows * cols * regions * len(screens)
-    cams = [c for c in server.admin("cameras") if c["status"] == "online"
+    cams = [c for c in server.admin("cameras") if c["status"] == "online" and not c.get("ptz")
             and c["streams"]["sub"].endswith(".ts")][:n]  # fmt: skip
     assert len(cams) == n, "not enough HTTP-TS cameras in the demo district"
     urls = [c["streams"][profile] for c in cams]
@@ -399,7 +399,7 @@ def forms(server, tmp: Path, switches: int) -> dict:
     from tests.helpers import WallProcess, wait_for, write_layout
     from wallclient.demo.relay import Relay
 
-    cams = [c for c in server.admin("cameras") if c["status"] == "online"][:8]
+    cams = [c for c in server.admin("cameras") if c["status"] == "online" and not c.get("ptz")][:8]
     relay = Relay({c["id"]: form_urls(server.ready, c["id"])["rtsp"] for c in cams}).start()
     layout = {"name": "forms-2x2", "screens": [{"name": "v", "x": 0, "y": 0, "width": 1920, "height": 1080}],
               "modes": {"normal": {"v": [{"id": "g", "panel": "video", "rect": [0, 0, 24, 24],
