@@ -137,6 +137,7 @@ def run(
     gui_ref: list[Heartbeat] = []
     desk_ref: list[Any] = []
     ptz_ref: list[Any] = []
+    popup_ref: list[Any] = []
 
     def status() -> dict[str, Any]:
         st = dict(client.status())
@@ -152,6 +153,7 @@ def run(
                            "drill": wall_ref[0].drill_status()}  # fmt: skip
         st["replay"] = desk_ref[0].status() if desk_ref else None
         st["ptz"] = ptz_ref[0].view() if ptz_ref else None
+        st["popup"] = popup_ref[0].status() if popup_ref else None
         if wall_ref:
             maps = wall_ref[0].map_panels()
             st["map"] = maps[0].describe_map() if maps else None
@@ -196,6 +198,8 @@ def run(
     desk_ref.append(desk)
     driver = _steering(cfg, client, ctx, hub, wall, pending)
     ptz_ref.append(driver)
+    popups = _alarms(cfg, client, ctx, hub, wall, token)
+    popup_ref.append(popups)
     wall.show(fullscreen=not cfg.offscreen)
     from PySide6.QtCore import QTimer
 
@@ -249,6 +253,7 @@ def run(
         if control is not None:
             await control.stop()
         driver.close()
+        popups.close()
         hub.close()
         desk.stop({})
         for panel in wall.video_panels():
@@ -263,6 +268,18 @@ def run(
 
     code: int = qasync.run(main())
     return code
+
+
+def _alarms(cfg: Config, client: SyncClient, ctx: Any, hub: Any, wall: Any, token: str) -> Any:
+    """Alarm pop-ups (告警弹窗) with their pictures, kept beside the cache."""
+    from panels.popup import PopupDesk
+    from wallclient.edges.pictures import PictureStore
+
+    def index(url: str, file: str, size: int) -> None:
+        client.writer.call(lambda cache: cache.media_put(url, file, size), lambda _result: None)
+
+    store = PictureStore(Path(str(client.cache_path) + ".media"), token, index=index)
+    return PopupDesk(ctx, hub, wall, store, close_s=cfg.popup_close_s, ai_priority=cfg.popup_ai_priority)
 
 
 def _steering(

@@ -160,6 +160,10 @@ def cmd_serve_demo(a: argparse.Namespace) -> int:
     return asyncio.run(serve_demo(a))
 
 
+async def _no_clip() -> Path:
+    raise RuntimeError("no media server: pictures are drawn without a camera")
+
+
 async def serve_demo(a: argparse.Namespace) -> int:
     from datetime import datetime
 
@@ -195,6 +199,14 @@ async def serve_demo(a: argparse.Namespace) -> int:
         units_n=a.units,
     )
     district_ref.append(district)
+    from wallclient.demo.pictures import PictureServer
+
+    pictures = await PictureServer(
+        Path(tempfile.mkdtemp(prefix="wallclient-pictures-")), load_tokens(a.tokens), district.incidents.get,
+        lambda cam: media.clip(cam, "main") if media is not None else _no_clip(),
+        host=streams.host,
+    ).start()  # fmt: skip
+    district.pictures_base = pictures.base
     backend = Backend(
         district,
         tokens=load_tokens(a.tokens),
@@ -204,6 +216,7 @@ async def serve_demo(a: argparse.Namespace) -> int:
         state_file=a.state,
     )
     backend.media = media
+    backend.pictures = pictures
     if media is not None:
         media.ptz = backend.ptz  # PTZ cameras' pictures follow the domes
     backend.unit_period = a.unit_period
@@ -253,6 +266,7 @@ async def serve_demo(a: argparse.Namespace) -> int:
         loop.add_signal_handler(sig, stop.set)
     await stop.wait()
     await backend.stop()
+    await pictures.stop()
     if recorder is not None:
         await recorder.stop()
     if media is not None:

@@ -222,6 +222,45 @@ def time_commands(table: Table, cap: Capabilities) -> None:
         return await cap.evidence.export(args)
 
 
+def work_commands(table: Table, cap: Capabilities) -> None:
+    """Incident work (docs/control-api.md, "Incident work"): sent as the protocol commands."""
+
+    def incident(args: dict[str, Any]) -> str:
+        iid = args.get("incident")
+        if not isinstance(iid, str) or not iid:
+            raise CommandError("bad_request", "incident must be an incident id")
+        return iid
+
+    @table.command("incident.dispatch")
+    async def incident_dispatch(args: dict[str, Any]) -> Any:
+        cap.require("commander")
+        unit = args.get("unit")
+        if not isinstance(unit, str) or not unit:
+            raise CommandError("bad_request", "unit must be a unit id")
+        await cap.client.command("incident.dispatch", {"incident": incident(args), "unit": unit}, via="control")
+        return {"accepted": True}
+
+    @table.command("incident.advance")
+    async def incident_advance(args: dict[str, Any]) -> Any:
+        cap.require("commander")
+        data = {"incident": incident(args), "status": str(args.get("status", ""))}
+        if args.get("note"):
+            data["note"] = str(args["note"])
+        if data["status"] not in ("new", "dispatched", "arrived", "controlled", "closed"):
+            raise CommandError("bad_request", "status must be a step of the incident's chain")
+        await cap.client.command("incident.advance", data, via="control")
+        return {"accepted": True}
+
+    @table.command("incident.note")
+    async def incident_note(args: dict[str, Any]) -> Any:
+        cap.require("viewer")
+        text = str(args.get("text") or "").strip()
+        if not text:
+            raise CommandError("bad_request", "text must not be empty")
+        await cap.client.command("incident.note", {"incident": incident(args), "text": text}, via="control")
+        return {"accepted": True}
+
+
 def ptz_commands(table: Table, cap: Capabilities) -> None:
     """云台 (docs/control-api.md, "PTZ"): moves sent as the protocol's commands; point here."""
 
@@ -288,7 +327,7 @@ def ptz_commands(table: Table, cap: Capabilities) -> None:
 
 CAPABILITIES: list[Callable[[Table, Capabilities], None]] = [
     wall_commands, switching_commands, incident_commands, video_commands, map_commands,
-    time_commands, ptz_commands,
+    time_commands, ptz_commands, work_commands,
 ]  # fmt: skip
 
 

@@ -55,6 +55,8 @@ class Config:
     replay_before_s: float = 60.0  # 事件回溯 starts this long before the report
     replay_hours: float = 2.0  # the data panels can be shown this far back (cache history)
     ptz_radius_m: float = 500.0  # "point here" turns the PTZ cameras within this radius
+    popup_close_s: float = 60.0  # an alarm pop-up closes by itself after this long
+    popup_ai_priority: int = 2  # video-AI and IoT alarms at or above this priority pop up too
 
     @property
     def scope(self) -> dict[str, str]:
@@ -110,6 +112,8 @@ _KEYS: dict[tuple[str, str], str] = {
     ("replay", "before_s"): "replay_before_s",
     ("replay", "hours"): "replay_hours",
     ("ptz", "radius_m"): "ptz_radius_m",
+    ("popup", "close_s"): "popup_close_s",
+    ("popup", "ai_priority"): "popup_ai_priority",
 }
 _TYPES = {f.name: f.type for f in fields(Config)}
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import bisect
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 
@@ -129,8 +129,22 @@ class NewPriority1:
                 continue
             self._seen.add(iid)
             reported = epoch(inc.get("reported_at") or "")
-            if inc.get("priority") == 1 and reported is not None and reported > since:
+            if self.accept(inc) and reported is not None and reported > since:
                 out.append(iid)
         if len(self._seen) > 2 * len(live) + 1000:
             self._seen &= set(live)
         return out
+
+    def accept(self, inc: dict[str, Any]) -> bool:
+        return bool(inc.get("priority") == 1)
+
+
+class NewAlarms(NewPriority1):
+    """The same, for the incidents ``pops`` accepts (the alarm pop-ups' rule)."""
+
+    def __init__(self, seen: Iterable[str], new_for_s: float, pops: Callable[[dict[str, Any]], bool]) -> None:
+        super().__init__(seen, new_for_s)
+        self.pops = pops
+
+    def accept(self, inc: dict[str, Any]) -> bool:
+        return bool(self.pops(inc))

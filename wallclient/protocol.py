@@ -52,7 +52,8 @@ STATE_TYPES = frozenset(
 )
 COMMAND_TYPES = frozenset(
     {"preset.activate", "mode.set", "incident.ack", "ping",
-     "ptz.move", "ptz.stop", "ptz.goto", "ptz.absolute"}  # fmt: skip
+     "ptz.move", "ptz.stop", "ptz.goto", "ptz.absolute",
+     "incident.dispatch", "incident.advance", "incident.note"}  # fmt: skip
 )
 
 JSON = dict[str, Any]
@@ -294,6 +295,12 @@ INCIDENT: Spec = {
     "reported_at": (_is_time, True),
     "deadlines": (_deadlines, True),
     "updated_at": (_is_time, True),
+    # incident work (workflow): what raised it, what was done, who is on it
+    "media": (_list_of(_shape({"kind": (_is_nonempty_str, True), "url": (_is_nonempty_str, True),
+                               "t": (_nullable(_is_time), False), "camera": (_nullable(_is_str), False),
+                               "boxes": (_list_of(_is_obj), False)})), False),  # fmt: skip
+    "history": (_list_of(_shape({"t": (_is_time, True), "by": (_is_str, True)})), False),
+    "units": (_list_of(_is_str), False),
 }
 LAYER: Spec = {
     "id": (_is_nonempty_str, True),
@@ -407,6 +414,10 @@ DATA_SPECS: dict[str, Spec] = {
     "ptz.move": {"camera": (_is_nonempty_str, True), "pan": (_speed, True),
                  "tilt": (_speed, True), "zoom": (_speed, True)},  # fmt: skip
     "ptz.stop": {"camera": (_is_nonempty_str, True)},
+    "incident.dispatch": {"incident": (_is_nonempty_str, True), "unit": (_is_nonempty_str, True)},
+    "incident.advance": {"incident": (_is_nonempty_str, True), "status": (_one_of(*INCIDENT_STATUSES), True),
+                         "note": (_nullable(_is_str), False)},  # fmt: skip
+    "incident.note": {"incident": (_is_nonempty_str, True), "text": (_is_nonempty_str, True)},
     "ptz.goto": {"camera": (_is_nonempty_str, True), "preset": (_is_nonempty_str, True)},
     "ptz.absolute": {"camera": (_is_nonempty_str, True), "pan_deg": (_is_num, True),
                      "tilt_deg": (_nullable(_is_num), False), "zoom": (_nullable(_is_num), False)},  # fmt: skip
@@ -491,7 +502,7 @@ def encode(
     return json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
 
 
-FEATURES = ("playback", "units", "ptz")  # what this client understands of the additions to version 1
+FEATURES = ("playback", "units", "ptz", "workflow")  # what this client understands of the additions to version 1
 
 
 def hello(

@@ -623,5 +623,93 @@
         <source>Point PTZ cameras here</source>
         <translation>云台指向此处</translation>
     </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Priority %1 alarm</source>
+        <translation>%1级告警</translation>
+    </message>
+    <message>
+        <source>Acknowledging…</source>
+        <translation>确认中…</translation>
+    </message>
+    <message>
+        <source>Acknowledge (Enter)</source>
+        <translation>确认 (Enter)</translation>
+    </message>
+    <message>
+        <source>%1 more alarms waiting</source>
+        <translation>还有 %1 条告警待处理</translation>
+    </message>
+    <message>
+        <source>Esc: put away</source>
+        <translation>Esc 暂时收起</translation>
+    </message>
+    <message>
+        <source>%1 overdue by %2</source>
+        <translation>%1已超时 %2</translation>
+    </message>
+    <message>
+        <source>%1 in %2</source>
+        <translation>%1剩余 %2</translation>
+    </message>
+    <message>
+        <source>No picture with this alarm</source>
+        <translation>此告警没有图片</translation>
+    </message>
+    <message>
+        <source>Loading the picture…</source>
+        <translation>正在获取图片…</translation>
+    </message>
+    <message>
+        <source>Picture unavailable: %1</source>
+        <translation>图片无法显示：%1</translation>
+    </message>
+    <message>
+        <source>token refused</source>
+        <translation>令牌被拒绝</translation>
+    </message>
+    <message>
+        <source>no such picture</source>
+        <translation>图片不存在</translation>
+    </message>
+    <message>
+        <source>server did not answer</source>
+        <translation>服务器无响应</translation>
+    </message>
+    <message>
+        <source>server unreachable</source>
+        <translation>服务器不可达</translation>
+    </message>
+    <message>
+        <source>redirected to another host</source>
+        <translation>被重定向到其他主机</translation>
+    </message>
+    <message>
+        <source>not a picture</source>
+        <translation>不是图片</translation>
+    </message>
+    <message>
+        <source>too large</source>
+        <translation>图片过大</translation>
+    </message>
+    <message>
+        <source>too many pixels</source>
+        <translation>像素过多</translation>
+    </message>
+    <message>
+        <source>not a readable picture</source>
+        <translation>图片无法解码</translation>
+    </message>
+    <message>
+        <source>not an http(s) URL</source>
+        <translation>不是 http(s) 地址</translation>
+    </message>
+    <message>
+        <source>Reported</source>
+        <translation>上报</translation>
+    </message>
 </context>
 </TS>

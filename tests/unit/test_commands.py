@@ -19,7 +19,8 @@ def test_every_capability_registers_its_commands_once():
     assert set(table.handlers) == {
         "status", "snapshot", "preset.activate", "mode.set", "emergency", "normal",
         "incident.ack", "incident.focus", "tile.snapshot", "tile.place", "tile.zoom", "map.drill",
-        "ptz.move", "ptz.stop", "ptz.goto", "ptz.point",
+        "ptz.move", "ptz.stop", "ptz.goto", "ptz.point", "incident.dispatch", "incident.advance",
+        "incident.note",
         "replay.start", "replay.stop", "replay.control", "incident.replay", "replay.past",
         "bookmark.add", "export",
     }  # fmt: skip

@@ -81,6 +81,7 @@ MAJORS = {
 }  # fmt: skip
 SUBS = ["投诉", "举报", "求助", "隐患", "违规", "损坏", "堵塞", "咨询"]
 SOURCES = [("12345", 0.45), ("grid", 0.25), ("110", 0.12), ("iot", 0.1), ("video_ai", 0.08)]
+ARRIVE_M = 30.0  # a dispatched unit this close to its incident is on site
 STATUS_NEXT = {
     "new": "dispatched",
     "dispatched": "arrived",
@@ -207,6 +208,7 @@ class District:
     layers: dict[str, JSON] = field(default_factory=dict)
     walls: dict[str, JSON] = field(default_factory=dict)
     units_n: int = 60
+    pictures_base: str = ""  # where the picture server answers (wallclient.demo.pictures)
     units: dict[str, JSON] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -494,10 +496,29 @@ class District:
                 k: format_time(reported + timedelta(minutes=m)) for k, m in DEADLINE_MIN.items()
             },
             "updated_at": format_time(at),
+            "history": [{"t": format_time(reported), "by": source, "status": "new"}],
+            "units": [],
         }
+        if source in ("video_ai", "iot") and self.pictures_base:
+            inc["media"] = [self._picture_of(inc, reported)]
         self.incidents[inc["id"]] = inc
         self._live_add(inc["id"])
         return inc
+
+    def _picture_of(self, inc: JSON, at: datetime) -> JSON:
+        """What raised a video-AI or IoT alarm: the nearest camera's picture (rendered by
+        the backend's picture server from that camera's scene) and a box over something."""
+        loc = inc["location"]
+        near = geo.nearest_brute(self.cameras, loc["lon"], loc["lat"], 1) if self.cameras else []
+        r = random.Random(inc["id"])  # its own stream: the district stays as it was
+        w, h = round(r.uniform(0.12, 0.3), 3), round(r.uniform(0.15, 0.35), 3)
+        box = {"x": round(r.uniform(0.05, 0.9 - w), 3), "y": round(r.uniform(0.1, 0.85 - h), 3),
+               "w": w, "h": h, "label": inc["category"][2][:6], "score": round(r.uniform(0.72, 0.98), 2)}  # fmt: skip
+        out: JSON = {"kind": "image", "url": f"{self.pictures_base}/media/{inc['id']}.jpg",
+                     "t": format_time(at), "boxes": [box]}  # fmt: skip
+        if near:
+            out["camera"] = near[0][1]
+        return out
 
     # Live incident ids in a list with positions, so picking and dropping a random one
     # is O(1): the backend's event loop must not slow down as incidents pile up.
@@ -635,7 +656,7 @@ class District:
 
     def unit_positions(self, at: datetime, dt: float) -> tuple[str, JSON]:
         """Every unit ``dt`` seconds further along: a batch of positions (``unit.positions``)."""
-        from wallclient.demo.district_moves import step_unit
+        from wallclient.demo.district_moves import head_for, step_unit
 
         whole = self._polys[DISTRICT_CODE]
         t = format_time(at)
@@ -643,12 +664,31 @@ class District:
         for unit in self.units.values():
             if unit["status"] == "offline" or not unit.get("location"):
                 continue
-            step_unit(unit, dt, whole, self.rng)
+            target = self.incidents.get(unit.get("incident") or "") if unit["status"] == "enroute" else None
+            if unit["status"] == "onsite":
+                unit["location"]["speed"] = 0.0  # it stays where it works
+            elif target is not None and target.get("location"):
+                head_for(unit, dt, target["location"])
+            else:
+                step_unit(unit, dt, whole, self.rng)
             loc = unit["location"]
             loc["t"] = t
             out.append({"id": unit["id"], "lon": loc["lon"], "lat": loc["lat"],
                         "heading": loc["heading"], "speed": loc["speed"]})  # fmt: skip
         return "unit.positions", {"t": t, "positions": out}
+
+
+    def arrived(self) -> list[tuple[JSON, JSON]]:
+        """Units en route that are within reach of their incident: (unit, incident)."""
+        out = []
+        for unit in self.units.values():
+            inc = self.incidents.get(unit.get("incident") or "")
+            if unit["status"] != "enroute" or inc is None or not inc.get("location"):
+                continue
+            loc, to = unit["location"], inc["location"]
+            if geo.distance_m(loc["lon"], loc["lat"], to["lon"], to["lat"]) <= ARRIVE_M:
+                out.append((unit, inc))
+        return out
 
 
 SCALES: dict[str, Callable[[], dict[str, int]]] = {

@@ -15,6 +15,22 @@ M_PER_DEG = 111_320.0
 
 
 
+def head_for(unit: dict[str, Any], dt: float, to: dict[str, Any]) -> None:
+    """Move a dispatched ``unit`` straight towards ``to`` at its kind's speed (×1.5: it
+    hurries), stopping on it."""
+    loc = unit["location"]
+    speed = SPEED_MS.get(unit["kind"], 3.0) * 1.5
+    dy = (to["lat"] - loc["lat"]) * M_PER_DEG
+    dx = (to["lon"] - loc["lon"]) * M_PER_DEG * math.cos(math.radians(loc["lat"]))
+    dist = math.hypot(dx, dy)
+    step = min(dist, speed * dt)
+    if dist > 0:
+        loc["lat"] = round(loc["lat"] + dy / dist * step / M_PER_DEG, 6)
+        loc["lon"] = round(loc["lon"] + dx / dist * step / (M_PER_DEG * math.cos(math.radians(loc["lat"]))), 6)
+        loc["heading"] = round(math.degrees(math.atan2(dx, dy)) % 360, 1)
+    loc["speed"] = round(speed, 1)
+
+
 def step_unit(unit: dict[str, Any], dt: float, outline: list[tuple[float, float]], rng: random.Random) -> None:
     """Move ``unit`` (its ``location`` dict) ``dt`` seconds on."""
     loc = unit["location"]

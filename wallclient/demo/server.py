@@ -32,7 +32,8 @@ from websockets.http11 import Request, Response
 
 from wallclient import geo, protocol
 from wallclient.demo.district import District
-from wallclient.demo.ptz import PtzDesk, PtzError
+from wallclient.demo.ptz import PtzDesk
+from wallclient.demo.ptz import PtzError as Refused
 from wallclient.errors import ProtocolError
 from wallclient.protocol import JSON, PTZ_KEYS, format_time
 from wallclient.state import WallState
@@ -110,6 +111,7 @@ class Backend:
         self.rate = rate
         self.media: Any = None  # the demo MediaServer, for the "media" admin command
         self.recorder: Any = None  # the demo Recorder (playback), when it records
+        self.pictures: Any = None  # the demo PictureServer (workflow)
         self.ptz = PtzDesk(district.cameras, self.publish)  # 云台: the virtual domes
         self.indicator_period = indicator_period
         self.unit_period = 2.0  # unit.positions every this many seconds
@@ -292,6 +294,7 @@ class Backend:
             if now_m >= next_units and self.district.units:
                 next_units = now_m + self.unit_period
                 self.publish(*self.district.unit_positions(at, self.unit_period))
+                self.arrivals(at)
             if now_m >= next_flip:
                 next_flip = now_m + 30
                 self.publish(*self.district.camera_flip())
@@ -388,7 +391,8 @@ class Backend:
                 "resume": can_resume,
                 "user": client.user,
                 "role": client.role,
-                "features": (["playback"] if self.recorder is not None else []) + ["units", "ptz"],
+                "features": (["playback"] if self.recorder is not None else [])
+                + ["units", "ptz", "workflow"],
             },
         )
         client.queue.put_nowait(welcome)
@@ -464,6 +468,14 @@ class Backend:
             inc["updated_at"] = format_time(at)
             ack(True)
             self.publish("incident.upsert", dict(inc))
+        elif msg.type == "incident.note":  # any role may write down what it saw
+            inc = self.district.incidents.get(d["incident"])
+            if inc is None:
+                ack(False, "unknown_incident", f"no live incident {d['incident']}")
+                return
+            self._history(inc, at, client.user, note=d["text"][:500])
+            ack(True)
+            self.publish("incident.upsert", dict(inc))
         elif ROLE_RANK[client.role] < ROLE_RANK["commander"]:
             ack(False, "forbidden", f"role {client.role} may not {msg.type}")
         elif msg.type == "preset.activate":
@@ -479,13 +491,70 @@ class Backend:
             self.publish(
                 "wall.state", self.district.set_wall(d["wall"], client.user, at, mode=d["mode"])
             )
-        elif msg.type.startswith("ptz."):
+        elif msg.type in ("incident.dispatch", "incident.advance"):
             try:
-                self._ptz(client, msg.type, d)
-            except PtzError as exc:
+                self._work(client, msg.type, d, at)
+            except Refused as exc:
                 ack(False, exc.code, exc.message)
                 return
             ack(True)
+        elif msg.type.startswith("ptz."):
+            try:
+                self._ptz(client, msg.type, d)
+            except Refused as exc:
+                ack(False, exc.code, exc.message)
+                return
+            ack(True)
+
+    @staticmethod
+    def _history(inc: JSON, at: datetime, by: str, **what: Any) -> None:
+        inc.setdefault("history", []).append({"t": format_time(at), "by": by, **what})
+        del inc["history"][:-50]  # the newest 50 steps travel with the incident
+        inc["updated_at"] = format_time(at)
+
+    def _work(self, client: Client, type_: str, d: JSON, at: datetime) -> None:
+        """派单 and 处置: the effect comes back as incident.upsert (and unit.upsert)."""
+        inc = self.district.incidents.get(d["incident"])
+        if inc is None:
+            raise Refused("unknown_incident", f"no live incident {d['incident']}")
+        if type_ == "incident.dispatch":
+            unit = self.district.units.get(d["unit"])
+            if unit is None:
+                raise Refused("unknown_unit", f"no unit {d['unit']}")
+            if unit["status"] == "offline":
+                raise Refused("bad_request", f"unit {d['unit']} is offline")
+            unit.update(status="enroute", incident=inc["id"])
+            if unit["id"] not in inc.setdefault("units", []):
+                inc["units"].append(unit["id"])
+            if inc["status"] == "new":
+                inc["status"] = "dispatched"
+            self._history(inc, at, client.user, status=inc["status"], unit=unit["id"])
+            self.publish("unit.upsert", dict(unit))
+            self.publish("incident.upsert", dict(inc))
+            return
+        order = protocol.INCIDENT_STATUSES
+        want = d["status"]
+        if want not in order or order.index(want) <= order.index(inc["status"]):
+            raise Refused("bad_transition", f"{inc['status']} → {want}: forward only")
+        inc["status"] = want
+        self._history(inc, at, client.user, status=want, **({"note": d["note"][:500]} if d.get("note") else {}))
+        if want == "closed":
+            for uid in inc.get("units") or []:
+                unit = self.district.units.get(uid)
+                if unit is not None and unit.get("incident") == inc["id"]:
+                    unit.update(status="idle", incident=None)
+                    self.publish("unit.upsert", dict(unit))
+        self.publish("incident.upsert", dict(inc))
+
+    def arrivals(self, at: datetime) -> None:
+        """Dispatched units that reached their incident: on site, and the incident arrived."""
+        for unit, inc in self.district.arrived():
+            unit["status"] = "onsite"
+            self.publish("unit.upsert", dict(unit))
+            if inc["status"] == "dispatched":
+                inc["status"] = "arrived"
+            self._history(inc, at, unit["name"], status=inc["status"], unit=unit["id"])
+            self.publish("incident.upsert", dict(inc))
 
     def _ptz(self, client: Client, type_: str, d: JSON) -> None:
         cam, user = d["camera"], client.user
@@ -533,6 +602,10 @@ class Backend:
             return self.view()
         if cmd == "cameras":  # the full records (locations, status), for tests of the map
             return list(self.district.cameras.values())
+        if cmd == "units":
+            return list(self.district.units.values())
+        if cmd == "incident_of":  # one incident's full record (media, history, units)
+            return self.district.incidents.get(str(args["id"]))
         if cmd == "head":
             return {
                 "seq": self.seq,
@@ -585,9 +658,20 @@ class Backend:
             )
             if "location" in args:
                 inc["location"] = args["location"]
+            if "source" in args:  # e.g. a video-AI alarm with its picture
+                inc["source"] = str(args["source"])
+                inc["history"][0]["by"] = inc["source"]
+                inc.pop("media", None)
+                if inc["source"] in ("video_ai", "iot") and self.district.pictures_base:
+                    inc["media"] = [self.district._picture_of(inc, datetime.now().astimezone())]
             if args.get("fresh"):  # reported this very moment (the demo backdates a little)
                 inc["reported_at"] = inc["updated_at"] = format_time(datetime.now().astimezone())
             return {"seq": self.publish("incident.upsert", dict(inc)), "incident": inc}
+        if cmd == "pictures":  # the picture server's fault modes (wallclient.demo.pictures.MODES)
+            if self.pictures is None:
+                raise ValueError("no picture server")
+            self.pictures.mode = str(args.get("mode", "normal"))
+            return {"mode": self.pictures.mode, "served": self.pictures.served, "base": self.pictures.base}
         if cmd == "rate":
             self.rate = float(args["rate"])
             return {}

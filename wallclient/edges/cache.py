@@ -92,7 +92,13 @@ def _m3(db: sqlite_utils.Database) -> None:
     db.execute("CREATE TABLE units (key TEXT PRIMARY KEY, data TEXT NOT NULL)")
 
 
-MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2, _m3]
+def _m4(db: sqlite_utils.Database) -> None:
+    """Incident pictures kept on disk beside the cache (wallclient.edges.pictures)."""
+    db.execute("CREATE TABLE media (url TEXT PRIMARY KEY, file TEXT NOT NULL, bytes INTEGER, "
+               "fetched_at REAL)")  # fmt: skip
+
+
+MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2, _m3, _m4]
 REPLAY_HOURS = 2.0  # how far back the data panels can be shown (documented: docs/operators.md)
 SCHEMA_VERSION = len(MIGRATIONS)
 
@@ -579,6 +585,17 @@ class Cache:
             if not out or out[-1][1] != status:
                 out.append((t, status))
         return out
+
+    def media_put(self, url: str, file: str, size: int) -> None:
+        """A picture kept on disk (wallclient.edges.pictures): its index row."""
+        self._db().execute(
+            "INSERT OR REPLACE INTO media (url, file, bytes, fetched_at) VALUES (?, ?, ?, ?)",
+            [url, file, size, time.time()],
+        )
+
+    def media_files(self) -> dict[str, str]:
+        """Every kept picture: url → file name."""
+        return {r[0]: r[1] for r in self._db().execute("SELECT url, file FROM media").fetchall()}
 
     def add_bookmark(self, camera: str | None, at: float, note: str, user: str | None) -> int:
         db = self._db()

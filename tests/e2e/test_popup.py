@@ -1,0 +1,128 @@
+"""Incidents as work against the reference backend: a video-AI alarm pops up with the
+picture that raised it (fetched with the wall's token, kept in the cache and shown again
+with the backend gone), bad pictures each pop up without the picture and a reason, a
+burst of alarms queues without stalling the GUI, and dispatch / advance / note by role."""
+
+import asyncio
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+
+from tests.e2e.test_ptz import as_user
+from tests.helpers import DemoServer, WallProcess, live, timeout, wait_for, write_layout
+
+LAYOUT = {
+    "name": "popups",
+    "screens": [{"name": "p", "x": 0, "y": 0, "width": 1920, "height": 1080}],
+    "modes": {"normal": {"p": [
+        {"id": "map", "panel": "map", "rect": [0, 0, 14, 24]},
+        {"id": "feed", "panel": "incidents", "rect": [14, 0, 10, 24], "options": {"popups": True}},
+    ]}},
+}  # fmt: skip
+
+
+def popup(wall: WallProcess) -> dict:
+    return dict(wall.status()["popup"])
+
+
+def shown(wall: WallProcess, iid: str) -> dict | None:
+    """The pop-up of ``iid`` once its picture is known (shown or failed)."""
+    for s in popup(wall)["shown"]:
+        if s["incident"] == iid and s["picture"] is not None and not s["picture"]["pending"]:
+            return s
+    return None
+
+
+def alarm(server: DemoServer, source: str = "video_ai", priority: int = 1) -> str:
+    return str(server.admin("incident", priority=priority, source=source, fresh=True)["incident"]["id"])
+
+
+@pytest.mark.slow
+def test_alarms_pop_up_with_their_pictures_and_bad_ones_say_why(tmp_path):
+    server = DemoServer(tmp_path, units=6).start()
+    try:
+        layout = write_layout(tmp_path, LAYOUT)
+        wall = WallProcess(tmp_path, server.url, "tok-commander", "--layout", str(layout))
+        with live(wall):
+            c = wall.control
+            assert popup(wall)["places"] == ["p/feed"]
+            time.sleep(1)
+            for old in [*popup(wall)["queued"], popup(wall)["incident"]]:  # what the start popped
+                if old:
+                    c.ok("incident.ack", incident=old)
+            wait_for(lambda: popup(wall)["incident"] is None, timeout(10), "nothing popped")
+            iid = alarm(server)
+            got = wait_for(lambda: shown(wall, iid), timeout(10), "the pop-up with its picture")
+            assert got["picture"]["ok"] and got["picture"]["size"][0] >= 640, got
+            inc = server.admin("incident_of", id=iid)
+            url = inc["media"][0]["url"]
+            assert inc["media"][0]["boxes"] and inc["history"][0]["status"] == "new"
+            # the picture server wants the token
+            with pytest.raises(urllib.error.HTTPError) as exc:
+                urllib.request.urlopen(url, timeout=timeout(5))
+            assert exc.value.code == 401
+            req = urllib.request.Request(url, headers={"Authorization": "Bearer tok-viewer"})
+            with urllib.request.urlopen(req, timeout=timeout(5)) as r:
+                assert r.headers["Content-Type"] == "image/jpeg" and r.read(3) == b"\xff\xd8\xff"
+            c.ok("snapshot", dir=str(tmp_path / "shots"))  # the pop-up is in the screen's picture
+
+            # acknowledged: it closes
+            c.ok("incident.ack", incident=iid)
+            wait_for(lambda: popup(wall)["incident"] is None, timeout(10), "the pop-up closed by its ack")
+
+            # bad pictures: each pops up without the picture, saying why
+            for mode, reason in (("garbage", "not a readable picture"), ("huge", "too large"),
+                                 ("giant", "too many pixels"), ("redirect", "redirected to another host"),
+                                 ("hang", "server did not answer"), ("ctype", "not a picture"),
+                                 ("missing", "no such picture")):  # fmt: skip
+                server.admin("pictures", mode=mode)
+                bad = alarm(server)
+                got = wait_for(lambda bad=bad: shown(wall, bad), timeout(15), f"a pop-up despite {mode}")
+                assert not got["picture"]["ok"] and reason in got["picture"]["error"], (mode, got)
+                c.ok("incident.ack", incident=bad)
+                wait_for(lambda: popup(wall)["incident"] is None, timeout(10), "closed")
+            server.admin("pictures", mode="normal")
+
+            # a burst of 20 priority-1 alarms: one pop-up, the rest queued, no GUI stall
+            c.ok("gui.reset")
+            burst = [alarm(server, "iot") for _ in range(20)]
+            wait_for(lambda: popup(wall)["incident"] == burst[0] and len(popup(wall)["queued"]) == 19,
+                     timeout(15), "one shown, nineteen queued")  # fmt: skip
+            wait_for(lambda: shown(wall, burst[0]), timeout(15), "its picture")
+            gui = wall.status()["gui"]
+            assert gui["longest_stall_ms"] <= 50, gui
+
+            # dispatch, advance, note: the effect comes back from the backend
+            units = server.admin("units")
+            idle = next(u["id"] for u in units if u["status"] == "idle")
+            c.ok("incident.dispatch", incident=burst[0], unit=idle)
+            wait_for(lambda: server.admin("incident_of", id=burst[0])["status"] == "dispatched",
+                     timeout(5), "dispatched")  # fmt: skip
+            assert c("incident.dispatch", incident=burst[0], unit="U9999")["error"]["code"] == "unknown_unit"
+            assert c("incident.advance", incident=burst[0], status="new")["error"]["code"] == "bad_transition"
+            c.ok("incident.advance", incident=burst[0], status="controlled", note="已控制")
+            c.ok("incident.note", incident=burst[0], text="现场已拉警戒线")
+            hist = server.admin("incident_of", id=burst[0])["history"]
+            assert [h.get("status") for h in hist[-3:]] == ["dispatched", "controlled", None]
+            assert hist[-1]["note"] == "现场已拉警戒线" and hist[-1]["by"] == "指挥长"
+            # a viewer may note but not dispatch (the backend refuses it, whatever its client does)
+            got = asyncio.run(as_user(server, "tok-viewer", "incident.dispatch", {"incident": burst[1], "unit": idle}))
+            assert got["error"]["code"] == "forbidden"
+            assert asyncio.run(as_user(server, "tok-viewer", "incident.note", {"incident": burst[1], "text": "看到了"}))["ok"]
+
+        # the backend and its pictures gone: the wall starts from its cache and the still
+        # unacknowledged alarm pops up again with its picture from the wall's own store
+        server.stop()
+        wall = WallProcess(tmp_path, server.url, "tok-commander", "--layout", str(layout))
+        wall.start()
+        try:
+            first = wait_for(lambda: popup(wall)["incident"], timeout(20), "the alarms again")
+            assert first in burst and set(popup(wall)["queued"]) <= set(burst)
+            got = wait_for(lambda: shown(wall, first), timeout(20), "the cached picture")
+            assert got["picture"]["ok"] and got["picture"]["cached"], got
+        finally:
+            wall.stop()
+    finally:
+        server.stop()
