@@ -44,6 +44,7 @@ class Context:
     tile_key: Callable[..., bool] | None = None  # (panel, tile, key) → True when it was used
     ptz: Any = None  # wallclient.edges.ptz.PtzDriver: steering cameras (None: not here)
     point_here: Callable[[float, float], object] | None = None  # PTZ cameras look at (lon, lat)
+    open_card: Callable[..., object] | None = None  # (incident, over widget): the incident card
     basemap: Any = None  # panels.basemap.Basemap: the maps' ground, when one is configured
     history: dict[str, deque[float | None]] = field(default_factory=dict)
     lang: str = "zh_CN"

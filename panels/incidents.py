@@ -462,12 +462,15 @@ class IncidentsPanel(Panel):
     def _menu(self, pos: QPoint) -> None:
         """Right-click on an incident: look back at it (事件回溯)."""
         inc = self.view.indexAt(pos).data(Qt.ItemDataRole.UserRole)
-        replay = self.ctx.replay_incident
-        if inc is None or replay is None:
+        replay, card = self.ctx.replay_incident, self.ctx.open_card
+        if inc is None or (replay is None and card is None):
             return
         menu = QMenu(self.view)
         menu.setFont(theme.font(20 * self.scale))
-        menu.addAction(theme.tr("Incident replay"), lambda: replay(inc["id"]))
+        if card is not None:
+            menu.addAction(theme.tr("Incident card"), lambda: card(inc["id"], self))
+        if replay is not None:
+            menu.addAction(theme.tr("Incident replay"), lambda: replay(inc["id"]))
         menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def _activated(self, index: QModelIndex) -> None:

@@ -978,6 +978,8 @@ class MapPanel(Panel):
             self.pan_by(0, -step)
         elif k == Qt.Key.Key_Home:
             self.fit()
+        elif k == Qt.Key.Key_D and self.ctx.focused and self.ctx.open_card is not None:
+            self.ctx.open_card(self.ctx.focused, self)  # the focused incident's card
         elif k == Qt.Key.Key_P and self.ctx.focused and self.ctx.point_here is not None:
             loc = geo.location(self.ctx.incidents().get(self.ctx.focused) or {})
             if loc is not None:  # every PTZ camera near the focused incident looks at it

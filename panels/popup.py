@@ -74,6 +74,7 @@ class PopupDesk:
         self._bridge = _Bridge()
         self._bridge.got.connect(self._picture)
         self.shown_total = 0
+        self.on_picture: Any = None  # a picture arrived (the incident card shows it too)
         hub.tick.connect(self._tick)
         self._timer = QTimer()
         self._timer.timeout.connect(self._expire)
@@ -173,6 +174,16 @@ class PopupDesk:
     def image_of(self, inc: dict[str, Any]) -> dict[str, Any] | None:
         return next((m for m in inc.get("media") or [] if m.get("kind") == "image" and m.get("url")), None)
 
+    def picture_for(self, inc: dict[str, Any]) -> Any:
+        """The incident's decoded picture, None while it is fetched (asked for here)."""
+        media = self.image_of(inc)
+        if media is None:
+            return None
+        got = self.pictures.get(media["url"])
+        if got is None:
+            self._ask(inc)
+        return got
+
     def _ask(self, inc: dict[str, Any]) -> None:
         media = self.image_of(inc)
         if media is None or self.store is None or media["url"] in self._asked:
@@ -188,6 +199,8 @@ class PopupDesk:
             self._asked.discard(old)
         for popup in self.popups.values():
             popup.update()
+        if self.on_picture is not None:
+            self.on_picture()
 
     def status(self) -> dict[str, Any]:
         """``status.popup``: the incident each pop-up shows, the queue, the pictures."""
@@ -220,6 +233,7 @@ class Popup(QWidget):
         super().__init__(over, Qt.WindowType.Tool | Qt.WindowType.FramelessWindowHint
                          | Qt.WindowType.WindowStaysOnTopHint)  # fmt: skip
         self.over = over  # the screen it is shown over (its snapshot includes it)
+        self.z = 1  # above the timeline bar, below the incident card, in the snapshot
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self.setAttribute(Qt.WidgetAttribute.WA_ShowWithoutActivating)
         self.setFocusPolicy(Qt.FocusPolicy.ClickFocus)
@@ -234,6 +248,8 @@ class Popup(QWidget):
             self.desk.acknowledge(self)
         elif e.key() == Qt.Key.Key_Escape:
             self.desk.dismiss(self)
+        elif e.key() == Qt.Key.Key_D and self.desk.ctx.open_card is not None:
+            self.desk.ctx.open_card(self.incident, self.over)
         else:
             super().keyPressEvent(e)
 
@@ -301,8 +317,8 @@ class Popup(QWidget):
         p.setFont(theme.font(24 * s, bold=bool(waiting)))
         p.drawText(QRectF(r.left() + 24 * s, self._ack_rect.top(), r.width() / 2, self._ack_rect.height()),
                    Qt.AlignmentFlag.AlignVCenter,
-                   theme.tr("%1 more alarms waiting").replace("%1", str(waiting)) if waiting
-                   else theme.tr("Esc: put away"))  # fmt: skip
+                   ((theme.tr("%1 more alarms waiting").replace("%1", str(waiting)) + " · ") if waiting else "")
+                   + theme.tr("D: card · Esc: put away"))  # fmt: skip
         p.end()
 
     def _deadline(self, p: QPainter, inc: dict[str, Any], r: QRectF) -> None:

@@ -441,6 +441,8 @@ class Wall:
             self.apply_mode()
         if "incidents" in dirty and self.auto_linkage:
             self._auto_link()
+        if dirty & {"units", "incidents"} and self.linkage.get("incident"):
+            self._units_on_site()
         drill = self.ctx.drill
         if "clock" in dirty and drill is not None and drill[1] <= time.monotonic():
             self.drill_into(None)  # the drill-down has had its time: back to the wall's scope
@@ -553,6 +555,27 @@ class Wall:
             if p not in marked:
                 p.set_linked({})
 
+    def _units_on_site(self) -> None:
+        """A dispatched unit with its own camera that arrived (onsite) joins the focused
+        incident's linkage tiles, after its nearest cameras."""
+        iid = self.linkage["incident"]
+        inc = self.ctx.state.incidents.get(iid) or {}
+        loc = geo.location(inc)
+        joined = False
+        for uid in inc.get("units") or []:
+            unit = self.ctx.state.units.get(uid) or {}
+            if unit.get("status") != "onsite" or not unit.get("stream") or uid in self.linkage["cameras"]:
+                continue
+            ul = unit.get("location")
+            dist = geo.distance_m(loc[0], loc[1], ul["lon"], ul["lat"]) if loc and isinstance(ul, dict) else 0.0
+            self.linkage["cameras"].append(uid)
+            self.linkage["distances_m"].append(round(dist))
+            joined = True
+            log.info("linkage: unit %s on site at incident %s joins its tiles", uid, iid)
+        if joined:
+            self.ctx.linked = list(self.linkage["cameras"])
+            self._apply_linkage()
+
     def _auto_link(self) -> None:
         """A new priority-1 incident takes the linkage tiles by itself (config)."""
         arrived = self._new.arrived(self.ctx.state.incidents, self.hub.changed_ids("incidents"),
@@ -636,7 +659,8 @@ def _overlays(window: QWidget, picture: QPixmap) -> None:
     if not isinstance(app, QApplication):
         return
     painter = None
-    for top in app.topLevelWidgets():
+    tops = sorted(app.topLevelWidgets(), key=lambda t: getattr(t, "z", 0))  # as they are stacked
+    for top in tops:
         if getattr(top, "over", None) is window and top.isVisible():
             painter = painter or QPainter(picture)
             at = top.mapToGlobal(QPoint(0, 0)) - window.mapToGlobal(QPoint(0, 0))

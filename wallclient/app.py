@@ -138,6 +138,7 @@ def run(
     desk_ref: list[Any] = []
     ptz_ref: list[Any] = []
     popup_ref: list[Any] = []
+    card_ref: list[Any] = []
 
     def status() -> dict[str, Any]:
         st = dict(client.status())
@@ -154,6 +155,7 @@ def run(
         st["replay"] = desk_ref[0].status() if desk_ref else None
         st["ptz"] = ptz_ref[0].view() if ptz_ref else None
         st["popup"] = popup_ref[0].status() if popup_ref else None
+        st["card"] = card_ref[0].status() if card_ref else None
         if wall_ref:
             maps = wall_ref[0].map_panels()
             st["map"] = maps[0].describe_map() if maps else None
@@ -200,6 +202,10 @@ def run(
     ptz_ref.append(driver)
     popups = _alarms(cfg, client, ctx, hub, wall, token)
     popup_ref.append(popups)
+    cards = _cards(client, ctx, hub, wall, pending)
+    card_ref.append(cards)
+    cards.pictures = popups
+    popups.on_picture = lambda: cards.card.refresh() if cards.card is not None else None
     wall.show(fullscreen=not cfg.offscreen)
     from PySide6.QtCore import QTimer
 
@@ -228,7 +234,7 @@ def run(
         if cfg.control_port and control_token:
             control = ControlServer(cfg.control_port, control_token)
             commands.install(
-                control, Capabilities(client, wall, status, commander, desk, exporter, driver)
+                control, Capabilities(client, wall, status, commander, desk, exporter, driver, cards)
             )
 
             async def gui_reset(_args: dict[str, Any]) -> Any:
@@ -268,6 +274,27 @@ def run(
 
     code: int = qasync.run(main())
     return code
+
+
+def _cards(client: SyncClient, ctx: Any, hub: Any, wall: Any, pending: set[asyncio.Task[Any]]) -> Any:
+    """The incident card (事件卡片) and the commands its buttons send."""
+    from panels.card import CardDesk
+
+    def send(type_: str, data: dict[str, Any], say: Any) -> None:
+        async def go() -> None:
+            try:
+                await client.command(type_, data)
+                say("")
+            except CommandError as exc:
+                say(f"{exc.code}: {exc.message}")
+
+        task = asyncio.ensure_future(go())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    cards = CardDesk(ctx, hub, wall, send)
+    ctx.open_card = lambda iid, over=None: cards.open(iid, over)
+    return cards
 
 
 def _alarms(cfg: Config, client: SyncClient, ctx: Any, hub: Any, wall: Any, token: str) -> Any:

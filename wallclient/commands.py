@@ -32,6 +32,7 @@ class Capabilities:
     replay: Any = None  # panels.timeline.ReplayDesk: time on the wall
     evidence: Any = None  # wallclient.edges.evidence.Exporter
     ptz: Any = None  # wallclient.edges.ptz.PtzDriver: steering cameras
+    cards: Any = None  # panels.card.CardDesk: the incident card
 
     def require(self, role: str) -> None:
         """Refuse unless the role the backend gave this client is at least ``role``."""
@@ -250,6 +251,16 @@ def work_commands(table: Table, cap: Capabilities) -> None:
             raise CommandError("bad_request", "status must be a step of the incident's chain")
         await cap.client.command("incident.advance", data, via="control")
         return {"accepted": True}
+
+    @table.command("incident.card")
+    async def incident_card(args: dict[str, Any]) -> Any:
+        """Open an incident's card on this node (``{}``: close it)."""
+        if cap.cards is None:
+            raise CommandError("not_offered", "no incident card on this node")
+        if not args.get("incident"):
+            cap.cards.close()
+            return {"card": None}
+        return {"card": cap.cards.open(incident(args))}
 
     @table.command("incident.note")
     async def incident_note(args: dict[str, Any]) -> Any:

@@ -148,3 +148,79 @@ class NewAlarms(NewPriority1):
 
     def accept(self, inc: dict[str, Any]) -> bool:
         return bool(self.pops(inc))
+
+
+# --- incident work (the card) -----------------------------------------------------------
+
+DEADLINE_STEPS = (("respond", "dispatched"), ("arrive", "arrived"), ("control", "controlled"),
+                  ("track", "closed"))  # fmt: skip
+STATUS_ORDER = ("new", "dispatched", "arrived", "controlled", "closed")
+
+# Which unit kinds fit which incidents (the card's dispatch list), by the category's major
+# class, else by its source; anything else: grid workers and patrol cars.
+FITTING_KINDS: dict[str, tuple[str, ...]] = {
+    "应急管理": ("pump_truck", "patrol_car", "drone", "grid_worker"),
+    "防汛防台": ("pump_truck", "drone", "grid_worker"),
+    "公共安全": ("patrol_car", "body_cam", "drone"),
+    "消防安全": ("patrol_car", "body_cam", "grid_worker"),
+    "交通运输": ("patrol_car", "drone", "body_cam"),
+    "社会治理": ("body_cam", "grid_worker", "patrol_car"),
+    "市容环境": ("grid_worker", "body_cam"),
+    "城市管理": ("grid_worker", "body_cam", "patrol_car"),
+    "环境保护": ("grid_worker", "drone"),
+    "市政设施": ("grid_worker", "pump_truck"),
+}
+DEFAULT_KINDS = ("grid_worker", "patrol_car", "body_cam")
+
+
+def fitting_kinds(inc: dict[str, Any]) -> tuple[str, ...]:
+    """The unit kinds sent to an incident of this category (documented: docs/operators.md)."""
+    cat = inc.get("category") or []
+    return FITTING_KINDS.get(cat[0] if cat else "", DEFAULT_KINDS)
+
+
+def reached_at(inc: dict[str, Any], status: str) -> float | None:
+    """When the incident first reached ``status`` or a later one (its history), if it has."""
+    want = STATUS_ORDER.index(status)
+    for step in inc.get("history") or []:
+        st = step.get("status")
+        if st in STATUS_ORDER and STATUS_ORDER.index(st) >= want:
+            return epoch(str(step.get("t") or ""))
+    if inc.get("status") in STATUS_ORDER and STATUS_ORDER.index(inc["status"]) >= want:
+        return epoch(str(inc.get("updated_at") or ""))
+    return None
+
+
+def deadline_chain(inc: dict[str, Any], now_s: float) -> list[dict[str, Any]]:
+    """响应 / 到场 / 处置 / 跟踪: each deadline, when it was met (the status that meets it
+    reached, by the history) and whether it is met, met late, running or overdue."""
+    out = []
+    for kind, status in DEADLINE_STEPS:
+        due = epoch(str((inc.get("deadlines") or {}).get(kind) or ""))
+        if due is None:
+            continue
+        met = reached_at(inc, status)
+        if kind == "respond" and inc.get("acked_at"):
+            acked = epoch(str(inc["acked_at"]))
+            met = acked if met is None or (acked is not None and acked < met) else met
+        if met is not None:
+            state = "met" if met <= due else "late"
+        else:
+            state = "overdue" if now_s > due else "running"
+        out.append({"kind": kind, "due": due, "met": met, "state": state, "left_s": due - now_s})
+    return out
+
+
+def nearest_units(units: dict[str, Any], lon: float, lat: float, kinds: tuple[str, ...],
+                  n: int = 5) -> list[tuple[float, str]]:  # fmt: skip
+    """The ``n`` nearest idle units of these kinds: ``[(metres, id)]``, nearest first."""
+    from wallclient.geo import distance_m
+
+    found = []
+    for uid, u in units.items():
+        loc = u.get("location")
+        if u.get("status") != "idle" or u.get("kind") not in kinds or not isinstance(loc, dict):
+            continue
+        found.append((distance_m(lon, lat, float(loc["lon"]), float(loc["lat"])), uid))
+    found.sort()
+    return found[:n]

@@ -711,5 +711,101 @@
         <source>Reported</source>
         <translation>上报</translation>
     </message>
+    <message>
+        <source>Incident card</source>
+        <translation>事件详情</translation>
+    </message>
+    <message>
+        <source>D: card · Esc: put away</source>
+        <translation>D 详情 · Esc 暂时收起</translation>
+    </message>
+    <message>
+        <source>Write a note, Enter to add</source>
+        <translation>输入备注，回车添加</translation>
+    </message>
+    <message>
+        <source>Incident</source>
+        <translation>事件编号</translation>
+    </message>
+    <message>
+        <source>Category</source>
+        <translation>类别</translation>
+    </message>
+    <message>
+        <source>Address</source>
+        <translation>地址</translation>
+    </message>
+    <message>
+        <source>Acknowledged</source>
+        <translation>已确认</translation>
+    </message>
+    <message>
+        <source>Pictures</source>
+        <translation>图片</translation>
+    </message>
+    <message>
+        <source>met</source>
+        <translation>已达成</translation>
+    </message>
+    <message>
+        <source>overdue</source>
+        <translation>已超时</translation>
+    </message>
+    <message>
+        <source>left</source>
+        <translation>剩余</translation>
+    </message>
+    <message>
+        <source>Deadlines</source>
+        <translation>时限</translation>
+    </message>
+    <message>
+        <source>History</source>
+        <translation>处置记录</translation>
+    </message>
+    <message>
+        <source>Units on it</source>
+        <translation>已派力量</translation>
+    </message>
+    <message>
+        <source>Nearest cameras</source>
+        <translation>最近摄像头</translation>
+    </message>
+    <message>
+        <source>Acknowledge</source>
+        <translation>确认</translation>
+    </message>
+    <message>
+        <source>Close (Esc)</source>
+        <translation>关闭 (Esc)</translation>
+    </message>
+    <message>
+        <source>Dispatch</source>
+        <translation>派遣</translation>
+    </message>
+    <message>
+        <source>Unit</source>
+        <translation>力量</translation>
+    </message>
+    <message>
+        <source>Grid worker</source>
+        <translation>网格员</translation>
+    </message>
+    <message>
+        <source>Patrol car</source>
+        <translation>巡逻车</translation>
+    </message>
+    <message>
+        <source>Body camera</source>
+        <translation>单兵</translation>
+    </message>
+    <message>
+        <source>Drone</source>
+        <translation>无人机</translation>
+    </message>
+    <message>
+        <source>Pump truck</source>
+        <translation>泵车</translation>
+    </message>
 </context>
 </TS>

@@ -41,7 +41,7 @@ def alarm(server: DemoServer, source: str = "video_ai", priority: int = 1) -> st
 
 @pytest.mark.slow
 def test_alarms_pop_up_with_their_pictures_and_bad_ones_say_why(tmp_path):
-    server = DemoServer(tmp_path, units=6).start()
+    server = DemoServer(tmp_path, "--rate", "0", units=12).start()  # only the alarms it is asked for
     try:
         layout = write_layout(tmp_path, LAYOUT)
         wall = WallProcess(tmp_path, server.url, "tok-commander", "--layout", str(layout))
@@ -94,12 +94,20 @@ def test_alarms_pop_up_with_their_pictures_and_bad_ones_say_why(tmp_path):
             gui = wall.status()["gui"]
             assert gui["longest_stall_ms"] <= 50, gui
 
+            # the card: opened quickly, the role's actions, the nearest fitting idle units
+            card = c.ok("incident.card", incident=burst[0])["card"]
+            assert card["incident"] == burst[0] and card["opened_ms"] <= 250, card  # bench: ≤ 100
+            assert "ack" in card["actions"] and "advance:dispatched" in card["actions"]
+            assert card["dispatch"], card  # nearest idle units of a fitting kind
+            c.ok("snapshot", dir=str(tmp_path / "card"))
             # dispatch, advance, note: the effect comes back from the backend
-            units = server.admin("units")
-            idle = next(u["id"] for u in units if u["status"] == "idle")
+            idle = card["dispatch"][0]
             c.ok("incident.dispatch", incident=burst[0], unit=idle)
             wait_for(lambda: server.admin("incident_of", id=burst[0])["status"] == "dispatched",
                      timeout(5), "dispatched")  # fmt: skip
+            wait_for(lambda: idle not in wall.status()["card"]["dispatch"]
+                     and "advance:dispatched" not in wall.status()["card"]["actions"], timeout(5),
+                     "the card follows the dispatch")  # fmt: skip
             assert c("incident.dispatch", incident=burst[0], unit="U9999")["error"]["code"] == "unknown_unit"
             assert c("incident.advance", incident=burst[0], status="new")["error"]["code"] == "bad_transition"
             c.ok("incident.advance", incident=burst[0], status="controlled", note="已控制")
