@@ -20,7 +20,7 @@ def test_every_capability_registers_its_commands_once():
         "status", "snapshot", "preset.activate", "mode.set", "emergency", "normal",
         "incident.ack", "incident.focus", "tile.snapshot", "tile.place", "tile.zoom", "map.drill",
         "ptz.move", "ptz.stop", "ptz.goto", "ptz.point", "incident.dispatch", "incident.advance",
-        "incident.note",
+        "incident.note", "incident.card",
         "replay.start", "replay.stop", "replay.control", "incident.replay", "replay.past",
         "bookmark.add", "export",
     }  # fmt: skip
