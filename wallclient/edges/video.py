@@ -855,6 +855,11 @@ class PlayerPool:
         if len(self.live) >= self.max_live:
             return None
         route = route_for(url)
+        if caching_ms is not None:
+            # a picture that must follow the hand (a steered PTZ camera): FFmpeg, reading
+            # as the packets come — libvlc's callbacks route held 1.2 s even at 100 ms of
+            # network caching (measured: docs/benchmarks.md, "Steering")
+            route = "pyav"
         if route == "libvlc" and window is not None:
             route = NativeVlcPlayer.route
         for i, p in enumerate(self._idle):
