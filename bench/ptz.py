@@ -99,6 +99,7 @@ def point(tmp: Path, runs: int) -> dict:
         radius = sorted(dist(c) for c in domes)[49] * 1.003 + 1
         wall = _wall(tmp, server, "painted", "point", None)
         with live(wall, seconds=120):
+            time.sleep(10)  # the camera index of 77,000 is built over the first ticks
             ms, n = [], []
             for _ in range(runs):
                 got = wall.control.ok("ptz.point", lon=spot["lon"] + 1e-5, lat=spot["lat"], radius_m=radius)

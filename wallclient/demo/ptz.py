@@ -369,8 +369,10 @@ class Feeder:
     def spawned(self) -> None:
         """The encoder has its own copy of the pipe's read end (or failed): ours goes, so
         the feeder sees the pipe break when the encoder ends."""
-        with contextlib.suppress(OSError):
-            os.close(self.read_fd)
+        fd, self.read_fd = self.read_fd, -1  # once only: a second close could hit a reused number
+        if fd >= 0:
+            with contextlib.suppress(OSError):
+                os.close(fd)
 
     def _run(self) -> None:
         period = 1.0 / self.fps

@@ -287,7 +287,11 @@ class Backend:
             while credit >= 1:
                 credit -= 1
                 for type_, data in self.district.incident_event(at):
-                    self.publish(type_, data)
+                    if self._needs_picture(type_, data):
+                        # an analytics alarm is raised with its snapshot already cut
+                        self._spawn(self._publish_with_picture(type_, data))
+                    else:
+                        self.publish(type_, data)
             if now_m >= next_ind:
                 next_ind = now_m + self.indicator_period
                 self.publish(*self.district.indicator_batch(at))
@@ -298,6 +302,20 @@ class Backend:
             if now_m >= next_flip:
                 next_flip = now_m + 30
                 self.publish(*self.district.camera_flip())
+
+    def _needs_picture(self, type_: str, data: JSON) -> bool:
+        return bool(type_ == "incident.upsert" and data.get("media") and self.pictures is not None
+                    and not (self.pictures.dir / f"{data['id']}.jpg").exists())  # fmt: skip
+
+    async def _publish_with_picture(self, type_: str, data: JSON) -> int:
+        with contextlib.suppress(Exception):  # a picture that fails is the client's to report
+            await self.pictures.render(data["id"])
+        return self.publish(type_, data)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.append(task)
+        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
     async def _saver(self) -> None:
         while True:
@@ -666,6 +684,8 @@ class Backend:
                     inc["media"] = [self.district._picture_of(inc, datetime.now().astimezone())]
             if args.get("fresh"):  # reported this very moment (the demo backdates a little)
                 inc["reported_at"] = inc["updated_at"] = format_time(datetime.now().astimezone())
+            if self._needs_picture("incident.upsert", inc):
+                return {"seq": await self._publish_with_picture("incident.upsert", dict(inc)), "incident": inc}
             return {"seq": self.publish("incident.upsert", dict(inc)), "incident": inc}
         if cmd == "pictures":  # the picture server's fault modes (wallclient.demo.pictures.MODES)
             if self.pictures is None:
