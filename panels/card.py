@@ -41,6 +41,7 @@ STATUS_WORDS = {"new": "New", "dispatched": "Dispatched", "arrived": "Arrived", 
                 "closed": "Closed"}  # fmt: skip
 KIND_WORDS = {"grid_worker": "Grid worker", "patrol_car": "Patrol car", "body_cam": "Body camera",
               "drone": "Drone", "pump_truck": "Pump truck"}  # fmt: skip
+UNIT_WORDS = {"idle": "Idle", "enroute": "En route", "onsite": "On site", "offline": "Offline"}
 DEADLINE_WORDS = {"respond": "Respond", "arrive": "Arrive", "control": "Control", "track": "Track"}
 STATE_STYLE = {"met": (theme.OK, "●"), "late": (theme.WARN, "▲"), "running": (theme.INFO, "○"),
                "overdue": (theme.ALARM, "◆")}  # fmt: skip
@@ -224,7 +225,7 @@ class Card(QWidget):
         for uid in inc.get("units") or []:
             u = ctx.state.units.get(uid) or {}
             dist = self._distance(u, loc)
-            sent.append(f"{html.escape(str(u.get('name', uid)))} · {theme.tr(STATUS_WORDS.get(u.get('status', ''), 'New'))}"
+            sent.append(f"{html.escape(str(u.get('name', uid)))} · {theme.tr(UNIT_WORDS.get(u.get('status', ''), 'Offline'))}"
                         + (f" · {dist:.0f} m" if dist is not None else ""))  # fmt: skip
         self.units.setText(f"<b>{theme.tr('Units on it')}</b><br>" + ("<br>".join(sent) or "—"))
         near = ctx.locator.grid.nearest(*loc, 3, accept=ctx.locator.online) if loc else []

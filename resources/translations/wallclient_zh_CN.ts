@@ -807,5 +807,17 @@
         <source>Pump truck</source>
         <translation>泵车</translation>
     </message>
+    <message>
+        <source>Idle</source>
+        <translation>空闲</translation>
+    </message>
+    <message>
+        <source>En route</source>
+        <translation>前往中</translation>
+    </message>
+    <message>
+        <source>On site</source>
+        <translation>在现场</translation>
+    </message>
 </context>
 </TS>
