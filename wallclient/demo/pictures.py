@@ -62,6 +62,7 @@ class PictureServer:
         self.served = 0
         self._server: asyncio.base_events.Server | None = None
         self._locks: dict[str, asyncio.Lock] = {}
+        self._cutting = asyncio.Semaphore(2)
 
     @property
     def base(self) -> str:
@@ -89,7 +90,7 @@ class PictureServer:
         if media is None:
             return None
         lock = self._locks.setdefault(iid, asyncio.Lock())
-        async with lock:
+        async with lock, self._cutting:  # at most two ffmpeg cutting at a time
             if path.exists():
                 return path.read_bytes()
             src = ["-f", "lavfi", "-i", "testsrc2=size=1280x720:rate=1"]

@@ -287,11 +287,9 @@ class Backend:
             while credit >= 1:
                 credit -= 1
                 for type_, data in self.district.incident_event(at):
-                    if self._needs_picture(type_, data):
-                        # an analytics alarm is raised with its snapshot already cut
-                        self._spawn(self._publish_with_picture(type_, data))
-                    else:
-                        self.publish(type_, data)
+                    # (the city's own alarms: their pictures are cut when first asked for —
+                    # at hundreds of events a second, one ffmpeg each would swamp the machine)
+                    self.publish(type_, data)
             if now_m >= next_ind:
                 next_ind = now_m + self.indicator_period
                 self.publish(*self.district.indicator_batch(at))
@@ -311,11 +309,6 @@ class Backend:
         with contextlib.suppress(Exception):  # a picture that fails is the client's to report
             await self.pictures.render(data["id"])
         return self.publish(type_, data)
-
-    def _spawn(self, coro: Any) -> None:
-        task = asyncio.ensure_future(coro)
-        self._tasks.append(task)
-        task.add_done_callback(lambda t: self._tasks.remove(t) if t in self._tasks else None)
 
     async def _saver(self) -> None:
         while True:
