@@ -59,7 +59,8 @@ test: setup
 	$(VENV)/bin/ruff check -q wallclient panels tests bench
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
-	$(PY) -m pytest -q -p no:cacheprovider --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider -n 2 tests/unit tests/panels tests/io
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15 tests/e2e
 
 demo: setup
 	$(PY) -m wallclient demo

@@ -134,3 +134,69 @@ def test_alarms_pop_up_with_their_pictures_and_bad_ones_say_why(tmp_path):
             wall.stop()
     finally:
         server.stop()
+
+
+@pytest.mark.slow
+def test_the_pop_up_and_the_card_stay_above_native_video_on_a_real_x_server(tmp_path):
+    """libvlc's native windows are children of the screen's window: a pop-up laid over them
+    must still be seen (a window of its own, kept on top), and so must the card."""
+    import os
+    import subprocess
+    import sys
+
+    import av
+
+    from tests.helpers import start_xvfb
+
+    server = DemoServer(tmp_path, "--rate", "0").start()
+    xvfb, display = start_xvfb(tmp_path)
+    try:
+        layout = write_layout(tmp_path, {
+            "name": "native-popup",
+            "screens": [{"name": "x", "x": 0, "y": 0, "width": 1920, "height": 1080}],
+            "modes": {"normal": {"x": [
+                {"id": "grid", "panel": "video", "rect": [0, 0, 24, 24],
+                 "options": {"rows": 2, "cols": 2, "popups": True}},
+            ]}},
+        })  # fmt: skip
+        from tests.e2e.test_ptz import show
+
+        show(server, [c["id"] for c in server.admin("cameras") if c["status"] == "online"
+                      and not c.get("ptz") and c["streams"]["sub"].startswith("http")][:4])  # fmt: skip
+        wall = WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(layout), display=display)
+        with live(wall):
+            wait_for(lambda: sum(t["state"] == "playing" for t in wall.status()["tiles"]) == 4,
+                     timeout(30), "four tiles playing")  # fmt: skip
+            assert {t["route"] for t in wall.status()["tiles"]} == {"libvlc-native"}
+            for old in [*popup(wall)["queued"], popup(wall)["incident"]]:
+                if old:
+                    wall.control.ok("incident.ack", incident=old)
+            iid = alarm(server)
+            wait_for(lambda: shown(wall, iid), timeout(10), "the pop-up")
+            time.sleep(1)
+
+            def grab(name: str):
+                shot = tmp_path / name
+                code = ("from PySide6.QtGui import QGuiApplication; import sys; "
+                        "app = QGuiApplication(sys.argv); app.primaryScreen().grabWindow(0).save(sys.argv[1])")  # fmt: skip
+                env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
+                subprocess.run([sys.executable, "-c", code, str(shot)], env=env, check=True, timeout=60)
+                with av.open(str(shot)) as c:
+                    return next(c.decode(video=0)).to_ndarray(format="rgb24")
+
+            def alarm_red(img, y0: int, y1: int) -> int:
+                band = img[y0:y1, 700:1220].reshape(-1, 3).astype(int)  # the middle, over the tiles
+                r, g, b = band[:, 0], band[:, 1], band[:, 2]
+                return int(((r > 200) & (g < 110) & (b < 110)).sum())
+
+            img = grab("popup.png")
+            assert alarm_red(img, 100, 1000) > 20_000  # the pop-up's red frame and head, over video
+            wall.control.ok("incident.card", incident=iid)
+            time.sleep(1)
+            img = grab("card.png")
+            blue = img[40:1040, 100:1820].reshape(-1, 3).astype(int)
+            assert int(((blue[:, 2] > 200) & (blue[:, 0] < 120)).sum()) > 2_000  # the card's frame
+    finally:
+        server.stop()
+        xvfb.kill()
+        xvfb.wait()

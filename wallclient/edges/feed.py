@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import math
+import os
 import ssl
 import time
 from collections.abc import Callable
@@ -44,8 +45,10 @@ from wallclient.state import WallState
 
 log = logging.getLogger(__name__)
 
-PING_INTERVAL_S = 20.0  # protocol.md, Transport: keep-alive
-PING_TIMEOUT_S = 20.0
+# protocol.md, Transport: keep-alive. WALLCLIENT_KEEPALIVE_S shortens both for tests that
+# wait for a dead connection to be noticed (never in a deployment: the protocol says 20 s)
+PING_INTERVAL_S = float(os.environ.get("WALLCLIENT_KEEPALIVE_S") or 20.0)
+PING_TIMEOUT_S = PING_INTERVAL_S
 YIELD_EVERY_S = 0.008  # the longest the feed reads a burst without letting the GUI run
 CLOCK_WINDOW_S = 60.0  # the clock offset follows the best sample of the last minute
 CLOCK_EVERY_S = 0.2  # … sampled at most this often
