@@ -252,7 +252,32 @@ class Card(QWidget):
         else:
             image = QImage(pic.rgb, pic.width, pic.height, pic.width * 3, QImage.Format.Format_RGB888)
             w = round(520 * self.scale)
-            self.picture.setPixmap(QPixmap.fromImage(image).scaledToWidth(w, Qt.TransformationMode.SmoothTransformation))
+            pm = QPixmap.fromImage(image).scaledToWidth(w, Qt.TransformationMode.SmoothTransformation)
+            self._boxes(pm, media.get("boxes") or [])
+            self.picture.setPixmap(pm)
+
+    def _boxes(self, pm: Any, boxes: list[Any]) -> None:
+        """The analytics' boxes and labels over the picture, as on the pop-up."""
+        from PySide6.QtCore import QRectF
+        from PySide6.QtGui import QPainter, QPen
+
+        s = self.scale
+        p = QPainter(pm)
+        p.setFont(theme.font(16 * s, bold=True))
+        for box in boxes:
+            try:
+                r = QRectF(float(box["x"]) * pm.width(), float(box["y"]) * pm.height(),
+                           float(box["w"]) * pm.width(), float(box["h"]) * pm.height())  # fmt: skip
+            except (KeyError, TypeError, ValueError):
+                continue
+            p.setPen(QPen(theme.ALARM, 3 * s))
+            p.drawRect(r)
+            label = str(box.get("label") or "") + (f" {float(box['score']):.0%}" if box.get("score") is not None else "")
+            tag = QRectF(r.left(), max(0.0, r.top() - 24 * s), p.fontMetrics().horizontalAdvance(label) + 10 * s, 22 * s)
+            p.fillRect(tag, theme.ALARM)
+            p.setPen(theme.BG)
+            p.drawText(tag, Qt.AlignmentFlag.AlignCenter, label)
+        p.end()
 
     @staticmethod
     def _distance(unit: dict[str, Any], loc: tuple[float, float] | None) -> float | None:
