@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from wallclient.edges.fetch import same_host_opener
+
 log = logging.getLogger(__name__)
 
 TIMEOUT_S = 5.0
@@ -52,15 +54,7 @@ class PictureError(Exception):
     pass
 
 
-class _SameHost(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> Any:  # fmt: skip
-        if urlsplit(newurl).netloc != urlsplit(req.full_url).netloc:
-            raise PictureError("redirected to another host")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-_opener = urllib.request.build_opener(_SameHost)
+_opener = same_host_opener(PictureError)
 
 
 def download(url: str, token: str, timeout: float = TIMEOUT_S, max_bytes: int = MAX_BYTES) -> bytes:

@@ -28,8 +28,9 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
+from wallclient.edges.fetch import same_host_opener
 from wallclient.edges.video import DECODER_THREADS, FrameSlot, Player, _av_reason
 from wallclient.replay import Clock, Span, covering, epoch_of, next_start, parse_spans, rfc3339
 
@@ -58,15 +59,7 @@ class Recording:
     token: str
 
 
-class _SameHost(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, req: Any, fp: Any, code: int, msg: str, headers: Any,
-                         newurl: str) -> Any:  # fmt: skip
-        if urlsplit(newurl).netloc != urlsplit(req.full_url).netloc:
-            raise PlaybackError("playback server redirected to another host")
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
-
-
-_opener = urllib.request.build_opener(_SameHost)
+_opener = same_host_opener(lambda why: PlaybackError(f"playback server {why}"))
 
 
 class PlaybackClient:
