@@ -126,8 +126,8 @@ def decode(data: bytes, max_pixels: int = MAX_PIXELS) -> tuple[int, int, bytes]:
 
     try:
         with av.open(io.BytesIO(data), mode="r") as c:
-            if not c.streams.video:
-                raise PictureError("not a picture")
+            if not c.streams.video:  # bytes that FFmpeg took for some other format
+                raise PictureError("not a readable picture")
             ctx = c.streams.video[0].codec_context
             if ctx.width * ctx.height > max_pixels:
                 raise PictureError(f"too many pixels ({ctx.width} × {ctx.height})")
