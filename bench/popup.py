@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.replay import pct  # noqa: E402
+from tests.e2e.test_popup import ack_popped  # noqa: E402
 from tests.helpers import DemoServer, WallProcess, live, wait_for  # noqa: E402
 
 
@@ -39,10 +40,7 @@ def main() -> int:
         with live(wall, seconds=60):
             c = wall.control
             time.sleep(3)
-            for old in [*wall.status()["popup"]["queued"], wall.status()["popup"]["incident"]]:
-                if old:
-                    c.ok("incident.ack", incident=old)
-            wait_for(lambda: wall.status()["popup"]["incident"] is None, 20, "nothing popped")
+            ack_popped(wall)
             c.ok("gui.reset")
             popup_ms, card_ms, card_rt = [], [], []
             for _ in range(a.runs):

@@ -118,6 +118,7 @@ class Card(QWidget):
         self.setObjectName("card")
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.candidates: list[tuple[float, str]] = []
+        self._drawn: tuple[str, str] | None = None  # the picture on the card (url, boxes)
         self.message = ""
         s = self.scale
         self.setStyleSheet(
@@ -250,11 +251,17 @@ class Card(QWidget):
         elif pic.error:
             self.picture.setText(theme.tr("Picture unavailable: %1").replace("%1", str(pic.error)))
         else:
+            key = (pic.url, str(media.get("boxes")))
+            if key == self._drawn:
+                return  # a refresh for a unit's move: the picture is as it was (no rescale)
             image = QImage(pic.rgb, pic.width, pic.height, pic.width * 3, QImage.Format.Format_RGB888)
             w = round(520 * self.scale)
             pm = QPixmap.fromImage(image).scaledToWidth(w, Qt.TransformationMode.SmoothTransformation)
             self._boxes(pm, media.get("boxes") or [])
             self.picture.setPixmap(pm)
+            self._drawn = key
+            return
+        self._drawn = None
 
     def _boxes(self, pm: Any, boxes: list[Any]) -> None:
         """The analytics' boxes and labels over the picture, as on the pop-up."""

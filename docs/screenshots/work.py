@@ -15,6 +15,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
 
+from tests.e2e.test_popup import ack_popped  # noqa: E402
 from tests.helpers import DemoServer, WallProcess, live, wait_for  # noqa: E402
 
 OUT = ROOT / "docs" / "screenshots"
@@ -30,9 +31,7 @@ def main() -> None:
         with live(wall, seconds=60):
             c = wall.control
             time.sleep(3)
-            for old in [*wall.status()["popup"]["queued"], wall.status()["popup"]["incident"]]:
-                if old:
-                    c.ok("incident.ack", incident=old)
+            ack_popped(wall)
             iid = server.admin("incident", priority=1, source="video_ai", fresh=True)["incident"]["id"]
             wait_for(lambda: any(s["incident"] == iid and s["picture"] and s["picture"]["ok"]
                                  for s in wall.status()["popup"]["shown"]), 20, "the pop-up")  # fmt: skip

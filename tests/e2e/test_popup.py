@@ -35,6 +35,14 @@ def shown(wall: WallProcess, iid: str) -> dict | None:
     return None
 
 
+def ack_popped(wall: WallProcess) -> None:
+    """Acknowledge what the wall's start popped up (the cache's fresh alarms), and wait."""
+    for old in [*popup(wall)["queued"], popup(wall)["incident"]]:
+        if old:
+            wall.control.ok("incident.ack", incident=old)
+    wait_for(lambda: popup(wall)["incident"] is None, timeout(20), "nothing popped")
+
+
 def alarm(server: DemoServer, source: str = "video_ai", priority: int = 1) -> str:
     return str(server.admin("incident", priority=priority, source=source, fresh=True)["incident"]["id"])
 
@@ -49,10 +57,7 @@ def test_alarms_pop_up_with_their_pictures_and_bad_ones_say_why(tmp_path):
             c = wall.control
             assert popup(wall)["places"] == ["p/feed"]
             time.sleep(1)
-            for old in [*popup(wall)["queued"], popup(wall)["incident"]]:  # what the start popped
-                if old:
-                    c.ok("incident.ack", incident=old)
-            wait_for(lambda: popup(wall)["incident"] is None, timeout(10), "nothing popped")
+            ack_popped(wall)
             iid = alarm(server)
             got = wait_for(lambda: shown(wall, iid), timeout(10), "the pop-up with its picture")
             assert got["picture"]["ok"] and got["picture"]["size"][0] >= 640, got
@@ -168,9 +173,7 @@ def test_the_pop_up_and_the_card_stay_above_native_video_on_a_real_x_server(tmp_
             wait_for(lambda: sum(t["state"] == "playing" for t in wall.status()["tiles"]) == 4,
                      timeout(30), "four tiles playing")  # fmt: skip
             assert {t["route"] for t in wall.status()["tiles"]} == {"libvlc-native"}
-            for old in [*popup(wall)["queued"], popup(wall)["incident"]]:
-                if old:
-                    wall.control.ok("incident.ack", incident=old)
+            ack_popped(wall)
             iid = alarm(server)
             wait_for(lambda: shown(wall, iid), timeout(10), "the pop-up")
             time.sleep(1)
