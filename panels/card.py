@@ -7,7 +7,8 @@ chain (响应 / 到场 15 min / 处置 30 min / 跟踪 120 min: met, met late, r
 the dispatched units with their status and distance, the nearest cameras; and the
 actions the role allows: acknowledge and note (any role); dispatch — the nearest idle
 units of a fitting kind (wallclient.incidents.FITTING_KINDS), by distance — and advance
-the status (commander, installer); replay (事件回溯) where the backend records. It follows
+the status (commander, installer); replay (事件回溯) where the backend records, and the
+evidence export (证据导出, commander, installer: into ``[export] dir``). It follows
 the state: a dispatch or a note shows when the backend's ``incident.upsert`` comes back.
 A window of its own over the screen (above native video), in the screen's snapshot.
 """
@@ -27,6 +28,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPushButton,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -64,6 +66,7 @@ class CardDesk:
         self.card: Card | None = None
         self.opened_ms: float | None = None
         self.pictures: Any = None  # panels.popup.PopupDesk: the decoded pictures, and fetching more
+        self.export: Any = None  # (incident, done(folder, error)) → None: the evidence package
         hub.tick.connect(self._tick)
 
     def open(self, iid: str, over: QWidget | None = None) -> dict[str, Any] | None:
@@ -104,7 +107,7 @@ class CardDesk:
             return None
         return {"incident": self.card.incident, "opened_ms": round(self.opened_ms or 0, 1),
                 "dispatch": [u for _d, u in self.card.candidates], "actions": self.card.allowed(),
-                "message": self.card.message}  # fmt: skip
+                "message": self.card.message, "exported": self.card.exported}  # fmt: skip
 
 
 class Card(QWidget):
@@ -119,7 +122,9 @@ class Card(QWidget):
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)
         self.candidates: list[tuple[float, str]] = []
         self._drawn: tuple[str, str] | None = None  # the picture on the card (url, boxes)
-        self.message = ""
+        self.message = ""  # the last refusal or outcome, shown above the buttons
+        self.exported: str | None = None  # the evidence folder written from this card
+        self._exporting = False
         s = self.scale
         self.setStyleSheet(
             f"QWidget {{ background: {_c(theme.PANEL)}; color: {_c(theme.TEXT)}; font-size: {round(22 * s)}px; }}"
@@ -128,6 +133,7 @@ class Card(QWidget):
             f" padding: {round(6 * s)}px {round(10 * s)}px; font-weight: bold; font-size: {round(20 * s)}px; }}"
             f"QPushButton:disabled {{ color: {_c(theme.STALE)}; border-color: {_c(theme.STALE)}; }}"
             f"QLineEdit {{ background: {_c(theme.BG)}; border: 2px solid {_c(theme.TEXT_DIM)}; padding: 6px; }}"
+            f"QScrollArea {{ border: none; }}"
         )  # fmt: skip
         self.head = QLabel()
         self.fields = QLabel()
@@ -143,6 +149,14 @@ class Card(QWidget):
             lab.setWordWrap(True)
             lab.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         self.head.setTextFormat(Qt.TextFormat.RichText)
+        self.said = QLabel()  # what the last action came to (a refusal, an export's folder)
+        self.said.setWordWrap(True)
+        self.said.hide()
+        # a long history scrolls (newest first), the rest of the card stays put
+        self.history_box = QScrollArea()
+        self.history_box.setWidget(self.history)
+        self.history_box.setWidgetResizable(True)
+        self.history_box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.note = QLineEdit()
         self.note.setPlaceholderText(theme.tr("Write a note, Enter to add"))
         self.note.returnPressed.connect(self._note)
@@ -154,7 +168,7 @@ class Card(QWidget):
         grid.addWidget(self.units, 2, 0)
         grid.addWidget(self.cameras, 3, 0)
         grid.addWidget(self.picture, 0, 1)
-        grid.addWidget(self.history, 1, 1, 3, 1)
+        grid.addWidget(self.history_box, 1, 1, 3, 1)
         grid.setColumnStretch(0, 3)
         grid.setColumnStretch(1, 2)
         layout = QVBoxLayout(self)
@@ -163,6 +177,7 @@ class Card(QWidget):
         layout.addLayout(grid, 1)
         layout.addLayout(self.dispatch_row)
         layout.addWidget(self.note)
+        layout.addWidget(self.said)
         layout.addLayout(self.buttons)
         self._buttons: list[QPushButton] = []
         self.refresh()
@@ -320,6 +335,9 @@ class Card(QWidget):
                 add(self.buttons, f"advance:{nxt}", "→ " + theme.tr(STATUS_WORDS[nxt]), self._advance_to(nxt))
         if ctx.replay_incident is not None:
             add(self.buttons, "replay", theme.tr("Incident replay"), lambda: ctx.replay_incident(self.incident))
+            if steer and self.desk.export is not None:
+                text = theme.tr("Exporting…") if self._exporting else theme.tr("Export evidence")
+                add(self.buttons, "export", text, self._export, not self._exporting)
         add(self.buttons, "close", theme.tr("Close (Esc)"), self.desk.close)
         if steer and st != "closed":
             for dist, uid in self.candidates[:3]:
@@ -330,8 +348,33 @@ class Card(QWidget):
 
     # --- what it does -------------------------------------------------------------------
 
-    def _say(self, text: str) -> None:
+    def _say(self, text: str, bad: bool = True) -> None:
+        if self.desk.card is not self:
+            return  # an answer that came after the card closed
         self.message = text
+        self.said.setText(("◆ " if bad else "● ") + text if text else "")
+        self.said.setStyleSheet(f"color: {_c(theme.ALARM if bad else theme.OK)}; font-weight: bold;")
+        self.said.setVisible(bool(text))
+
+    def _export(self) -> None:
+        """The incident's evidence package (its cameras' recordings around the report, the
+        tiles as shown, the record and history, a manifest of hashes), off the GUI thread."""
+        self._exporting = True
+        self._say(theme.tr("Exporting the evidence…"), bad=False)
+        self._actions(self.desk.ctx.state.incidents.get(self.incident) or {})
+
+        def done(folder: str | None, error: str | None) -> None:
+            if self.desk.card is not self:
+                return  # closed meanwhile: the audit log and the folder say it
+            self._exporting = False
+            if folder is not None:
+                self.exported = folder
+                self._say(theme.tr("Evidence exported: %1").replace("%1", folder), bad=False)
+            else:
+                self._say(theme.tr("Export failed: %1").replace("%1", str(error)))
+            self.refresh()
+
+        self.desk.export(self.incident, done)
 
     def _ack(self) -> None:
         if self.desk.ctx.ack_incident is not None:

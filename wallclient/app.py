@@ -203,6 +203,7 @@ def run(
     popups = _alarms(cfg, client, ctx, hub, wall, token)
     popup_ref.append(popups)
     cards = _cards(client, ctx, hub, wall, pending)
+    cards.export = _card_export(cfg, exporter, pending)
     card_ref.append(cards)
     cards.pictures = popups
     popups.on_picture = lambda: cards.card.refresh() if cards.card is not None else None
@@ -295,6 +296,25 @@ def _cards(client: SyncClient, ctx: Any, hub: Any, wall: Any, pending: set[async
     cards = CardDesk(ctx, hub, wall, send)
     ctx.open_card = lambda iid, over=None: cards.open(iid, over)
     return cards
+
+
+def _card_export(cfg: Config, exporter: Any, pending: set[asyncio.Task[Any]]) -> Any:
+    """The card's 导出证据: the incident's evidence package into ``[export] dir`` (the
+    control API's ``export``, the same exporter); ``done(folder, error)`` says how it went."""
+
+    def export(iid: str, done: Callable[[str | None, str | None], None]) -> None:
+        async def go() -> None:
+            try:
+                got = await exporter.export({"incident": iid, "dir": str(cfg.export_dir)})
+                done(str(got["dir"]), None)
+            except CommandError as exc:
+                done(None, exc.message)
+
+        task = asyncio.ensure_future(go())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    return export
 
 
 def _alarms(cfg: Config, client: SyncClient, ctx: Any, hub: Any, wall: Any, token: str) -> Any:

@@ -57,6 +57,7 @@ class Config:
     ptz_radius_m: float = 500.0  # "point here" turns the PTZ cameras within this radius
     popup_close_s: float = 60.0  # an alarm pop-up closes by itself after this long
     popup_ai_priority: int = 2  # video-AI and IoT alarms at or above this priority pop up too
+    export_dir: Path = field(default_factory=lambda: paths.user_data_dir() / "evidence")  # the card's 导出
 
     @property
     def scope(self) -> dict[str, str]:
@@ -114,6 +115,7 @@ _KEYS: dict[tuple[str, str], str] = {
     ("ptz", "radius_m"): "ptz_radius_m",
     ("popup", "close_s"): "popup_close_s",
     ("popup", "ai_priority"): "popup_ai_priority",
+    ("export", "dir"): "export_dir",
 }
 _TYPES = {f.name: f.type for f in fields(Config)}
 

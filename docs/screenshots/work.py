@@ -25,7 +25,7 @@ def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="wallclient-work-shots-"))
     basemap = Path.home() / ".cache" / "wallclient" / "basemap-jiading-7-v2.mbtiles"
     extra = ["--basemap", str(basemap)] if basemap.exists() else []
-    server = DemoServer(tmp, "--seed", "7", "--rate", "0", units=60).start()
+    server = DemoServer(tmp, "--seed", "7", "--rate", "0", units=60, record=True).start()
     try:
         wall = WallProcess(tmp, server.url, "tok-commander", "--layout", str(ROOT / "layouts" / "district-3x2.json"), *extra)
         with live(wall, seconds=60):

@@ -664,6 +664,26 @@
         <translation>正在获取图片…</translation>
     </message>
     <message>
+        <source>Export evidence</source>
+        <translation>导出证据</translation>
+    </message>
+    <message>
+        <source>Exporting…</source>
+        <translation>正在导出…</translation>
+    </message>
+    <message>
+        <source>Exporting the evidence…</source>
+        <translation>正在导出证据…</translation>
+    </message>
+    <message>
+        <source>Evidence exported: %1</source>
+        <translation>证据已导出：%1</translation>
+    </message>
+    <message>
+        <source>Export failed: %1</source>
+        <translation>导出失败：%1</translation>
+    </message>
+    <message>
         <source>Picture unavailable: %1</source>
         <translation>图片无法显示：%1</translation>
     </message>

@@ -100,10 +100,10 @@ def test_units_reach_the_map_and_only_clients_that_know_them_get_them(tmp_path):
         server.stop()
 
 
-def test_a_units_own_camera_plays_on_a_tile(tmp_path):
-    server = DemoServer(tmp_path, units=12).start()
+def test_a_units_own_camera_plays_on_a_tile_and_joins_its_incidents_linkage_on_arrival(tmp_path):
+    server = DemoServer(tmp_path, "--unit-period", "0.5", units=12).start()
     try:
-        with live(WallProcess(tmp_path, server.url, "tok-viewer", "--layout",
+        with live(WallProcess(tmp_path, server.url, "tok-commander", "--layout",
                               str(write_layout(tmp_path, LAYOUT)))) as (wall,):  # fmt: skip
             assert wall.status()["map"]["units"] == 12
             # the demo's body cameras and drones carry a stream: the first unit that does
@@ -113,5 +113,25 @@ def test_a_units_own_camera_plays_on_a_tile(tmp_path):
                      timeout(30), "the unit's own camera playing")  # fmt: skip
             refused = wall.control("tile.place", tile=1, camera="no-such-thing")
             assert not refused["ok"] and refused["error"]["code"] == "not_found"
+
+            # an incident a few metres from that unit, focused: its nearest cameras take the
+            # linkage tiles; the unit, dispatched, arrives, and its video joins them
+            unit = next(u for u in server.admin("units") if u["id"] == uid)
+            spot = {"lon": unit["location"]["lon"] + 0.0001, "lat": unit["location"]["lat"]}
+            published = server.admin("incident", priority=1, location=spot, fresh=True)
+            iid = published["incident"]["id"]
+            wait_for(lambda: wall.status()["connection"]["last_seq"] >= published["seq"], timeout(10))
+            nearest = wall.control.ok("incident.focus", incident=iid)["cameras"]
+            assert uid not in nearest and len(nearest) == 3
+            wall.control.ok("incident.dispatch", incident=iid, unit=uid)
+            wait_for(lambda: wall.status()["linkage"]["cameras"] == [*nearest, uid], timeout(15),
+                     "the arrived unit joins the linkage")  # fmt: skip
+            assert server.admin("incident_of", id=iid)["status"] == "arrived"
+
+            def fourth():
+                return [t for t in wall.status()["tiles"] if t["region"] == "linkage"][3]
+
+            wait_for(lambda: fourth()["camera"] == uid and fourth()["linked"] and fourth()["state"] == "playing",
+                     timeout(30), "the unit's video on the fourth linkage tile")  # fmt: skip
     finally:
         server.stop()

@@ -1,6 +1,7 @@
 """Time on the wall against the real recorder: ffmpeg writing real segments on 127.0.0.1,
 served by the playback API (MediaMTX's), played back by a real `wallclient run`."""
 
+import hashlib
 import json
 import os
 import subprocess
@@ -196,6 +197,7 @@ def test_incident_replay_keeps_tiles_together_and_shows_the_data_of_then(tmp_pat
             time.sleep(16)
             c = wall.control
             got = c.ok("incident.replay", incident=inc["id"], before_s=2)
+            replayed = got["cameras"]
             assert len(got["cameras"]) == 3 and got["not_recorded"] == []
             # the recorder began a moment after the report: the tiles cross that gap first
             wait_for(lambda: sum(t["mode"] == "replay" and t["frames"] > 0 and not t["gap"]
@@ -239,6 +241,17 @@ def test_incident_replay_keeps_tiles_together_and_shows_the_data_of_then(tmp_pat
             c.ok("replay.stop")
             wait_for(lambda: all(t["mode"] == "live" for t in wall.status()["tiles"]), timeout(5), "live")
             assert wall.status()["replay"] is None and c.ok("replay.past")["at"] is None
+            # its evidence, as the card's 导出证据 writes it (the same exporter): the three
+            # cameras' recordings around the report, the record, every file's hash
+            got = c.ok("export", incident=inc["id"], dir=str(tmp_path / "evidence"), before_s=2, after_s=8)
+            with open(got["manifest"], encoding="utf-8") as fh:
+                manifest = json.load(fh)
+            clips = [f for f in manifest["files"] if f["kind"] == "clip"]
+            assert {f["camera"] for f in clips} == set(replayed) and manifest["incident"] == inc["id"]
+            assert any(f["kind"] == "incident" for f in manifest["files"])
+            for f in manifest["files"]:
+                with open(os.path.join(got["dir"], f["file"]), "rb") as fh:
+                    assert hashlib.sha256(fh.read()).hexdigest() == f["sha256"]
     finally:
         server.stop()
 
