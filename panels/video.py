@@ -41,7 +41,7 @@ from panels.hub import Context, Hub, Panel
 from panels.search import MIME
 from panels.steer import Steering
 from wallclient import tiles as rules
-from wallclient.edges.video import fit, native_kind
+from wallclient.edges.video import fit, native_kind, native_window
 from wallclient.protocol import epoch
 from wallclient.replay import rfc3339
 from wallclient.tiles import Tile
@@ -283,7 +283,10 @@ class VideoPanel(Panel):
             if got is None:
                 continue
             placed.add(id(got[1]))
-            got[1].setGeometry(self._parts(rect)[1].toAlignedRect())
+            area = self._parts(rect)[1]
+            # the picture's own size and aspect, its width even (edges.video.native_window)
+            w, h = native_window(int(area.width()), int(area.height()), *got[0].source_size())
+            got[1].setGeometry(_centred(area, w, h).toAlignedRect())
             got[1].setVisible(tile.state == "playing" and not rect.isEmpty())
         for _player, surface in self._surfaces.values():
             if id(surface) not in placed:

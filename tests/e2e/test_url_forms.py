@@ -149,6 +149,10 @@ def test_pictures_keep_their_aspect_in_tiles_of_any_shape(tmp_path, native):
             )
             env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb")
             subprocess.run([sys.executable, "-c", grab, str(shot)], env=env, check=True, timeout=60)
+            if os.environ.get("WALLCLIENT_SHOTS"):  # docs/screenshots when asked for
+                import shutil
+
+                shutil.copy(shot, os.path.join(os.environ["WALLCLIENT_SHOTS"], "video-aspect-x11.png"))
             from PySide6.QtGui import QImage
 
             image = QImage(str(shot))

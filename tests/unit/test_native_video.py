@@ -1,7 +1,7 @@
 """What a tile learns from a player that draws into its own window (frames counted by
 polling), and which platforms get native windows."""
 
-from wallclient.edges.video import FrameCount, native_kind, native_output, vout_args
+from wallclient.edges.video import FrameCount, native_kind, native_output, native_window, vout_args
 
 
 def test_frames_counted_from_polls_give_rate_age_and_no_double_counting():
@@ -37,3 +37,25 @@ def test_doctor_says_callbacks_without_a_display(monkeypatch):
     monkeypatch.delenv("DISPLAY", raising=False)
     ok, detail = native_output(display=False)
     assert ok and "callbacks" in detail
+
+
+def _placed(win_w: int, win_h: int, src_w: int, src_h: int) -> tuple[int, int]:
+    """Where libvlc 3 places a picture in a window (vout_display_PlacePicture, square pixels)."""
+    scaled_w = src_w * win_h // src_h
+    if scaled_w <= win_w:
+        return scaled_w, win_h
+    return win_w, src_h * win_w // src_w
+
+
+def test_native_windows_make_libvlc_scale_to_an_even_width_at_the_pictures_aspect():
+    # an odd width sends swscale down its full-chroma C path (twice the cost of scaling)
+    for src in ((640, 360), (1280, 720), (352, 288), (704, 576), (1920, 1080), (640, 480)):
+        for area_w in range(300, 1000, 7):
+            for area_h in range(150, 600, 5):
+                w, h = native_window(area_w, area_h, *src)
+                assert w <= area_w and h <= area_h
+                pw, ph = _placed(w, h, *src)
+                assert pw % 2 == 0, (src, area_w, area_h, w, h, pw)
+                # the window is the picture: at most a few pixels of libvlc's own bars
+                assert w - pw <= 2 and h - ph <= 3, (src, area_w, area_h, w, h, pw, ph)
+                assert abs(pw / ph - src[0] / src[1]) < 0.02 * src[0] / src[1]

@@ -65,6 +65,26 @@ def fit(src_w: int, src_h: int, box_w: int, box_h: int) -> tuple[int, int]:
     return min(w, box_w), min(h, box_h)
 
 
+def native_window(area_w: int, area_h: int, src_w: int, src_h: int) -> tuple[int, int]:
+    """The size of a native tile window inside a picture area of ``area_w`` × ``area_h``
+    for a ``src_w`` × ``src_h`` picture: the picture's aspect, and such that the width
+    libvlc's X11 output scales to is even. libvlc places the picture at
+    ⌊src_w · h / src_h⌋ × h when that fits the window's width, else at the window's width;
+    and swscale, asked for an odd width, interpolates chroma over the whole width in a
+    plain C path that cost a 4 × 4 wall twice its scaling (docs/video.md)."""
+    w, h = fit(src_w, src_h, area_w, area_h)
+    if src_w <= 0 or src_h <= 0:
+        return w, h
+    for _ in range(8):
+        placed = src_w * h // src_h
+        if placed > w:
+            return w, h  # placed at the window's (even) width
+        if placed % 2 == 0:
+            return placed, h  # the window is the picture
+        h -= 1  # one row less: the placed width becomes the even one below
+    return w, h
+
+
 # The aspects cameras send (16:9 HD and its sub streams, 4:3 D1/VGA, 11:9 CIF/D1 PAL, 5:4
 # SXGA, 16:10), for sizes that are only known rounded up to the codec's 16-pixel blocks
 ASPECTS = (16 / 9, 4 / 3, 11 / 9, 5 / 4, 16 / 10, 3 / 2)
@@ -557,6 +577,7 @@ class NativeVlcPlayer(VlcPlayer):
         self._stats = vlc.MediaStats()
         self._crop: tuple[float, float, float, float] | None = None  # wanted
         self._cropped: tuple[Any, ...] | None = None  # (generation, crop) given to libvlc
+        self._size: tuple[int, tuple[int, int]] | None = None  # (generation, picture size)
         self._watch()
 
     def set_crop(self, crop: tuple[float, float, float, float] | None) -> None:
@@ -621,6 +642,18 @@ class NativeVlcPlayer(VlcPlayer):
                 self.state = "playing"
         if self.slot.frames and self._cropped != (self._generation, self._crop):
             self._apply_crop()
+
+    def source_size(self) -> tuple[int, int]:
+        """The picture's size as libvlc has it (16 × 9 until it plays)."""
+        known = self._size
+        if known is not None and known[0] == self._generation:
+            return known[1]
+        if self._live == self._generation and self.state == "playing":
+            w, h = self._mp.video_get_size(0)
+            if w and h:
+                self._size = (self._generation, (int(w), int(h)))
+                return int(w), int(h)
+        return 16, 9
 
     def snapshot(self, path: str) -> bool:
         """The picture shown, as a PNG (libvlc's own snapshot: Qt cannot grab it)."""
