@@ -396,6 +396,7 @@ class Panel(QWidget):
         self.scale = scale
         self.options: dict[str, Any] = dict(options or {})
         self.stowed = False  # kept off the screen for another mode (stow)
+        self.data_at: datetime | None = None  # the past moment its data shows (None: live)
         self._slots: list[Callable[[set[str]], None]] = []
 
     def listen(self, slot: Callable[[set[str]], None]) -> None:

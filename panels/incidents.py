@@ -401,6 +401,7 @@ class IncidentsPanel(Panel):
         if "incidents" in dirty:
             changed = self.hub.changed_ids("incidents")
             self.model.refresh(changed)
+            self.data_at = self.ctx.past.at if self.ctx.past is not None else None
             if self.model.moved:
                 self._urgent()
             live = self.ctx.state.incidents  # what is new is live, whatever the feed shows

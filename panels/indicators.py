@@ -11,6 +11,7 @@ import functools
 import math
 import time
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
@@ -48,12 +49,14 @@ class IndicatorsPanel(Panel):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._tiles: list[tuple[QRectF, str]] = []
         self._static_cache: dict[tuple[str, str, bool, int, int], QPixmap] = {}
+        self._base_cache: dict[tuple[str, str, bool, int, int], tuple[tuple[Any, ...], QPixmap]] = {}
         # each tile's whole picture, with what it shows (its "look") to know when it is old
         self._tile_cache: dict[str, tuple[tuple[Any, ...], QPixmap]] = {}
         self._pulse_at = 0.0
         self._headers: list[tuple[QRectF, str, list[str]]] = []
         self._blocks: list[QRectF] = []  # one rectangle per category, header included
         self._pending: list[QRectF] = []  # blocks still to repaint after new readings
+        self._data_next: datetime | None = None  # the moment of the readings being repainted
         self._layout_key: tuple[Any, ...] = ()
         self._header_px = 26.0
         self._last_second = 0
@@ -87,7 +90,16 @@ class IndicatorsPanel(Panel):
         if "indicators" in dirty or "scope" in dirty:
             # New readings: repaint one category block per tick, so no single paint is long
             # enough to stall the GUI thread (a whole 349-tile paint takes ~70 ms).
+            past = self.ctx.past
+            self._data_next = past.at if past is not None else None
             if self._relayout():
+                self.update()
+                self._pending = []
+            elif past is not None and past.jumped and past.at != self.data_at:
+                # a seek (an operator's move, not the clock running): every tile redrawn
+                # in this turn, so the panel shows the new moment at once (~70 ms for 349)
+                for block in self._blocks:
+                    self._warm(block, budget_s=1.0)
                 self.update()
                 self._pending = []
             else:  # blocks still waiting keep their place in the queue: none starves
@@ -100,6 +112,8 @@ class IndicatorsPanel(Panel):
             and self._warm(self._pending[0], self._warm_budget())
         ):
             self.update(self._pending.pop(0).toAlignedRect())
+        if not self._pending:
+            self.data_at = self._data_next  # every block repainted with the readings of then
         # Between readings only the alarm tiles move (their border pulses, 2 Hz): repaint just those.
         t = time.monotonic()
         if t - self._pulse_at < PULSE_STEP_S:
@@ -304,19 +318,20 @@ class IndicatorsPanel(Panel):
         value = rules.format_value(ind)
         return (lv, stale, int(r.width()), int(r.height()), value, label, history)
 
-    def _render(self, ind: Mapping[str, Any], look: tuple[Any, ...]) -> QPixmap:
-        """A tile's whole picture (all but the alarm's pulsing border) at the tile's size."""
-        lv, stale, w, h, value, label, history = look
-        pm = QPixmap(self._static(ind, lv, stale, w, h))  # a copy: the layer stays cached
+    def _base(self, ind: Mapping[str, Any], lv: str, stale: bool, w: int, h: int,
+              history: tuple[float | None, ...]) -> QPixmap:  # fmt: skip
+        """The static layer with the sparkline and its trend arrow, cached until the history
+        moves: a new value alone (a reading, or a replay's seek) then draws only its text."""
+        key = (ind["id"], lv, stale, w, h)
+        got = self._base_cache.get(key)
+        if got is not None and got[0] == history:
+            return got[1]
+        if len(self._base_cache) > STATIC_CACHE_MAX:
+            self._base_cache.clear()
+        pm = QPixmap(self._static(ind, lv, stale, w, h))
         p = QPainter(pm)
         colour = theme.LEVEL_COLOUR[lv]
         unit = float(h)
-        # the value (its unit is in the static layer, at the right)
-        p.setPen(theme.STALE if stale else (theme.TEXT if lv == "normal" else colour))
-        px = round(unit * 0.34)
-        p.setFont(theme.font(px, bold=True))
-        p.drawText(QPointF(4, unit * 0.48 + _ascent(px) * 0.36), value)
-        # the sparkline and its trend arrow
         spark = QRectF(4, unit - unit * 0.27, w - unit * 0.35, unit * 0.22)
         theme.sparkline(p, spark, list(history), theme.STALE if stale else colour)
         trend = _trend(list(history))
@@ -325,6 +340,22 @@ class IndicatorsPanel(Panel):
             p.setFont(theme.font(unit * 0.2))
             p.drawText(QRectF(spark.right(), spark.top() - 2, unit * 0.3, spark.height() + 4),
                        Qt.AlignmentFlag.AlignCenter, trend)  # fmt: skip
+        p.end()
+        self._base_cache[key] = (history, pm)
+        return pm
+
+    def _render(self, ind: Mapping[str, Any], look: tuple[Any, ...]) -> QPixmap:
+        """A tile's whole picture (all but the alarm's pulsing border) at the tile's size."""
+        lv, stale, w, h, value, label, history = look
+        pm = QPixmap(self._base(ind, lv, stale, w, h, history))  # a copy: the layer stays cached
+        p = QPainter(pm)
+        colour = theme.LEVEL_COLOUR[lv]
+        unit = float(h)
+        # the value (its unit is in the static layer, at the right)
+        p.setPen(theme.STALE if stale else (theme.TEXT if lv == "normal" else colour))
+        px = round(unit * 0.34)
+        p.setFont(theme.font(px, bold=True))
+        p.drawText(QPointF(4, unit * 0.48 + _ascent(px) * 0.36), value)
         if stale:  # never pass an old reading off as current: dim it and say how old
             p.fillRect(QRectF(0, 0, w, h), QColor(7, 11, 20, 110))
             if label:  # small tiles say it by dimming alone; the banner says how old

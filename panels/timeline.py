@@ -41,6 +41,8 @@ from PySide6.QtWidgets import QMenu, QWidget
 
 from panels import theme
 from panels.hub import Context, Hub
+from panels.incidents import IncidentsPanel
+from panels.indicators import IndicatorsPanel
 from panels.video import VideoPanel
 from wallclient.edges.playback import Recording
 from wallclient.errors import CommandError
@@ -58,6 +60,9 @@ from wallclient.replay import (
 log = logging.getLogger(__name__)
 
 PAST_EVERY_S = 0.25  # the data panels follow the replay clock this often
+SEEK_WATCH_MS = 5  # a seek's arrival on the screen is looked for this often (while it lasts)
+SEEK_WATCH_LIMIT_MS = 10_000
+SEEK_NEAR_S = 0.5  # a tile shows the new moment when its picture is this close to it
 LIVE_EDGE_S = 0.5  # an instant replay this close to its gesture's moment is over: back to live
 STATUS_TEXT = {"new": "New", "dispatched": "Dispatched", "arrived": "Arrived",
                "controlled": "Controlled", "closed": "Closed"}  # fmt: skip
@@ -95,6 +100,13 @@ class ReplayDesk:
         self._timer = QTimer()
         self._timer.timeout.connect(self._follow)
         self._timer.start(int(PAST_EVERY_S * 1000))
+        # the last seek of the incident replay, timed inside the wall: to every tile showing
+        # a picture of the new moment, and to every data panel showing that moment
+        self.last_seek: dict[str, Any] | None = None
+        self._seek_at: tuple[float, float, int] | None = None  # (monotonic, target, version)
+        self._seek_timer = QTimer()
+        self._seek_timer.setInterval(SEEK_WATCH_MS)
+        self._seek_timer.timeout.connect(self._watch_seek)
         ctx.tile_menu, ctx.tile_key = self.menu, self.key
         ctx.replay_incident = lambda iid: self._try(lambda: self.incident({"incident": iid}))
 
@@ -195,7 +207,10 @@ class ReplayDesk:
                 raise CommandError("bad_request", "seek must be an RFC 3339 time")
             clock.seek(at)
             if self.shared is not None and clock is self.shared["clock"]:
+                self._seek_at = (time.monotonic(), at, clock.version)
+                self.last_seek = {"to": rfc3339(at), "picture_ms": None, "panels_ms": None}
                 self._follow(force=True)  # the panels follow a seek at once
+                self._seek_timer.start()
         state: dict[str, Any] = clock.state()
         return state
 
@@ -307,6 +322,7 @@ class ReplayDesk:
                 datetime.fromtimestamp(at, CST),
                 incidents,
                 past_indicators(self.ctx.state.indicators, readings),
+                jumped=force,
             )
             self.hub.poke("incidents")
             self.hub.poke("indicators")
@@ -314,6 +330,33 @@ class ReplayDesk:
         self._past_for = (clock.version, at)
         if self.timeline is not None:
             self.timeline.update()
+
+    def _watch_seek(self) -> None:
+        """How long the last seek took to reach the screen: each tile's shown picture
+        within SEEK_NEAR_S of the new moment (or its gap said), each data panel showing it."""
+        seek, last = self._seek_at, self.last_seek
+        if seek is None or last is None or self.shared is None or self.shared["clock"].version != seek[2]:
+            self._seek_timer.stop()  # replaced by another seek (which watches itself), or ended
+            return
+        t0, at, _version = seek
+        elapsed = (time.monotonic() - t0) * 1000
+        if last["picture_ms"] is None:
+            players = [p.replays.get(i) for p, i in self.shared["tiles"]]
+            if all(pl is not None and (pl.gap or (pl.shown_at() is not None and abs(pl.shown_at() - at) <= SEEK_NEAR_S))
+                   for pl in players):  # fmt: skip
+                last["picture_ms"] = round(elapsed)
+        if last["panels_ms"] is None:
+            want = datetime.fromtimestamp(at, CST)
+            panels = [(rid, pn) for w in self.wall.windows for rid, pn in w.regions.items()
+                      if isinstance(pn, (IncidentsPanel, IndicatorsPanel)) and not pn.stowed]  # fmt: skip
+            reached = last.setdefault("reached", {})  # each panel's own time (support: what holds a seek up)
+            for rid, pn in panels:
+                if pn.data_at == want and rid not in reached:
+                    reached[rid] = round(elapsed)
+            if len(reached) == len(panels):
+                last["panels_ms"] = round(elapsed)
+        if (last["picture_ms"] is not None and last["panels_ms"] is not None) or elapsed > SEEK_WATCH_LIMIT_MS:
+            self._seek_timer.stop()
 
     def past(self) -> dict[str, Any]:
         """What this node's data panels show now (``replay.past``: tests and support)."""
@@ -330,7 +373,7 @@ class ReplayDesk:
     def status(self) -> dict[str, Any] | None:
         if self.shared is None:
             return None
-        st = {"incident": self.shared["incident"], **self.shared["clock"].state()}
+        st = {"incident": self.shared["incident"], **self.shared["clock"].state(), "last_seek": self.last_seek}
         st["data_at"] = None if self.ctx.past is None else self.ctx.past.at.isoformat(
             timespec="milliseconds")  # fmt: skip
         tl = self.timeline

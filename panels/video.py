@@ -48,7 +48,11 @@ from wallclient.tiles import Tile
 
 FRAME_MS = 20  # look for new frames at 50 Hz: twice a 25 fps stream, so none is skipped
 FAST_FRAME_MS = 8  # … at 125 Hz while a replay runs faster than real time
-HOLD_S = 0.08  # the tiles of one replay clock wait at most this long for each other
+# the tiles of one replay clock wait at most this long for each other: at 4× a tile that
+# decodes four times the frames can lag a few steps behind on a loaded 2-core PC, and at
+# 80 ms the others moved on without it (a spread of one step, 160 ms of recorded time)
+HOLD_S = 0.25
+TOGETHER_S = 0.1  # … for pictures of moments no further apart than this
 NATIVE_POLL_MS = 200  # … or, when libvlc draws every tile itself, count its frames at 5 Hz
 INFO_EVERY_S = 0.5  # the rate and frame age in a tile's header are refreshed this often
 HEADER_PX = 64  # a tile's header above its picture (at 1080 p)
@@ -439,8 +443,11 @@ class VideoPanel(Panel):
         for members in groups.values():
             if len(members) < 2:
                 continue
-            fresh = [self.replays[i].slot.fresh for i in members]
-            if any(fresh) and not all(fresh):
+            ready = [self.replays[i].slot.ready_stamp() for i in members]
+            waiting = [t for t in ready if t is not None]
+            # every tile with its new picture, and of one moment: a tile that skipped a
+            # moment (late, at 4×) is a step ahead of the others until they catch up
+            if waiting and (len(waiting) < len(ready) or max(waiting) - min(waiting) > TOGETHER_S):
                 key = id(self.replays[members[0]].clock)
                 since = self._holding.setdefault(key, now)
                 if now - since < HOLD_S:

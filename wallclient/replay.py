@@ -189,6 +189,7 @@ class Past:
     at: datetime
     incidents: dict[str, dict[str, Any]]
     indicators: dict[str, dict[str, Any]]
+    jumped: bool = False  # a seek (or the replay's start) brought it, not the clock running
 
 
 def past_incidents(rows: Iterable[tuple[float, str, str | None]]) -> dict[str, dict[str, Any]]:

@@ -180,6 +180,11 @@ class FrameSlot:
         """A new frame is ready for the GUI to take."""
         return self._fresh
 
+    def ready_stamp(self) -> float | None:
+        """The stream time of the new frame waiting for the GUI (None: none, or not told)."""
+        with self._lock:
+            return self.stamps[self._ready] if self._fresh else None
+
     def front_stamp(self) -> float | None:
         """The stream time of the frame the GUI shows (None: not told, or none yet)."""
         with self._lock:
