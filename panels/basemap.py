@@ -53,6 +53,7 @@ class Basemap(QObject):
         self.waiting = 0  # tiles of the last drawn view not there yet (drawn from parents)
         self.listeners: list[Callable[[], None]] = []
         self._cache: OrderedDict[Key, QImage | None] = OrderedDict()
+        self._cache_limit = CACHE_TILES
         self._pending: set[Key] = set()
         self._read_done: set[Key] = set()  # read by the reader (bounded with the cache)
         self._wanted: queue.LifoQueue[Key] = queue.LifoQueue()
@@ -117,18 +118,33 @@ class Basemap(QObject):
                 break
             self._pending.discard(key)
             self._cache[key] = img
+            if img is not None and self.source is not None:
+                self._size_from(img)
             if why == "not an image" or why.startswith("read"):
                 self.unreadable += 1
             elif why == "missing":
                 self.missing += 1
             got = True
-        while len(self._cache) > CACHE_TILES:
+        while len(self._cache) > self._cache_limit:
             gone, _img = self._cache.popitem(last=False)
             self._read_done.discard(gone)  # may be read again when the view comes back
         if got:
             self.version += 1
             for listener in list(self.listeners):
                 listener()
+
+    def _size_from(self, img: QImage) -> None:
+        """A file's tiles are the size their pictures are: MBTiles says it only in an
+        optional metadata key, PMTiles not at all, and 512-px tiles are common. The zoom
+        level drawn follows (a 512-px tile at z carries what four 256-px ones at z+1 do),
+        and the cache holds as many pixels, not as many tiles."""
+        src = self.source
+        size = img.width()
+        if src is None or size == src.tile_size or size != img.height() or size not in (256, 512, 1024):
+            return
+        log.info("basemap %s: %d-px tiles (the file said %d)", src.path, size, src.tile_size)
+        src.tile_size = size
+        self._cache_limit = max(64, CACHE_TILES * 256 * 256 // (size * size))
 
     def _want(self, key: Key, again: bool = False) -> None:
         """Ask the reader for a tile (``again``: once more even if asked before, so that it

@@ -105,3 +105,42 @@ def test_a_missing_basemap_leaves_the_map_running_and_says_why(ctx, hub, qtbot, 
     panel.repaint()
     st = panel.describe_map()["basemap"]
     assert st["ok"] is False and "no such file" in st["error"]
+
+
+def _png(z: int, x: int, y: int, px: int) -> bytes:
+    from PySide6.QtCore import QBuffer, QIODevice
+    from PySide6.QtGui import QImage
+
+    img = QImage(px, px, QImage.Format.Format_RGB32)
+    img.fill(QColor(z * 10, x % 256, y % 256))
+    buf = QBuffer()
+    buf.open(QIODevice.OpenModeFlag.WriteOnly)
+    img.save(buf, "PNG")
+    return bytes(buf.data())
+
+
+def test_512_px_tiles_are_drawn_at_their_place_and_their_own_zoom(ctx, hub, qtbot, tmp_path):
+    """A file of 512-px tiles that does not say so (PMTiles never does, MBTiles only in an
+    optional key): the map learns the size from the pictures, draws the zoom level whose
+    pixels match the view (z15 where 256-px tiles would be z16), each tile at its place."""
+    path = tmp_path / "big.mbtiles"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE metadata (name TEXT, value TEXT)")
+    db.execute("CREATE TABLE tiles (zoom_level INTEGER, tile_column INTEGER, tile_row INTEGER, tile_data BLOB)")
+    db.executemany("INSERT INTO metadata VALUES (?, ?)", {"format": "png", "minzoom": "12", "maxzoom": "16"}.items())
+    for z in (15, 16):
+        cx, cy = tile_of(*P, z)
+        for x in range(cx - 3, cx + 4):
+            for y in range(cy - 3, cy + 4):
+                db.execute("INSERT INTO tiles VALUES (?, ?, ?, ?)", (z, x, 2**z - 1 - y, _png(z, x, y, 512)))
+    db.commit()
+    db.close()
+    basemap = Basemap.open(str(path))
+    panel = show_at(ctx, hub, qtbot, basemap, P)  # the view's pixels are those of 256-px z16
+    assert basemap.source.tile_size == 512
+    panel._view_changed()  # the next frame asks for the level that fits 512-px tiles
+    qtbot.waitUntil(lambda: not basemap._pending, timeout=5000)
+    panel.repaint()
+    for dlon, dlat in ((0, 0), (0.006, 0.004), (-0.007, -0.003)):
+        lon, lat = P[0] + dlon, P[1] + dlat
+        assert close(colour_at(panel, lon, lat), veiled(15, *tile_of(lon, lat, 15))), (dlon, dlat)
