@@ -44,6 +44,9 @@ from PySide6.QtGui import (
 )
 
 from panels import theme
+from panels.heat import HEAT_HOURS, HeatLayer
+from panels.heat import QUARTER as HEAT_QUARTER
+from panels.heat import points as heat_points
 from panels.hub import Context, Hub, Panel
 from panels.incidents import NEW_FOR_S
 from wallclient import geo
@@ -66,6 +69,7 @@ SCALE_STEPS = (50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000)  # a scale b
 # units: a shape per kind, a colour per status (colour and shape for every state)
 UNIT_SHAPE = {"patrol_car": "square", "pump_truck": "diamond", "drone": "triangle",
               "body_cam": "ring", "grid_worker": "circle"}  # fmt: skip
+HEAT_COLOUR = QColor(231, 76, 60)  # the legend's mark for the heat
 UNIT_COLOUR = {"idle": QColor("#2ecc71"), "enroute": QColor("#f5b041"), "onsite": QColor("#4da3ff"),
                "offline": QColor("#7f8c9d")}  # fmt: skip
 
@@ -88,7 +92,9 @@ class MapPanel(Panel):
         # the view: centre (None = the scope's centre) and zoom relative to "scope fits"
         self.centre: tuple[float, float] | None = None
         self.zoom = 1.0
-        self.shown = {"cameras": True, "incidents": True, "units": True}  # layer id → on
+        self.shown = {"cameras": True, "incidents": True, "units": True, "heat": True}  # layer id → on
+        self.heat = HeatLayer()  # 事件热力: incidents of the last hours (panels.heat)
+        self._incidents_version = 0
         self._geo_version = 0
         self._regions_seen: dict[str, Any] = ctx.state.regions  # the region table drawn
         self._layers_version = 0
@@ -133,6 +139,7 @@ class MapPanel(Panel):
             self._ptz_version += 1
             self.update()
         if "incidents" in dirty or "scope" in dirty:
+            self._incidents_version += 1
             ids = self.hub.changed_ids("incidents")
             if ids is None or self._changed is None or "scope" in dirty:
                 self._changed = None  # everything may have changed (a snapshot)
@@ -403,6 +410,8 @@ class MapPanel(Panel):
             "units": len(self.ctx.state.units),
             "center": None if centre is None else {"lon": round(centre[0], 6), "lat": round(centre[1], 6)},
             "zoom": round(math.log2(max(1.0, self.world_px() / 256)), 2),
+            "heat": {"shown": self.shown.get("heat", True), "incidents": self.heat.count,
+                     "hours": HEAT_HOURS, "made_ms": round(self.heat.made_ms, 1)},
         }  # fmt: skip
 
     def _view_changed(self) -> None:
@@ -682,6 +691,8 @@ class MapPanel(Panel):
 
         under = self._cached("under", tuple((n, self._cache[n][0]) for n in names), flatten)
         p.drawPixmap(0, 0, under)
+        if self.shown.get("heat", True):
+            self._draw_heat(p, key)
         marks = self._marks_for()
         if self.shown.get("incidents", True):
             for prio in (4, 3, 2, 1):
@@ -703,6 +714,31 @@ class MapPanel(Panel):
         p.end()
         self.paint_ms.append((time.perf_counter() - started) * 1000)
         del self.paint_ms[:-50]
+
+    def _draw_heat(self, p: QPainter, key: Any) -> None:
+        """The incident heat under the markers, from its quarter-resolution picture."""
+        v = self._view()
+        if v is None:
+            return
+        clon, clat, k, kx = v
+        cx, cy = self.width() / 2, self.height() / 2
+
+        def project(lons: Any, lats: Any) -> tuple[Any, Any]:
+            return cx + (lons - clon) * (kx * k), cy - (lats - clat) * k
+
+        incidents = self.ctx.incidents()
+        image = self.heat.picture(
+            (key, self.ctx.area_code(), id(incidents)), self._incidents_version,
+            lambda: heat_points(incidents.values(), self.ctx.data_now().timestamp(),
+                                covers=self.ctx.area().covers),
+            project, (self.width(), self.height()), self.scale,
+        )  # fmt: skip
+        if image is None or self.heat.count == 0:
+            return
+        p.save()
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        p.drawImage(QRectF(0, 0, image.width() * HEAT_QUARTER, image.height() * HEAT_QUARTER), image)
+        p.restore()
 
     def _cone_px(self) -> float:
         v = self._view()
@@ -827,6 +863,8 @@ class MapPanel(Panel):
             ("incidents", theme.tr("Incidents %1").replace("%1", f"{len(marks):,}"),
              "diamond", theme.ALARM),
         ]  # fmt: skip
+        rows.append(("heat", theme.tr("Heat, last %1 h · %2").replace("%1", f"{HEAT_HOURS:g}")
+                     .replace("%2", f"{self.heat.count:,}"), "circle", HEAT_COLOUR))  # fmt: skip
         if self.ctx.state.units:
             rows.append(("units", theme.tr("Units %1").replace("%1", f"{len(self.ctx.state.units):,}"),
                          "square", UNIT_COLOUR["idle"]))  # fmt: skip

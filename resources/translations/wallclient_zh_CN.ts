@@ -684,6 +684,10 @@
         <translation>导出失败：%1</translation>
     </message>
     <message>
+        <source>Heat, last %1 h · %2</source>
+        <translation>热力（近 %1 小时）· %2</translation>
+    </message>
+    <message>
         <source>Picture unavailable: %1</source>
         <translation>图片无法显示：%1</translation>
     </message>

@@ -246,3 +246,33 @@ def test_a_snapshot_with_the_same_regions_keeps_the_region_layer_and_redraws_mar
     code, region = next((c, r) for c, r in ctx.state.regions.items() if r.get("geometry"))
     ctx.state.apply("region.upsert", {**region, "name": region["name"] + "（新）"}, 301)
     qtbot.waitUntil(lambda: map_._cache["base"][0] != base)  # a changed region is drawn
+
+
+def test_the_heat_of_the_last_hours_warms_where_incidents_were_and_toggles(qtbot, ctx, hub):
+    from datetime import datetime
+
+    from wallclient.protocol import CST
+
+    panel = MapPanel(ctx, hub, 1.0, {})
+    qtbot.addWidget(panel)
+    panel.resize(960, 540)
+    panel.show()
+    panel.shown["cameras"] = panel.shown["incidents"] = False  # the heat alone
+    # a cluster of recent incidents at one spot, and one of yesterday elsewhere
+    spot = next(location(i) for i in ctx.state.incidents.values() if location(i))
+    t = now().timestamp()
+    for n in range(6):
+        ctx.state.incidents[f"HEAT{n}"] = {"id": f"HEAT{n}", "status": "closed", "priority": 3,
+                                          "reported_at": format_time(datetime.fromtimestamp(t - 600, CST)),
+                                          "location": {"lon": spot[0], "lat": spot[1]}, "region": None}  # fmt: skip
+    hub.poke("incidents")
+    qtbot.waitUntil(lambda: panel._incidents_version > 0, timeout=2000)
+    panel.heat._made_at = 0.0  # (the test does not wait out the once-a-second refresh)
+    lit = panel.grab().toImage()
+    at = panel._projection()(*spot)
+    warm = lit.pixelColor(int(at.x()), int(at.y()))
+    assert panel.describe_map()["heat"]["incidents"] >= 6
+    panel.toggle("heat")
+    dark = panel.grab().toImage().pixelColor(int(at.x()), int(at.y()))
+    assert warm.red() > dark.red() + 60 and warm.red() > warm.blue(), (warm.name(), dark.name())
+    assert panel.describe_map()["heat"]["shown"] is False

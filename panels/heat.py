@@ -1,0 +1,129 @@
+"""The incident heatmap (事件热力): where incidents were reported over the last hours.
+
+Density is counted at a quarter of the map's resolution, blurred (three box passes: close
+to a Gaussian, in numpy), coloured from transparent through amber to red and white, and
+drawn scaled up under the incident markers. It follows the view at once (a pan must not
+leave the heat behind) and new incidents at most once a second. Closed incidents count too:
+the heat is where things happened, not what is open now.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+from PySide6.QtGui import QImage
+
+from wallclient.protocol import epoch
+
+HEAT_HOURS = 4.0  # incidents reported this far back make the heat
+QUARTER = 4  # the density grid is this many times coarser than the map's pixels
+REFRESH_S = 1.0  # new incidents change the heat at most this often
+SPREAD_PX = 22.0  # how far one incident's warmth reaches on the screen (full pixels, scale 1)
+FULL_AT = 4.0  # this many incidents on one spot make the hottest colour
+# colour stops: (density 0…1, red, green, blue, alpha)
+STOPS = ((0.0, 245, 176, 65, 0), (0.25, 245, 176, 65, 90), (0.6, 231, 76, 60, 170), (1.0, 255, 236, 210, 215))
+
+
+def points(incidents: Iterable[dict[str, Any]], now: float, hours: float = HEAT_HOURS,
+           covers: Any = None) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """Longitudes and latitudes of the incidents reported within ``hours`` of ``now`` (in
+    the area ``covers`` accepts, if given)."""
+    lons: list[float] = []
+    lats: list[float] = []
+    since = now - hours * 3600
+    for inc in incidents:
+        loc = inc.get("location")
+        t = epoch(str(inc.get("reported_at") or ""))
+        if not isinstance(loc, dict) or t is None or not since <= t <= now + 60:
+            continue
+        if covers is not None and not covers(inc.get("region")):
+            continue
+        try:
+            lon, lat = float(loc["lon"]), float(loc["lat"])
+        except (KeyError, TypeError, ValueError):
+            continue
+        if math.isfinite(lon) and math.isfinite(lat):
+            lons.append(lon)
+            lats.append(lat)
+    return np.asarray(lons, dtype=np.float64), np.asarray(lats, dtype=np.float64)
+
+
+def _box(a: np.ndarray, r: int, axis: int) -> np.ndarray:
+    """A box blur of radius ``r`` along ``axis`` (same size out, edges as zeros)."""
+    if r <= 0:
+        return a
+    pad = [(0, 0), (0, 0)]
+    pad[axis] = (r + 1, r)
+    c = np.cumsum(np.pad(a, pad), axis=axis)
+    n = a.shape[axis]
+    hi = np.take(c, np.arange(2 * r + 1, 2 * r + 1 + n), axis=axis)
+    lo = np.take(c, np.arange(0, n), axis=axis)
+    out: np.ndarray = (hi - lo) / (2 * r + 1)
+    return out
+
+
+def density(xs: np.ndarray, ys: np.ndarray, w: int, h: int, spread: float) -> np.ndarray:
+    """Counts at grid cells (``xs``, ``ys`` in grid units), blurred to ``spread`` cells;
+    1.0 is FULL_AT incidents on one spot."""
+    grid = np.zeros((h, w), dtype=np.float32)
+    inside = (xs >= 0) & (xs < w) & (ys >= 0) & (ys < h)
+    if inside.any():
+        np.add.at(grid, (ys[inside].astype(np.intp), xs[inside].astype(np.intp)), 1.0)
+    r = max(1, round(spread / 1.7))  # three passes of a box of radius r ≈ a Gaussian of σ ≈ r
+    for _ in range(3):
+        grid = _box(_box(grid, r, 0), r, 1)
+    box = np.ones(2 * r + 1) / (2 * r + 1)
+    peak = float(np.convolve(np.convolve(box, box), box).max()) ** 2  # one incident's centre
+    scaled: np.ndarray = np.clip(grid / (peak * FULL_AT), 0.0, 1.0)
+    return scaled
+
+
+def colourise(d: np.ndarray) -> np.ndarray:
+    """Density 0…1 → premultiplied BGRA (little-endian ARGB32_Premultiplied) bytes."""
+    at = [s[0] for s in STOPS]
+    r, g, b, a = (np.interp(d, at, [s[i] for s in STOPS]) for i in (1, 2, 3, 4))
+    k = a / 255.0
+    out = np.empty(d.shape + (4,), dtype=np.uint8)
+    out[..., 0] = (b * k).astype(np.uint8)
+    out[..., 1] = (g * k).astype(np.uint8)
+    out[..., 2] = (r * k).astype(np.uint8)
+    out[..., 3] = a.astype(np.uint8)
+    return out
+
+
+class HeatLayer:
+    """The heat picture of one map panel, remade when its view changes, or at most once a
+    second when the incidents do."""
+
+    def __init__(self) -> None:
+        self.image: QImage | None = None
+        self.count = 0  # incidents in the heat
+        self.made_ms = 0.0  # how long the last picture took
+        self._key: Any = None
+        self._data_version = -1
+        self._made_at = 0.0
+
+    def picture(self, view_key: Any, data_version: int, make_points: Any, project: Any,
+                size: tuple[int, int], scale: float) -> QImage | None:  # fmt: skip
+        """The heat for this view: ``make_points()`` gives (lons, lats), ``project(lons,
+        lats)`` full-resolution screen (xs, ys) arrays; ``size`` the panel's pixels."""
+        now = time.monotonic()
+        fresh_view = view_key != self._key
+        fresh_data = data_version != self._data_version and now - self._made_at >= REFRESH_S
+        if self.image is not None and not fresh_view and not fresh_data:
+            return self.image
+        started = time.perf_counter()
+        lons, lats = make_points()
+        w, h = max(1, size[0] // QUARTER), max(1, size[1] // QUARTER)
+        xs, ys = project(lons, lats)
+        d = density(xs / QUARTER, ys / QUARTER, w, h, SPREAD_PX * scale / QUARTER)
+        pixels = np.ascontiguousarray(colourise(d))
+        self.image = QImage(pixels.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied).copy()
+        self.count = len(lons)
+        self._key, self._data_version, self._made_at = view_key, data_version, now
+        self.made_ms = (time.perf_counter() - started) * 1000
+        return self.image
