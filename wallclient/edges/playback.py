@@ -38,7 +38,9 @@ log = logging.getLogger(__name__)
 
 TIMEOUT_S = 5.0  # connect and each read
 MAX_BYTES = 256 * 1024 * 1024  # one window of a main stream is tens of MB at most
-FIRST_WINDOW_S = 6.0  # the first fetch: small, for a quick first picture
+# the first fetch after a start or a seek: small, for a quick first picture (one or two
+# whole segments: a server may send one as it is, with nothing to join)
+FIRST_WINDOW_S = 1.0
 WINDOW_S = 30.0  # then windows this long, the next fetched while one plays
 LIST_AHEAD_S = 120.0  # /list asks this far ahead of the clock
 RETRY_S = 3.0  # after a failure, asked again this long after
@@ -290,7 +292,7 @@ class ReplayPlayer(Player):
                     t = first + (ft - base)
                     if after is not None and t <= after + 1e-3:
                         continue  # shown from the window before
-                    if nxt is None and length > 0 and t - first > 2.0:
+                    if nxt is None and length > 0 and t - first > min(2.0, length / 2):
                         # fetched while this one plays, from just past its end: a server
                         # that sends whole segments then starts the next one on its own
                         nxt = fetch_next(first + length + 0.05)
