@@ -19,7 +19,8 @@ Playback (protocol.md, "Recording and playback"), with the wall's bearer token:
   overlapping the range (segments that touch are one span);
 - ``GET /get?path=&start=&duration=&format=mp4|fmp4`` → the run of whole segments from
   the one holding ``start`` (or the first after it) to the first gap or the range's end,
-  joined by ffmpeg (concat demuxer, stream copy), ``X-Recorded-Start`` the
+  joined by ffmpeg (concat demuxer, stream copy; a single segment as ffmpeg wrote it,
+  when ``mp4`` is asked for), ``X-Recorded-Start`` the
   first frame's recorded time; ``404`` when the range holds no recording.
 """
 
