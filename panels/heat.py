@@ -56,14 +56,11 @@ def _box(a: np.ndarray, r: int, axis: int) -> np.ndarray:
     """A box blur of radius ``r`` along ``axis`` (same size out, edges as zeros)."""
     if r <= 0:
         return a
-    pad = [(0, 0), (0, 0)]
-    pad[axis] = (r + 1, r)
-    c = np.cumsum(np.pad(a, pad), axis=axis)
-    n = a.shape[axis]
-    hi = np.take(c, np.arange(2 * r + 1, 2 * r + 1 + n), axis=axis)
-    lo = np.take(c, np.arange(0, n), axis=axis)
-    out: np.ndarray = (hi - lo) / (2 * r + 1)
-    return out
+    b = a if axis == 1 else a.T
+    c = np.cumsum(np.pad(b, [(0, 0), (r + 1, r)]), axis=1, dtype=np.float32)
+    n = b.shape[1]
+    out = (c[:, 2 * r + 1 : 2 * r + 1 + n] - c[:, :n]) * np.float32(1.0 / (2 * r + 1))
+    return out if axis == 1 else out.T
 
 
 def density(xs: np.ndarray, ys: np.ndarray, w: int, h: int, spread: float) -> np.ndarray:
@@ -82,16 +79,21 @@ def density(xs: np.ndarray, ys: np.ndarray, w: int, h: int, spread: float) -> np
     return scaled
 
 
+def _ramp() -> np.ndarray:
+    """The colour of each of 256 density steps, premultiplied BGRA."""
+    d = np.linspace(0.0, 1.0, 256)
+    at = [st[0] for st in STOPS]
+    r, g, b, a = (np.interp(d, at, [st[i] for st in STOPS]) for i in (1, 2, 3, 4))
+    k = a / 255.0
+    return np.stack([b * k, g * k, r * k, a], axis=-1).astype(np.uint8)
+
+
+RAMP = _ramp()
+
+
 def colourise(d: np.ndarray) -> np.ndarray:
     """Density 0…1 → premultiplied BGRA (little-endian ARGB32_Premultiplied) bytes."""
-    at = [s[0] for s in STOPS]
-    r, g, b, a = (np.interp(d, at, [s[i] for s in STOPS]) for i in (1, 2, 3, 4))
-    k = a / 255.0
-    out = np.empty(d.shape + (4,), dtype=np.uint8)
-    out[..., 0] = (b * k).astype(np.uint8)
-    out[..., 1] = (g * k).astype(np.uint8)
-    out[..., 2] = (r * k).astype(np.uint8)
-    out[..., 3] = a.astype(np.uint8)
+    out: np.ndarray = RAMP[(np.clip(d, 0.0, 1.0) * 255).astype(np.uint8)]
     return out
 
 
@@ -104,10 +106,10 @@ class HeatLayer:
         self.count = 0  # incidents in the heat
         self.made_ms = 0.0  # how long the last picture took
         self._key: Any = None
-        self._data_version = -1
+        self._data_version: Any = None
         self._made_at = 0.0
 
-    def picture(self, view_key: Any, data_version: int, make_points: Any, project: Any,
+    def picture(self, view_key: Any, data_version: Any, make_points: Any, project: Any,
                 size: tuple[int, int], scale: float) -> QImage | None:  # fmt: skip
         """The heat for this view: ``make_points()`` gives (lons, lats), ``project(lons,
         lats)`` full-resolution screen (xs, ys) arrays; ``size`` the panel's pixels."""

@@ -727,8 +727,10 @@ class MapPanel(Panel):
             return cx + (lons - clon) * (kx * k), cy - (lats - clat) * k
 
         incidents = self.ctx.incidents()
+        # a replay's past is a new table at every read: a change of data like any other
+        # (at most once a second), not of the view
         image = self.heat.picture(
-            (key, self.ctx.area_code(), id(incidents)), self._incidents_version,
+            (key, self.ctx.area_code()), (self._incidents_version, id(incidents)),
             lambda: heat_points(incidents.values(), self.ctx.data_now().timestamp(),
                                 covers=self.ctx.area().covers),
             project, (self.width(), self.height()), self.scale,
