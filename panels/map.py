@@ -69,6 +69,7 @@ SCALE_STEPS = (50, 100, 200, 500, 1000, 2000, 5000, 10_000, 20_000)  # a scale b
 # units: a shape per kind, a colour per status (colour and shape for every state)
 UNIT_SHAPE = {"patrol_car": "square", "pump_truck": "diamond", "drone": "triangle",
               "body_cam": "ring", "grid_worker": "circle"}  # fmt: skip
+LABEL_PX = 26  # region names: secondary text, read at 2.5 m (docs/legibility.md)
 HEAT_COLOUR = QColor(231, 76, 60)  # the legend's mark for the heat
 UNIT_COLOUR = {"idle": QColor("#2ecc71"), "enroute": QColor("#f5b041"), "onsite": QColor("#4da3ff"),
                "offline": QColor("#7f8c9d")}  # fmt: skip
@@ -94,6 +95,7 @@ class MapPanel(Panel):
         self.zoom = 1.0
         self.shown = {"cameras": True, "incidents": True, "units": True, "heat": True}  # layer id → on
         self.heat = HeatLayer()  # 事件热力: incidents of the last hours (panels.heat)
+        self.labels: list[QRectF] = []  # where the region names were put (last base drawn)
         self._incidents_version = 0
         self._geo_version = 0
         self._regions_seen: dict[str, Any] = ctx.state.regions  # the region table drawn
@@ -443,7 +445,11 @@ class MapPanel(Panel):
     def _draw_base(self, p: QPainter, xy: XY) -> None:
         s = self.scale
         p.setRenderHint(QPainter.RenderHint.Antialiasing)
-        p.setFont(theme.font(20 * s))
+        # region names are read from the desks and the middle of the room (docs/legibility.md:
+        # ≥ 26 px at 1080p), on a dark halo over the basemap, and never over one another
+        p.setFont(theme.font(LABEL_PX * s, bold=True))
+        fm = p.fontMetrics()
+        self.labels = []
         level = self.level_shown()
         area = self.ctx.area()
         vb = self._visible_box()
@@ -471,14 +477,22 @@ class MapPanel(Panel):
                 poly = QPolygonF([xy(pt[0], pt[1]) for pt in ring])
                 p.drawPolygon(poly)
                 bounds = poly.boundingRect()
-                # a label only where it fits: a crowded map is worse than an unlabelled one
-                if (
-                    not outer
-                    and p.fontMetrics().horizontalAdvance(r["name"]) < bounds.width() * 0.9
-                ):
-                    p.setPen(theme.TEXT_DIM)
-                    p.drawText(bounds, Qt.AlignmentFlag.AlignCenter, r["name"])
-                    p.setPen(pen)
+                # a label only where it fits and no other label is: a crowded map is worse
+                # than an unlabelled one
+                tw = fm.horizontalAdvance(r["name"])
+                if outer or tw >= bounds.width() * 0.9:
+                    continue
+                c = bounds.center()
+                rect = QRectF(c.x() - tw / 2 - 6 * s, c.y() - fm.height() / 2, tw + 12 * s, fm.height())
+                if any(rect.intersects(other) for other in self.labels):
+                    continue
+                self.labels.append(rect)
+                p.setPen(QColor(7, 11, 20, 220))
+                for dx, dy in ((-2, 0), (2, 0), (0, -2), (0, 2)):
+                    p.drawText(rect.translated(dx * s, dy * s), Qt.AlignmentFlag.AlignCenter, r["name"])
+                p.setPen(theme.TEXT_DIM.lighter(125))
+                p.drawText(rect, Qt.AlignmentFlag.AlignCenter, r["name"])
+                p.setPen(pen)
 
     def _draw_overlay(self, p: QPainter, xy: XY) -> None:
         """The backend's layers (``layer.upsert``): points, lines and polygons, named."""

@@ -276,3 +276,29 @@ def test_the_heat_of_the_last_hours_warms_where_incidents_were_and_toggles(qtbot
     dark = panel.grab().toImage().pixelColor(int(at.x()), int(at.y()))
     assert warm.red() > dark.red() + 60 and warm.red() > warm.blue(), (warm.name(), dark.name())
     assert panel.describe_map()["heat"]["shown"] is False
+
+
+def test_region_names_are_large_enough_for_the_room_and_never_overlap(qtbot, ctx, hub):
+    from panels.map import LABEL_PX
+
+    panel = MapPanel(ctx, hub, 1.0, {})
+    qtbot.addWidget(panel)
+    panel.resize(1280, 720)
+    panel.show()
+    assert LABEL_PX >= 26  # docs/legibility.md: secondary text, 2.5 m
+    # two regions of the shown level whose names would fall on one spot: a sliver along
+    # the top of a square, both centred alike — one name is put, not both over each other
+    street = next(r for r in ctx.state.regions.values() if r.get("level") == "street")
+    lon, lat = street["geometry"]["coordinates"][0][0]
+    square = [[lon, lat], [lon + 0.06, lat], [lon + 0.06, lat + 0.06], [lon, lat + 0.06], [lon, lat]]
+    for code, name in (("310114991", "甲乙丙丁戊己庚"), ("310114992", "子丑寅卯辰巳午")):
+        ctx.state.regions[code] = {"code": code, "name": name, "level": "street", "parent": "310114",
+                                   "geometry": {"type": "Polygon", "coordinates": [square]}}  # fmt: skip
+    for zoom in (1.0, 2.5, 4.0, 9.0):
+        panel.zoom = zoom
+        panel._view_changed()
+        panel.grab()
+        rects = list(panel.labels)
+        assert rects, zoom  # names where they fit
+        for i, a in enumerate(rects):
+            assert all(not a.intersects(b) for b in rects[i + 1 :]), zoom
