@@ -20,7 +20,8 @@ from PySide6.QtGui import QImage
 from wallclient.protocol import epoch
 
 HEAT_HOURS = 4.0  # incidents reported this far back make the heat
-QUARTER = 4  # the density grid is this many times coarser than the map's pixels
+QUARTER = 4  # the density grid is this many times coarser than the map's pixels …
+GRID_MAX = (480, 270)  # … and no larger than this (a 4K map: eight times; ~9 ms a picture)
 REFRESH_S = 1.0  # new incidents change the heat at most this often
 SPREAD_PX = 22.0  # how far one incident's warmth reaches on the screen (full pixels, scale 1)
 FULL_AT = 4.0  # this many incidents on one spot make the hottest colour
@@ -105,6 +106,7 @@ class HeatLayer:
         self.image: QImage | None = None
         self.count = 0  # incidents in the heat
         self.made_ms = 0.0  # how long the last picture took
+        self.factor = QUARTER  # the map's pixels per cell of the last picture
         self._key: Any = None
         self._data_version: Any = None
         self._made_at = 0.0
@@ -120,9 +122,10 @@ class HeatLayer:
             return self.image
         started = time.perf_counter()
         lons, lats = make_points()
-        w, h = max(1, size[0] // QUARTER), max(1, size[1] // QUARTER)
+        k = self.factor = max(QUARTER, math.ceil(size[0] / GRID_MAX[0]), math.ceil(size[1] / GRID_MAX[1]))
+        w, h = max(1, size[0] // k), max(1, size[1] // k)
         xs, ys = project(lons, lats)
-        d = density(xs / QUARTER, ys / QUARTER, w, h, SPREAD_PX * scale / QUARTER)
+        d = density(xs / k, ys / k, w, h, SPREAD_PX * scale / k)
         pixels = np.ascontiguousarray(colourise(d))
         self.image = QImage(pixels.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied).copy()
         self.count = len(lons)

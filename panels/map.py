@@ -45,7 +45,6 @@ from PySide6.QtGui import (
 
 from panels import theme
 from panels.heat import HEAT_HOURS, HeatLayer
-from panels.heat import QUARTER as HEAT_QUARTER
 from panels.heat import points as heat_points
 from panels.hub import Context, Hub, Panel
 from panels.incidents import NEW_FOR_S
@@ -753,7 +752,8 @@ class MapPanel(Panel):
             return
         p.save()
         p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        p.drawImage(QRectF(0, 0, image.width() * HEAT_QUARTER, image.height() * HEAT_QUARTER), image)
+        k = self.heat.factor
+        p.drawImage(QRectF(0, 0, image.width() * k, image.height() * k), image)
         p.restore()
 
     def _cone_px(self) -> float:
