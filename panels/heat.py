@@ -1,6 +1,6 @@
 """The incident heatmap (事件热力): where incidents were reported over the last hours.
 
-Density is counted at a quarter of the map's resolution, blurred (three box passes: close
+Density is counted at a quarter of the map's resolution (at most 480 × 270 cells), blurred (three box passes: close
 to a Gaussian, in numpy), coloured from transparent through amber to red and white, and
 drawn scaled up under the incident markers. It follows the view at once (a pan must not
 leave the heat behind) and new incidents at most once a second. Closed incidents count too:

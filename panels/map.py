@@ -743,7 +743,9 @@ class MapPanel(Panel):
         # a replay's past is a new table at every read: a change of data like any other
         # (at most once a second), not of the view
         image = self.heat.picture(
-            (key, self.ctx.area_code()), (self._incidents_version, id(incidents)),
+            # (and once a minute: incidents older than the window leave it with no change)
+            (key, self.ctx.area_code()),
+            (self._incidents_version, id(incidents), int(self.ctx.data_now().timestamp() // 60)),
             lambda: heat_points(incidents.values(), self.ctx.data_now().timestamp(),
                                 covers=self.ctx.area().covers),
             project, (self.width(), self.height()), self.scale,
