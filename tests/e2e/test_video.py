@@ -154,13 +154,13 @@ def test_two_nodes_flip_tour_pages_together(tmp_path):
         for n in nodes:
             wait_for(lambda n=n: n.conn()["state"] == "live", timeout(30))
         cams = _online(server, 8)  # 8 cameras on 4 tiles: two pages
-        _show(server, cams, preset="T-TOUR", dwell_s=5)
+        _show(server, cams, preset="T-TOUR", dwell_s=3)
         # Sample both nodes at the same moment, for two whole tours (each call on a thread
         # of its own, so one busy node cannot delay the other's answer).
         samples = []
         times: list[float] = []
         with concurrent.futures.ThreadPoolExecutor(2) as pool:
-            end = time.monotonic() + timeout(22)
+            end = time.monotonic() + timeout(13)  # two whole tours and a bit
             while time.monotonic() < end:
                 a, b = pool.map(_tiles, nodes)
                 if a[0]["pages"] == b[0]["pages"] == 2:
