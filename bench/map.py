@@ -1,28 +1,30 @@
-"""Map frame time at full zoom-out with 77,000 cameras and 10,000 incidents (issue 6
-budget: ≤ 16 ms), and what a view change (pan, zoom) costs.
+"""The map under a hand that pans and zooms it, at a real district's size (issue 16's budgets).
 
-    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/map.py [--cameras 77000]
-        [--incidents 10000] [--size 1920x1080] [--png docs/screenshots/map-77000.png]
-        [--graphicsview]
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/map.py
+        [--basemap ~/.cache/wallclient/basemap-jiading-7-v2.mbtiles] [--cameras 77000]
+        [--incidents 10000] [--units 2000] [--size 1920x1080] [--png out.png]
 
-Loads the demo district into a WallState, shows one MapPanel at the given size on
-Qt's offscreen platform and times, each over many repaints (``repaint()`` is a
-synchronous paintEvent):
+One MapPanel of the given size on Qt's offscreen platform, with the demo district's
+cameras and incidents, ``--units`` units with 30 minutes of track each, and the basemap,
+driven by the wall's own hub and event loop (no synchronous repaints: what a wall does):
 
-- frame: a repaint with nothing changed but the pulses (what the wall pays twice a
-  second);
-- view change: a repaint after the view moved (every cached layer redrawn: what a
-  pan step or zoom notch costs);
-- per layer: regions, cameras, each incident priority.
+- gestures: 12 of them, each 1.5 s of view changes at 60 Hz (drag steps of 8 px, or wheel
+  notches of 1.05×) at a random place and zoom, then 0.6 s still. Every paint is timed
+  (``frame``), and every turn of the event loop (``turn``: a 2-ms timer's lateness, which
+  holds whatever ran before it: paints, layer slices, hub ticks, tile arrivals);
+- new view: 15 jumps to a random place and zoom (area to street), each timed until every
+  layer is drawn for it and every visible tile is the file's own (no parent stand-in);
+- units at 1 Hz: every unit moves once a second (state + hub + map, as the wall gets
+  ``unit.positions``), 20 s with and 20 s without, the process's CPU time compared.
 
-``--graphicsview`` also times the alternative considered: the same 87,000 markers as
-QGraphicsItems in a QGraphicsScene, painted at full zoom-out.
+The longest turn over the whole run is the GUI stall (budget 50 ms).
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import random
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -32,177 +34,195 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 def _stats(xs: list[float]) -> str:
     xs = sorted(xs)
-    return (
-        f"p50 {statistics.median(xs):.1f} ms, p95 {xs[int(len(xs) * 0.95)]:.1f} ms, "
-        f"max {xs[-1]:.1f} ms (n={len(xs)})"
-    )
+    if not xs:
+        return "(none)"
+    return (f"p50 {statistics.median(xs):.1f}, p95 {xs[int(len(xs) * 0.95)]:.1f}, "
+            f"p99 {xs[min(len(xs) - 1, int(len(xs) * 0.99))]:.1f}, max {xs[-1]:.1f} ms (n={len(xs)})")  # fmt: skip
+
+
+class Turns:
+    """Each turn of the event loop, seen as a 2-ms timer's lateness."""
+
+    def __init__(self) -> None:
+        from PySide6.QtCore import QTimer
+
+        self.gaps: list[float] = []
+        self._last = time.perf_counter()
+        self._timer = QTimer()
+        self._timer.setInterval(2)
+        self._timer.timeout.connect(self._fire)
+        self._timer.start()
+
+    def _fire(self) -> None:
+        t = time.perf_counter()
+        self.gaps.append(max(0.0, (t - self._last) * 1000 - 2))
+        self._last = t
+
+    def take(self) -> list[float]:
+        out, self.gaps = self.gaps, []
+        self._last = time.perf_counter()
+        return out
+
+
+def run_for(app, seconds: float, step=None, every: float = 1 / 60) -> None:
+    """Run the event loop for ``seconds``, calling ``step()`` every ``every`` seconds."""
+    end = time.perf_counter() + seconds
+    due = time.perf_counter()
+    while time.perf_counter() < end:
+        if step is not None and time.perf_counter() >= due:
+            step()
+            due += every
+        app.processEvents()
+        time.sleep(0.0005)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--cameras", type=int, default=77_000)
     ap.add_argument("--incidents", type=int, default=10_000)
+    ap.add_argument("--units", type=int, default=2_000)
     ap.add_argument("--size", default="1920x1080")
+    ap.add_argument("--basemap", default=os.path.expanduser("~/.cache/wallclient/basemap-jiading-7-v2.mbtiles"))
     ap.add_argument("--png", default="")
-    ap.add_argument("--graphicsview", action="store_true")
-    ap.add_argument("--basemap", default="", help="an MBTiles/PMTiles file under the map")
+    ap.add_argument("--verbose", action="store_true")
+    ap.add_argument("--units-only", action="store_true", help="only the units at 1 Hz (to profile them)")
     a = ap.parse_args()
     w, h = (int(v) for v in a.size.split("x"))
 
+    from PySide6.QtCore import QPointF
+
     from panels.hub import Context, Hub
     from panels.map import MapPanel
+    from panels.map.basemap import Basemap
     from wallclient.app import make_app
     from wallclient.demo.district import District
     from wallclient.state import WallState
 
     app = make_app("zh_CN")
     t0 = time.perf_counter()
-    d = District(seed=5, cameras_n=a.cameras, incidents_n=a.incidents)
+    d = District(seed=7, cameras_n=a.cameras, incidents_n=a.incidents, units_n=a.units)
     at = datetime.now(UTC)
     d.seed_incidents(at - timedelta(minutes=30))
     for _ in range(30):  # a few brand-new priority-1 ones, pulsing
         d.new_incident(at, priority=1)
     state = WallState("wall-1")
     state.load(d.tables(), None, 1)
-    print(f"district: {len(d.cameras)} cameras, {len(d.incidents)} incidents, "
-          f"{len(d.regions)} regions, {len(d.layers)} layers ({time.perf_counter() - t0:.1f} s)")  # fmt: skip
+    # 30 minutes of every unit's track, one fix per 10 s (what the wall keeps)
+    start = at - timedelta(minutes=30)
+    for i in range(180):
+        kind, data = d.unit_positions(start + timedelta(seconds=10 * i), 10.0)
+        state.apply(kind, data)
+    print(f"district: {len(d.cameras)} cameras, {len(d.incidents)} incidents, {len(state.units)} units "
+          f"with {sum(len(t) for t in state.tracks.points.values())} fixes ({time.perf_counter() - t0:.1f} s)")  # fmt: skip
     ctx = Context(state=state, status=lambda: {}, server_now=lambda: datetime.now(UTC))
-    t = time.perf_counter()
-    grid = ctx.locator.grid
-    print(f"camera index: {len(grid)} cameras in {(time.perf_counter() - t) * 1000:.0f} ms")
-    if a.basemap:
-        from panels.basemap import Basemap
-
-        ctx.basemap = Basemap.open(a.basemap)
+    ctx.locator.grid  # noqa: B018 (the index built before the clock starts)
+    ctx.basemap = Basemap.open(a.basemap) if a.basemap else None
+    if ctx.basemap is not None:
+        print(f"basemap: {ctx.basemap.status()}")
     hub = Hub(ctx)
     panel = MapPanel(ctx, hub, h / 1080, {"level": "street"})
     panel.resize(w, h)
     panel.show()
-    app.processEvents()
-
-    if ctx.basemap is not None:
-        _basemap_views(app, panel, ctx.basemap)
-    panel.repaint()  # first paint: everything drawn
-    first = panel.paint_ms[-1]
-    frames = []
-    for _ in range(60):
-        panel.repaint()
-        frames.append(panel.paint_ms[-1])
-    changes = []
-    for i in range(30):  # the view moves a little each time, zoom stays at fit
-        panel.pan_by(3 if i % 2 else -3, 0)
-        panel.repaint()
-        changes.append(panel.paint_ms[-1])
-    print(f"first paint {first:.1f} ms")
-    print(f"frame at full zoom-out: {_stats(frames)}")
-    print(f"view change (pan) at full zoom-out: {_stats(changes)}")
-    # one layer at a time, as the view change paid for them
-    from PySide6.QtGui import QPainter, QPixmap
-
-    xy = panel._projection()
-    pm = QPixmap(panel.size())
-    for name, fn in (
-        ("regions", panel._draw_base),
-        ("cameras", panel._draw_cameras),
-        ("layers", panel._draw_overlay),
-    ):
-        times = []
-        for _ in range(10):
-            p = QPainter(pm)
-            t = time.perf_counter()
-            fn(p, xy)
-            times.append((time.perf_counter() - t) * 1000)
-            p.end()
-        print(f"  layer {name}: {_stats(times)}")
-    marks = panel._marks_for()
-    for prio in (1, 2, 3, 4):
-        times = []
-        for _ in range(10):
-            t = time.perf_counter()
-            panel._draw_prio(prio, marks)
-            times.append((time.perf_counter() - t) * 1000)
-        n = sum(1 for m in marks.values() if m[0] == prio)
-        print(f"  incidents P{prio} ({n}): {_stats(times)}")
-    zooms = []
-    for _ in range(6):
-        panel.zoom_by(2.0)
-        panel.repaint()
-        zooms.append(panel.paint_ms[-1])
-    print(f"zoom steps ×2 down to ×64: {', '.join(f'{z:.0f}' for z in zooms)} ms")
-    panel.fit()
-    panel.repaint()
-    if a.png:
-        panel.grab().save(a.png)
-        print(f"screenshot: {a.png}")
-    if a.graphicsview:
-        _graphicsview(state, w, h)
-    hub.close()
-
-
-def _basemap_views(app, panel, basemap) -> None:
-    """New views over the basemap, each until every visible tile is drawn (not a parent's
-    stand-in): the time from the view change to that paint, and the frames meanwhile."""
-    import random
-
+    run_for(app, 1.0)
+    panel.settle()
+    turns = Turns()
     rng = random.Random(3)
-    settle, frames = [], []
-    for i in range(20):
+    box = panel._home_box()
+    assert box is not None
+
+    def somewhere() -> None:
         panel.fit()
-        panel.zoom = 2 ** rng.uniform(1, 5)  # street to area zoom, 2–32 × the fit
-        box = panel._home_box()
+        panel.zoom = 2 ** rng.uniform(1, 5)  # area to street zoom: 2–32 × the district's fit
         panel.centre = (rng.uniform(box[0], box[2]), rng.uniform(box[1], box[3]))
         panel._view_changed()
+
+    def drawn() -> bool:
+        basemap = ctx.basemap
+        return panel.settled() and (basemap is None or basemap.waiting == 0)
+
+    # --- new views, each until fully drawn ---
+    settle = []
+    for _ in range(0 if a.units_only else 30):
+        somewhere()
         t = time.perf_counter()
-        while True:
-            panel.repaint()
-            frames.append(panel.paint_ms[-1])
-            if basemap.waiting == 0 and i >= 0:
-                break
+        panel.work_ms.clear()
+        for pic in panel._pics.values():
+            pic.step_ms.clear()
+        layers_at = None
+        while not drawn():
             app.processEvents()
-            time.sleep(0.002)
-            if time.perf_counter() - t > 5:
-                raise AssertionError("tiles never came")
+            time.sleep(0.0005)
+            if layers_at is None and panel.settled():
+                layers_at = time.perf_counter()
+            if time.perf_counter() - t > 10:
+                raise AssertionError("a view never finished drawing")
         settle.append((time.perf_counter() - t) * 1000)
-    print(f"basemap: new view fully drawn: {_stats(settle)}")
-    print(f"basemap: frames while tiles come: {_stats(frames)}")
-    print(f"basemap: {basemap.status()}, cached {len(basemap._cache)} tiles")
+        if a.verbose:
+            print(f"  view ×{panel.zoom:.1f}: {settle[-1]:.0f} ms, layers first drawn at "
+                  f"{(layers_at - t) * 1000 if layers_at else float('nan'):.0f} ms, drawing "
+                  f"{sum(panel.work_ms):.0f} ms in {len(panel.work_ms)} turns: "
+                  + ", ".join(f"{n} {sum(pic.step_ms):.0f}" for n, pic in panel._pics.items() if pic.step_ms))  # fmt: skip
+        run_for(app, 0.3)
+    views_turns = turns.take()
+
+    # --- gestures ---
+    paints: list[float] = []
+    for g in range(0 if a.units_only else 12):
+        somewhere()
+        run_for(app, 0.3)
+        panel.paint_ms.clear()
+        if g % 2:
+            sign = rng.choice((-1, 1))
+            run_for(app, 1.5, lambda sign=sign: panel.pan_by(8 * sign, 5 * sign))
+        else:
+            here = QPointF(rng.uniform(0.3, 0.7) * w, rng.uniform(0.3, 0.7) * h)
+            factor = rng.choice((1.05, 1 / 1.05))
+            run_for(app, 1.5, lambda here=here, factor=factor: panel.zoom_by(factor, here))
+        run_for(app, 0.6)
+        paints += panel.paint_ms
+    gesture_turns = turns.take()
+    print(f"new view fully drawn (every layer, every tile): {_stats(settle)}")
+    print(f"  event-loop turns meanwhile: {_stats(views_turns)}")
+    print(f"gestures: frames (paint): {_stats(paints)}")
+    print(f"gestures: event-loop turns: {_stats(gesture_turns)}")
+    slices = sorted(panel.work_ms)
+    print(f"  layer slices (last {len(slices)}): {_stats(slices)}")
+    for name, pic in panel._pics.items():
+        if pic.step_ms and a.verbose:
+            print(f"    {name}: steps {_stats(pic.step_ms)}")
+
+    # --- units at 1 Hz ---
     panel.fit()
+    panel.settle()
 
+    # the backend's side (the demo district moving its units) made beforehand: only what
+    # the wall does with each batch is measured
+    batches = [d.unit_positions(datetime.now(UTC) + timedelta(seconds=i), 1.0) for i in range(45)]
 
-def _graphicsview(state, w: int, h: int) -> None:
-    """The same markers as QGraphicsItems: what QGraphicsView would cost."""
-    from PySide6.QtCore import QRectF
-    from PySide6.QtGui import QBrush, QColor, QPen
-    from PySide6.QtWidgets import QGraphicsScene, QGraphicsView  # noqa: I001
+    def move_units() -> None:
+        kind, data = batches.pop(0)
+        data = {**data, "t": datetime.now(UTC).isoformat()}
+        state.apply(kind, data)
+        hub.poke("units")
 
-    scene = QGraphicsScene()
-    t = time.perf_counter()
-    pen = QPen(QColor(77, 163, 255))
-    brush = QBrush(QColor(77, 163, 255))
-    for cam in state.cameras.values():
-        loc = cam.get("location")
-        if loc:
-            scene.addRect(QRectF(loc["lon"] * 1e4, -loc["lat"] * 1e4, 2, 2), pen, brush)
-    for inc in state.incidents.values():
-        loc = inc.get("location")
-        if loc:
-            scene.addEllipse(QRectF(loc["lon"] * 1e4, -loc["lat"] * 1e4, 6, 6), pen, brush)
-    build = (time.perf_counter() - t) * 1000
-    from PySide6.QtGui import QPainter, QPixmap
-
-    view = QGraphicsView(scene)
-    view.resize(w, h)
-    view.fitInView(scene.itemsBoundingRect())
-    pm = QPixmap(w, h)
-    times = []
-    for _ in range(10):  # render() paints every item in view, as a full repaint does
-        p = QPainter(pm)
-        t = time.perf_counter()
-        scene.render(p, QRectF(0, 0, w, h), scene.itemsBoundingRect())
-        times.append((time.perf_counter() - t) * 1000)
-        p.end()
-    print(f"QGraphicsView with {len(scene.items())} items: build {build:.0f} ms, "
-          f"frame {_stats(times)}")  # fmt: skip
+    turns.take()
+    cpu = {}
+    for label, step in (("still", None), ("moving", move_units), ("still", None), ("moving", move_units)):
+        c0 = time.process_time()
+        run_for(app, 10.0, step, every=1.0)
+        cpu.setdefault(label, []).append((time.process_time() - c0) / 10.0 * 100)
+    still, moving = statistics.mean(cpu["still"]), statistics.mean(cpu["moving"])
+    unit_turns = turns.take()
+    print(f"units at 1 Hz ({len(state.units)}): CPU {moving:.1f} % of a core moving, {still:.1f} % still "
+          f"→ the units cost {moving - still:.1f} %")  # fmt: skip
+    print(f"  event-loop turns meanwhile: {_stats(unit_turns)}")
+    stall = max(views_turns + gesture_turns + unit_turns)
+    print(f"GUI stall (longest turn, whole run): {stall:.0f} ms")
+    if a.png:
+        panel.settle()
+        panel.grab().save(a.png)
+        print(f"screenshot: {a.png}")
+    hub.close()
 
 
 if __name__ == "__main__":

@@ -45,7 +45,7 @@ class Context:
     ptz: Any = None  # wallclient.edges.ptz.PtzDriver: steering cameras (None: not here)
     point_here: Callable[[float, float], object] | None = None  # PTZ cameras look at (lon, lat)
     open_card: Callable[..., object] | None = None  # (incident, over widget): the incident card
-    basemap: Any = None  # panels.basemap.Basemap: the maps' ground, when one is configured
+    basemap: Any = None  # panels.map.basemap.Basemap: the maps' ground, when one is configured
     history: dict[str, deque[float | None]] = field(default_factory=dict)
     lang: str = "zh_CN"
     alert: Callable[[str], object] | None = None  # sounds the new-priority-1 alert

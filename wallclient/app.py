@@ -184,7 +184,7 @@ def run(
         scope_code=cfg.scope_code,
         desk=Desk(commander),
     )
-    from panels.basemap import Basemap
+    from panels.map.basemap import Basemap
 
     ctx.basemap = Basemap.open(str(cfg.basemap) if cfg.basemap else None, cfg.basemap_datum)
     hub = Hub(ctx)

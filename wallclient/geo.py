@@ -292,6 +292,13 @@ class CameraGrid:
         if box is not None:
             kx0, ky0 = math.floor(box[0] / span), math.floor(box[1] / span)
             kx1, ky1 = math.floor(box[2] / span), math.floor(box[3] / span)
+            if (kx1 - kx0 + 1) * (ky1 - ky0 + 1) < len(table):  # a view smaller than the index
+                for kx in range(kx0, kx1 + 1):
+                    for ky in range(ky0, ky1 + 1):
+                        got = table.get((kx, ky))
+                        if got is not None:
+                            out.append(Cluster(got[1] / got[0], got[2] / got[0], got[0], got[3]))
+                return out
         for (kx, ky), (count, slon, slat, one) in table.items():
             if box is not None and not (kx0 <= kx <= kx1 and ky0 <= ky <= ky1):
                 continue

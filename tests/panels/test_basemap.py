@@ -6,8 +6,8 @@ import sqlite3
 
 from PySide6.QtGui import QColor
 
-from panels.basemap import DIM, Basemap
 from panels.map import MapPanel
+from panels.map.basemap import DIM, Basemap
 from tests.io.test_tiles import tile_png
 from wallclient.mercator import tile_of, wgs_to_gcj
 
@@ -53,8 +53,9 @@ def show_at(ctx, hub, qtbot, basemap, at):
     panel.zoom = 1.0
     panel.zoom = 256 * 2**Z * 1.02 / panel.world_px()  # just above zoom 16
     panel._view_changed()
+    panel.settle()  # the view's tiles asked for
     qtbot.waitUntil(lambda: basemap.version > 0 and not basemap._pending, timeout=5000)
-    panel.repaint()
+    panel.settle()  # and drawn
     return panel
 
 
@@ -138,9 +139,9 @@ def test_512_px_tiles_are_drawn_at_their_place_and_their_own_zoom(ctx, hub, qtbo
     basemap = Basemap.open(str(path))
     panel = show_at(ctx, hub, qtbot, basemap, P)  # the view's pixels are those of 256-px z16
     assert basemap.source.tile_size == 512
-    panel._view_changed()  # the next frame asks for the level that fits 512-px tiles
+    panel.settle()  # the next drawing asks for the level that fits 512-px tiles
     qtbot.waitUntil(lambda: not basemap._pending, timeout=5000)
-    panel.repaint()
+    panel.settle()
     for dlon, dlat in ((0, 0), (0.006, 0.004), (-0.007, -0.003)):
         lon, lat = P[0] + dlon, P[1] + dlat
         assert close(colour_at(panel, lon, lat), veiled(15, *tile_of(lon, lat, 15))), (dlon, dlat)

@@ -1,9 +1,9 @@
-"""The incident heatmap's arithmetic (panels.heat): which incidents make it, where the
+"""The incident heatmap's arithmetic (panels.map.heat): which incidents make it, where the
 warmth lands, and how it is coloured."""
 
 import numpy as np
 
-from panels.heat import FULL_AT, colourise, density, points
+from panels.map.heat import FULL_AT, colourise, density, points
 from wallclient.protocol import format_time
 
 

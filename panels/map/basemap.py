@@ -20,7 +20,7 @@ import math
 import queue
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QObject, QPointF, QRectF, QTimer
@@ -35,6 +35,7 @@ CACHE_TILES = 768  # ~200 MB at 256 px RGB32: a 4K map's tiles and their ring, t
 PARENT_LEVELS = 4  # a missing tile is drawn from an ancestor at most this far up
 DIM = QColor(7, 11, 20, 96)  # a veil over the basemap so markers stand out on a dark wall
 MAX_PIXELS = 1024 * 1024  # a tile larger than this when decoded is refused
+TILES_PER_SLICE = 3  # tiles drawn between two yields of ``drawing`` (~1 ms)
 XY = Callable[[float, float], QPointF]
 Key = tuple[int, int, int]
 
@@ -74,6 +75,11 @@ class Basemap(QObject):
         except BasemapError as exc:
             log.warning("basemap: %s", exc)
             return cls(None, str(exc), datum)
+
+    @property
+    def coming(self) -> int:
+        """Tiles asked for and not read yet."""
+        return len(self._pending)
 
     def status(self) -> dict[str, Any]:
         error = self.error
@@ -160,9 +166,16 @@ class Basemap(QObject):
              world_px: float) -> int:  # fmt: skip
         """Draw the tiles of the view (``box``: WGS-84 west, south, east, north; the world
         ``world_px`` pixels wide); returns how many tiles are not there yet."""
+        for _ in self.drawing(p, xy, box, world_px):
+            pass
+        return self.waiting
+
+    def drawing(self, p: QPainter, xy: XY, box: tuple[float, float, float, float],
+                world_px: float) -> Iterator[None]:  # fmt: skip
+        """``draw``, a few tiles at a time (the map's layers are drawn in slices)."""
         src = self.source
         if src is None:
-            return 0
+            return
         z_want = math.log2(max(1.0, world_px / src.tile_size))
         z = max(src.min_zoom, min(src.max_zoom, round(z_want)))
         west, south, east, north = box
@@ -171,35 +184,33 @@ class Basemap(QObject):
             east, south = wgs_to_gcj(east, south)
         x0, y0 = world(west, north)
         x1, y1 = world(east, south)
-        p.save()
-        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
-        missing: list[Key] = []
         n = 1 << z
-        shown = set()
-        for tx, ty in tiles_for(x0, y0, x1, y1, z):  # nearest the centre first
-            key = (z, tx, ty)
-            shown.add(key)
-            rect = self._rect(xy, z, tx, ty)
-            img = self._cache.get(key)
-            if img is not None:
-                self._cache.move_to_end(key)
-                p.drawImage(rect, img)
-                continue
-            if key not in self._cache:
-                missing.append(key)
-            self._from_parent(p, rect, z, tx, ty)
-        # asked for in the order the reader should take them (it takes the newest first):
-        # the ring around the view, then the view's own tiles, the centre's last
+        view = list(tiles_for(x0, y0, x1, y1, z))  # nearest the centre first
+        missing = [(z, tx, ty) for tx, ty in view if (z, tx, ty) not in self._cache]
+        # asked for first (a view abandoned half drawn has its tiles coming), in the order
+        # the reader should take them (it takes the newest first): the ring around the
+        # view, then the view's own tiles, the centre's last
+        shown = {(z, tx, ty) for tx, ty in view}
         for tx, ty in tiles_for(x0, y0, x1, y1, z, ring=1):
             if 0 <= tx < n and (z, tx, ty) not in shown:
                 self._want((z, tx, ty))
         for key in reversed(missing):
             self._want(key, again=True)
         waiting = len(missing)
+        p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        for i, (tx, ty) in enumerate(view):
+            if i % TILES_PER_SLICE == TILES_PER_SLICE - 1:
+                yield
+            key = (z, tx, ty)
+            rect = self._rect(xy, z, tx, ty)
+            img = self._cache.get(key)
+            if img is not None:
+                self._cache.move_to_end(key)
+                p.drawImage(rect, img)
+            else:
+                self._from_parent(p, rect, z, tx, ty)
         p.fillRect(QRectF(p.window()), DIM)
-        p.restore()
         self.waiting = waiting
-        return waiting
 
     def _rect(self, xy: XY, z: int, tx: int, ty: int) -> QRectF:
         west, south, east, north = tile_box(z, tx, ty)

@@ -99,8 +99,8 @@ def colourise(d: np.ndarray) -> np.ndarray:
 
 
 class HeatLayer:
-    """The heat picture of one map panel, remade when its view changes, or at most once a
-    second when the incidents do."""
+    """The heat picture of one map panel, remade when its view or its data version changes
+    (the map moves that on at most once a second, REFRESH_S)."""
 
     def __init__(self) -> None:
         self.image: QImage | None = None
@@ -109,19 +109,18 @@ class HeatLayer:
         self.factor = QUARTER  # the map's pixels per cell of the last picture
         self._key: Any = None
         self._data_version: Any = None
-        self._made_at = 0.0
+        self._points: tuple[np.ndarray, np.ndarray] | None = None
 
     def picture(self, view_key: Any, data_version: Any, make_points: Any, project: Any,
                 size: tuple[int, int], scale: float) -> QImage | None:  # fmt: skip
         """The heat for this view: ``make_points()`` gives (lons, lats), ``project(lons,
         lats)`` full-resolution screen (xs, ys) arrays; ``size`` the panel's pixels."""
-        now = time.monotonic()
-        fresh_view = view_key != self._key
-        fresh_data = data_version != self._data_version and now - self._made_at >= REFRESH_S
-        if self.image is not None and not fresh_view and not fresh_data:
+        if self.image is not None and view_key == self._key and data_version == self._data_version:
             return self.image
         started = time.perf_counter()
-        lons, lats = make_points()
+        if self._points is None or data_version != self._data_version:
+            self._points = make_points()  # (a view change only projects them again)
+        lons, lats = self._points
         k = self.factor = max(QUARTER, math.ceil(size[0] / GRID_MAX[0]), math.ceil(size[1] / GRID_MAX[1]))
         w, h = max(1, size[0] // k), max(1, size[1] // k)
         xs, ys = project(lons, lats)
@@ -129,6 +128,6 @@ class HeatLayer:
         pixels = np.ascontiguousarray(colourise(d))
         self.image = QImage(pixels.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied).copy()
         self.count = len(lons)
-        self._key, self._data_version, self._made_at = view_key, data_version, now
+        self._key, self._data_version = view_key, data_version
         self.made_ms = (time.perf_counter() - started) * 1000
         return self.image

@@ -1,0 +1,92 @@
+"""One layer's picture, drawn for one view and one version of what it shows.
+
+A layer is drawn by a generator that yields every millisecond or so of work; ``Picture``
+drives it on a back buffer in slices of the caller's choosing and swaps it in whole, so
+the map never shows half a layer and no paint or tick waits for a whole one.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Generator, Iterator
+from typing import Any
+
+from PySide6.QtCore import QPointF, QSize
+from PySide6.QtGui import QColor, QPainter, QPixmap
+
+from wallclient.viewport import Viewport
+
+XY = Callable[[float, float], QPointF]
+Draw = Callable[[QPainter], Iterator[None]]
+
+
+def qxy(v: Viewport) -> XY:
+    """``v.xy`` as QPointF, in one closure (called for every marker of a layer)."""
+    cx, cy, clon, clat, k = v.width / 2, v.height / 2, v.lon, v.lat, v.k
+    kk = v.kx * k
+
+    def xy(lon: float, lat: float) -> QPointF:
+        return QPointF(cx + (lon - clon) * kk, cy - (lat - clat) * k)
+
+    return xy
+
+
+class Picture:
+    """A layer's front picture (what paints show) and the job drawing its next one."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.key: Any = None  # what ``front`` shows: (view key, data key)
+        self.front: QPixmap | None = None
+        self._job: Generator[None] | None = None
+        self._job_key: Any = None
+        self._back: QPixmap | None = None
+        self.step_ms: list[float] = []  # the last slices' durations (bench)
+
+    def shows(self, key: Any) -> bool:
+        return self.front is not None and self.key == key
+
+    def pending(self, key: Any) -> bool:
+        """A job for ``key`` is under way."""
+        return self._job is not None and self._job_key == key
+
+    def work(self, key: Any, size: QSize, fill: QColor, draw: Draw, until: float) -> bool:
+        """Draw towards ``key`` until ``time.perf_counter()`` reaches ``until`` (at least
+        one slice); True once ``front`` shows it."""
+        if self.shows(key):
+            return True
+        if self._job is None or self._job_key != key:
+            self.drop()
+            back = self._back if self._back is not None and self._back.size() == size else QPixmap(size)
+            back.fill(fill)
+            self._back, self._job_key = back, key
+            self._job = _drawing(back, draw)
+        while True:
+            t = time.perf_counter()
+            step = next(self._job, _END)
+            self.step_ms.append((time.perf_counter() - t) * 1000)
+            del self.step_ms[:-2000]
+            if step is _END:
+                self._job = None
+                self.front, self._back = self._back, self.front
+                self.key = key
+                return True
+            if time.perf_counter() >= until:
+                return False
+
+    def drop(self) -> None:
+        """Abandon the job under way (its painter is ended)."""
+        if self._job is not None:
+            self._job.close()
+            self._job = None
+
+
+_END = object()
+
+
+def _drawing(back: QPixmap, draw: Draw) -> Generator[None]:
+    p = QPainter(back)
+    try:
+        yield from draw(p)
+    finally:
+        p.end()
