@@ -21,8 +21,8 @@ SINGLE_PX = 160  # index cells at least this wide: every camera drawn on its own
 CONE_M = 80.0  # a camera's view cone reaches this far on the map
 CONE_MIN_PX = 16.0  # … and is drawn once that is at least this long on screen
 MAX_CONES = 1500  # and while no more cameras than this are in view
-CONES_PER_SLICE = 60
-PER_SLICE = 600  # markers (or cones: a tenth) between two yields
+CONES_PER_SLICE = 30
+PER_SLICE = 150  # markers between two yields (the runner decides how many slices a turn)
 
 
 def draw(p: QPainter, v: Viewport, xy: XY, grid: Any, cams: dict[str, Any], scale: float) -> Iterator[None]:

@@ -46,7 +46,7 @@ from wallclient.protocol import epoch
 from wallclient.viewport import M_PER_DEG, Box, Viewport
 
 LAYER_GAP_S = 0.25  # four priority layers: each redrawn for new data at most once a second
-SLICE_S = 0.006  # layer drawing per turn of the event loop, at most (about)
+SLICE_S = 0.004  # layer drawing per turn of the event loop, at most (about)
 TILES_GAP_S = 0.12  # while tiles come, the basemap layer takes them at most this often
 HEAT_AGE_S = 60.0  # the heat is remade this often with no change (incidents age out of it)
 ZOOM_STEP = 1.25
@@ -55,7 +55,7 @@ FOCUS_SPAN_M = 2500.0  # focusing an incident shows about this much ground acros
 POINT_SHOWN_S = 120.0  # a "point here" spot stays marked this long
 CAMERA_REDRAW_S = 2.0  # camera status changes are drawn at most this often
 HEAT_COLOUR = QColor(231, 76, 60)  # the legend's mark for the heat
-GROUND = ("basemap", "regions", "overlay", "cameras")  # flattened into one opaque picture
+ESSENTIAL = ("ground", "p4", "p3", "p2", "p1")  # a new view is shown once these are drawn for it
 CLEAR = QColor(0, 0, 0, 0)
 Spec = tuple[str, Any, QColor, Draw]  # a layer: name, key (view key, data), fill, how to draw
 
@@ -104,6 +104,7 @@ class MapPanel(Panel):
         self._changed: set[str] | None = None  # incidents changed since the marks were read
         self._pics: dict[str, Picture] = {}
         self._scene_view: Viewport | None = None  # the view the scene on show was drawn for
+        self._scene_names: list[str] = []  # the layers a scene is made of
         self._swapped = False
         self._pump = QTimer(self)  # drives the layer drawing, a slice per turn
         self._pump.setSingleShot(True)
@@ -394,6 +395,7 @@ class MapPanel(Panel):
             out.append(("units", (vk, self._units_version, self._tracks_version), CLEAR,
                         lambda p: units.draw(p, v, xy, ctx.state.units, self.tracks.ends, s)))  # fmt: skip
             scene += ["tracks", "units"]
+        self._scene_names = scene
         keys = {n: key for n, key, *_ in out}
         out.append(("scene", (vk, tuple((n, keys[n]) for n in scene)), theme.BG, self._flatten(scene)))
         return out
@@ -437,18 +439,18 @@ class MapPanel(Panel):
         size = self.size()
         started = time.perf_counter()
         did = False
+        specs = self._specs(v)
         try:
-            for name, key, fill, draw in self._specs(v):
+            for name, key, fill, draw in specs:
                 pic = self._pics.get(name)
                 if pic is None:
                     pic = self._pics[name] = Picture(name)
                 if pic.shows(key):
                     continue
-                if did and time.perf_counter() >= until:
+                if (did and time.perf_counter() >= until) or not pic.work(key, size, fill, draw, until):
+                    self._interim(v, {n: k for n, k, *_ in specs})
                     return False  # (at least one slice a call)
                 did = True
-                if not pic.work(key, size, fill, draw, until):
-                    return False
                 self._swapped = True
                 if name == "scene":
                     self._scene_view = v
@@ -456,6 +458,21 @@ class MapPanel(Panel):
         finally:
             self.work_ms.append((time.perf_counter() - started) * 1000)
             del self.work_ms[:-200]
+
+    def _interim(self, v: Viewport, keys: dict[str, Any]) -> None:
+        """A new view's scene as soon as its ground and incidents are drawn for it, without
+        the layers still being drawn (heat, cones, units join it when they are): what
+        matters is on the screen first."""
+        if self._scene_view is not None and self._scene_view.key == v.key:
+            return  # the scene shows this view already (its data catches up behind it)
+        if not all(self._pics[n].shows(keys[n]) for n in ESSENTIAL if n in keys):
+            return
+        names = [n for n in self._scene_names
+                 if n in self._pics and self._pics[n].key is not None and self._pics[n].key[0] == v.key]  # fmt: skip
+        self._pics["scene"].work(("interim", v.key, tuple(names)), self.size(), theme.BG,
+                                 self._flatten(names), math.inf)  # fmt: skip
+        self._scene_view = v
+        self._swapped = True
 
     def _tiles_came(self) -> None:
         """Tiles arrived: the basemap layer is drawn again with them once the view's last
@@ -488,12 +505,19 @@ class MapPanel(Panel):
         else:
             self._pump.start()
 
-    def settled(self) -> bool:
-        """Is every layer drawn for the view and data of now (nothing left to draw)?"""
+    def settled(self, names: tuple[str, ...] | None = None) -> bool:
+        """Is every layer (of ``names``) drawn for the view and data of now?"""
         v = self.viewport()
         return v is None or all(
-            name in self._pics and self._pics[name].shows(key) for name, key, *_ in self._specs(v)
+            name in self._pics and self._pics[name].shows(key)
+            for name, key, *_ in self._specs(v)
+            if names is None or name in names
         )
+
+    def showing(self) -> bool:
+        """Does the screen show the view of now (its ground and incidents at least)?"""
+        v = self.viewport()
+        return v is not None and self._scene_view is not None and self._scene_view.key == v.key
 
     def settle(self) -> None:
         """Every layer drawn for the view and data of now, at once (screenshots, tests)."""

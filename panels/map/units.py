@@ -98,10 +98,7 @@ class Tracks:
             xs = cx + (lons[idx] - clon) * (kx * k)
             ys = cy - (lats[idx] - clat) * k
             colour = UNIT_COLOUR.get(unit.get("status", ""), theme.STALE)
-            for band in range(bands):  # older parts fainter
-                lo, hi = band * (m - 1) // bands, (band + 1) * (m - 1) // bands
-                if hi <= lo:
-                    continue
+            for band, lo, hi in _runs(xs, ys, v.width, v.height, bands):  # older parts fainter
                 pen = pens.get((colour.rgba(), band))
                 if pen is None:
                     c = QColor(colour)
@@ -130,6 +127,26 @@ def _fixes(points: Any, before: np.ndarray | None) -> np.ndarray:
         arr = np.fromiter(chain.from_iterable(points), np.float64, 3 * len(points)).reshape(-1, 3)
     start = int(np.searchsorted(arr[:, 0], last - TRACK_S))
     return arr[start:]
+
+
+def _runs(xs: np.ndarray, ys: np.ndarray, width: int, height: int, bands: int) -> list[tuple[int, int, int]]:
+    """A track's stretches to draw: (band, first, last point), the track cut into ``bands``
+    by age and to the segments that touch the screen (Qt strokes a polyline whole before
+    clipping it: a street-zoom track is mostly off the screen)."""
+    m = len(xs)
+    pad = 40.0
+    on = (xs > -pad) & (xs < width + pad) & (ys > -pad) & (ys < height + pad)
+    # a segment is drawn when either end is near the screen (one that crosses it whole,
+    # both ends beyond opposite edges at a street zoom, is left out: 10-s steps are short)
+    seg = on[:-1] | on[1:]
+    band = np.minimum(bands - 1, np.arange(m - 1) * bands // (m - 1))
+    key = np.where(seg, band, -1)
+    cuts = np.flatnonzero(np.diff(key)) + 1
+    out = []
+    for a, b in zip(np.r_[0, cuts].tolist(), np.r_[cuts, m - 1].tolist(), strict=True):
+        if key[a] >= 0:
+            out.append((int(key[a]), a, b))  # segments a … b − 1: points a … b
+    return out
 
 
 def _thin(qx: np.ndarray, qy: np.ndarray) -> np.ndarray:
