@@ -308,3 +308,40 @@ def test_region_names_are_large_enough_for_the_room_and_never_overlap(qtbot, ctx
         assert rects, zoom  # names where they fit
         for i, a in enumerate(rects):
             assert all(not a.intersects(b) for b in rects[i + 1 :]), zoom
+
+
+def test_a_view_change_moves_the_last_picture_at_once_and_draws_the_new_one_behind_it(qtbot, ctx, hub):
+    """A pan repaints at once with the last picture moved (no layer drawn in that paint);
+    the layers are then drawn for the new view a few ms per turn of the event loop, and
+    the markers end where the new view puts them."""
+    from panels import theme
+
+    panel = MapPanel(ctx, hub, 1.0, {})
+    qtbot.addWidget(panel)
+    panel.resize(960, 540)
+    panel.show()
+    panel.shown["heat"] = False
+    panel.settle()
+    red = theme.PRIORITY_COLOUR[1].name()
+    marks = [m for m in panel._marks.values() if m[0] == 1]
+    assert marks
+    xy = panel._projection()
+
+    def red_at(img, x, y) -> bool:
+        return any(img.pixelColor(int(x) + dx, int(y) + dy).name() == red for dx in (-1, 0, 1) for dy in (-1, 0, 1))
+
+    before = panel.grab().toImage()
+    spots = [xy(lon, lat) for _, lon, lat, _ in marks]
+    spots = [p for p in spots if 120 < p.x() < 840 and 60 < p.y() < 480 and red_at(before, p.x(), p.y())]
+    assert spots, "a priority-1 marker in view"
+    panel.work_ms.clear()
+    panel.pan_by(100, 40)
+    moved = panel.grab().toImage()  # the paint right after the pan
+    assert not panel.showing() and not panel.work_ms  # nothing drawn for it yet …
+    assert all(red_at(moved, p.x() + 100, p.y() + 40) for p in spots)  # … the picture moved
+    qtbot.waitUntil(panel.settled, timeout=5000)
+    assert panel.showing() and max(panel.work_ms) < 40  # drawn behind it, in slices
+    after = panel.grab().toImage()
+    xy = panel._projection()
+    assert all(red_at(after, xy(lon, lat).x(), xy(lon, lat).y())
+               for _, lon, lat, _ in marks if 0 < xy(lon, lat).x() < 960 and 0 < xy(lon, lat).y() < 540)  # fmt: skip
