@@ -441,7 +441,8 @@ class MapPanel(Panel):
         did = False
         specs = self._specs(v)
         try:
-            for name, key, fill, draw in specs:
+            # what a new view is shown with first (ground, incidents), the rest after it
+            for name, key, fill, draw in sorted(specs, key=lambda sp: _rank(sp[0])):
                 pic = self._pics.get(name)
                 if pic is None:
                     pic = self._pics[name] = Picture(name)
@@ -504,6 +505,26 @@ class MapPanel(Panel):
                 self.update()
         else:
             self._pump.start()
+
+    def detach(self) -> None:
+        super().detach()
+        self._drop_jobs()
+
+    def closeEvent(self, e: Any) -> None:  # noqa: N802
+        self._drop_jobs()
+        super().closeEvent(e)
+
+    def _drop_jobs(self) -> None:
+        """End the layers' drawing under way here, on the GUI thread: a job holds a painter
+        open on its back buffer, and left to the garbage collector (the job and the panel
+        refer to each other) it would be ended on whichever thread collects it."""
+        self._pump.stop()
+        self._tiles_timer.stop()
+        for pic in self._pics.values():
+            pic.drop()
+        basemap = self.ctx.basemap
+        if basemap is not None and self._tiles_came in basemap.listeners:
+            basemap.listeners.remove(self._tiles_came)
 
     def settled(self, names: tuple[str, ...] | None = None) -> bool:
         """Is every layer (of ``names``) drawn for the view and data of now?"""
@@ -739,3 +760,11 @@ class MapPanel(Panel):
             self.ctx.drill_into(None)
         else:
             super().keyPressEvent(e)
+
+
+def _rank(name: str) -> int:
+    """The order layers are drawn in (not the order they are stacked in): the ground's
+    layers, the ground and the incidents first, then the rest, then the scene."""
+    if name == "scene":
+        return 2
+    return 0 if name in ESSENTIAL or name in ("basemap", "regions", "overlay", "cameras") else 1

@@ -8,11 +8,11 @@ the map never shows half a layer and no paint or tick waits for a whole one.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from PySide6.QtCore import QPointF, QSize
-from PySide6.QtGui import QColor, QPainter, QPixmap
+from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPixmap, QTransform
 
 from wallclient.viewport import Viewport
 
@@ -38,7 +38,7 @@ class Picture:
         self.name = name
         self.key: Any = None  # what ``front`` shows: (view key, data key)
         self.front: QPixmap | None = None
-        self._job: Generator[None] | None = None
+        self._job: _Slices | None = None
         self._job_key: Any = None
         self._back: QPixmap | None = None
         self.step_ms: list[float] = []  # the last slices' durations (bench)
@@ -60,19 +60,24 @@ class Picture:
             back = self._back if self._back is not None and self._back.size() == size else QPixmap(size)
             back.fill(fill)
             self._back, self._job_key = back, key
-            self._job = _drawing(back, draw)
-        while True:
-            t = time.perf_counter()
-            step = next(self._job, _END)
-            self.step_ms.append((time.perf_counter() - t) * 1000)
-            del self.step_ms[:-2000]
-            if step is _END:
-                self._job = None
-                self.front, self._back = self._back, self.front
-                self.key = key
-                return True
-            if time.perf_counter() >= until:
-                return False
+            self._job = _Slices(back, draw)
+        job = self._job
+        job.begin()
+        try:
+            while True:
+                t = time.perf_counter()
+                more = job.step()
+                self.step_ms.append((time.perf_counter() - t) * 1000)
+                del self.step_ms[:-2000]
+                if not more:
+                    self._job = None
+                    self.front, self._back = self._back, self.front
+                    self.key = key
+                    return True
+                if time.perf_counter() >= until:
+                    return False
+        finally:
+            job.end()
 
     def drop(self) -> None:
         """Abandon the job under way (its painter is ended)."""
@@ -81,12 +86,46 @@ class Picture:
             self._job = None
 
 
-_END = object()
+class _Slices:
+    """A layer's drawing, a slice at a time, its painter open only while a turn of the event
+    loop draws it (``begin`` … ``end``): no painter stays active between turns (a job left to the garbage
+    collector — it and its panel refer to each other — is then harmless on whichever
+    thread collects it), and the painter's state is carried from one slice to the next."""
 
+    def __init__(self, back: QPixmap, draw: Draw) -> None:
+        self._back = back
+        self._p = QPainter()
+        self._state: tuple[Any, ...] | None = None
+        self._gen = draw(self._p)
 
-def _drawing(back: QPixmap, draw: Draw) -> Generator[None]:
-    p = QPainter(back)
-    try:
-        yield from draw(p)
-    finally:
-        p.end()
+    def begin(self) -> None:
+        p = self._p
+        p.begin(self._back)
+        if self._state is not None:
+            hints, pen, brush, font, opacity, transform = self._state
+            p.setRenderHints(hints)
+            p.setPen(pen)
+            p.setBrush(brush)
+            p.setFont(font)
+            p.setOpacity(opacity)
+            p.setTransform(transform)
+
+    def step(self) -> bool:
+        """One slice (between ``begin`` and ``end``); False when the drawing is done."""
+        try:
+            next(self._gen)
+            return True
+        except StopIteration:
+            return False
+
+    def end(self) -> None:
+        p = self._p
+        if p.isActive():
+            self._state = (p.renderHints(), QPen(p.pen()), QBrush(p.brush()), QFont(p.font()),
+                           p.opacity(), QTransform(p.transform()))  # fmt: skip
+            p.end()
+
+    def close(self) -> None:
+        close = getattr(self._gen, "close", None)
+        if close is not None:
+            close()
