@@ -138,6 +138,8 @@ def main() -> int:
         # load on the GUI thread that no operator's wall has (it was, in sessions 9–10)
         pictures: list[float] = []
         panels: list[float] = []
+        reached: list[dict] = []  # each panel's own time (which one holds a seek up)
+        reads: list[float | None] = []  # the cache read of the past (ms)
         reported = epoch(inc["reported_at"])
         for k in range(10):
             target = reported + 10 + (k * 37) % max(20, int(a.minutes * 60) - 30) + 0.5
@@ -154,11 +156,13 @@ def main() -> int:
                     raise AssertionError(f"seek {k}: not on the screen within 15 s: {last}")
             pictures.append(last["picture_ms"] / 1000)
             panels.append(last["panels_ms"] / 1000)
+            reached.append(last.get("reached") or {})
+            reads.append(c.ok("replay.past").get("read_ms"))
             time.sleep(1.0)  # an operator looks at the moment before the next seek
         out["seek_picture_s"] = {"p50": round(statistics.median(pictures), 3), "max": round(max(pictures), 3),
                                  "all": pictures}  # fmt: skip
         out["seek_panels_s"] = {"p50": round(statistics.median(panels), 3), "max": round(max(panels), 3),
-                                "all": panels}  # fmt: skip
+                                "all": panels, "each_panel_ms": reached, "past_read_ms": reads}  # fmt: skip
         c.ok("replay.stop")
         print(json.dumps(out), flush=True)
         # 3. export: the incident's cameras × N minutes
