@@ -241,6 +241,7 @@ class Hub(QObject):
         # change brings it forward, to no closer than min_gap_ms after the last one.
         self._min_gap = min_gap_ms / 1000
         self._last_flush = 0.0
+        self._urgent = False  # the next tick waits for no repaints (poke)
         self._soon = QTimer(self)
         self._soon.setSingleShot(True)
         self._soon.timeout.connect(self._flush)
@@ -276,9 +277,12 @@ class Hub(QObject):
             dq = self.ctx.history[iid] = deque(maxlen=SPARK_POINTS)
         return dq
 
-    def poke(self, kind: str) -> None:
-        """Something outside the state changed what panels show (a drill-down): tick soon."""
+    def poke(self, kind: str, urgent: bool = False) -> None:
+        """Something outside the state changed what panels show (a drill-down): tick soon;
+        ``urgent`` (an operator's seek in a replay): in the next turn even if it is full
+        of repaints — under six screens of video a paced tick could wait half a second."""
         self._dirty.add(kind)
+        self._urgent = self._urgent or urgent
         if kind == "incidents":
             self._ids["incidents"] = None
         if not self._soon.isActive():
@@ -315,9 +319,10 @@ class Hub(QObject):
             self._flush()
 
     def _flush(self) -> None:
-        if self.pacer.begin() > self.pacer.budget:  # this turn is full: tick on the next
+        if self.pacer.begin() > self.pacer.budget and not self._urgent:  # this turn is full: tick on the next
             self._soon.start(0)
             return
+        self._urgent = False
         self._last_flush = time.monotonic()
         self._soon.stop()
         dirty, self._dirty = self._dirty, set()

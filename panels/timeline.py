@@ -324,8 +324,8 @@ class ReplayDesk:
                 past_indicators(self.ctx.state.indicators, readings),
                 jumped=force,
             )
-            self.hub.poke("incidents")
-            self.hub.poke("indicators")
+            self.hub.poke("incidents", urgent=force)  # a seek: the panels of then at once
+            self.hub.poke("indicators", urgent=force)
         self.past_ms = (time.perf_counter() - started) * 1000
         self._past_for = (clock.version, at)
         if self.timeline is not None:

@@ -49,6 +49,7 @@ LAYER_GAP_S = 0.25  # four priority layers: each redrawn for new data at most on
 SLICE_S = 0.004  # layer drawing per turn of the event loop, at most (about)
 TILES_GAP_S = 0.12  # while tiles come, the basemap layer takes them at most this often
 HEAT_AGE_S = 60.0  # the heat is remade this often with no change (incidents age out of it)
+PAST_HEAT_S = 5.0  # … and this often while a replay's clock runs
 ZOOM_STEP = 1.25
 MAX_ZOOM = 512.0
 FOCUS_SPAN_M = 2500.0  # focusing an incident shows about this much ground across
@@ -163,7 +164,10 @@ class MapPanel(Panel):
         if self._stale and t - self._layer_at >= LAYER_GAP_S:
             self._layer_at = t
             self._prio_version[self._stale.pop(0)] += 1
-        if (self._heat_due and t - self._heat_at >= REFRESH_S) or t - self._heat_at >= HEAT_AGE_S:
+        # (a replay's running clock moves the heat's four hours by a second a second: it
+        # is remade every PAST_HEAT_S then, at once on a seek)
+        every = PAST_HEAT_S if self.ctx.past is not None and not self.ctx.past.jumped else REFRESH_S
+        if (self._heat_due and t - self._heat_at >= every) or t - self._heat_at >= HEAT_AGE_S:
             self._heat_due, self._heat_at = False, t
             self._heat_version += 1
         if self._cams_dirty_at is not None and t - self._cams_dirty_at >= CAMERA_REDRAW_S:
