@@ -169,7 +169,7 @@ def test_two_nodes_flip_tour_pages_together(tmp_path):
                                     [t["state"] for t in a + b]))  # fmt: skip
                     times.append(time.monotonic())
                 time.sleep(0.1)
-        assert len(samples) > 50
+        assert len(samples) > 25  # (two status answers a sample, both nodes on two pages)
         agree = [x for x, y, _ in samples if x == y]
         # the nodes differ only for the instant around a flip (two answers ~ms apart)
         odd = [
