@@ -519,9 +519,9 @@ class MapPanel(Panel):
         super().closeEvent(e)
 
     def _drop_jobs(self) -> None:
-        """End the layers' drawing under way here, on the GUI thread: a job holds a painter
-        open on its back buffer, and left to the garbage collector (the job and the panel
-        refer to each other) it would be ended on whichever thread collects it."""
+        """End the layers' drawing under way here, on the GUI thread (the jobs and the panel
+        refer to each other: left to the garbage collector, they would be let go of on
+        whichever thread collects them), and stop being told of tiles."""
         self._pump.stop()
         self._tiles_timer.stop()
         for pic in self._pics.values():
