@@ -35,8 +35,6 @@ ROADS = [
 SPOTS = ["路口", "东侧", "西侧", "南口", "北口", "地铁站", "学校门口", "菜场", "停车场", "桥下"]
 VILLAGE_SUFFIX = ["村", "居委", "社区", "村", "居委"]
 
-FIRST_PRESET_N = 16  # the first preset's cameras: two 3 × 3 screens, within [video] max_decoders (16)
-
 SCENARIOS = {
     "防汛防台": True, "大客流": False, "渣土车治理": False, "群租整治": False, "噪音扰民": False,
     "道路交通": False, "危化品运输": True, "重大活动保障": False, "消防安全": True,
@@ -378,16 +376,9 @@ class District:
                 "hotkey": hotkeys[n] if n < len(hotkeys) else None,
             }
         first = next(iter(self.presets))
-        shown = self.presets[first]["cameras"]
-        # the wall's first preset plays on both video screens of the district layout, as many
-        # cameras as a node decodes (no draw from rng: the rest of the district stays as it was)
-        for cid in cams:
-            if len(shown) >= FIRST_PRESET_N:
-                break
-            if cid not in shown:
-                shown.append(cid)
-        # … and opens on a PTZ camera: the demo shows steering at once
+        # the wall's first preset opens on a PTZ camera: the demo shows steering at once
         domes = [c for c in cams if self.cameras[c]["ptz"] and self.cameras[c]["status"] == "online"]
+        shown = self.presets[first]["cameras"]
         if domes and not self.cameras[shown[0]]["ptz"]:
             dome = next((c for c in shown if c in domes), domes[0])
             if dome in shown:
