@@ -85,7 +85,7 @@ def test_the_relay_pulls_only_what_walls_watch_and_lets_go_after_a_switch(tmp_pa
     media_server = DemoServer(tmp_path).start()  # the cameras: the demo's RTSP server
     rtsp = f"rtsp://admin:pw@127.0.0.1:{media_server.ready['rtsp_port']}/live"
     catalogue = {f"34020000001320{i:06d}": f"{rtsp}/34020000001320{i:06d}/sub" for i in range(1000)}
-    relay = Relay(catalogue, linger_s=3).start()  # the same code at any linger (10 s deployed)
+    relay = Relay(catalogue).start()
     ids = list(catalogue)
     first, second = ids[:36], ids[500:536]
     try:
