@@ -55,6 +55,9 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, default=5.0)
     ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--seeks", type=int, default=10)
+    ap.add_argument("--seeks-only", action="store_true",
+                    help="skip the instant replays, the live fps and the 60-s spreads (while working on seeks)")
     a = ap.parse_args()
     tmp = Path(f"/tmp/wallclient-replay-{time.time():.0f}")
     tmp.mkdir()
@@ -88,7 +91,7 @@ def main() -> int:
             server.admin("playback", record=[cam])
         for k in range(min(6, len(live))):  # 20 s back must be recorded, not a gap
             recorded(server, tiles[live[k]]["camera"], 24)
-        for k in range(a.runs):
+        for k in range(0 if a.seeks_only else a.runs):
             i = live[k % min(6, len(live))]
             sent = time.monotonic()
             c.ok("replay.start", tile=i, seconds_back=20)
@@ -98,7 +101,7 @@ def main() -> int:
             c.ok("replay.stop", tile=i)
             time.sleep(0.5)
         print(json.dumps(out), flush=True)
-        out["replay_first_picture_s"] = {"p50": round(statistics.median(firsts), 3),
+        out["replay_first_picture_s"] = {} if a.seeks_only else {"p50": round(statistics.median(firsts), 3),
                                          "p99": round(pct(firsts, 0.99), 3), "n": len(firsts)}  # fmt: skip
         # 2. incident replay: seek → picture, seek → panels, live fps meanwhile
         got = c.ok("incident.replay", incident=inc["id"], before_s=0)
@@ -106,15 +109,15 @@ def main() -> int:
         wait_for(lambda: all(wall.status()["tiles"][i]["frames"] > 0 for i in replaying), 20, "replaying")
         time.sleep(3)
         fps = []
-        end = time.monotonic() + 10
+        end = time.monotonic() + (0 if a.seeks_only else 10)
         while time.monotonic() < end:
             st = wall.status()["tiles"]
             fps += [t["fps"] for t in st if t["mode"] == "live" and t["state"] == "playing"]
             time.sleep(0.5)
-        out["live_fps_while_3_replay"] = {"min": min(fps), "median": statistics.median(fps),
+        out["live_fps_while_3_replay"] = {} if a.seeks_only else {"min": min(fps), "median": statistics.median(fps),
                                           "replaying": len(replaying)}  # fmt: skip
         # the three tiles on one clock: their pictures' recorded times, 60 s at 1× and at 4×
-        for speed in (1, 4):
+        for speed in () if a.seeks_only else (1, 4):
             c.ok("replay.control", speed=speed, seek=rfc3339(epoch(inc["reported_at"]) + 2))
             time.sleep(2)
             spreads, gaps = [], 0
@@ -140,8 +143,9 @@ def main() -> int:
         panels: list[float] = []
         reached: list[dict] = []  # each panel's own time (which one holds a seek up)
         reads: list[float | None] = []  # the cache read of the past (ms)
+        ticks: list[dict] = []  # the seek's tick: waited for, took, each panel's part
         reported = epoch(inc["reported_at"])
-        for k in range(10):
+        for k in range(a.seeks):
             target = reported + 10 + (k * 37) % max(20, int(a.minutes * 60) - 30) + 0.5
             c.ok("replay.control", paused=True)
             c.ok("replay.control", seek=rfc3339(target))
@@ -157,12 +161,14 @@ def main() -> int:
             pictures.append(last["picture_ms"] / 1000)
             panels.append(last["panels_ms"] / 1000)
             reached.append(last.get("reached") or {})
+            ticks.append(last.get("tick") or {})
             reads.append(c.ok("replay.past").get("read_ms"))
             time.sleep(1.0)  # an operator looks at the moment before the next seek
         out["seek_picture_s"] = {"p50": round(statistics.median(pictures), 3), "max": round(max(pictures), 3),
                                  "all": pictures}  # fmt: skip
         out["seek_panels_s"] = {"p50": round(statistics.median(panels), 3), "max": round(max(panels), 3),
-                                "all": panels, "each_panel_ms": reached, "past_read_ms": reads}  # fmt: skip
+                                "all": panels, "each_panel_ms": reached, "past_read_ms": reads,
+                                "tick": ticks}  # fmt: skip
         c.ok("replay.stop")
         print(json.dumps(out), flush=True)
         # 3. export: the incident's cameras × N minutes

@@ -71,6 +71,12 @@ class Context:
     def indicators(self) -> dict[str, Any]:
         return self.past.indicators if self.past is not None else self.state.indicators
 
+    def spark(self, iid: str) -> tuple[float | None, ...]:
+        """An indicator's sparkline values: its recent readings, or those before the replay clock."""
+        if self.past is not None:
+            return self.past.history.get(iid, ())
+        return tuple(self.history.get(iid, ()))
+
     def data_now(self) -> datetime:
         """The time the data panels show (deadlines count to it): the replay clock's, or now."""
         return self.past.at if self.past is not None else self.server_now()
@@ -213,6 +219,7 @@ class PacedWindow(QWidget):
         super().__init__()
         self.pacer = pacer
         self.urgent = False  # its next repaint shows a change a viewer waits for
+        self.painted_at = 0.0  # monotonic: when its last repaint ended
 
     def event(self, e: QEvent) -> bool:
         if e.type() != QEvent.Type.UpdateRequest:
@@ -223,6 +230,7 @@ class PacedWindow(QWidget):
         t = time.perf_counter()
         done = super().event(e)
         self.pacer.painted(self, time.perf_counter() - t)
+        self.painted_at = time.monotonic()
         return bool(done)
 
 
@@ -242,6 +250,9 @@ class Hub(QObject):
         self._min_gap = min_gap_ms / 1000
         self._last_flush = 0.0
         self._urgent = False  # the next tick waits for no repaints (poke)
+        self._poked_at = 0.0
+        self.spans: dict[str, float] | None = None  # each panel's ms, while an urgent tick runs
+        self.urgent_tick: dict[str, Any] | None = None  # the last urgent tick: waited, took, by panel
         self._soon = QTimer(self)
         self._soon.setSingleShot(True)
         self._soon.timeout.connect(self._flush)
@@ -282,11 +293,18 @@ class Hub(QObject):
         ``urgent`` (an operator's seek in a replay): in the next turn even if it is full
         of repaints — under six screens of video a paced tick could wait half a second."""
         self._dirty.add(kind)
+        if urgent and not self._urgent:
+            self._poked_at = time.monotonic()
         self._urgent = self._urgent or urgent
         if kind == "incidents":
             self._ids["incidents"] = None
         if not self._soon.isActive():
             self._soon.start(0)
+
+    def flush_now(self) -> None:
+        """The tick that was asked for, now, in this turn (a seek's data panels)."""
+        self._urgent = True
+        self._flush()
 
     def changed_ids(self, kind: str) -> set[str] | None:
         """During a tick: the ids of ``kind`` that changed (None: all of them may have)."""
@@ -322,7 +340,7 @@ class Hub(QObject):
         if self.pacer.begin() > self.pacer.budget and not self._urgent:  # this turn is full: tick on the next
             self._soon.start(0)
             return
-        self._urgent = False
+        urgent, self._urgent = self._urgent, False
         self._last_flush = time.monotonic()
         self._soon.stop()
         dirty, self._dirty = self._dirty, set()
@@ -340,7 +358,19 @@ class Hub(QObject):
         self.ticks += 1
         # the once-a-second repaints are this tick's heavy work: nothing optional joins them
         self._claimed = bool(dirty & {"clock", "half-second"})
-        self.tick.emit(dirty)
+        if urgent:  # a seek's tick: how long it waited and what each panel took
+            self.spans = {}
+            started, cpu = time.monotonic(), time.thread_time()
+            self.tick.emit(dirty)
+            self.urgent_tick = {"waited_ms": round((started - self._poked_at) * 1000, 1),
+                                "ms": round((time.monotonic() - started) * 1000, 1),
+                                # the GUI thread's own CPU in it: the rest it waited (the
+                                # other core's threads, the interpreter's lock)
+                                "cpu_ms": round((time.thread_time() - cpu) * 1000, 1),
+                                "panels_ms": {k: round(v, 1) for k, v in self.spans.items()}}  # fmt: skip
+            self.spans = None
+        else:
+            self.tick.emit(dirty)
         self._background()
 
     def _background(self) -> None:
@@ -401,13 +431,54 @@ class Panel(QWidget):
         self.scale = scale
         self.options: dict[str, Any] = dict(options or {})
         self.stowed = False  # kept off the screen for another mode (stow)
-        self.data_at: datetime | None = None  # the past moment its data shows (None: live)
+        self._data_at: datetime | None = None
+        self.data_since = 0.0  # monotonic: when it took its data_at
+        self.painted_at = 0.0  # monotonic: when paint_now last painted it
         self._slots: list[Callable[[set[str]], None]] = []
 
+    @property
+    def data_at(self) -> datetime | None:
+        """The past moment its data shows (None: live); on the screen once its window has
+        painted after ``data_since``."""
+        return self._data_at
+
+    @data_at.setter
+    def data_at(self, at: datetime | None) -> None:
+        if at != self._data_at:
+            self._data_at, self.data_since = at, time.monotonic()
+            window = self.window()
+            past = self.ctx.past
+            if past is not None and past.jumped and isinstance(window, PacedWindow):
+                window.urgent = True  # the moment an operator asked for: painted with this tick
+
+    def shown(self) -> bool:
+        """Has it been painted since it took its data_at (or is it not on a paced window)?"""
+        window = self.window()
+        if not isinstance(window, PacedWindow):
+            return True
+        return max(window.painted_at, self.painted_at) >= self.data_since
+
+    def paint_now(self) -> None:
+        """Painted in this turn, whatever the pacer's budget: the moment an operator's
+        seek asked for (a few ms a panel; the video screens' repaints wait a turn)."""
+        self.repaint()
+        self.painted_at = time.monotonic()
+
     def listen(self, slot: Callable[[set[str]], None]) -> None:
-        """Run ``slot`` on every hub tick, until ``detach``."""
-        self.hub.tick.connect(slot)
-        self._slots.append(slot)
+        """Run ``slot`` on every hub tick, until ``detach``; timed in the hub's urgent
+        ticks (``Hub.urgent_tick``: what holds a seek's panels up)."""
+        def timed(dirty: set[str]) -> None:
+            spans = self.hub.spans
+            if spans is None:
+                slot(dirty)
+                return
+            t = time.perf_counter()
+            slot(dirty)
+            name = self.objectName() or type(self).__name__  # the layout region's id
+            spans[name] = spans.get(name, 0.0) + (time.perf_counter() - t) * 1000
+
+        self.hub.tick.connect(timed)
+        self._slots.append(timed)
 
     def stow(self) -> None:
         """Taken off the screen and kept for when its mode comes back (a mode switch)."""

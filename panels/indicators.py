@@ -10,7 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -49,7 +49,6 @@ class IndicatorsPanel(Panel):
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._tiles: list[tuple[QRectF, str]] = []
         self._static_cache: dict[tuple[str, str, bool, int, int], QPixmap] = {}
-        self._base_cache: dict[tuple[str, str, bool, int, int], tuple[tuple[Any, ...], QPixmap]] = {}
         # each tile's whole picture, with what it shows (its "look") to know when it is old
         self._tile_cache: dict[str, tuple[tuple[Any, ...], QPixmap]] = {}
         self._pulse_at = 0.0
@@ -314,43 +313,27 @@ class IndicatorsPanel(Panel):
         label = ""
         if stale and r.height() >= MIN_AGE_LABEL_PX:
             label = "⏱ " + (_age(age) if age is not None else theme.tr("no data"))
-        history = tuple(self.ctx.history.get(ind["id"], ()))
+        history = self.ctx.spark(ind["id"])
         value = rules.format_value(ind)
         return (lv, stale, int(r.width()), int(r.height()), value, label, history)
 
-    def _base(self, ind: Mapping[str, Any], lv: str, stale: bool, w: int, h: int,
-              history: tuple[float | None, ...]) -> QPixmap:  # fmt: skip
-        """The static layer with the sparkline and its trend arrow, cached until the history
-        moves: a new value alone (a reading, or a replay's seek) then draws only its text."""
-        key = (ind["id"], lv, stale, w, h)
-        got = self._base_cache.get(key)
-        if got is not None and got[0] == history:
-            return got[1]
-        if len(self._base_cache) > STATIC_CACHE_MAX:
-            self._base_cache.clear()
-        pm = QPixmap(self._static(ind, lv, stale, w, h))
+    def _render(self, ind: Mapping[str, Any], look: tuple[Any, ...]) -> QPixmap:
+        """A tile's whole picture (all but the alarm's pulsing border) at the tile's size:
+        the cached static layer, then the sparkline with its trend arrow and the value
+        (a new reading, or a replay's seek, brings both: one painter draws them)."""
+        lv, stale, w, h, value, label, history = look
+        pm = QPixmap(self._static(ind, lv, stale, w, h))  # a copy: the layer stays cached
         p = QPainter(pm)
         colour = theme.LEVEL_COLOUR[lv]
         unit = float(h)
         spark = QRectF(4, unit - unit * 0.27, w - unit * 0.35, unit * 0.22)
-        theme.sparkline(p, spark, list(history), theme.STALE if stale else colour)
-        trend = _trend(list(history))
+        theme.sparkline(p, spark, history, theme.STALE if stale else colour)
+        trend = _trend(history)
         if trend:
             p.setPen(theme.TEXT_DIM)
             p.setFont(theme.font(unit * 0.2))
             p.drawText(QRectF(spark.right(), spark.top() - 2, unit * 0.3, spark.height() + 4),
                        Qt.AlignmentFlag.AlignCenter, trend)  # fmt: skip
-        p.end()
-        self._base_cache[key] = (history, pm)
-        return pm
-
-    def _render(self, ind: Mapping[str, Any], look: tuple[Any, ...]) -> QPixmap:
-        """A tile's whole picture (all but the alarm's pulsing border) at the tile's size."""
-        lv, stale, w, h, value, label, history = look
-        pm = QPixmap(self._base(ind, lv, stale, w, h, history))  # a copy: the layer stays cached
-        p = QPainter(pm)
-        colour = theme.LEVEL_COLOUR[lv]
-        unit = float(h)
         # the value (its unit is in the static layer, at the right)
         p.setPen(theme.STALE if stale else (theme.TEXT if lv == "normal" else colour))
         px = round(unit * 0.34)
@@ -379,7 +362,7 @@ def _ascent(px: int) -> float:
     return float(QFontMetricsF(theme.font(px, bold=True)).ascent())
 
 
-def _trend(values: list[float | None]) -> str:
+def _trend(values: Sequence[float | None]) -> str:
     pts = [v for v in values if v is not None]
     if len(pts) < 4:
         return ""

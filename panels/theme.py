@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Sequence
 from pathlib import Path
 
+import numpy as np
+from pyqtgraph.functions import arrayToQPolygonF
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 
@@ -110,32 +113,37 @@ def shape(p: QPainter, kind: str, centre: QPointF, r: float, colour: QColor) -> 
     p.restore()
 
 
-def sparkline(p: QPainter, rect: QRectF, values: list[float | None], colour: QColor) -> None:
+def sparkline(p: QPainter, rect: QRectF, values: Sequence[float | None], colour: QColor) -> None:
     """A small trend line of recent values (None breaks the line).
 
-    One polyline per unbroken run, without antialiasing: 349 of these are painted
-    every second, and this is the hot path of the indicator wall.
+    One polyline per unbroken run, without antialiasing, its points computed by numpy:
+    349 of these are drawn at a replay's seek, the hot path of the indicator wall.
     """
-    pts = [v for v in values if v is not None]
-    if len(pts) < 2:
-        return
-    lo = min(pts)
-    span = (max(pts) - lo) or abs(lo) or 1.0
     n = len(values)
-    x0, bottom, w, h = rect.left(), rect.bottom(), rect.width(), rect.height()
-    dx = w / max(1, n - 1)
-    k = h / span
-    p.setPen(QPen(colour, 1.5))
-    run: list[QPointF] = []
-    for i, v in enumerate(values):
-        if v is None:
-            if len(run) > 1:
-                p.drawPolyline(run)
-            run = []
-            continue
-        run.append(QPointF(x0 + dx * i, bottom - k * (v - lo)))
-    if len(run) > 1:
-        p.drawPolyline(run)
+    if n < 2:
+        return
+    ys = np.array([math.nan if v is None else v for v in values], dtype=float)
+    ok = ~np.isnan(ys)
+    if ok.sum() < 2:
+        return
+    lo, hi = float(ys[ok].min()), float(ys[ok].max())
+    span = (hi - lo) or abs(lo) or 1.0
+    xs = rect.left() + np.arange(n) * (rect.width() / (n - 1))
+    ys = rect.bottom() - (ys - lo) * (rect.height() / span)
+    if ok.all():
+        runs = [arrayToQPolygonF(xs, ys)]
+    else:
+        edges = np.flatnonzero(np.diff(np.concatenate(([0], ok.view(np.int8), [0]))))
+        runs = [arrayToQPolygonF(xs[a:b], ys[a:b])
+                for a, b in zip(edges[::2], edges[1::2], strict=True) if b - a > 1]  # fmt: skip
+    # 2 px thick as two 1-px lines a pixel apart: a wider pen goes through Qt's stroker,
+    # twice the cost (10 ms against 6 ms for 349 sparklines)
+    p.setPen(QPen(colour, 1))
+    for dy in (0, 1):
+        p.translate(0, dy)
+        for run in runs:
+            p.drawPolyline(run)
+    p.translate(0, -1)
 
 
 def pulse(t: float, period: float = 1.2) -> float:

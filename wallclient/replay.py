@@ -20,7 +20,7 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -190,6 +190,8 @@ class Past:
     incidents: dict[str, dict[str, Any]]
     indicators: dict[str, dict[str, Any]]
     jumped: bool = False  # a seek (or the replay's start) brought it, not the clock running
+    # each indicator's readings before ``at``, oldest first: its sparkline then
+    history: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
 
 
 def past_incidents(rows: Iterable[tuple[float, str, str | None]]) -> dict[str, dict[str, Any]]:

@@ -121,7 +121,8 @@ def test_a_tile_replays_seeks_and_goes_back_to_live(tmp_path):
             gesture = time.time()
             wait_for(lambda: tile()["mode"] == "replay" and tile()["frames"] > 5, timeout(10), "replaying")
             assert tile(1)["mode"] == "live" and tile(1)["state"] == "playing"  # the rest stays live
-            assert tile()["route"] == "replay" and tile()["state"] == "playing"
+            t0 = tile()
+            assert t0["route"] == "replay" and t0["state"] == "playing", t0
             reached = 0.0
 
             def back_live() -> bool:

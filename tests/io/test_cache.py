@@ -139,3 +139,20 @@ def test_writer_thread_batches_and_keeps_seq_with_data(tmp_path):
     writer.stop()
     loaded = Cache(tmp_path / "c.sqlite").open().load()
     assert loaded.last_seq == 2000 and len(loaded.tables["incidents"]) == 2000
+
+
+def test_the_past_holds_each_indicators_reading_and_its_sparkline_then(tmp_path):
+    d = District(seed=1)
+    cache = Cache(tmp_path / "c.sqlite").open()
+    snapshot(d, cache)
+    base = time.time() - 600
+    for k in range(40):  # a reading every 5 s: I001 rises by one, I002 only every other time
+        values = [{"id": "I001", "value": k}] + ([{"id": "I002", "value": -k}] if k % 2 == 0 else [])
+        t = format_time(now().fromtimestamp(base + 5 * k).astimezone())
+        cache.write(Batch(messages=[("indicator.values", {"t": t, "values": values})]))
+    _incidents, readings, series = cache.past(base + 5 * 20 + 2)  # just after the 21st
+    assert readings["I001"][1] == 20 and readings["I002"][1] == -20
+    # the tile of then draws the readings up to then, oldest first, none after it
+    assert series["I001"] == list(range(0, 21)) and series["I002"] == [-k for k in range(0, 21, 2)]
+    _incidents, readings, series = cache.past(base + 5 * 39)
+    assert series["I001"] == list(range(10, 40))  # at most 30 batches

@@ -3,8 +3,10 @@
 from datetime import datetime
 
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
 
 from panels.incidents import IncidentsPanel
+from panels.indicators import IndicatorsPanel
 from panels.video import VideoPanel
 from wallclient.protocol import CST, epoch
 from wallclient.replay import Past, past_indicators
@@ -39,3 +41,43 @@ def test_the_feed_shows_the_incidents_of_the_replay_clock(ctx, hub, qtbot):
     ctx.past = None
     hub.poke("incidents")
     qtbot.waitUntil(lambda: len(panel.model.rows) > 1, timeout=2000)  # live again
+
+
+def test_a_replayed_indicator_tile_looks_as_the_live_one_did_then(ctx, hub, qtbot):
+    """At the replay clock a tile shows the value *and* the sparkline of then: the same
+    picture the live wall showed at that moment, not today's trend under an old value."""
+    panel = IndicatorsPanel(ctx, hub, 1.0, {})
+    qtbot.addWidget(panel)
+    panel.resize(1920, 1016)
+    panel.show()
+    qtbot.waitUntil(lambda: len(panel._tiles) == 349)
+    rect, iid = panel._tiles[0]
+    then = datetime.now(CST)
+    rising = [float(v) for v in range(30)]
+
+    def tile() -> QImage:
+        qtbot.waitUntil(lambda: panel.data_at == (ctx.past.at if ctx.past else None), timeout=3000)
+        panel.repaint()
+        return panel.grab(rect.toAlignedRect()).toImage()
+
+    # live, at the moment: the value 29 after thirty rising readings
+    ctx.state.indicators[iid].update(value=29.0, t=then.isoformat())
+    ctx.history[iid].clear()
+    ctx.history[iid].extend(rising)
+    ctx.server_now = lambda: then
+    hub.poke("indicators")
+    live_then = tile()
+    # a while later the reading fell and the live trend with it
+    ctx.state.indicators[iid].update(value=3.0)
+    ctx.history[iid].extend([3.0] * 30)
+    readings = {i: (then.timestamp(), ind["value"]) for i, ind in ctx.state.indicators.items()}
+    readings[iid] = (then.timestamp(), 29.0)
+    ctx.past = Past(then, {}, past_indicators(ctx.state.indicators, readings), jumped=True,
+                    history={iid: tuple(rising)})  # fmt: skip
+    hub.poke("indicators", urgent=True)
+    replayed = tile()
+    assert replayed == live_then
+    ctx.past = Past(then, {}, past_indicators(ctx.state.indicators, readings), jumped=True,
+                    history={iid: tuple(reversed(rising))})  # fmt: skip
+    hub.poke("indicators", urgent=True)
+    assert tile() != live_then  # another trend then: another picture

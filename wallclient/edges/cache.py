@@ -100,6 +100,7 @@ def _m4(db: sqlite_utils.Database) -> None:
 
 MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2, _m3, _m4]
 REPLAY_HOURS = 2.0  # how far back the data panels can be shown (documented: docs/operators.md)
+SPARK_BATCHES = 30  # a replayed tile's sparkline: the readings of up to this many batches
 SCHEMA_VERSION = len(MIGRATIONS)
 
 
@@ -553,8 +554,12 @@ class Cache:
         ).fetchone()
         return got is not None
 
-    def past(self, t: float) -> tuple[dict[str, JSON], dict[str, tuple[float, float | None]]]:
-        """The incidents open at ``t`` and each indicator's reading then (replay)."""
+    def past(self, t: float) -> tuple[
+        dict[str, JSON], dict[str, tuple[float, float | None]], dict[str, list[float | None]]
+    ]:
+        """The incidents open at ``t``, each indicator's reading then, and its readings
+        before it, oldest first (its sparkline then: from the batches of the five minutes
+        before ``t``, at most SPARK_BATCHES of them) — replay."""
         db = self._db()
         incidents: dict[str, JSON] = {}
         for iid, data in db.execute(
@@ -566,14 +571,19 @@ class Cache:
             if data is not None:
                 incidents[iid] = json.loads(data)
         readings: dict[str, tuple[float, float | None]] = {}
+        series: dict[str, list[float | None]] = {}
         for bt, data in db.execute(
-            "SELECT t, data FROM indicator_log WHERE t <= ? ORDER BY t DESC LIMIT 30", [t]
+            "SELECT t, data FROM indicator_log WHERE t <= ? ORDER BY t DESC LIMIT ?",
+            [t, SPARK_BATCHES],
         ):
             for iid, value in json.loads(data).items():
                 readings.setdefault(iid, (bt, value))
-            if len(readings) >= 1 and bt < t - 300:
+                series.setdefault(iid, []).append(value)
+            if bt < t - 300:
                 break  # older batches only fill in indicators not read for five minutes
-        return incidents, readings
+        for values in series.values():
+            values.reverse()
+        return incidents, readings, series
 
     def incident_history(self, iid: str) -> list[tuple[float, str]]:
         """(time, status) of each change of an incident's status (the timeline's marks)."""
