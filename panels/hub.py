@@ -451,7 +451,7 @@ class Panel(QWidget):
             if past is not None and past.jumped and isinstance(window, PacedWindow):
                 window.urgent = True  # the moment an operator asked for: painted with this tick
 
-    def shown(self) -> bool:
+    def on_screen(self) -> bool:
         """Has it been painted since it took its data_at (or is it not on a paced window)?"""
         window = self.window()
         if not isinstance(window, PacedWindow):

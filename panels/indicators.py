@@ -11,18 +11,21 @@ import functools
 import math
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from PySide6.QtCore import QPointF, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QColor,
+    QFont,
     QFontMetricsF,
     QMouseEvent,
     QPainter,
     QPaintEvent,
     QPen,
     QPixmap,
+    QPolygonF,
 )
 
 from panels import theme
@@ -35,6 +38,7 @@ PULSE_STEP_S = 0.2  # alarm borders pulse in steps of this (repaints of those ti
 MIN_AGE_LABEL_PX = 50  # tiles shorter than this show staleness by dimming alone
 STATIC_CACHE_MAX = 4000  # tiles' cached static layers (a few per indicator and size)
 WARM_BUDGET_S = 0.006  # per tick, the cached tile layers drawn ahead of a block's paint
+STALE_DIM = QColor(7, 11, 20, 110)  # laid over a stale tile
 
 
 class IndicatorsPanel(Panel):
@@ -142,18 +146,32 @@ class IndicatorsPanel(Panel):
         at = self.ctx.data_now()
         offline = self.ctx.status()["connection"]["state"] != "live"
         inds = self.ctx.indicators()
+        todo = []
         for r, iid in self._tiles:
             ind = inds.get(iid)
             if ind is None or not block.intersects(r):
                 continue
             look = self._look(ind, r, at, offline)
             cached = self._tile_cache.get(iid)
-            if cached is not None and cached[0] == look:
-                continue
+            if cached is None or cached[0] != look:
+                todo.append((iid, ind, look))
+        for (iid, ind, look), lines in zip(todo, self._sparks([t[2] for t in todo]), strict=True):
             if time.perf_counter() - started > budget_s:
                 return False  # the rest on the next turn
-            self._tile_cache[iid] = (look, self._render(ind, look))
+            self._tile_cache[iid] = (look, self._render(ind, look, lines))
         return True
+
+    def _sparks(self, looks: list[tuple[Any, ...]]) -> list[list[QPolygonF]]:
+        """The sparklines of these tiles' looks, worked out together (theme.spark_polylines)."""
+        out: list[list[QPolygonF]] = [[] for _ in looks]
+        by_size: dict[tuple[int, int], list[int]] = {}
+        for i, look in enumerate(looks):
+            by_size.setdefault((look[2], look[3]), []).append(i)
+        for (w, h), idx in by_size.items():
+            lines = theme.spark_polylines([looks[i][6] for i in idx], _geometry(w, h).spark)
+            for i, got in zip(idx, lines, strict=True):
+                out[i] = got
+        return out
 
     def _relayout(self) -> bool:
         """Place headers and tiles (when size or membership changed); True if it did."""
@@ -317,35 +335,34 @@ class IndicatorsPanel(Panel):
         value = rules.format_value(ind)
         return (lv, stale, int(r.width()), int(r.height()), value, label, history)
 
-    def _render(self, ind: Mapping[str, Any], look: tuple[Any, ...]) -> QPixmap:
+    def _render(self, ind: Mapping[str, Any], look: tuple[Any, ...],
+                lines: list[QPolygonF] | None = None) -> QPixmap:  # fmt: skip
         """A tile's whole picture (all but the alarm's pulsing border) at the tile's size:
         the cached static layer, then the sparkline with its trend arrow and the value
         (a new reading, or a replay's seek, brings both: one painter draws them)."""
         lv, stale, w, h, value, label, history = look
+        g = _geometry(w, h)
+        if lines is None:
+            lines = theme.spark_polylines([history], g.spark)[0]
         pm = QPixmap(self._static(ind, lv, stale, w, h))  # a copy: the layer stays cached
         p = QPainter(pm)
         colour = theme.LEVEL_COLOUR[lv]
-        unit = float(h)
-        spark = QRectF(4, unit - unit * 0.27, w - unit * 0.35, unit * 0.22)
-        theme.sparkline(p, spark, history, theme.STALE if stale else colour)
+        theme.draw_spark(p, lines, theme.STALE if stale else colour)
         trend = _trend(history)
         if trend:
             p.setPen(theme.TEXT_DIM)
-            p.setFont(theme.font(unit * 0.2))
-            p.drawText(QRectF(spark.right(), spark.top() - 2, unit * 0.3, spark.height() + 4),
-                       Qt.AlignmentFlag.AlignCenter, trend)  # fmt: skip
+            p.setFont(g.trend_font)
+            p.drawText(g.trend, Qt.AlignmentFlag.AlignCenter, trend)
         # the value (its unit is in the static layer, at the right)
         p.setPen(theme.STALE if stale else (theme.TEXT if lv == "normal" else colour))
-        px = round(unit * 0.34)
-        p.setFont(theme.font(px, bold=True))
-        p.drawText(QPointF(4, unit * 0.48 + _ascent(px) * 0.36), value)
+        p.setFont(g.value_font)
+        p.drawText(g.value_at, value)
         if stale:  # never pass an old reading off as current: dim it and say how old
-            p.fillRect(QRectF(0, 0, w, h), QColor(7, 11, 20, 110))
+            p.fillRect(g.whole, STALE_DIM)
             if label:  # small tiles say it by dimming alone; the banner says how old
                 p.setPen(theme.WARN)
-                p.setFont(theme.font(max(10.0, unit * 0.15), bold=True))
-                p.drawText(QRectF(0, 0, w - 4, h - 2),
-                           Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, label)  # fmt: skip
+                p.setFont(g.label_font)
+                p.drawText(g.label, Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignBottom, label)
         p.end()
         return pm
 
@@ -357,9 +374,38 @@ class IndicatorsPanel(Panel):
                 return
 
 
+@dataclass(frozen=True)
+class _Geometry:
+    """Where a tile of one size draws its sparkline, trend, value and age (and in which
+    fonts): the same for every tile of a panel, worked out once."""
+
+    spark: QRectF
+    trend: QRectF
+    trend_font: QFont
+    value_at: QPointF
+    value_font: QFont
+    whole: QRectF
+    label: QRectF
+    label_font: QFont
+
+
 @functools.lru_cache(maxsize=64)
-def _ascent(px: int) -> float:
-    return float(QFontMetricsF(theme.font(px, bold=True)).ascent())
+def _geometry(w: int, h: int) -> _Geometry:
+    unit = float(h)
+    spark = QRectF(4, unit - unit * 0.27, w - unit * 0.35, unit * 0.22)
+    px = round(unit * 0.34)
+    value_font = theme.font(px, bold=True)
+    ascent = QFontMetricsF(value_font).ascent()
+    return _Geometry(
+        spark=spark,
+        trend=QRectF(spark.right(), spark.top() - 2, unit * 0.3, spark.height() + 4),
+        trend_font=theme.font(unit * 0.2),
+        value_at=QPointF(4, unit * 0.48 + ascent * 0.36),
+        value_font=value_font,
+        whole=QRectF(0, 0, w, h),
+        label=QRectF(0, 0, w - 4, h - 2),
+        label_font=theme.font(max(10.0, unit * 0.15), bold=True),
+    )
 
 
 def _trend(values: Sequence[float | None]) -> str:

@@ -380,7 +380,7 @@ class ReplayDesk:
             panels = self._data_panels()
             reached = last.setdefault("reached", {})  # each panel's own time (support: what holds a seek up)
             for rid, pn in panels:
-                if pn.data_at == want and pn.shown() and rid not in reached:
+                if pn.data_at == want and pn.on_screen() and rid not in reached:
                     reached[rid] = round(elapsed)
             if len(reached) == len(panels):
                 last["panels_ms"] = round(elapsed)

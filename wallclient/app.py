@@ -140,9 +140,14 @@ def run(
     popup_ref: list[Any] = []
     card_ref: list[Any] = []
 
+    def light() -> dict[str, Any]:
+        """What the panels read of the status (connection, user, role, wall, incidents,
+        the commander's switch): banners ask every second on every screen, the vital
+        signs at each repaint — never the tiles', map's and screens' parts."""
+        return {**client.status(), "switch": commander.view()}
+
     def status() -> dict[str, Any]:
-        st = dict(client.status())
-        st["switch"] = commander.view()
+        st = light()
         if gui_ref:
             st["gui"] = gui_ref[0].view()
         if wall_ref:
@@ -175,7 +180,7 @@ def run(
     commander = Commander(client)
     ctx = Context(
         state=client.state,
-        status=status,
+        status=light,
         server_now=client.feed.server_now,
         ack_incident=ack,
         lang=cfg.lang,

@@ -198,6 +198,8 @@ async def serve_demo(a: argparse.Namespace) -> int:
         live_cap=a.live_cap,
         units_n=a.units,
     )
+    if a.first_preset_size:
+        district.size_first_preset(a.first_preset_size)
     district_ref.append(district)
     from wallclient.demo.pictures import PictureServer
 
@@ -284,10 +286,17 @@ def cmd_demo(a: argparse.Namespace) -> int:
     tokens.write_text("demo-commander commander 指挥长\ndemo-admin admin admin\n", encoding="utf-8")
     (work / "token").write_text("demo-commander\n", encoding="utf-8")
     os.chmod(work / "token", 0o600)
+    from wallclient import layout as layout_mod
+    from wallclient.config import Config
+
+    # the first preset fills the layout's video tiles, up to what one node decodes at once
+    tiles = layout_mod.load(a.layout or layout_mod.default_path()).video_tiles()
+    first = min(tiles, Config.max_decoders) if tiles else 0
     server = subprocess.Popen(
         [sys.executable, "-m", "wallclient", "serve-demo", "--port", "0", "--media-port", "0",
          "--rtsp-port", "0", "--tokens", str(tokens), "--seed", str(a.seed),
-         "--playback-port", "0", "--record-dir", str(work / "recordings")],
+         "--playback-port", "0", "--record-dir", str(work / "recordings")]
+        + (["--first-preset-size", str(first)] if first else []),
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
     try:
@@ -557,6 +566,8 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--record-max-gb", type=float, default=20.0,
                    help="the oldest recordings go first beyond this much disk")  # fmt: skip
     s.add_argument("--playback-port", type=int, default=8091)
+    s.add_argument("--first-preset-size", type=int,
+                   help="cameras of the walls' first preset (the demo: its layout's video tiles)")  # fmt: skip
     s.set_defaults(func=cmd_serve_demo)
 
     d = sub.add_parser("demo", help="serve-demo and run together")

@@ -67,6 +67,17 @@ class Layout:
     def screen(self, name: str) -> Screen:
         return next(s for s in self.screens if s.name == name)
 
+    def video_tiles(self, mode: str = "normal") -> int:
+        """How many video tiles the wall's screens hold in ``mode`` (a span is one tile)."""
+        n = 0
+        for screen in self.screens:
+            for r in self.regions(mode, screen.name):
+                if r.panel == "video":
+                    o = r.options
+                    merged = sum(s[2] * s[3] - 1 for s in o.get("spans", []))
+                    n += int(o.get("rows", 2)) * int(o.get("cols", 2)) - merged
+        return n
+
     def to_json(self) -> dict[str, Any]:
         """The layout as a file would hold it (the editor saves this)."""
         return {

@@ -569,15 +569,20 @@ class MapPanel(Panel):
             scene = self._pics["scene"]
         shown = self._scene_view
         move = v.moved_from(shown) if shown is not None else None
-        if move is None:  # another scope's proportions: drawn afresh
-            self.settle()
-            move = (1.0, 0.0, 0.0)
-        k, dx, dy = move
-        dx, dy = dx + self._drag.x(), dy + self._drag.y()
-        assert scene.front is not None
-        if k == 1.0 and dx == dy == 0.0:
+        if move is None:
+            # another scope's proportions (a drill-down into a region at another latitude):
+            # the last scene cannot be moved onto the new view, and drawing every layer in
+            # this paint would hold the GUI thread for hundreds of ms at 77,000 cameras — the
+            # ground for now; the pump draws the view in slices, its interim scene within
+            # ~0.2 s (the pulses, focus and legend are drawn over it meanwhile)
+            p.fillRect(self.rect(), theme.BG)
+        elif move == (1.0, 0.0, 0.0) and self._drag.isNull():
+            assert scene.front is not None
             p.drawPixmap(0, 0, scene.front)
         else:  # a view change under way: the last scene, moved, until the new one is drawn
+            k, dx, dy = move
+            dx, dy = dx + self._drag.x(), dy + self._drag.y()
+            assert scene.front is not None
             p.fillRect(self.rect(), theme.BG)
             p.save()
             p.translate(dx, dy)

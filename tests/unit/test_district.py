@@ -43,3 +43,17 @@ def test_events_are_valid_protocol_messages():
             assert protocol.data_error(type_, data) is None
     type_, data = d.indicator_batch(at)
     assert protocol.data_error(type_, data) is None and len(data["values"]) == 349
+
+
+def test_the_demos_first_preset_can_fill_its_layout_and_the_rest_stays_the_seeds():
+    plain, sized = District(seed=7), District(seed=7)
+    sized.size_first_preset(16)
+    first = next(iter(sized.presets))
+    cams = sized.presets[first]["cameras"]
+    assert len(cams) == len(set(cams)) == 16
+    assert cams[: len(plain.presets[first]["cameras"])] == plain.presets[first]["cameras"][:16]
+    assert all(sized.cameras[c]["status"] == "online" for c in cams[len(plain.presets[first]["cameras"]):])
+    # nothing else drawn differently: the same incidents, cameras and other presets
+    assert sized.cameras == plain.cameras and sized.incidents == plain.incidents
+    assert {k: v for k, v in sized.presets.items() if k != first} == {
+        k: v for k, v in plain.presets.items() if k != first}

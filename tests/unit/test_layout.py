@@ -111,3 +111,9 @@ def test_shipped_layouts_follow_the_published_schema():
            "modes": {"normal": {"a": [{"id": "r", "panel": "hologram", "rect": [0, 0, 1, 1]}]}}}  # fmt: skip
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate(bad, schema)
+
+
+def test_video_tiles_count_each_span_as_one_tile():
+    lay = layout.load(layout.default_path())
+    assert lay.video_tiles() == 18  # two 3 × 3 screens of video
+    assert lay.video_tiles("emergency") == 9 + 9 - 3  # the linkage screen's 2 × 2 span

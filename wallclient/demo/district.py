@@ -596,6 +596,19 @@ class District:
 
     # --- applying commands (the backend's side of protocol.md, Commands) ------------------
 
+    def size_first_preset(self, size: int) -> None:
+        """The walls' first preset with ``size`` cameras (the demo: its node's tiles), its
+        own first, then online cameras in id order: no draw from the random stream, so the
+        rest of the district is the one its seed makes."""
+        first = self.presets[next(iter(self.presets))]
+        shown = first["cameras"][:size]
+        for cam in sorted(self.cameras):
+            if len(shown) >= size:
+                break
+            if cam not in shown and self.cameras[cam]["status"] == "online":
+                shown.append(cam)
+        first["cameras"] = shown
+
     def set_wall(self, wall: str, by: str, at: datetime, **changes: Any) -> JSON:
         state = dict(self.walls.get(wall) or {"wall": wall, "mode": "normal", "preset": None})
         state.update(changes)
