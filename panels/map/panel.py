@@ -470,11 +470,11 @@ class MapPanel(Panel):
         matters is on the screen first."""
         if self._scene_view is not None and self._scene_view.key == v.key:
             return  # the scene shows this view already (its data catches up behind it)
-        if not all(self._pics[n].shows(keys[n]) for n in ESSENTIAL if n in keys):
-            return
+        if not all(n in self._pics and self._pics[n].shows(keys[n]) for n in ESSENTIAL if n in keys):
+            return  # (a layer not begun yet has no picture at all)
         names = [n for n in self._scene_names
                  if n in self._pics and self._pics[n].key is not None and self._pics[n].key[0] == v.key]  # fmt: skip
-        self._pics["scene"].work(("interim", v.key, tuple(names)), self.size(), theme.BG,
+        self._pics.setdefault("scene", Picture("scene")).work(("interim", v.key, tuple(names)), self.size(), theme.BG,
                                  self._flatten(names), math.inf)  # fmt: skip
         self._scene_view = v
         self._swapped = True

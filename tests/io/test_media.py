@@ -81,3 +81,17 @@ def test_down_and_back(media_run):
         assert code == 0, err
 
     media_run(body)
+
+
+def test_viewers_arriving_together_all_get_the_stream(media_run):
+    """Several viewers of a stream not started yet (a wall node and the recorder, or two
+    nodes) each get it: the ones after the first wait for its ffmpeg, as a real server
+    does, instead of an empty SDP (FFmpeg: "Invalid data found when processing input")."""
+
+    async def body(server):
+        url = f"rtsp://127.0.0.1:{server.rtsp_port}/live/{CAM}/sub"
+        got = await asyncio.gather(*(ffmpeg("-rtsp_transport", "tcp", "-i", url, "-frames:v", "10")
+                                     for _ in range(4)))  # fmt: skip
+        assert all(code == 0 for code, _, _ in got), [err for _, err, _ in got]
+
+    media_run(body)

@@ -169,6 +169,12 @@ def test_drilling_into_a_region_narrows_the_feed_and_map_then_returns(qtbot, ctx
     at = map_._projection()(lon, lat).toPoint()
     qtbot.mouseDClick(map_, Qt.MouseButton.LeftButton, pos=at)
     assert ctx.area_code() == code
+    # the paint right after it shows the ground at once and draws no layer itself (the
+    # region's view may be at another latitude, where the last picture cannot be moved:
+    # drawing every layer inside that paint stalled a 77,000-camera wall); the pump does
+    map_.repaint()
+    assert not map_.settled()
+    qtbot.waitUntil(lambda: map_.showing() and map_.settled(), timeout=3000)
     qtbot.waitUntil(lambda: 0 < len(feed.model._placed) < everything)
     assert all(ctx.area().covers(r["region"]) for r in feed.model.rows)
     # the map fits the region drilled into
@@ -345,3 +351,16 @@ def test_a_view_change_moves_the_last_picture_at_once_and_draws_the_new_one_behi
     xy = panel._projection()
     assert all(red_at(after, xy(lon, lat).x(), xy(lon, lat).y())
                for _, lon, lat, _ in marks if 0 < xy(lon, lat).x() < 960 and 0 < xy(lon, lat).y() < 540)  # fmt: skip
+
+
+def test_the_maps_pump_may_draw_before_its_first_paint(qtbot, ctx, hub):
+    """The pump draws a slice a turn from the moment the panel has a size, painted or not
+    (a snapshot arriving before the screen's first paint): every layer gets there, none of
+    its slices fails on a layer not begun yet."""
+    panel = MapPanel(ctx, hub, 1.0, {})
+    qtbot.addWidget(panel)
+    panel.resize(1280, 720)
+    for _ in range(10_000):
+        if panel._work(0.0):  # one slice a call, as the busiest turn would allow
+            break
+    assert panel.settled() and panel.showing()

@@ -145,6 +145,10 @@ class _Source:
     transport: asyncio.DatagramTransport | None = None
     dir: Path | None = None  # HLS: where its playlist and segments are written
     feeder: Any = None  # a PTZ camera's frame writer (wallclient.demo.ptz.Feeder)
+    # set once its ffmpeg is started (or failed to): a second viewer asking meanwhile
+    # waits for it, as a real server does, instead of an empty SDP
+    started: asyncio.Event = field(default_factory=asyncio.Event)
+    failed: bool = False
 
 
 class _RtpSink(asyncio.DatagramProtocol):
@@ -246,7 +250,14 @@ class MediaServer:
                     await self._start_source(key, src, await self.clip(cam, profile))
             except Exception:
                 self._sources.pop(key, None)
+                src.failed = True
                 raise
+            finally:
+                src.started.set()
+        else:
+            await src.started.wait()
+            if src.failed:
+                raise RuntimeError(f"{cam}: the stream could not start")
         if src.stopper is not None:
             src.stopper.cancel()
             src.stopper = None
@@ -308,7 +319,7 @@ class MediaServer:
             stdin=stdin, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL, **CHILD,
         )  # fmt: skip
         spawned()
-        for _ in range(100):
+        for _ in range(500):  # up to 10 s: an ffmpeg among sixteen starting on two cores
             if sdp_path.exists() and sdp_path.stat().st_size > 0:
                 break
             await asyncio.sleep(0.02)
@@ -594,7 +605,14 @@ class MediaServer:
                 elif method == "DESCRIBE":
                     key = ("rtsp", m.group(1), m.group(2))
                     if q is None:
-                        src, q = await self._subscribe(*key)
+                        try:
+                            src, q = await self._subscribe(*key)
+                        except Exception as exc:  # the stream could not start: said, not hung up
+                            log.info("rtsp %s: %s", url, exc)
+                            key = None
+                            reply("503 Service Unavailable")
+                            await writer.drain()
+                            continue
                     src = self._sources[key]
                     base = url.rstrip("/") + "/"
                     reply(

@@ -27,6 +27,7 @@ import sys
 import threading
 import time
 from collections import deque
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 from urllib.parse import urlsplit
@@ -726,7 +727,7 @@ class AvPlayer(Player):
             pace = Pacer() if form in ("file", "hls") else None
             shape: tuple[int, int] | None = None
             w, h = self.slot.width, self.slot.height
-            for frame in container.decode(stream):
+            for frame in _decoded(container, stream, url):
                 if stop.is_set():
                     return
                 if pace is not None and frame.time is not None:
@@ -767,6 +768,31 @@ class AvPlayer(Player):
             if container is not None:
                 with contextlib.suppress(Exception):
                     container.close()
+
+
+MAX_BAD_PACKETS = 50  # a live stream's packets in a row the decoder may refuse (2 s at 25 fps)
+
+
+def _decoded(container: Any, stream: Any, url: str) -> Iterator[Any]:
+    """The frames of a live stream, past packets its decoder refuses: a camera's or a
+    server's hiccup (a restarted encoder, a lost TCP segment, a stream joined mid-GOP)
+    costs a few frames, as in libvlc, not the tile (an error and seconds of reconnecting).
+    A stream that is nothing but refused packets still fails, with FFmpeg's reason."""
+    import av
+
+    bad = 0
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            bad += 1
+            if bad > MAX_BAD_PACKETS:
+                raise
+            if bad == 1:
+                log.info("pyav %s: a packet the decoder refused, skipped", redact_url(url))
+            continue
+        bad = 0
+        yield from frames
 
 
 class Pacer:
