@@ -2,13 +2,15 @@
 layout, offscreen) against the reference backend recording real segments (issue 15):
 
 - replay command → first picture (p50, p99) — an instant replay on a tile;
-- seek → the picture of that moment on every tile, and → the data panels showing that
-  moment, both timed by the wall itself (`status.replay.last_seek`);
+- seek → the picture of that moment on every tile, and → the data panels painted with
+  that moment, both timed by the wall itself (`status.replay.last_seek`, with the seek's
+  tick: what it waited for, took, and each panel's part);
 - live tiles' fps while three tiles replay at 1×;
+- the three tiles' spread at 1× (60 s) and 4× (within the recording);
 - export of 3 cameras × N minutes (default 5);
 - the recorder's CPU and disk per camera.
 
-    .venv/bin/python bench/replay.py [--minutes 5] [--runs 20]
+    .venv/bin/python bench/replay.py [--minutes 5] [--runs 20] [--seeks 10] [--seeks-only]
 """
 
 from __future__ import annotations
