@@ -113,11 +113,6 @@ def shape(p: QPainter, kind: str, centre: QPointF, r: float, colour: QColor) -> 
     p.restore()
 
 
-def sparkline(p: QPainter, rect: QRectF, values: Sequence[float | None], colour: QColor) -> None:
-    """A small trend line of recent values (None breaks the line)."""
-    draw_spark(p, spark_polylines([values], rect)[0], colour)
-
-
 def spark_polylines(series: Sequence[Sequence[float | None]], rect: QRectF) -> list[list[QPolygonF]]:
     """The polylines (one per unbroken run) of many sparklines of one size, worked out
     together: a replay's seek draws 349 new ones, and numpy over all of them at once costs
