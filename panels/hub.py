@@ -35,6 +35,8 @@ class Context:
     """The explicit dependencies of a panel (no service locator)."""
 
     state: WallState
+    # connection, user, role, wall, incidents, switch: the light part of the control API's
+    # status (panels ask it on every repaint; the tiles', map's and screens' parts are not in it)
     status: Callable[[], dict[str, Any]]
     server_now: Callable[[], datetime]
     ack_incident: Callable[[str], None] | None = None
