@@ -17,7 +17,7 @@ from PySide6.QtWidgets import QGraphicsItem, QVBoxLayout
 
 from panels import theme
 from panels.hub import Context, Hub, Panel
-from wallclient.protocol import epoch
+from wallclient.protocol import CST, epoch
 
 HOURS = 12
 REDRAW_S = 5  # a trend chart redraws at most this often
@@ -226,7 +226,9 @@ class IndicatorChartPanel(Panel):
         self.history = history
         ind = ctx.state.indicators.get(self.iid, {})
         self.plot = _plot(f"{ind.get('name', self.iid)} ({ind.get('unit', '')}) · 24h", scale)
-        dates = pg.DateAxisItem()
+        # hours in China Standard Time, as the wall's clock and every time it shows
+        # (not the machine's own zone); pyqtgraph counts the offset west of UTC
+        dates = pg.DateAxisItem(utcOffset=-CST.utcoffset(None).total_seconds())
         dates.setStyle(tickFont=theme.font(18 * scale))
         dates.setCacheMode(QGraphicsItem.CacheMode.DeviceCoordinateCache)
         self.plot.setAxisItems({"bottom": dates})
@@ -240,14 +242,31 @@ class IndicatorChartPanel(Panel):
                     y=ind[key],
                     pen=pg.mkPen(colour.name(), width=2, style=pg.QtCore.Qt.PenStyle.DashLine),
                 )
+        # during an incident replay, the replay clock on the 24 h: the moment the vital
+        # signs' tiles show (their colour, and "回放" by it, as on a replaying tile)
+        self.clock_line = pg.InfiniteLine(
+            angle=90, movable=False, pen=pg.mkPen(theme.REPLAY.name(), width=3),
+            label=theme.tr("Replay"), labelOpts={"color": theme.REPLAY.name(), "position": 0.9},
+        )  # fmt: skip
+        self.clock_line.label.setFont(theme.font(22 * scale, bold=True))
+        self.plot.addItem(self.clock_line, ignoreBounds=True)
         self._read_at = 0.0
         self.listen(self._tick)
         self.refresh()
+        self._follow_clock()
 
     def _tick(self, dirty: set[str]) -> None:
         # the history holds one point a minute: re-read it at most every 10 s
         if "indicators" in dirty and time.monotonic() - self._read_at > 10:
             self.refresh()
+        self._follow_clock()
+
+    def _follow_clock(self) -> None:
+        past = self.ctx.past
+        self.clock_line.setVisible(past is not None)
+        if past is not None and self.clock_line.value() != past.at.timestamp():
+            self.clock_line.setValue(past.at.timestamp())
+            self.clock_line.label.setFormat(f"{theme.tr('Replay')} {past.at.astimezone(CST):%H:%M:%S}")
 
     def refresh(self) -> None:
         self._read_at = time.monotonic()

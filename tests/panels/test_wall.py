@@ -1,5 +1,6 @@
 """The wall shell: windows per screen, emergency on every screen at once, missing screens."""
 
+from datetime import datetime
 from pathlib import Path
 
 from PySide6.QtGui import QGuiApplication
@@ -9,7 +10,8 @@ from panels.indicators import IndicatorsPanel
 from panels.wall import Wall
 from wallclient import indicators as rules
 from wallclient import layout
-from wallclient.protocol import epoch, format_time, now
+from wallclient.protocol import CST, epoch, format_time, now
+from wallclient.replay import Past, past_indicators
 
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
 
@@ -72,6 +74,23 @@ def test_clicking_an_indicator_opens_its_24h_chart_and_esc_closes_it(qtbot, ctx,
     assert asked == [iid]  # the chart read that indicator's stored history
     xs, ys = window.chart.panel.curve.getData()
     assert len(xs) == 60
+    line = window.chart.panel.clock_line
+    assert not line.isVisible()  # live: no replay clock on it
+    # during an incident replay the chart marks the moment the tiles show
+    then = datetime.fromtimestamp(t0 + 1800, CST)
+    ctx.past = Past(then, {}, past_indicators(ctx.state.indicators, {}), jumped=True)
+    hub.poke("indicators")
+    qtbot.waitUntil(lambda: line.isVisible() and line.value() == then.timestamp())
+    assert line.label.format == f"Replay {then:%H:%M:%S}"  # (untranslated in these tests)
+    # the hours are China's, as on every clock of the wall, whatever the machine's zone
+    axis = window.chart.panel.plot.getAxis("bottom")
+    qtbot.waitUntil(lambda: hasattr(axis, "zoomLevel"))  # drawn once: its ticks chosen
+    days = [v for spacing, values in axis.tickValues(t0 - 86400, t0 + 86400, 1200)
+            if spacing == 86400 for v in values]  # fmt: skip
+    assert days and all(datetime.fromtimestamp(v, CST).hour == 0 for v in days)  # China's midnight
+    ctx.past = None
+    hub.poke("indicators")
+    qtbot.waitUntil(lambda: not line.isVisible())
     qtbot.keyClick(window, Qt.Key.Key_Escape)
     assert window.chart is None
 
