@@ -407,8 +407,9 @@ class Hub(QObject):
         """Ask for this tick's one slot of optional heavy work (a chart refresh, a map
         layer): True for the first asker, False for the rest, on the once-a-second ticks
         and when this turn of the event loop is already half full (a collection ran), so
-        deferrable jobs spread over ticks instead of adding up to a stall."""
-        if self._claimed or self.pacer.spent() > self.pacer.budget / 2:
+        deferrable jobs spread over ticks instead of adding up to a stall; never in an
+        operator's seek (an urgent tick: the data panels of the new moment, nothing else)."""
+        if self._claimed or self.spans is not None or self.pacer.spent() > self.pacer.budget / 2:
             return False
         self._claimed = True
         return True

@@ -1,6 +1,6 @@
 """The gestures and pictures of time on the wall, on real panels (offscreen Qt)."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from PySide6.QtCore import QPoint, Qt
 from PySide6.QtGui import QImage
@@ -81,3 +81,30 @@ def test_a_replayed_indicator_tile_looks_as_the_live_one_did_then(ctx, hub, qtbo
                     history={iid: tuple(reversed(rising))})  # fmt: skip
     hub.poke("indicators", urgent=True)
     assert tile() != live_then  # another trend then: another picture
+
+
+def test_the_hourly_trend_counts_the_incidents_of_the_replay_clock(ctx, hub, qtbot):
+    from panels.trend import TrendPanel
+
+    def lines(panel: TrendPanel) -> dict[str, list[int]]:
+        return {k: [int(y) for y in item.getData()[1]] for k, item in panel._series.items()}
+
+    panel = TrendPanel(ctx, hub, 1.0, {"kind": "incidents_by_priority"})
+    qtbot.addWidget(panel)
+    panel.resize(800, 500)
+    panel.show()
+    live = lines(panel)
+    assert sum(map(sum, live.values())) > 2
+    then = datetime.now(CST).replace(minute=30) - timedelta(hours=5)
+    earlier = (then - timedelta(minutes=20)).isoformat()
+    two = list(ctx.state.incidents.values())[:2]
+    past = {i["id"]: {**i, "priority": 1, "reported_at": earlier} for i in two}  # all there was then
+    ctx.past = Past(then, past, past_indicators(ctx.state.indicators, {}), jumped=True)
+    hub.poke("incidents", urgent=True)
+    panel._last = 0.0  # (it redraws at most every few seconds: now)
+    qtbot.waitUntil(lambda: lines(panel)["1"][-1] == 2, timeout=3000)  # the replay's hour, last
+    assert sum(map(sum, lines(panel).values())) == 2
+    ctx.past = None
+    hub.poke("incidents")
+    panel._last = 0.0
+    qtbot.waitUntil(lambda: lines(panel) == live, timeout=3000)  # live again
