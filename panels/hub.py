@@ -73,6 +73,16 @@ class Context:
     def indicators(self) -> dict[str, Any]:
         return self.past.indicators if self.past is not None else self.state.indicators
 
+    def units(self) -> dict[str, Any]:
+        """The units the map shows: live, or where they were at the replay clock."""
+        past = self.past
+        return past.units if past is not None and past.units is not None else self.state.units
+
+    def fixes(self) -> Any:
+        """Their tracks' fixes (``.points.get(uid)``): live, or up to the replay clock."""
+        past = self.past
+        return past.fixes if past is not None and past.fixes is not None else self.state.tracks
+
     def spark(self, iid: str) -> tuple[float | None, ...]:
         """An indicator's sparkline values: its recent readings, or those before the replay clock."""
         if self.past is not None:

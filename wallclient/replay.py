@@ -192,6 +192,9 @@ class Past:
     jumped: bool = False  # a seek (or the replay's start) brought it, not the clock running
     # each indicator's readings before ``at``, oldest first: its sparkline then
     history: dict[str, tuple[float | None, ...]] = field(default_factory=dict)
+    # the units where they were then, and their fixes up to then (wallclient.units.units_at)
+    units: dict[str, Any] | None = None
+    fixes: Any = None
 
 
 def past_incidents(rows: Iterable[tuple[float, str, str | None]]) -> dict[str, dict[str, Any]]:

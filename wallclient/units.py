@@ -94,3 +94,52 @@ def decimate(points: list[tuple[float, float]], min_step: float) -> list[tuple[f
     if len(points) > 1:
         out.append(points[-1])
     return out
+
+
+PAST_FIX_S = 5 * 60.0  # a unit whose last fix before a moment is older than this was not known then
+
+
+class FixesUntil:
+    """Each unit's fixes up to a moment (``points.get(uid)``, as ``Tracks.points``), worked
+    out when asked for: the map draws the tracks of a replay's moment from these."""
+
+    def __init__(self, tracks: Tracks, t: float) -> None:
+        self._tracks, self._t = tracks, t
+        self._got: dict[str, list[tuple[float, float, float]]] = {}
+        self.points = self
+
+    def get(self, uid: str) -> list[tuple[float, float, float]] | None:
+        got = self._got.get(uid)
+        if got is None:
+            points = self._tracks.points.get(uid)
+            if not points:
+                return None
+            got = self._got[uid] = [p for p in points if p[0] <= self._t]
+        return got or None
+
+
+def units_at(units: dict[str, Any], tracks: Tracks, t: float) -> tuple[dict[str, Any], FixesUntil]:
+    """The units as the map showed them at ``t`` (a replay's clock): each one with a fix
+    at most PAST_FIX_S before it, at that fix, heading along its last step; its status of
+    then is not kept anywhere, so it has none (drawn as unknown, never as today's)."""
+    out: dict[str, Any] = {}
+    for uid, unit in units.items():
+        points = tracks.points.get(uid)
+        if not points:
+            continue
+        fix = before = None
+        for p in reversed(points):  # the newest first: a replay looks minutes back, not hours
+            if fix is not None:
+                before = p
+                break
+            if p[0] <= t:
+                fix = p
+        if fix is None or fix[0] < t - PAST_FIX_S:
+            continue
+        where: dict[str, Any] = {"lon": fix[1], "lat": fix[2]}
+        if before is not None and (before[1], before[2]) != (fix[1], fix[2]):
+            dx = (fix[1] - before[1]) * math.cos(math.radians(fix[2]))
+            where["heading"] = math.degrees(math.atan2(dx, fix[2] - before[2])) % 360
+        out[uid] = {**unit, "location": where, "status": None}
+    return out, FixesUntil(tracks, t)
+

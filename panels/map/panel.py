@@ -85,6 +85,7 @@ class MapPanel(Panel):
         self._geo_version = 0
         self._layers_version = 0
         self._units_version = 0
+        self._units_of: object = None  # the replay's Past the units are drawn of (None: live)
         self.tracks = units.Tracks()  # the units' tracks as drawn
         self._tracks_version = 0
         self._tracks_at = -math.inf
@@ -137,6 +138,10 @@ class MapPanel(Panel):
                 self.shown.setdefault(lid, True)
         if "cameras" in dirty and self._cams_dirty_at is None:
             self._cams_dirty_at = t
+        if self.ctx.past is not self._units_of:  # another moment of a replay, or live again
+            self._units_of = self.ctx.past
+            self._units_version += 1
+            self._tracks_version += 1
         if "units" in dirty:
             self._units_version += 1
             if t - self._tracks_at >= (units.CROWDED_REDRAW_S if self.tracks.crowded else units.TRACK_REDRAW_S):
@@ -393,11 +398,11 @@ class MapPanel(Panel):
             out.append(("cones", (vk, self._ptz_version, grid.version), CLEAR,
                         lambda p: cameras.draw_cones(p, v, xy, grid, cams, s)))  # fmt: skip
             scene.append("cones")
-        if self.shown.get("units", True) and ctx.state.units:
+        if self.shown.get("units", True) and ctx.units():
             out.append(("tracks", (vk, self._tracks_version), CLEAR,
-                        lambda p: self.tracks.draw(p, v, ctx.state.units, ctx.state.tracks, s)))  # fmt: skip
+                        lambda p: self.tracks.draw(p, v, ctx.units(), ctx.fixes(), s)))  # fmt: skip
             out.append(("units", (vk, self._units_version, self._tracks_version), CLEAR,
-                        lambda p: units.draw(p, v, xy, ctx.state.units, self.tracks.ends, s)))  # fmt: skip
+                        lambda p: units.draw(p, v, xy, ctx.units(), self.tracks.ends, s)))  # fmt: skip
             scene += ["tracks", "units"]
         self._scene_names = scene
         keys = {n: key for n, key, *_ in out}
@@ -632,9 +637,13 @@ class MapPanel(Panel):
             ("heat", theme.tr("Heat, last %1 h · %2").replace("%1", f"{HEAT_HOURS:g}")
              .replace("%2", f"{self.heat.count:,}"), "circle", HEAT_COLOUR),
         ]  # fmt: skip
-        if self.ctx.state.units:
-            rows.append(("units", theme.tr("Units %1").replace("%1", f"{len(self.ctx.state.units):,}"),
-                         "square", units.UNIT_COLOUR["idle"]))  # fmt: skip
+        if self.ctx.units():
+            if self.ctx.past is not None:  # a replay: where they were, their status then unknown
+                rows.append(("units", theme.tr("Units %1, where they were then")
+                             .replace("%1", f"{len(self.ctx.units()):,}"), "square", theme.STALE))  # fmt: skip
+            else:
+                rows.append(("units", theme.tr("Units %1").replace("%1", f"{len(self.ctx.units()):,}"),
+                             "square", units.UNIT_COLOUR["idle"]))  # fmt: skip
         for lid, layer in sorted(self.ctx.state.layers.items()):
             rows.append((lid, str(layer.get("name") or lid), "square", overlay.colour_of(lid)))
         self._legend = furniture.legend(p, rows, self.shown, s)
@@ -662,7 +671,7 @@ class MapPanel(Panel):
         """The unit drawn under ``pos`` (within its marker), if any."""
         if not self.shown.get("units", True):
             return None
-        return units.at(self._projection(), self.ctx.state.units, pos, 14 * self.scale)
+        return units.at(self._projection(), self.ctx.units(), pos, 14 * self.scale)
 
     def region_at(self, pos: QPointF) -> str | None:
         """The smallest region of the level shown that contains ``pos``."""

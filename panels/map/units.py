@@ -116,7 +116,7 @@ def _fixes(points: Any, before: np.ndarray | None) -> np.ndarray:
     """A unit's last TRACK_S of fixes as an array of (t, lon, lat): the array it had with
     the fixes since appended (one or two a redraw), else made afresh."""
     last = points[-1][0]
-    if before is not None and len(before):
+    if before is not None and len(before) and before[-1, 0] <= last:  # (a replay may go back)
         new = []
         for fix in reversed(points):  # the newest first, down to what the array holds
             if fix[0] <= before[-1, 0]:

@@ -604,6 +604,10 @@
         <translation>处置力量 %1</translation>
     </message>
     <message>
+        <source>Units %1, where they were then</source>
+        <translation>处置力量 %1（当时位置，状态未知）</translation>
+    </message>
+    <message>
         <source>PTZ presets</source>
         <translation>云台预置位</translation>
     </message>

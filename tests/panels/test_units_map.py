@@ -70,3 +70,36 @@ def test_a_unit_with_its_own_camera_goes_onto_a_tile(ctx, hub, qtbot):
     assert st["camera"] == body["id"] and st["state"] in ("idle", "connecting")
     video.place_camera(2, walker["id"])  # a grid worker has no camera: refused
     assert video.cameras()[2] != walker["id"]
+
+
+def test_at_a_replay_clock_a_unit_is_where_it_was_in_the_colour_of_not_known(ctx, hub, qtbot):
+    from panels import theme
+    from wallclient.replay import Past, past_indicators
+    from wallclient.units import units_at
+
+    panel = MapPanel(ctx, hub, 1.0, {})
+    qtbot.addWidget(panel)
+    panel.resize(900, 700)
+    panel.show()
+    panel.shown["cameras"] = panel.shown["incidents"] = panel.shown["heat"] = False
+    lon0, lat0 = 121.2655, 31.3750
+    lon1 = lon0 + 0.004
+    panel.centre, panel.zoom = (lon0, lat0), 40.0
+    panel._view_changed()
+    ctx.state.apply("unit.upsert", {"id": "U1", "name": "巡逻车01", "kind": "patrol_car", "status": "enroute",
+                                    "location": {"lon": lon0, "lat": lat0, "t": t(0)}})  # fmt: skip
+    ctx.state.apply("unit.positions", {"t": t(60), "positions": [{"id": "U1", "lon": lon1, "lat": lat0}]})
+    hub.poke("units")
+    qtbot.waitUntil(lambda: near(panel, lon1, lat0, UNIT_COLOUR["enroute"]), timeout=3000)
+    # the replay's clock at 30 s: where it was then (its first fix), its status then unknown
+    then = datetime.fromtimestamp(1_796_000_000 + 30, CST)
+    units, fixes = units_at(ctx.state.units, ctx.state.tracks, then.timestamp())
+    ctx.past = Past(then, {}, past_indicators(ctx.state.indicators, {}), jumped=True, units=units, fixes=fixes)
+    hub.poke("incidents", urgent=True)
+    qtbot.waitUntil(lambda: near(panel, lon0, lat0, theme.STALE), timeout=3000)
+    here = panel._projection()
+    assert panel.unit_at(here(lon0, lat0)) == "U1" and panel.unit_at(here(lon1, lat0)) is None
+    assert not near(panel, lon1, lat0, UNIT_COLOUR["enroute"])
+    ctx.past = None  # live again: where it is now
+    hub.poke("incidents")
+    qtbot.waitUntil(lambda: near(panel, lon1, lat0, UNIT_COLOUR["enroute"]), timeout=3000)

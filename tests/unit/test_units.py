@@ -39,3 +39,26 @@ def test_a_track_is_drawn_with_few_points():
     pts = [(float(i), 0.0) for i in range(100)]
     thin = decimate(pts, 10)
     assert thin[0] == pts[0] and thin[-1] == pts[-1] and len(thin) <= 12
+
+
+def test_a_replay_shows_each_unit_where_it_was_and_its_track_up_to_then():
+    from wallclient.protocol import epoch
+    from wallclient.units import units_at
+
+    s = WallState("wall-1")
+    s.apply("unit.upsert", UNIT)
+    for k in range(1, 13):  # east, 50 m every 10 s, for two minutes
+        s.apply("unit.positions", batch(f"2026-12-01T10:{k // 6:02d}:{k % 6 * 10:02d}+08:00",
+                                        {"id": "U1", "lon": 121.30 + 0.0005 * k, "lat": 31.30}))  # fmt: skip
+    then = epoch("2026-12-01T10:00:35+08:00")
+    units, fixes = units_at(s.units, s.tracks, then)
+    where = units["U1"]["location"]
+    assert where["lon"] == 121.30 + 0.0005 * 3  # its fix at 10:00:30, not today's
+    assert round(where["heading"]) == 90  # heading east along its last step
+    assert units["U1"]["status"] is None  # its status then is not known: not today's
+    assert s.units["U1"]["status"] == "enroute"  # (the live unit untouched)
+    assert [p[0] for p in fixes.points.get("U1")] == [epoch(f"2026-12-01T10:00:{x:02d}+08:00")
+                                                      for x in (0, 10, 20, 30)]  # fmt: skip
+    # before its first fix, or long after its last, it was not known: not on the map then
+    assert units_at(s.units, s.tracks, epoch("2026-12-01T09:59:00+08:00"))[0] == {}
+    assert units_at(s.units, s.tracks, epoch("2026-12-01T10:30:00+08:00"))[0] == {}
