@@ -75,13 +75,13 @@ class Context:
 
     def units(self) -> dict[str, Any]:
         """The units the map shows: live, or where they were at the replay clock."""
-        past = self.past
-        return past.units if past is not None and past.units is not None else self.state.units
+        then = self.past.units_then() if self.past is not None else None
+        return self.state.units if then is None else then[0]
 
     def fixes(self) -> Any:
         """Their tracks' fixes (``.points.get(uid)``): live, or up to the replay clock."""
-        past = self.past
-        return past.fixes if past is not None and past.fixes is not None else self.state.tracks
+        then = self.past.units_then() if self.past is not None else None
+        return self.state.tracks if then is None else then[1]
 
     def spark(self, iid: str) -> tuple[float | None, ...]:
         """An indicator's sparkline values: its recent readings, or those before the replay clock."""

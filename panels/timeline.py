@@ -346,15 +346,13 @@ class ReplayDesk:
         got = self.read(lambda c: c.past(at), None)
         if got is not None:
             incidents, readings, series = got
-            units, fixes = units_at(self.ctx.state.units, self.ctx.state.tracks, at)
             self.ctx.past = Past(
                 datetime.fromtimestamp(at, CST),
                 incidents,
                 past_indicators(self.ctx.state.indicators, readings),
                 jumped=jumped,
                 history={iid: tuple(values) for iid, values in series.items()},
-                units=units,
-                fixes=fixes,
+                units_from=lambda: units_at(self.ctx.state.units, self.ctx.state.tracks, at),
             )
             self.hub.poke("incidents", urgent=jumped)
             self.hub.poke("indicators", urgent=jumped)
