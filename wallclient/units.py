@@ -12,6 +12,8 @@ import bisect
 import math
 from collections import deque
 from dataclasses import dataclass, field
+from itertools import islice
+from operator import itemgetter
 from typing import Any
 
 from wallclient.geo import distance_m
@@ -97,16 +99,14 @@ def decimate(points: list[tuple[float, float]], min_step: float) -> list[tuple[f
     return out
 
 
-def _time(fix: tuple[float, float, float]) -> float:
-    return fix[0]
-
-
+_TIME = itemgetter(0)  # a fix's time (t, lon, lat)
 PAST_FIX_S = 5 * 60.0  # a unit whose last fix before a moment is older than this was not known then
 
 
 class FixesUntil:
-    """Each unit's fixes up to a moment (``points.get(uid)``, as ``Tracks.points``), worked
-    out when asked for: the map draws the tracks of a replay's moment from these."""
+    """Each unit's fixes of the TRACK_S up to a moment (``points.get(uid)``, as
+    ``Tracks.points``), worked out when asked for: the map draws the tracks of a replay's
+    moment from these."""
 
     def __init__(self, tracks: Tracks, t: float) -> None:
         self._tracks, self._t = tracks, t
@@ -119,7 +119,9 @@ class FixesUntil:
             points = self._tracks.points.get(uid)
             if not points:
                 return None
-            got = self._got[uid] = [p for p in points if p[0] <= self._t]
+            lo = bisect.bisect_left(points, self._t - TRACK_S, key=_TIME)
+            hi = bisect.bisect_right(points, self._t, key=_TIME)
+            got = self._got[uid] = list(islice(points, lo, hi))
         return got or None
 
 
@@ -132,7 +134,7 @@ def units_at(units: dict[str, Any], tracks: Tracks, t: float) -> tuple[dict[str,
         points = tracks.points.get(uid)
         if not points:
             continue
-        i = bisect.bisect_right(points, t, key=_time)  # (a deque: ~10 block walks, not a scan)
+        i = bisect.bisect_right(points, t, key=_TIME)  # (a deque: ~10 block walks, not a scan)
         if i == 0 or points[i - 1][0] < t - PAST_FIX_S:
             continue
         fix, before = points[i - 1], (points[i - 2] if i >= 2 else None)

@@ -138,13 +138,16 @@ class MapPanel(Panel):
                 self.shown.setdefault(lid, True)
         if "cameras" in dirty and self._cams_dirty_at is None:
             self._cams_dirty_at = t
-        if self.ctx.past is not self._units_of:  # another moment of a replay, or live again
-            self._units_of = self.ctx.past
+        past = self.ctx.past
+        moved = past is not self._units_of  # another moment of a replay, or live again
+        if moved:
+            self._units_of = past
+        if "units" in dirty or moved:
             self._units_version += 1
-            self._tracks_version += 1
-        if "units" in dirty:
-            self._units_version += 1
-            if t - self._tracks_at >= (units.CROWDED_REDRAW_S if self.tracks.crowded else units.TRACK_REDRAW_S):
+            # tracks as live, every TRACK_REDRAW_S while a replay's clock runs (a new
+            # moment each second): at once only on a seek, a replay's start or its end
+            jump = moved and (past is None or past.jumped)
+            if jump or t - self._tracks_at >= (units.CROWDED_REDRAW_S if self.tracks.crowded else units.TRACK_REDRAW_S):
                 self._tracks_at = t
                 self._tracks_version += 1
         if "ptz" in dirty:
@@ -157,7 +160,6 @@ class MapPanel(Panel):
             else:
                 self._changed |= ids
             self._heat_due = True
-            past = self.ctx.past
             if past is not None and past.jumped:  # a replay's seek: the markers of then, now
                 self._stale = []
                 for prio in self._prio_version:
@@ -574,6 +576,7 @@ class MapPanel(Panel):
             scene = self._pics["scene"]
         shown = self._scene_view
         move = v.moved_from(shown) if shown is not None else None
+        assert scene.front is not None
         if move is None:
             # another scope's proportions (a drill-down into a region at another latitude):
             # the last scene cannot be moved onto the new view, and drawing every layer in
@@ -582,12 +585,10 @@ class MapPanel(Panel):
             # ~0.2 s (the pulses, focus and legend are drawn over it meanwhile)
             p.fillRect(self.rect(), theme.BG)
         elif move == (1.0, 0.0, 0.0) and self._drag.isNull():
-            assert scene.front is not None
             p.drawPixmap(0, 0, scene.front)
         else:  # a view change under way: the last scene, moved, until the new one is drawn
             k, dx, dy = move
             dx, dy = dx + self._drag.x(), dy + self._drag.y()
-            assert scene.front is not None
             p.fillRect(self.rect(), theme.BG)
             p.save()
             p.translate(dx, dy)
