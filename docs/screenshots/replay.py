@@ -23,7 +23,7 @@ OUT = ROOT / "docs/screenshots"
 
 def main() -> None:
     tmp = Path(tempfile.mkdtemp(prefix="wallclient-shots-"))
-    server = DemoServer(tmp, "--rate", "1", "--first-preset-size", "16", state=False, record=True).start()
+    server = DemoServer(tmp, "--rate", "1", "--first-preset-size", "16", state=False, record=True, units=60).start()
     wall = WallProcess(tmp, server.url, "tok-commander", "--layout", str(ROOT / "layouts/district-3x2.json"))
     try:
         wall.start()
