@@ -212,7 +212,8 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
     took: list[float] = []
     rss: dict[int, int] = {}
     every: list[int] = []  # RSS after each switch
-    from wallclient.edges import video as video_mod
+    from wallclient.edges.video import control as video_control
+    from wallclient.edges.video import memory as video_memory
 
     page = os.sysconf("SC_PAGE_SIZE")
     for k in range(switches):
@@ -234,7 +235,7 @@ def child_switch(urls: list[str], switches: int, rss_mode: bool) -> dict:
         # stopped are gone (libvlc's control queue has run dry) and the heap trimmed.
         # Sampled any earlier, RSS swings ±15 % with how many of the eighteen old and
         # new decoders happen to exist at that instant.
-        video_mod._vlc_jobs.submit(video_mod._trim_heap).result(timeout=30)
+        video_control.jobs.submit(video_memory.trim_heap).result(timeout=30)
         every.append(int(Path("/proc/self/statm").read_text().split()[1]) * page)
         if (k + 1) % 50 == 0 or k + 1 == switches:
             rss[k + 1] = int(statistics.median(every[-10:]))

@@ -80,21 +80,45 @@ def configure_offscreen(lay: Layout, only: list[str] | None = None) -> None:
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={path}"
 
 
+_translator: Any = None  # the wall's zh_CN translator while installed (one per process)
+
+
 def make_app(lang: str) -> Any:
-    """The QApplication with the wall's translation and font loaded."""
+    """The QApplication with the wall's language: zh_CN installs its translator and
+    locale once; any other language takes them away again. The QApplication is one per
+    process, so the language is whatever the last call said, never what an earlier
+    caller left behind (a test, a preview, the doctor)."""
     from PySide6.QtCore import QLocale, QTranslator
     from PySide6.QtWidgets import QApplication
 
+    global _translator
     app = QApplication.instance() or QApplication(sys.argv[:1])
-    if lang == "zh_CN":
+    if lang != "zh_CN":
+        reset_language()
+        return app
+    if _translator is None:
         translator = QTranslator(app)
         qm = RESOURCES / "translations" / "wallclient_zh_CN.qm"
         if translator.load(str(qm)):
             app.installTranslator(translator)
+            _translator = translator
         else:
             log.warning("translation %s not built (make builds it); showing English", qm)
-        QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
+    QLocale.setDefault(QLocale(QLocale.Language.Chinese, QLocale.Country.China))
     return app
+
+
+def reset_language() -> None:
+    """English again: the translator removed, the default locale back to C."""
+    from PySide6.QtCore import QLocale
+    from PySide6.QtWidgets import QApplication
+
+    global _translator
+    app = QApplication.instance()
+    if _translator is not None and app is not None:
+        app.removeTranslator(_translator)
+    _translator = None
+    QLocale.setDefault(QLocale.c())
 
 
 def run(

@@ -31,7 +31,7 @@ from typing import Any
 from urllib.parse import quote
 
 from wallclient.edges.fetch import same_host_opener
-from wallclient.edges.video import DECODER_THREADS, FrameSlot, Player, _av_reason
+from wallclient.edges.video import DECODER_THREADS, FrameSlot, Player, av_reason
 from wallclient.replay import Clock, Span, covering, epoch_of, next_start, parse_spans, rfc3339
 
 log = logging.getLogger(__name__)
@@ -231,7 +231,7 @@ class ReplayPlayer(Player):
                     nxt = None
         except Exception as exc:  # every failure is a tile state, never a crash
             if not stop.is_set():
-                self.state, self.error = "error", _av_reason(exc)
+                self.state, self.error = "error", av_reason(exc)
                 log.info("replay %s: %s", rec.path, self.error)
         finally:
             ahead.shutdown(wait=False, cancel_futures=True)
@@ -271,7 +271,7 @@ class ReplayPlayer(Player):
         try:
             container = av.open(io.BytesIO(data), mode="r")
         except Exception as exc:
-            raise PlaybackError(f"recording unreadable: {_av_reason(exc)}") from None
+            raise PlaybackError(f"recording unreadable: {av_reason(exc)}") from None
         try:
             if not container.streams.video:
                 raise PlaybackError("the recording has no video track")
@@ -329,8 +329,8 @@ class ReplayPlayer(Player):
                         self.state, self.error = "playing", None
             except av.error.FFmpegError as exc:
                 if not shown_one and after is None:
-                    raise PlaybackError(f"recording unreadable: {_av_reason(exc)}") from None
-                log.info("replay window cut short: %s", _av_reason(exc))  # a truncated file
+                    raise PlaybackError(f"recording unreadable: {av_reason(exc)}") from None
+                log.info("replay window cut short: %s", av_reason(exc))  # a truncated file
             return nxt
         finally:
             with contextlib.suppress(Exception):

@@ -1,0 +1,75 @@
+"""Who owns which player: the one place where players are made, reused and ended.
+
+A player is **made** by ``acquire`` when no idle player of its route and size is left
+(``created`` counts them); it is **live** from ``acquire`` until ``release``, which stops
+it and keeps it **idle** for the next tile of that route and size; it **dies** in exactly
+two places: ``release``, when more than ``max_live`` players are idle (the oldest,
+sizes no longer asked for), and ``close`` (every player, when the wall ends). A tile
+never closes a player itself.
+"""
+
+from __future__ import annotations
+
+from wallclient.edges.video import memory
+from wallclient.edges.video.libvlc import NativeVlcPlayer, VlcPlayer
+from wallclient.edges.video.player import Player
+from wallclient.edges.video.pyav import AvPlayer
+from wallclient.edges.video.routes import route_for
+
+
+class PlayerPool:
+    """Players are reused, not created per camera; at most ``max_live`` decode at once."""
+
+    def __init__(self, max_live: int = 16) -> None:
+        self.max_live = max_live
+        self.live: set[Player] = set()
+        self._idle: list[Player] = []
+        self.created = 0
+
+    def acquire(
+        self, url: str, width: int, height: int, window: tuple[str, int] | None = None,
+        caching_ms: int | None = None,
+    ) -> Player | None:
+        """A player for ``url`` at ``width`` × ``height`` (drawing into the native
+        ``window`` (kind, handle) where libvlc plays it); None when the budget is spent."""
+        if len(self.live) >= self.max_live:
+            return None
+        route = route_for(url)
+        if caching_ms is not None:
+            # a picture that must follow the hand (a steered PTZ camera): FFmpeg, reading
+            # as the packets come — libvlc's callbacks route held 1.2 s even at 100 ms of
+            # network caching (measured: docs/benchmarks.md, "Steering")
+            route = "pyav"
+        if route == "libvlc" and window is not None:
+            route = NativeVlcPlayer.route
+        for i, p in enumerate(self._idle):
+            if p.route == route and (p.native or p.slot.box == (width, height)):
+                player = self._idle.pop(i)
+                break
+        else:
+            kind = {"libvlc": VlcPlayer, "pyav": AvPlayer}.get(route, NativeVlcPlayer)
+            player = kind(width, height)
+            self.created += 1
+        if isinstance(player, NativeVlcPlayer) and window is not None:
+            player.attach(*window)
+        self.live.add(player)
+        player.caching_ms = caching_ms
+        player.set_crop(None)
+        player.play(url)
+        return player
+
+    def release(self, player: Player) -> None:
+        player.stop()
+        # each input libvlc or FFmpeg closes frees megabytes in scattered pieces: given
+        # back to the system after the stops, RSS stays level over thousands of switches
+        memory.trim_soon()
+        self.live.discard(player)
+        self._idle.append(player)
+        while len(self._idle) > self.max_live:  # sizes that are no longer asked for
+            self._idle.pop(0).close()
+
+    def close(self) -> None:
+        for p in list(self.live) + self._idle:
+            p.close()
+        self.live.clear()
+        self._idle.clear()

@@ -1,0 +1,170 @@
+"""The PyAV (FFmpeg) route: a reader thread per player, for ``rtsp://`` (over TCP),
+``rtmp://``, HTTP-FLV and HLS, where libvlc cannot or is slow (Debian builds VLC without
+live555: docs/field-notes.md). Measured against libvlc in bench/video.py."""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from wallclient.edges.video.frames import FrameSlot
+from wallclient.edges.video.player import DECODER_THREADS, READ_TIMEOUT_S, Player
+from wallclient.edges.video.routes import url_form
+from wallclient.redact import redact_url
+
+log = logging.getLogger(__name__)
+
+
+class AvPlayer(Player):
+    """FFmpeg through PyAV on a thread: RTSP over TCP, RTMP, anything libvlc lacks here."""
+
+    route = "pyav"
+    slot: FrameSlot
+
+    def __init__(self, width: int, height: int) -> None:
+        super().__init__(width, height)
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def play(self, url: str) -> None:
+        self.stop()
+        self.url = url
+        self.state, self.error = "connecting", None
+        self.slot.reset()
+        stop = self._stop = threading.Event()
+        self._thread = threading.Thread(
+            target=self._run, args=(url, stop), name="pyav-player", daemon=True
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()  # the thread notices within one frame or one read timeout
+        if self.state in ("connecting", "playing"):
+            self.state = "idle"
+
+    def _run(self, url: str, stop: threading.Event) -> None:
+        import av
+
+        # Short probing: a live camera is one known H.264 stream; the default probe
+        # (5 s of analysis) would delay the first picture of every switch. And no
+        # "nobuffer": it throws away the packets read while probing, the keyframe
+        # among them, so the first picture waited a whole GOP more (first frame p50
+        # 1.21 s with it, 0.27 s without, on a 1 s GOP: docs/benchmarks.md).
+        form = url_form(url)
+        options = {"flags": "low_delay", "analyzeduration": "0", "probesize": "4096"}
+        if form == "rtsp":
+            options["rtsp_transport"] = "tcp"
+        elif form == "hls":
+            options["live_start_index"] = "-1"  # the newest segment, not three behind
+        container = None
+        try:
+            container = av.open(url, options=options, timeout=(READ_TIMEOUT_S, READ_TIMEOUT_S))
+            if not container.streams.video:
+                raise RuntimeError("the stream has no video track")
+            stream = container.streams.video[0]
+            stream.thread_type = "SLICE"  # frame threading would hold back the first frames
+            stream.thread_count = DECODER_THREADS
+            # Files play at their own rate; so does live HLS, whose newest segment is
+            # read in one go. Live streams arrive at theirs.
+            pace = Pacer() if form in ("file", "hls") else None
+            shape: tuple[int, int] | None = None
+            w, h = self.slot.width, self.slot.height
+            for frame in _decoded(container, stream, url):
+                if stop.is_set():
+                    return
+                if pace is not None and frame.time is not None:
+                    delay = pace.delay(frame.time, time.monotonic())
+                    if delay > 0:
+                        time.sleep(delay)
+                if shape != (frame.width, frame.height):
+                    shape = (frame.width, frame.height)
+                    w, h = self.slot.reshape(*shape)
+                out = frame.reformat(
+                    width=w, height=h, format="bgra", interpolation="FAST_BILINEAR"
+                )
+                plane = out.planes[0]
+                back = self.slot.back()
+                if plane.line_size == self.slot.pitch:
+                    ctypes.memmove(back, plane.buffer_ptr, self.slot.pitch * h)
+                else:
+                    src = bytes(plane)
+                    for row in range(h):
+                        start = row * plane.line_size
+                        ctypes.memmove(
+                            ctypes.addressof(back) + row * self.slot.pitch,
+                            src[start : start + self.slot.pitch],
+                            self.slot.pitch,
+                        )
+                if stop.is_set():
+                    return  # this session is over: its last frame is not shown
+                self.slot.produced()
+                if self.state == "connecting" and not stop.is_set():
+                    self.state = "playing"
+            if not stop.is_set():
+                self.state, self.error = "ended", "stream ended"
+        except Exception as exc:  # every FFmpeg failure is a tile state, never a crash
+            if not stop.is_set():
+                self.state, self.error = "error", av_reason(exc)
+                log.info("pyav %s: %s", redact_url(url), self.error)
+        finally:
+            if container is not None:
+                with contextlib.suppress(Exception):
+                    container.close()
+
+
+MAX_BAD_PACKETS = 50  # a live stream's packets in a row the decoder may refuse (2 s at 25 fps)
+
+
+def _decoded(container: Any, stream: Any, url: str) -> Iterator[Any]:
+    """The frames of a live stream, past packets its decoder refuses: a camera's or a
+    server's hiccup (a restarted encoder, a lost TCP segment, a stream joined mid-GOP)
+    costs a few frames, as in libvlc, not the tile (an error and seconds of reconnecting).
+    A stream that is nothing but refused packets still fails, with FFmpeg's reason."""
+    import av
+
+    bad = 0
+    for packet in container.demux(stream):
+        try:
+            frames = packet.decode()
+        except av.error.InvalidDataError:
+            bad += 1
+            if bad > MAX_BAD_PACKETS:
+                raise
+            if bad == 1:
+                log.info("pyav %s: a packet the decoder refused, skipped", redact_url(url))
+            continue
+        bad = 0
+        yield from frames
+
+
+class Pacer:
+    """When a frame of a stream read faster than real time is due (its own clock
+    against ours); a jump in the stream's timestamps (a loop, a camera's clock reset)
+    starts the count again instead of sleeping or racing."""
+
+    JUMP_S = 1.0
+
+    def __init__(self) -> None:
+        self._t0: float | None = None
+
+    def delay(self, pts: float, now: float) -> float:
+        if self._t0 is None or abs(self._t0 + pts - now) > self.JUMP_S:
+            self._t0 = now - pts
+        return self._t0 + pts - now
+
+
+def av_reason(exc: BaseException) -> str:
+    text = str(exc) or type(exc).__name__
+    # FFmpeg errors quote the URL: keep the reason, drop credentials
+    for token in text.split():
+        if "://" in token:
+            text = text.replace(token, redact_url(token.strip("'\":,")))
+    return text[:200]
+
+
+# --- routes ----------------------------------------------------------------------------
