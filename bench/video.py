@@ -293,7 +293,12 @@ WALLS = {  # name: (screens, rows × cols per region, regions per screen, profil
     # two 1080p monitors side by side as one X screen (as a 2-output GPU shows them)
     "3x3x2": ([(3840, 1080)], (3, 3), 2, "sub"),
     "4k": ([(3840, 2160)], (2, 2), 1, "main"),
+    # the whole six-screen district wall (layouts/district-3x2.json: map, indicators, the
+    # feed, trends, status beside two 3 × 3 video screens), its 18 tiles playing 16 cameras
+    # (a node's decoder budget): what a district centre runs, every panel included
+    "district": ([(1920, 1080)] * 6, (3, 3), 1, "sub"),
 }
+DISTRICT_LIVE = 16
 
 
 def wall_layout(name: str) -> dict:
@@ -321,6 +326,8 @@ def whole_wall(server, tmp: Path, name: str, native: bool, seconds: float) -> di
 
     screens, (rows, cols), regions, profile = WALLS[name]
     n = rows * cols * regions * len(screens)
+    if name == "district":
+        n = DISTRICT_LIVE
     cams = [c for c in server.admin("cameras") if c["status"] == "online" and not c.get("ptz")
             and c["streams"]["sub"].endswith(".ts")][:n]  # fmt: skip
     assert len(cams) == n, "not enough HTTP-TS cameras in the demo district"
@@ -336,7 +343,10 @@ def whole_wall(server, tmp: Path, name: str, native: bool, seconds: float) -> di
         xvfb, display = start_xvfb(tmp, f"{width}x{height}")
     cfg = tmp / f"{name}.toml"
     cfg.write_text(f"[video]\nmax_decoders = {max(16, n)}\n")
-    layout = write_layout(tmp, wall_layout(name), f"{name}.json")
+    if name == "district":
+        layout = Path(__file__).resolve().parent.parent / "layouts" / "district-3x2.json"
+    else:
+        layout = write_layout(tmp, wall_layout(name), f"{name}.json")
     wall = WallProcess(tmp, server.url, "tok-commander", "--layout", str(layout), "--config", str(cfg),
                        node=f"bench-{name}", display=display)  # fmt: skip
     try:
@@ -361,7 +371,7 @@ def whole_wall(server, tmp: Path, name: str, native: bool, seconds: float) -> di
                                                          "changed_by": "bench", "changed_at": _now()})  # fmt: skip
 
         def playing() -> bool:
-            tiles = wall.status()["tiles"]
+            tiles = [t for t in wall.status()["tiles"] if t["camera"] is not None]
             return len(tiles) == n and all(t["state"] == "playing" for t in tiles)
 
         try:
@@ -372,12 +382,12 @@ def whole_wall(server, tmp: Path, name: str, native: bool, seconds: float) -> di
         time.sleep(4)  # settle
         pid = wall.proc.pid
         c0, x0, t0 = _proc_ticks(pid), _proc_ticks(xvfb.pid) if xvfb else 0.0, time.monotonic()
-        frames0 = [t["frames"] for t in wall.status()["tiles"]]
+        frames0 = [t["frames"] for t in wall.status()["tiles"] if t["camera"] is not None]
         time.sleep(seconds)
         dt = time.monotonic() - t0
         cpu = (_proc_ticks(pid) - c0) / dt * 100
         xcpu = ((_proc_ticks(xvfb.pid) - x0) / dt * 100) if xvfb else 0.0
-        tiles = wall.status()["tiles"]
+        tiles = [t for t in wall.status()["tiles"] if t["camera"] is not None]
         # frames each tile showed over the window (the players' own counts, not a rate estimate)
         per_tile = [(t["frames"] - f0) / dt for t, f0 in zip(tiles, frames0, strict=True)]
         return {"tiles": n, "profile": profile, "route": sorted({t["route"] for t in tiles}),

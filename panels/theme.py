@@ -16,6 +16,8 @@ from pyqtgraph.functions import arrayToQPolygonF
 from PySide6.QtCore import QCoreApplication, QPointF, QRectF, Qt
 from PySide6.QtGui import QColor, QFont, QPainter, QPen, QPolygonF
 
+from wallclient.fonts import FONT_FAMILY  # named where doctor reads it too
+
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 
 BG = QColor("#070b14")
@@ -50,7 +52,6 @@ SOURCE_STYLE = {  # colour and the short label drawn in the source badge
     "iot": (QColor("#9b59b6"), "物联"),
     "video_ai": (QColor("#e67e22"), "视频AI"),
 }
-FONT_FAMILY = "WenQuanYi Micro Hei"
 
 
 def tr(text: str) -> str:

@@ -13,6 +13,6 @@ def _no_language_leaks():
     translator, the default locale) must not leave it so for the next test (issue 30)."""
     yield
     if "PySide6.QtWidgets" in sys.modules:
-        from wallclient import app
+        from wallclient import display
 
-        app.reset_language()
+        display.reset_language()

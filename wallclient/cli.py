@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -157,123 +156,9 @@ def _run_headless(
 
 def cmd_serve_demo(a: argparse.Namespace) -> int:
     setup_logging(a.log_level)
+    from wallclient.demo.start import serve_demo
+
     return asyncio.run(serve_demo(a))
-
-
-async def _no_clip() -> Path:
-    raise RuntimeError("no media server: pictures are drawn without a camera")
-
-
-async def serve_demo(a: argparse.Namespace) -> int:
-    from datetime import datetime
-
-    from wallclient.demo.district import SCALES, District, StreamUrls
-    from wallclient.demo.media import MediaServer
-    from wallclient.demo.server import Backend, load_tokens
-
-    clip_dir = (
-        a.clip_dir
-        or Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "wallclient" / "clips"
-    )
-    district_ref: list[District] = []
-
-    def label(cam: str) -> str:
-        d = district_ref[0] if district_ref else None
-        return d.cameras[cam]["name"] if d and cam in d.cameras else cam
-
-    media = None
-    streams = StreamUrls(host=a.host if a.host != "0.0.0.0" else "127.0.0.1")
-    if not a.no_media:
-        media = await MediaServer(clip_dir, label, a.host, a.media_port, a.rtsp_port).start()
-        streams.http_port, streams.rtsp_port = media.http_port, media.rtsp_port
-    t0 = time.perf_counter()
-    size = SCALES[a.scale]()
-    district = District(
-        seed=a.seed,
-        streams=streams,
-        wall_ids=tuple(a.walls.split(",")),
-        cameras_n=size["cameras_n"],
-        presets_n=size["presets_n"],
-        incidents_n=size["incidents_n"],
-        live_cap=a.live_cap,
-        units_n=a.units,
-    )
-    if a.first_preset_size:
-        district.size_first_preset(a.first_preset_size)
-    district_ref.append(district)
-    from wallclient.demo.pictures import PictureServer
-
-    pictures = await PictureServer(
-        Path(tempfile.mkdtemp(prefix="wallclient-pictures-")), load_tokens(a.tokens), district.incidents.get,
-        lambda cam: media.clip(cam, "main") if media is not None else _no_clip(),
-        host=streams.host,
-    ).start()  # fmt: skip
-    district.pictures_base = pictures.base
-    backend = Backend(
-        district,
-        tokens=load_tokens(a.tokens),
-        rate=a.rate,
-        replay_window=a.replay_window,
-        indicator_period=a.indicator_period,
-        state_file=a.state,
-    )
-    backend.media = media
-    backend.pictures = pictures
-    if media is not None:
-        media.ptz = backend.ptz  # PTZ cameras' pictures follow the domes
-    backend.unit_period = a.unit_period
-    recorder = None
-    if media is not None and not a.no_record:
-        from wallclient.demo.recorder import Recorder
-
-        record_dir = a.record_dir or clip_dir.parent / "recordings"
-        recorder = await Recorder(
-            record_dir, lambda cam: media.clip(cam, "main"), tokens=backend.tokens,
-            retention_s=a.retention, max_cameras=a.record_max,
-            max_bytes=int(a.record_max_gb * 1e9),
-            watched=lambda cam: media.viewers().get(cam, 0) > 0,
-            host=streams.host, port=a.playback_port,
-        ).start()  # fmt: skip
-        backend.recorder = recorder
-        media.on_view = recorder.want  # every camera a wall plays is recorded
-    if backend.restore():
-        for cam_id, cam in district.cameras.items():  # media ports may differ after a restart
-            cam["streams"] = streams.urls(cam_id, cam["streams"].get("sub", "").startswith("rtsp"))
-    else:
-        district.seed_incidents(datetime.now().astimezone())
-    for cam_id, cam in district.cameras.items():
-        cam["recording"] = {"playback": recorder.base, "path": cam_id} if recorder else None
-    tls = None
-    if a.tls_cert:
-        import ssl
-
-        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-        tls.load_cert_chain(a.tls_cert, a.tls_key)
-    port = await backend.start(a.host, a.port, tls)
-    ready = {
-        "ready": True,
-        "ws": f"{'wss' if tls else 'ws'}://{a.host}:{port}/wall/v1",
-        "port": port,
-        "http_port": media.http_port if media else None,
-        "rtsp_port": media.rtsp_port if media else None,
-        "playback": recorder.base if recorder else None,
-        "cameras": len(district.cameras),
-        "seq": backend.seq,
-        "build_s": round(time.perf_counter() - t0, 2),
-    }
-    print(json.dumps(ready), flush=True)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
-    await backend.stop()
-    await pictures.stop()
-    if recorder is not None:
-        await recorder.stop()
-    if media is not None:
-        await media.stop()
-    return 0
 
 
 # --- demo: serve-demo + run ----------------------------------------------------------------
@@ -419,11 +304,11 @@ def cmd_audit_show(a: argparse.Namespace) -> int:
 
 
 def cmd_screens(a: argparse.Namespace) -> int:
-    from wallclient import app
+    from wallclient import display
 
-    fallback = app.headless_fallback()
-    qapp = app.make_app("en")
-    screens = app.describe_screens()
+    fallback = display.headless_fallback()
+    qapp = display.make_app("en")
+    screens = display.describe_screens()
     if fallback:
         print("no display: these are Qt's offscreen platform's virtual screens", file=sys.stderr)
     if a.json:
@@ -443,9 +328,9 @@ def cmd_screens(a: argparse.Namespace) -> int:
 
 
 def cmd_identify(a: argparse.Namespace) -> int:
-    from wallclient import app
+    from wallclient import installer
 
-    files = app.identify(a.seconds, a.layout, a.out)
+    files = installer.identify(a.seconds, a.layout, a.out)
     for f in files:
         print(f)
     return 0
@@ -456,9 +341,9 @@ def cmd_identify(a: argparse.Namespace) -> int:
 
 def cmd_snapshot(a: argparse.Namespace) -> int:
     setup_logging(a.log_level)
-    from wallclient import app
+    from wallclient import installer
 
-    files = app.snapshot_from_cache(a.layout, a.cache, a.out, a.mode, a.lang)
+    files = installer.snapshot_from_cache(a.layout, a.cache, a.out, a.mode, a.lang)
     for f in files:
         print(f)
     return 0
@@ -466,18 +351,18 @@ def cmd_snapshot(a: argparse.Namespace) -> int:
 
 def cmd_layout_preview(a: argparse.Namespace) -> int:
     setup_logging(a.log_level)
-    from wallclient import app
+    from wallclient import installer
 
-    for f in app.preview_layout(a.file, a.out, a.cache, a.mode, a.lang):
+    for f in installer.preview_layout(a.file, a.out, a.cache, a.mode, a.lang):
         print(f)
     return 0
 
 
 def cmd_layout_edit(a: argparse.Namespace) -> int:
     setup_logging(a.log_level)
-    from wallclient import app
+    from wallclient import installer
 
-    return app.edit_layout(a.file, a.cache, a.lang)
+    return installer.edit_layout(a.file, a.cache, a.lang)
 
 
 def cmd_layout_validate(a: argparse.Namespace) -> int:

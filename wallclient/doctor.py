@@ -55,10 +55,10 @@ def run(a: argparse.Namespace) -> int:
           "absent (Debian builds VLC without live555): rtsp:// plays through PyAV")  # fmt: skip
     for form, route in routes().items():
         check(f"route {form}", True, route)
-    from wallclient import app as app_mod
+    from wallclient import display
     from wallclient.edges.video import native_output
 
-    ok, detail = native_output(not app_mod.no_display())
+    ok, detail = native_output(not display.no_display())
     check("video output", ok, detail, "apt install vlc-plugin-video-output")
     _doctor_machine(a, check)
     if a.json:
@@ -106,26 +106,26 @@ def _doctor_basemap(cfg: Any, check: Any) -> None:
 
 def _doctor_machine(a: argparse.Namespace, check: Any) -> None:
     """Fonts, screens, the backend (reachable, token, clock), the cache, files, memory."""
-    from wallclient import app
+    from wallclient import display
 
     cfg = config_mod.load(a.config, {"server": a.server, "token_file": a.token_file,
                                      "cache": a.cache, "layout": a.layout, "ca_file": a.ca_file,
                                      "basemap": a.basemap})  # fmt: skip
     _doctor_basemap(cfg, check)
-    fallback = app.headless_fallback()
-    app.make_app("zh_CN")
+    fallback = display.headless_fallback()
+    display.make_app("zh_CN")
     from PySide6.QtGui import QFontDatabase
 
-    from panels import theme
+    from wallclient.fonts import FONT_FAMILY
 
     families = set(QFontDatabase.families())
-    cjk = theme.FONT_FAMILY in families or any("CJK" in f or "Hei" in f for f in families)
-    check("fonts (Chinese)", cjk, theme.FONT_FAMILY if theme.FONT_FAMILY in families else
+    cjk = FONT_FAMILY in families or any("CJK" in f or "Hei" in f for f in families)
+    check("fonts (Chinese)", cjk, FONT_FAMILY if FONT_FAMILY in families else
           ("another CJK font" if cjk else "no CJK font: Chinese shows as boxes"),
           "apt install fonts-wqy-microhei (or fonts-noto-cjk)")  # fmt: skip
     from wallclient import layout as layout_mod
 
-    screens = app.describe_screens()
+    screens = display.describe_screens()
     try:
         lay = layout_mod.load(cfg.layout or layout_mod.default_path())
         names = {s["name"] for s in screens}

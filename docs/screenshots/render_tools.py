@@ -42,14 +42,14 @@ def main() -> None:
 
     from panels.editor import LayoutEditor
     from panels.wall import Wall
-    from wallclient import app, layout
+    from wallclient import display, installer, layout
     from wallclient.layout_edit import LayoutDoc
 
     with tempfile.TemporaryDirectory() as tmp:
-        cache = app.demo_cache(Path(tmp) / "demo.sqlite")
+        cache = installer.demo_cache(Path(tmp) / "demo.sqlite")
         lay = layout.load(ROOT / "layouts" / "desk-dual.json")
-        app.configure_offscreen(lay)
-        ctx, hub, _ = app._cache_context(cache, "zh_CN")
+        display.configure_offscreen(lay)
+        ctx, hub, _ = installer.cache_context(cache, "zh_CN")
         qapp = QApplication.instance()
         pending = next(p for p in ctx.state.presets.values() if "防汛" in p["name"])["id"]
         ctx.desk = ShowDesk(pending)
@@ -66,8 +66,8 @@ def main() -> None:
         win.grab().save(str(HERE / "palette.png"))
         shutil.copy(ROOT / "layouts" / "district-3x2.json", Path(tmp) / "district-3x2.json")
         path = Path(tmp) / "district-3x2.json"
-        ed = LayoutEditor(LayoutDoc.open(path), path, preview=app.preview_renderer(cache, "zh_CN"),
-                          physical=app.describe_screens())  # fmt: skip
+        ed = LayoutEditor(LayoutDoc.open(path), path, preview=installer.preview_renderer(cache, "zh_CN"),
+                          physical=display.describe_screens())  # fmt: skip
         ed.resize(1600, 900)
         ed.show()
         ed.select("wall-1", ed.doc.regions("wall-1")[0]["id"])

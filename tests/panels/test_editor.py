@@ -6,7 +6,7 @@ from PySide6.QtCore import QPoint, Qt
 from PySide6.QtWidgets import QCheckBox, QComboBox, QSpinBox
 
 from panels.editor import LayoutEditor
-from wallclient import app, layout
+from wallclient import installer, layout
 from wallclient.layout_edit import LayoutDoc
 
 
@@ -25,8 +25,8 @@ def _centre(canvas, screen, rid):
 def test_building_a_2x2_wall_in_the_editor_and_saving_it(qtbot, tmp_path):
     path = tmp_path / "wall.json"
     path.write_text("", encoding="utf-8")
-    cache = app.demo_cache(tmp_path / "demo.sqlite")
-    ed = LayoutEditor(LayoutDoc.open(path), path, preview=app.preview_renderer(cache, "zh_CN"),
+    cache = installer.demo_cache(tmp_path / "demo.sqlite")
+    ed = LayoutEditor(LayoutDoc.open(path), path, preview=installer.preview_renderer(cache, "zh_CN"),
                       physical=[{"name": "HDMI-1", "geometry": [0, 0, 1920, 1080]}])  # fmt: skip
     qtbot.addWidget(ed)
     ed.resize(1600, 900)

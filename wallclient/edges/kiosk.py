@@ -8,7 +8,7 @@ a wall that died or hung.
 ``supervise(argv)`` runs ``wallclient`` with ``argv`` as a child and restarts it when it
 exits, or when its GUI stops beating: the child speaks systemd's notify protocol
 (``READY=1``, then ``WATCHDOG=1`` about once a second from the GUI thread, see
-wallclient.app.Heartbeat), so the same wall runs under a systemd unit with
+wallclient.heartbeat.Heartbeat), so the same wall runs under a systemd unit with
 ``WatchdogSec`` or under this supervisor (XDG autostart, or platforms without systemd).
 """
 
