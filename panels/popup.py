@@ -103,11 +103,14 @@ class PopupDesk:
             self.queue.append(iid)
             self._ask(live[iid])
         # acknowledged, closed or gone: out of the queue and off the screen
+        waiting = len(self.queue)
         self.queue = [i for i in self.queue if self._wanted(live.get(i))]
         for place, popup in list(self.popups.items()):
             if not self._wanted(live.get(popup.incident)):
                 self._close(place)
-            else:
+            elif changed is None or popup.incident in changed or len(self.queue) != waiting or new:
+                # its own incident, or the queue its foot counts: a busy feed changes other
+                # incidents ten times a second, and a whole pop-up took 10+ ms to paint
                 popup.update()
         self._fill()
 
@@ -154,7 +157,7 @@ class PopupDesk:
             if now - popup.since >= self.close_s:
                 self._close(key)
             else:
-                popup.update()  # the deadline runs
+                popup.update_deadline()  # the deadline runs: that line alone
         self._fill()
 
     def dismiss(self, popup: Popup) -> None:
@@ -243,6 +246,14 @@ class Popup(QWidget):
         self._ack_rect = QRectF()
         self._image: tuple[str, QImage] | None = None
         self._scaled: tuple[str, int, int, QImage] | None = None  # the picture at its drawn size
+        self._deadline_r = QRectF()  # where the countdown is drawn (the last full paint)
+
+    def update_deadline(self) -> None:
+        """Repaint the countdown's line alone (twice a second), not the whole pop-up."""
+        if self._deadline_r.isEmpty():
+            self.update()
+        else:
+            self.update(self._deadline_r.toAlignedRect())
 
     def keyPressEvent(self, e: QKeyEvent) -> None:  # noqa: N802
         if e.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
@@ -260,10 +271,16 @@ class Popup(QWidget):
         else:
             self.setFocus()
 
-    def paintEvent(self, _e: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, e: QPaintEvent) -> None:  # noqa: N802
         inc = self.desk.ctx.state.incidents.get(self.incident) or {}
         s = self.scale
         p = QPainter(self)
+        line = self._deadline_r.toAlignedRect()
+        if not line.isEmpty() and line.contains(e.rect()):  # the countdown alone (update_deadline)
+            p.fillRect(line, theme.PANEL)
+            self._deadline(p, inc, self._deadline_r)
+            p.end()
+            return
         r = QRectF(self.rect())
         prio = int(inc.get("priority") or 4)
         colour = PRIORITY_COLOUR.get(prio, theme.ALARM)
@@ -300,7 +317,8 @@ class Popup(QWidget):
                    p.fontMetrics().elidedText(f"{inc.get('address') or ''}  ·  {theme.tr('Reported')} {when}",
                                               Qt.TextElideMode.ElideRight, int(r.width() - 48 * s)))  # fmt: skip
         y += 40 * s
-        self._deadline(p, inc, QRectF(r.left() + 24 * s, y, r.width() - 48 * s, 38 * s))
+        self._deadline_r = QRectF(r.left() + 24 * s, y, r.width() - 48 * s, 38 * s)
+        self._deadline(p, inc, self._deadline_r)
         y += 48 * s
         # the picture, its boxes and labels
         foot = 84 * s
@@ -375,6 +393,8 @@ class Popup(QWidget):
             # 10–20 ms of the GUI thread)
             smooth = image.scaled(w, h, Qt.AspectRatioMode.IgnoreAspectRatio,
                                   Qt.TransformationMode.SmoothTransformation)  # fmt: skip
+            # in the backing store's own format: RGB888 was converted in every paint
+            smooth = smooth.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
             self._scaled = (pic.url, w, h, smooth)
         p.drawImage(at.topLeft(), self._scaled[3])
         # the analytics' boxes: fractions of the picture, labelled with their score

@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PySide6.QtCore import QPointF, QRectF, Qt
+from PySide6.QtCore import QPointF, QRect, QRectF, Qt
 from PySide6.QtGui import QColor, QImage, QPainter, QPaintEvent, QPixmap, QRegion
 
 from panels import theme
@@ -36,11 +36,33 @@ STATE_STYLE = {
 }
 
 
+class _Place:
+    """Where a tile's parts lie: its rectangle, header, picture area and the margins
+    around them, in floating and whole pixels (the update region is in whole pixels)."""
+
+    __slots__ = ("empty", "head", "head_px", "pic", "pic_only", "pic_px", "strips", "whole")
+
+    def __init__(self, rect: QRectF, scale: float) -> None:
+        self.empty = rect.isEmpty()
+        self.whole = rect.toAlignedRect()
+        self.head, self.pic = parts(rect, scale)
+        self.head_px, self.pic_px = self.head.toAlignedRect(), self.pic.toAlignedRect()
+        # a region inside the picture area alone (a new frame) touches nothing else
+        self.pic_only = self.pic_px
+        inner = rect.adjusted(3, 3, -3, -3)
+        self.strips = [(strip, strip.toAlignedRect()) for strip in (
+            QRectF(rect.left(), rect.top(), rect.width(), 3),
+            QRectF(rect.left(), inner.bottom(), rect.width(), 3),
+            QRectF(rect.left(), inner.top(), 3, inner.height()),
+            QRectF(inner.right(), inner.top(), 3, inner.height()))]  # fmt: skip
+
+
 class TilePainter:
     """Paints a VideoPanel's tiles; keeps the headers it drew until they change."""
 
     def __init__(self, panel: Any) -> None:
         self.panel = panel
+        self._places: tuple[list[QRectF], float, list[_Place]] | None = None
         self._headers: dict[int, tuple[tuple[Any, ...], QPixmap]] = {}
         self._info: dict[int, tuple[float, str]] = {}
         self._replay_drawn: dict[int, float] = {}  # tile → when its recorded time was drawn
@@ -63,6 +85,16 @@ class TilePainter:
         self._replay_drawn.pop(i, None)
         self._headers.pop(i, None)
 
+    def places(self) -> list[_Place]:
+        """Every tile's parts, worked out once per geometry (the panel keeps its list of
+        rectangles while its size, grid and maximised tile stay): a paint at 50 Hz does
+        not build them anew for every tile it touches."""
+        panel = self.panel
+        rects = panel.rects()
+        if self._places is None or self._places[0] is not rects or self._places[1] != panel.scale:
+            self._places = (rects, panel.scale, [_Place(r, panel.scale) for r in rects])
+        return self._places[2]
+
     def paint(self, e: QPaintEvent) -> None:
         panel = self.panel
         p = QPainter(panel)
@@ -70,31 +102,28 @@ class TilePainter:
         # scattered over the panel, and their bounding rect would repaint every tile
         region = e.region()
         now = time.monotonic()
-        for i, (tile, rect) in enumerate(zip(panel.tiles, panel.rects(), strict=True)):
-            if rect.isEmpty() or not region.intersects(rect.toAlignedRect()):
+        for i, (tile, place) in enumerate(zip(panel.tiles, self.places(), strict=True)):
+            if place.empty or not region.intersects(place.whole):
                 continue
-            head, pic = parts(rect, panel.scale)
-            # the margins between tiles are this panel's too (it paints opaquely): a thin
-            # frame, filled, so nothing of an earlier screen shows through the gaps
-            inner = rect.adjusted(3, 3, -3, -3)
-            for strip in (QRectF(rect.left(), rect.top(), rect.width(), 3),
-                          QRectF(rect.left(), inner.bottom(), rect.width(), 3),
-                          QRectF(rect.left(), inner.top(), 3, inner.height()),
-                          QRectF(inner.right(), inner.top(), 3, inner.height())):  # fmt: skip
-                if region.intersects(strip.toAlignedRect()):
-                    p.fillRect(strip, theme.BG)
-            # Each part clipped to its own rectangle: under the update region alone (several
-            # tiles' rectangles at once) Qt draws an image span by span, 3–4 × slower
-            if region.intersects(head.toAlignedRect()):
-                p.setClipRect(head)
-                p.drawPixmap(head.topLeft(), self._header(i, tile, head, now))
-                self._info_text(i, tile, head, now, p)
-            if region.intersects(pic.toAlignedRect()):
-                p.setClipRect(pic)
+            if not place.pic_only.contains(region.boundingRect()):
+                # the margins between tiles are this panel's too (it paints opaquely): a
+                # thin frame, filled, so nothing of an earlier screen shows through the gaps
+                for strip, aligned in place.strips:
+                    if region.intersects(aligned):
+                        p.fillRect(strip, theme.BG)
+                # Each part clipped to its own rectangle: under the update region alone
+                # (several tiles' rectangles at once) Qt draws an image span by span, 3–4 ×
+                # slower
+                if region.intersects(place.head_px):
+                    p.setClipRect(place.head)
+                    p.drawPixmap(place.head.topLeft(), self._header(i, tile, place.head, now))
+                    self._info_text(i, tile, place.head, now, p)
+            if region.intersects(place.pic_px):
+                p.setClipRect(place.pic)
                 if i in panel.replays:
-                    self._replay_picture(p, i, tile, pic, now, region)
+                    self._replay_picture(p, i, tile, place.pic, now, region)
                 else:
-                    self._picture(p, tile, pic, now, region, panel.crop(i))
+                    self._picture(p, tile, place.pic, now, region, panel.crop(i))
             p.setClipping(False)
         p.end()
 
@@ -273,6 +302,9 @@ class TilePainter:
             return
         at = centred(r, w, h)
         x, y = int(at.left()), int(at.top())
+        if region is not None and QRect(x, y, w, h).contains(region.boundingRect()):
+            p.drawImage(QPointF(x, y), image)  # a new frame: the picture alone (_frames)
+            return
         for bar in (QRectF(r.left(), r.top(), r.width(), y - r.top()),
                     QRectF(r.left(), y + h, r.width(), r.bottom() - y - h),
                     QRectF(r.left(), y, x - r.left(), h),

@@ -241,15 +241,15 @@ class VideoPanel(Panel):
     def _frames(self) -> None:
         now = time.monotonic()
         self.players.poll(now)
-        rects = None
+        places = None
         held = self.replays.held(now) if len(self.replays) > 1 else ()
         for i, tile in enumerate(self.tiles):
             player: Any = self.replays.get(i, tile.player)
             if i in held:
                 continue
             if player is not None and player.slot.take():
-                rects = rects or self.rects()
-                pic = parts(rects[i], self.scale)[1]
+                places = places or self.painter.places()
+                pic = places[i].pic
                 # the picture alone: the bars beside it keep what the last full paint put
                 # there (the backing store keeps it; WA_OpaquePaintEvent), and every Qt call
                 # a paint saves is a GIL hand-over less with the decoders' callbacks
