@@ -103,14 +103,13 @@ class PopupDesk:
             self.queue.append(iid)
             self._ask(live[iid])
         # acknowledged, closed or gone: out of the queue and off the screen
-        waiting = len(self.queue)
         self.queue = [i for i in self.queue if self._wanted(live.get(i))]
         for place, popup in list(self.popups.items()):
             if not self._wanted(live.get(popup.incident)):
                 self._close(place)
-            elif changed is None or popup.incident in changed or len(self.queue) != waiting or new:
-                # its own incident, or the queue its foot counts: a busy feed changes other
-                # incidents ten times a second, and a whole pop-up took 10+ ms to paint
+            elif changed is None or popup.incident in changed:
+                # its own incident only: a busy feed changes others ten times a second,
+                # and a whole pop-up takes 10+ ms to paint (the queue it counts: _fill)
                 popup.update()
         self._fill()
 
@@ -144,6 +143,9 @@ class PopupDesk:
             self.popups[key] = popup
             self.shown_total += 1
             log.info("pop-up: incident %s on %s (%d queued)", iid, key, len(self.queue))
+        for popup in self.popups.values():
+            if popup.drawn_waiting != len(self.queue):
+                popup.update()  # its foot says how many alarms wait
 
     def _close(self, key: str) -> None:
         popup = self.popups.pop(key, None)
@@ -247,6 +249,7 @@ class Popup(QWidget):
         self._image: tuple[str, QImage] | None = None
         self._scaled: tuple[str, int, int, QImage] | None = None  # the picture at its drawn size
         self._deadline_r = QRectF()  # where the countdown is drawn (the last full paint)
+        self.drawn_waiting = -1  # the queue's length its foot says (the last full paint)
 
     def update_deadline(self) -> None:
         """Repaint the countdown's line alone (twice a second), not the whole pop-up."""
@@ -331,7 +334,7 @@ class Popup(QWidget):
         p.setFont(theme.font(28 * s, bold=True))
         p.drawText(self._ack_rect, Qt.AlignmentFlag.AlignCenter,
                    theme.tr("Acknowledging…") if self.acking else theme.tr("Acknowledge (Enter)"))  # fmt: skip
-        waiting = len(self.desk.queue)
+        waiting = self.drawn_waiting = len(self.desk.queue)
         p.setPen(theme.WARN if waiting else theme.TEXT_DIM)
         p.setFont(theme.font(24 * s, bold=bool(waiting)))
         p.drawText(QRectF(r.left() + 24 * s, self._ack_rect.top(), r.width() / 2, self._ack_rect.height()),

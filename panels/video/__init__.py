@@ -2,7 +2,7 @@
 
 - ``panel``: the panel — its timers, each tile's state, players started and stopped;
 - ``model``: which camera on which tile, and why (preset, tour page, override, linkage);
-- ``windows``: the players the panel holds and the native windows libvlc draws into;
+- ``players``: the players the panel holds and the native windows libvlc draws into;
 - ``replays``: tiles playing the past, held together on a shared clock;
 - ``painter``: headers, pictures, states in colour and shape;
 - ``gestures``: clicks, keys, wheel and drops (PTZ and zoom: panels.steer);
@@ -12,6 +12,6 @@
 from panels.video.geometry import tile_rects
 from panels.video.painter import STATE_STYLE
 from panels.video.panel import VideoPanel
-from panels.video.windows import Surface, native_video
+from panels.video.players import Surface, native_video
 
 __all__ = ["STATE_STYLE", "Surface", "VideoPanel", "native_video", "tile_rects"]

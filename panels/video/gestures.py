@@ -35,15 +35,14 @@ class Gestures:
                 return i
         return None
 
-    def double_click(self, e: QMouseEvent) -> bool:
+    def double_click(self, e: QMouseEvent) -> None:
         panel = self.panel
         if panel.maximised is not None:
             panel.restore()
-            return True
+            return
         index = self.tile_at(e.position())
         if index is not None:
             panel.maximise(index)
-        return True
 
     def press(self, e: QMouseEvent) -> bool:
         panel = self.panel

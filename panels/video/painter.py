@@ -40,15 +40,13 @@ class _Place:
     """Where a tile's parts lie: its rectangle, header, picture area and the margins
     around them, in floating and whole pixels (the update region is in whole pixels)."""
 
-    __slots__ = ("empty", "head", "head_px", "pic", "pic_only", "pic_px", "strips", "whole")
+    __slots__ = ("empty", "head", "head_px", "pic", "pic_px", "strips", "whole")
 
     def __init__(self, rect: QRectF, scale: float) -> None:
         self.empty = rect.isEmpty()
         self.whole = rect.toAlignedRect()
         self.head, self.pic = parts(rect, scale)
         self.head_px, self.pic_px = self.head.toAlignedRect(), self.pic.toAlignedRect()
-        # a region inside the picture area alone (a new frame) touches nothing else
-        self.pic_only = self.pic_px
         inner = rect.adjusted(3, 3, -3, -3)
         self.strips = [(strip, strip.toAlignedRect()) for strip in (
             QRectF(rect.left(), rect.top(), rect.width(), 3),
@@ -105,7 +103,7 @@ class TilePainter:
         for i, (tile, place) in enumerate(zip(panel.tiles, self.places(), strict=True)):
             if place.empty or not region.intersects(place.whole):
                 continue
-            if not place.pic_only.contains(region.boundingRect()):
+            if not place.pic_px.contains(region.boundingRect()):  # not a new frame's alone
                 # the margins between tiles are this panel's too (it paints opaquely): a
                 # thin frame, filled, so nothing of an earlier screen shows through the gaps
                 for strip, aligned in place.strips:

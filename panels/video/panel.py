@@ -6,7 +6,7 @@ picture is marked as such), no signal, offline, error with its reason, and the
 countdown to the next reconnect.
 
 The panel is a small composition, each part in a module of its own:
-``TileModel`` (model: which camera on which tile, and why), ``NativeWindows`` (windows:
+``TileModel`` (model: which camera on which tile, and why), ``Players`` (players:
 the players it holds and the native windows libvlc draws into), ``ReplayTiles``
 (replays: tiles playing the past), ``TilePainter`` (painter), ``Gestures`` (gestures)
 and ``Steering`` (panels.steer: PTZ and digital zoom). The panel itself runs the
@@ -39,8 +39,8 @@ from panels.video.geometry import centred, even, parts, tile_rects
 from panels.video.gestures import Gestures
 from panels.video.model import TileModel, source
 from panels.video.painter import INFO_EVERY_S, TilePainter
+from panels.video.players import Players
 from panels.video.replays import ReplayTiles
-from panels.video.windows import NativeWindows
 from wallclient import tiles as rules
 from wallclient.edges.video import fit
 from wallclient.replay import rfc3339
@@ -75,7 +75,7 @@ class VideoPanel(Panel):
         self.for_linkage = bool(self.options.get("linkage"))  # the layout marks it for linkage
         self.selected: int | None = None  # the tile a key acts on (clicked last)
         self._geometry: tuple[tuple[Any, ...], list[QRectF]] | None = None
-        self.players = NativeWindows(self, ctx.video)
+        self.players = Players(self, ctx.video)
         self.replays = ReplayTiles()  # tiles playing the past: the rest stay live
         self.painter = TilePainter(self)
         self.steer = Steering(self)  # PTZ gestures and digital zoom (panels.steer)
@@ -242,7 +242,7 @@ class VideoPanel(Panel):
         now = time.monotonic()
         self.players.poll(now)
         places = None
-        held = self.replays.held(now) if len(self.replays) > 1 else ()
+        held = self.replays.held(now)
         for i, tile in enumerate(self.tiles):
             player: Any = self.replays.get(i, tile.player)
             if i in held:
@@ -323,8 +323,6 @@ class VideoPanel(Panel):
         self._geometry = (key, rects)
         return rects
 
-    _rects = rects  # the name tests and steering knew
-
     def picture_rect(self, i: int) -> QRectF:
         """Tile ``i``'s picture area (below its header)."""
         return parts(self.rects()[i], self.scale)[1]
@@ -372,8 +370,6 @@ class VideoPanel(Panel):
             zw, zh = fit(zw, zh, *ZOOM_DECODE_MAX)
         return even(zw), even(zh)
 
-    _decode_size = decode_size  # the name tests knew
-
     def cameras(self) -> list[str | None]:
         """The camera id on each tile."""
         return [t.camera for t in self.tiles]
@@ -384,7 +380,7 @@ class VideoPanel(Panel):
         return self.gestures.tile_at(pos)
 
     def mouseDoubleClickEvent(self, e: QMouseEvent) -> None:  # noqa: N802
-        self.gestures.double_click(e)
+        self.gestures.double_click(e)  # always the panel's: maximise or restore
 
     def mousePressEvent(self, e: QMouseEvent) -> None:  # noqa: N802
         if not self.gestures.press(e):

@@ -104,7 +104,7 @@ def test_a_viewer_drags_a_zoom_box_not_the_camera_and_esc_returns(ctx, hub, qtbo
     assert z is not None and abs(z["x"] - 0.5) < 0.02 and abs(z["size"] - 0.25) < 0.02
     assert abs(z["factor"] - 4.0) < 0.1
     # the decode size follows: an enlarged part needs more pixels (the main stream here)
-    w, h = panel._decode_size(0, panel._rects()[0])
+    w, h = panel.decode_size(0, panel.rects()[0])
     assert w >= 4 * (panel.picture_rect(0).width() - 2) or w == 1920
     panel.selected = 0
     qtbot.keyClick(panel, Qt.Key.Key_Escape)

@@ -117,7 +117,7 @@ def test_camera_search_result_dropped_on_a_tile_overrides_it_until_the_next_pres
     grid = next(p for p in window.regions.values() if isinstance(p, VideoPanel))
     data = QMimeData()
     data.setData(MIME, cam_id.encode())
-    centre = grid._rects()[1].center()
+    centre = grid.rects()[1].center()
     drop = QDropEvent(QPointF(centre), Qt.DropAction.CopyAction, data,
                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)  # fmt: skip
     grid.dropEvent(drop)

@@ -1,7 +1,7 @@
-"""The native windows libvlc draws tiles into, where the platform has them: one
-``Surface`` per native player, made once and kept (spare ones reused), shown over its
-tile's picture area while the tile plays, hidden otherwise. The keeper is their only
-owner: a player is acquired through it and given back through it."""
+"""The players a video panel holds, acquired from the wall's pool and given back to it
+through ``Players`` alone; and, where the platform has them, the native windows libvlc
+draws into: one ``Surface`` per native player, made once and kept (spare ones reused),
+shown over its tile's picture area while the tile plays, hidden otherwise."""
 
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ def native_video() -> str | None:
     return native_kind(QGuiApplication.platformName())
 
 
-class NativeWindows:
+class Players:
     """Players of one panel, acquired from the pool and given back to it; on a platform
     with native windows each native player gets a window of the panel's to draw into."""
 
