@@ -20,11 +20,6 @@ from collections.abc import Callable
 from typing import Any
 
 NEVER = 1 << 30  # a threshold no counter reaches
-# The youngest generation collects after this many net allocations (CPython: 700). At 700
-# a wall playing 16 tiles collected it hundreds of times a second, and each pass has a
-# fixed cost beside its objects (PySide's wrappers are visited): 10 % of the GUI thread.
-# Ten thousand make those passes ~14 × rarer and each still ~1 ms (issue 27).
-YOUNG = 10_000
 
 
 class Collector:
@@ -36,8 +31,7 @@ class Collector:
         # collector's view once loaded), a full pass that is due waits; middle ones run
         self.hold_full = hold_full
         self._saved: tuple[int, int, int] | None = None
-        young, self._middle, self._full = gc.get_threshold()
-        self._young = max(young, YOUNG)
+        self._young, self._middle, self._full = gc.get_threshold()
         self._long_lived = 0  # objects in the oldest generation after the last full pass
         self.passes = [0, 0]  # middle and full collections run by step()
 

@@ -34,6 +34,8 @@ class Heartbeat:
         self._notify = _watchdog_socket()
         self._notified = 0.0
         self.gc_longest_ms = [0.0, 0.0, 0.0]  # the longest collection, per generation
+        self.gc_ms = [0.0, 0.0, 0.0]  # all collections' time, per generation (since reset)
+        self.gc_passes = [0, 0, 0]
         self._gc_start = 0.0
         gc.callbacks.append(self._gc)
         self.timer = QTimer()
@@ -93,16 +95,27 @@ class Heartbeat:
             ms = (time.perf_counter() - self._gc_start) * 1000
             if ms > self.gc_longest_ms[gen]:
                 self.gc_longest_ms[gen] = ms
+            self.gc_ms[gen] += ms
+            self.gc_passes[gen] += 1
+
+    def close(self) -> None:
+        """Stop beating and stop listening to the collector (the process's ``gc.callbacks``
+        would otherwise keep this heartbeat for ever)."""
+        self.timer.stop()
+        if self._gc in gc.callbacks:
+            gc.callbacks.remove(self._gc)
 
     def reset(self) -> None:
         self.gc_longest_ms = [0.0, 0.0, 0.0]
+        self.gc_ms, self.gc_passes = [0.0, 0.0, 0.0], [0, 0, 0]
         self.longest_ms, self.over_50, self.since = 0.0, 0, time.time()
         self.stalls = []
 
     def view(self) -> dict[str, Any]:
         return {"longest_stall_ms": round(self.longest_ms, 1), "stalls_over_50ms": self.over_50,
                 "stalls": list(self.stalls), "since": self.since,
-                "gc_longest_ms": [round(x, 1) for x in self.gc_longest_ms]}  # fmt: skip
+                "gc_longest_ms": [round(x, 1) for x in self.gc_longest_ms],
+                "gc_ms": [round(x, 1) for x in self.gc_ms], "gc_passes": list(self.gc_passes)}  # fmt: skip
 
 
 def _watchdog_socket() -> tuple[Any, Any] | None:
