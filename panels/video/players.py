@@ -53,6 +53,7 @@ class Players:
         self.kind = native_video() if pool is not None else None
         self._held: dict[int, tuple[Any, Surface]] = {}  # id(player) → (player, window)
         self._spare: list[Surface] = []
+        self._lost: list[Surface] = []  # windows of abandoned players
 
     def acquire(self, url: str, w: int, h: int, caching_ms: int | None = None) -> Any:
         """A pooled player; on a platform with native windows, one drawing into a window
@@ -75,7 +76,15 @@ class Players:
         got = self._held.pop(id(player), None)
         if got is not None:
             got[1].hide()
-            self._spare.append(got[1])
+            if player.abandoned:
+                # libvlc, hung, may still draw into it: never lent to another player
+                self._lost.append(got[1])
+            else:
+                self._spare.append(got[1])
+
+    def windows(self) -> int:
+        """Native windows this panel has made (each one an X client's drawable)."""
+        return len(self._held) + len(self._spare) + len(self._lost)
 
     def poll(self, now: float) -> None:
         """Native players say how many frames they have shown."""

@@ -32,6 +32,10 @@
         <translation>把摄像头拖到画面上 · Esc 关闭</translation>
     </message>
     <message>
+        <source>the video decoder stopped answering: player replaced</source>
+        <translation>解码器无响应，已更换播放器</translation>
+    </message>
+    <message>
         <source>decoder budget reached</source>
         <translation>解码路数已达上限</translation>
     </message>

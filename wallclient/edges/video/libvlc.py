@@ -124,11 +124,15 @@ def _set_format_callbacks(mp: Any, setup: Any) -> None:
     fn(mp._as_parameter_, setup, None)
 
 
+WATCHED_EVENTS = ("MediaPlayerEncounteredError", "MediaPlayerEndReached", "MediaPlayerPlaying")
+
+
 class VlcPlayer(Player):
     """libvlc decoding into a FrameSlot through video callbacks (RV32 = BGRA)."""
 
     route = "libvlc"
     slot: FrameSlot
+    released = False  # its libvlc player freed (``release_now``)
 
     def __init__(self, width: int, height: int) -> None:
         super().__init__(width, height)
@@ -152,14 +156,14 @@ class VlcPlayer(Player):
 
     def _watch(self) -> None:
         vlc = self._vlc
-        events = self._mp.event_manager()
-        self._event_cb = self._on_event
-        for kind in (
-            vlc.EventType.MediaPlayerEncounteredError,
-            vlc.EventType.MediaPlayerEndReached,
-            vlc.EventType.MediaPlayerPlaying,
-        ):
-            events.event_attach(kind, self._event_cb)
+        # Not ``self._mp.event_manager()``: python-vlc memoizes it in a dict on the class
+        # keyed by the player, so every player that ever asked — with the callbacks it
+        # attached, and through them this object and its frame buffers — would live as
+        # long as the process (one per pool eviction). Asked of libvlc directly, the
+        # manager is ours alone, and ``close`` detaches its callbacks.
+        self._events: Any = vlc.libvlc_media_player_event_manager(self._mp)
+        for kind in WATCHED_EVENTS:
+            self._events.event_attach(getattr(vlc.EventType, kind), self._on_event)
         self._generation = 0  # the session asked for last (GUI thread)
         self._live = 0  # the session libvlc is playing (control thread)
 
@@ -219,7 +223,7 @@ class VlcPlayer(Player):
             if self._mp.play() != 0:
                 self.state, self.error = "error", "libvlc refused to play"
 
-        control.jobs.submit(start)
+        control.jobs.submit(start, owner=self)
         log.debug("libvlc plays %s", redact_url(url))
 
     def _keep(self, media: Any) -> None:
@@ -229,17 +233,26 @@ class VlcPlayer(Player):
     def stop(self) -> None:
         self.state = "idle"
         self._generation += 1  # frames still in flight belong to no one
-        control.jobs.submit(self._mp.stop)
+        control.jobs.submit(self._mp.stop, owner=self)
 
     def close(self) -> None:
         self.state = "idle"
-        mp = self._mp
+        control.jobs.submit(self.release_now, owner=self)
 
-        def release() -> None:
-            mp.stop()
-            mp.release()
-
-        control.jobs.submit(release)
+    def release_now(self) -> None:
+        """Detach, stop and free the libvlc player, here and now (the control thread;
+        or the thread of a hung call, once it returns after its player was abandoned)."""
+        if self.released:
+            return
+        self.released = True
+        events, self._events = self._events, None
+        if events is not None:
+            for kind in WATCHED_EVENTS:  # libvlc calls no Python of ours from now on
+                events.event_detach(getattr(self._vlc.EventType, kind))
+            events._callbacks = {}
+            events._callback_handler = None  # the closure that held the manager
+        self._mp.stop()
+        self._mp.release()
 
 
 class NativeVlcPlayer(VlcPlayer):
@@ -297,13 +310,13 @@ class NativeVlcPlayer(VlcPlayer):
             right, bottom = max(0, w - left - round(cw * w)), max(0, h - top - round(ch * h))
             geometry = f"{left}+{top}+{right}+{bottom}"
         self._cropped = want
-        control.jobs.submit(self._mp.video_set_crop_geometry, geometry)
+        control.jobs.submit(self._mp.video_set_crop_geometry, geometry, owner=self)
 
     def attach(self, kind: str, handle: int) -> None:
         """Draw into this native window from the next ``play`` on."""
         mp = self._mp
         setter = {"xwindow": mp.set_xwindow, "hwnd": mp.set_hwnd, "nsobject": mp.set_nsobject}[kind]
-        control.jobs.submit(setter, handle)  # in order with the stop before and the play after
+        control.jobs.submit(setter, handle, owner=self)  # in order with the stop before and the play after
 
     def play(self, url: str) -> None:
         self._drop_media()
@@ -316,7 +329,7 @@ class NativeVlcPlayer(VlcPlayer):
     def _drop_media(self) -> None:
         media, self._media = self._media, None
         if media is not None:
-            control.jobs.submit(media.release)  # after the player has let go of it
+            control.jobs.submit(media.release, owner=self)  # after the player has let go of it
 
     def poll(self, now: float) -> None:
         media = self._media

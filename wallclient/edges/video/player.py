@@ -18,6 +18,7 @@ class Player:
     route = "none"
 
     native = False  # draws into a native window of its own (``attach``), not into ``slot``
+    abandoned = False  # given up on (a hung libvlc call): never played or reused again
 
     def __init__(self, width: int, height: int, counted: bool = False) -> None:
         # ``counted``: frames are counted, never held (a native window shows them)
@@ -55,3 +56,9 @@ class Player:
 
     def close(self) -> None:
         self.stop()
+
+    def abandon(self, reason: str) -> None:
+        """Given up on (``control``'s watchdog): its tile shows ``reason`` and backs off,
+        then starts again with another player; the pool drops this one."""
+        self.abandoned = True
+        self.state, self.error = "error", reason

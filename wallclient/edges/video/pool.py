@@ -5,15 +5,23 @@ A player is **made** by ``acquire`` when no idle player of its route and size is
 it and keeps it **idle** for the next tile of that route and size; it **dies** in exactly
 two places: ``release``, when more than ``max_live`` players are idle (the oldest,
 sizes no longer asked for), and ``close`` (every player, when the wall ends). A tile
-never closes a player itself.
+never closes a player itself. A player the control thread's watchdog **abandoned** (a
+libvlc call hung in it) is dropped by ``release`` without a call into it: it is never
+reused, and what it holds is libvlc's until its call returns.
+
+Nothing else keeps a player: libvlc's event callbacks are detached when it dies (not
+python-vlc's memoized event manager, which would keep every player ever made), and a
+PyAV player's reader thread is joined (``close``; ``reap`` for those still reading).
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from wallclient.edges.video import memory
 from wallclient.edges.video.libvlc import NativeVlcPlayer, VlcPlayer
 from wallclient.edges.video.player import Player
-from wallclient.edges.video.pyav import AvPlayer
+from wallclient.edges.video.pyav import AvPlayer, reap
 from wallclient.edges.video.routes import route_for
 
 
@@ -25,6 +33,8 @@ class PlayerPool:
         self.live: set[Player] = set()
         self._idle: list[Player] = []
         self.created = 0
+        self.closed = 0
+        self.abandoned = 0
 
     def acquire(
         self, url: str, width: int, height: int, window: tuple[str, int] | None = None,
@@ -59,17 +69,42 @@ class PlayerPool:
         return player
 
     def release(self, player: Player) -> None:
+        self.live.discard(player)
+        if player.abandoned:  # hung in libvlc: not one more call into it
+            self.abandoned += 1
+            return
         player.stop()
         # each input libvlc or FFmpeg closes frees megabytes in scattered pieces: given
         # back to the system after the stops, RSS stays level over thousands of switches
         memory.trim_soon()
-        self.live.discard(player)
         self._idle.append(player)
         while len(self._idle) > self.max_live:  # sizes that are no longer asked for
             self._idle.pop(0).close()
+            self.closed += 1
 
-    def close(self) -> None:
-        for p in list(self.live) + self._idle:
-            p.close()
+    def close(self, join_s: float = 6.0) -> None:
+        """Every player ends; PyAV readers are waited for up to ``join_s`` in all."""
+        players = list(self.live) + self._idle
+        for p in players:
+            if not p.abandoned:
+                p.close()
+        self.closed += len(players)
         self.live.clear()
         self._idle.clear()
+        reap(join_s)
+
+    def counts(self) -> dict[str, Any]:
+        """What ``status.resources`` says of the players."""
+        routes: dict[str, dict[str, int]] = {}
+        for where, players in (("live", self.live), ("idle", self._idle)):
+            for p in players:
+                row = routes.setdefault(p.route, {"live": 0, "idle": 0})
+                row[where] += 1
+        return {
+            "created": self.created,
+            "closed": self.closed,
+            "abandoned": self.abandoned,
+            "live": len(self.live),
+            "idle": len(self._idle),
+            "routes": routes,
+        }

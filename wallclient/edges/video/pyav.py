@@ -19,6 +19,10 @@ from wallclient.redact import redact_url
 
 log = logging.getLogger(__name__)
 
+# Every reader thread there is, until it has returned (``reap``, ``status.resources``)
+_readers: set[threading.Thread] = set()
+_readers_lock = threading.Lock()
+
 
 class AvPlayer(Player):
     """FFmpeg through PyAV on a thread: RTSP over TCP, RTMP, anything libvlc lacks here."""
@@ -38,14 +42,35 @@ class AvPlayer(Player):
         self.slot.reset()
         stop = self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._run, args=(url, stop), name="pyav-player", daemon=True
+            target=self._read, args=(url, stop), name="pyav-player", daemon=True
         )
+        with _readers_lock:
+            _readers.add(self._thread)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()  # the thread notices within one frame or one read timeout
         if self.state in ("connecting", "playing"):
             self.state = "idle"
+
+    def close(self) -> None:
+        """Stop reading; the thread returns within a frame, or within ``READ_TIMEOUT_S``
+        of a stalled open or read (FFmpeg's own timeout), and ``reap`` joins it."""
+        self.stop()
+
+    def join(self, timeout: float) -> bool:
+        """Wait for this player's reader (True: none is left)."""
+        thread = self._thread
+        if thread is not None:
+            thread.join(timeout)
+        return thread is None or not thread.is_alive()
+
+    def _read(self, url: str, stop: threading.Event) -> None:
+        try:
+            self._run(url, stop)
+        finally:
+            with _readers_lock:
+                _readers.discard(threading.current_thread())
 
     def _run(self, url: str, stop: threading.Event) -> None:
         import av
@@ -115,6 +140,22 @@ class AvPlayer(Player):
             if container is not None:
                 with contextlib.suppress(Exception):
                     container.close()
+
+
+def readers() -> int:
+    """PyAV reader threads running now (players playing, and stopped ones finishing)."""
+    with _readers_lock:
+        return len(_readers)
+
+
+def reap(timeout: float) -> int:
+    """Wait up to ``timeout`` in all for reader threads to return; how many are left."""
+    deadline = time.monotonic() + timeout
+    with _readers_lock:
+        threads = list(_readers)
+    for thread in threads:
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return readers()
 
 
 MAX_BAD_PACKETS = 50  # a live stream's packets in a row the decoder may refuse (2 s at 25 fps)

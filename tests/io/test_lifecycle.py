@@ -1,0 +1,147 @@
+"""Players that never outlive their use (issue 30): real libvlc on real H.264, real
+FFmpeg reader threads against a real socket that never answers, the real control
+thread and its watchdog."""
+
+import gc
+import socket
+import subprocess
+import threading
+import time
+import weakref
+
+import pytest
+import vlc
+
+from tests.helpers import wait_for
+from wallclient.edges.video import AvPlayer, PlayerPool, VlcPlayer, control, pyav
+
+
+@pytest.fixture(scope="module")
+def clip(tmp_path_factory):
+    path = tmp_path_factory.mktemp("clip") / "clip.ts"
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+                    "testsrc=size=320x180:rate=25", "-t", "20", "-c:v", "libx264", "-g", "25",
+                    "-pix_fmt", "yuv420p", "-f", "mpegts", str(path)], check=True)  # fmt: skip
+    return str(path)
+
+
+def settled() -> None:
+    """Every control job submitted so far has run."""
+    control.jobs.submit(lambda: None).result(timeout=20)
+
+
+def memoized_players() -> int:
+    """Media players python-vlc's memoized ``event_manager`` keeps for ever."""
+    return len(vlc.MediaPlayer.__dict__["event_manager"]._cache)
+
+
+def test_players_the_pool_ends_are_freed_with_their_frame_buffers(clip):
+    pool = PlayerPool(max_live=2)
+    before = memoized_players()
+    ended = []
+    # tile sizes churn (maximise/restore, other layouts): idle players of sizes no longer
+    # asked for are ended by the pool
+    for w, h in [(320, 180), (640, 360), (480, 270), (960, 540), (400, 224), (512, 288)]:
+        p = pool.acquire(clip, w, h)
+        wait_for(lambda p=p: p.frames() > 0, 20, "frames")
+        ended.append(weakref.ref(p))
+        pool.release(p)
+    settled()
+    del p
+    gc.collect()
+    assert pool.counts()["closed"] == 4
+    freed = [r for r in ended if r() is None]
+    assert len(freed) == 4, "players the pool closed are still alive"
+    assert memoized_players() == before
+    pool.close()
+    settled()
+    gc.collect()
+    assert all(r() is None for r in ended)
+
+
+def test_a_closed_player_is_not_called_back_by_libvlc(clip):
+    p = VlcPlayer(320, 180)
+    p.play(clip)
+    wait_for(lambda: p.frames() > 0, 20, "frames")
+    p.close()
+    settled()
+    assert p._events is None
+    frames = p.frames()
+    time.sleep(0.3)  # a closed player: libvlc's threads have nothing more to hand over
+    assert p.frames() == frames
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP server that accepts and never says a word (a camera stuck mid-handshake)."""
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(16)
+    held: list[socket.socket] = []
+
+    def accept():
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            held.append(conn)
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield srv.getsockname()[1]
+    srv.close()
+    for c in held:
+        c.close()
+
+
+@pytest.mark.parametrize("form", ["http-flv", "rtsp", "rtmp"])
+def test_reader_threads_of_a_stalled_stream_end_within_6_s_of_close(silent_server, form):
+    url = {
+        "http-flv": f"http://127.0.0.1:{silent_server}/live/a.flv",
+        "rtsp": f"rtsp://127.0.0.1:{silent_server}/a",
+        "rtmp": f"rtmp://127.0.0.1:{silent_server}/live/a",
+    }[form]
+    players = [AvPlayer(320, 180) for _ in range(3)]
+    for p in players:
+        p.play(url)
+    wait_for(lambda: pyav.readers() >= 3, 5, "readers started")
+    time.sleep(0.5)  # each stuck in FFmpeg's open
+    t0 = time.monotonic()
+    for p in players:
+        p.close()
+    left = pyav.reap(6.0)
+    assert left == 0, f"{left} reader threads still running 6 s after close"
+    assert time.monotonic() - t0 < 6.5
+    assert not any(t.name == "pyav-player" for t in threading.enumerate())
+
+
+def test_a_hung_libvlc_call_abandons_its_player_and_the_rest_keep_playing(clip, monkeypatch):
+    monkeypatch.setattr(control.jobs, "stuck_s", 1.5)
+    pool = PlayerPool()
+    hung = pool.acquire(clip, 320, 180)
+    wait_for(lambda: hung.frames() > 0, 20, "first player plays")
+    gate = threading.Event()
+    # a set_media that never returns (as libvlc's can, on an input it cannot interrupt)
+    control.jobs.submit(gate.wait, owner=hung)
+    try:
+        hung.stop()  # queued behind the hung call
+        other = pool.acquire(clip, 640, 360)  # the next tile's switch, also queued
+        wait_for(lambda: hung.state == "error", 10, "the hung player given up on")
+        assert hung.error == control.STUCK_REASON
+        assert control.jobs.stuck >= 1
+        wait_for(lambda: other.frames() > 5, 20, "the other tile plays on")
+        pool.release(hung)  # its tile lets go: no call into it
+        assert pool.counts()["abandoned"] == 1
+        again = pool.acquire(clip, 320, 180)
+        assert again is not hung  # never handed out again
+        wait_for(lambda: again.frames() > 0, 20, "its tile plays again with a new player")
+    finally:
+        gate.set()
+        pool.close()
+        settled()
+    # the hung call returned: its thread freed the abandoned player and quit
+    wait_for(lambda: hung.released, 10, "the abandoned player freed")
+    frames = hung.frames()
+    time.sleep(0.3)
+    assert hung.frames() == frames
+    assert control.jobs.oldest_s() < 1.0
