@@ -548,7 +548,9 @@ def parse_time(text: str) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
 
 
-@functools.lru_cache(maxsize=200_000)
+# 32,768 times (~6 MB): every time a live incident carries, many times over; 200,000
+# filled to +41 MB over hours and looked like a leak in any soak (issue 30)
+@functools.lru_cache(maxsize=32_768)
 def epoch(text: str) -> float | None:
     """Epoch seconds of an RFC 3339 time, or None; cached, as views re-read thousands a second."""
     try:

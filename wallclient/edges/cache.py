@@ -18,6 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,14 @@ MIGRATIONS: list[Callable[[sqlite_utils.Database], None]] = [_m1, _m2, _m3, _m4]
 REPLAY_HOURS = 2.0  # how far back the data panels can be shown (documented: docs/operators.md)
 SPARK_BATCHES = 30  # a replayed tile's sparkline: the readings of up to this many batches
 SCHEMA_VERSION = len(MIGRATIONS)
+# Bounds of what only grows (docs/operations.md has every table's): a wall that runs for
+# months keeps the operators' audit half a year, and their bookmarks up to a number.
+AUDIT_DAYS = 180.0
+AUDIT_KEEP = 500_000  # rows: ~1 action a minute for a year, ~150 MB at most
+BOOKMARKS_KEEP = 10_000
+# The write-ahead log: truncated back to this after a checkpoint (SQLite's own
+# auto-checkpoint runs at ~4 MB), so it never keeps the size of the biggest burst.
+WAL_LIMIT_BYTES = 4 * 1024 * 1024
 
 
 @dataclass
@@ -138,12 +147,20 @@ class Cache:
         replay_hours: float = REPLAY_HOURS,
         archive_keep: int = 100_000,
         invalid_keep: int = 1_000,
+        audit_days: float = AUDIT_DAYS,
+        audit_keep: int = AUDIT_KEEP,
+        bookmarks_keep: int = BOOKMARKS_KEEP,
     ) -> None:
         self.path = Path(path)
         self.history_s = history_hours * 3600
         self.replay_s = replay_hours * 3600
         self.archive_keep = archive_keep
         self.invalid_keep = invalid_keep
+        self.audit_s = audit_days * 86400
+        self.audit_keep = audit_keep
+        self.bookmarks_keep = bookmarks_keep
+        # the incident pictures' folder (wallclient.edges.pictures keeps its files there)
+        self.media_dir = Path(str(self.path) + ".media")
         self.db: sqlite_utils.Database | None = None
         self._last_prune = 0.0
 
@@ -182,6 +199,7 @@ class Cache:
             # splits one, so data and seq stay together.
             db.execute("PRAGMA synchronous=NORMAL")
             db.execute("PRAGMA busy_timeout=5000")
+            db.execute(f"PRAGMA journal_size_limit={WAL_LIMIT_BYTES}")
             version = db.execute("PRAGMA user_version").fetchone()[0]
             if version > SCHEMA_VERSION:
                 raise CacheError(
@@ -321,6 +339,16 @@ class Cache:
         out["history"] = db.execute("SELECT count(*) FROM indicator_history").fetchone()[0]
         out["invalid_rows"] = db.execute("SELECT count(*) FROM invalid").fetchone()[0]
         out["audit"] = db.execute("SELECT count(*) FROM audit").fetchone()[0]
+        for table in ("incident_log", "indicator_log", "bookmarks", "media"):
+            out[table] = db.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        return out
+
+    def sizes(self) -> dict[str, int]:
+        """The database's files in bytes (the write-ahead log's included)."""
+        out = {}
+        for suffix, name in (("", "db_bytes"), ("-wal", "wal_bytes")):
+            p = Path(str(self.path) + suffix)
+            out[name] = p.stat().st_size if p.exists() else 0
         return out
 
     def check(self) -> list[str]:
@@ -438,6 +466,33 @@ class Cache:
                 "DELETE FROM invalid WHERE rowid <= (SELECT max(rowid) FROM invalid) - ?",
                 [self.invalid_keep],
             )
+            # incidents no longer live (archived by a snapshot, which logs no removal)
+            # whose last change is past the horizon: nothing of them is left to replay
+            db.execute(
+                """DELETE FROM incident_log WHERE id IN (
+                       SELECT id FROM incident_log GROUP BY id HAVING max(t) < ?)
+                   AND id NOT IN (SELECT id FROM incidents WHERE archived=0)""",
+                [horizon],
+            )
+            audit_from = format_time(datetime.fromtimestamp(time.time() - self.audit_s, UTC))
+            db.execute("DELETE FROM audit WHERE at < ?", [audit_from])
+            db.execute(
+                "DELETE FROM audit WHERE rowid <= (SELECT max(rowid) FROM audit) - ?",
+                [self.audit_keep],
+            )
+            db.execute(
+                "DELETE FROM bookmarks WHERE rowid <= (SELECT max(rowid) FROM bookmarks) - ?",
+                [self.bookmarks_keep],
+            )
+            # pictures whose files the store let go (least recently used, past its bytes)
+            gone = [
+                url for url, file in db.execute("SELECT url, file FROM media").fetchall()
+                if not (self.media_dir / file).exists()
+            ]
+            db.conn.executemany("DELETE FROM media WHERE url=?", ((u,) for u in gone))
+        # what the transactions left in the write-ahead log goes into the database now
+        # (a checkpoint that waits for no reader), and the log back to WAL_LIMIT_BYTES
+        db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _add_invalid(self, seq: int | None, reason: str, raw: str) -> None:
         self._db().execute(
