@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import sys
+import threading
+from collections.abc import Iterator
 from pathlib import Path
+
+try:
+    import fcntl
+except ImportError:  # Windows: one writer per file is the caller's care
+    fcntl = None  # type: ignore[assignment]
 
 APP = "wallclient"
 
@@ -41,3 +50,35 @@ def private_dir(path: Path) -> Path:
     if sys.platform != "win32":
         path.chmod(0o700)
     return path
+
+
+_tmp_count = itertools.count()
+
+
+def temp_beside(path: Path) -> Path:
+    """A temporary name beside ``path``, this writer's alone (its suffix kept, for tools
+    that choose a format by it): written there, then renamed onto ``path`` in one step,
+    so a reader never sees half a file and two writers never write into one."""
+    tag = f"{os.getpid()}-{threading.get_ident()}-{next(_tmp_count)}"
+    return path.with_name(f".{path.stem}.{tag}.tmp{path.suffix}")
+
+
+@contextlib.contextmanager
+def made_once(path: Path) -> Iterator[Path | None]:
+    """Make a generated file once, whoever asks first: yields a temporary path to write
+    (renamed onto ``path`` when the block ends, if it was written), or None when ``path``
+    exists — made before, or by another process or thread while this one waited."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(path.name + ".lock"), "a") as lock:
+        if fcntl is not None:
+            fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if path.exists():
+            yield None
+            return
+        tmp = temp_beside(path)
+        try:
+            yield tmp
+            if tmp.exists():
+                tmp.replace(path)
+        finally:
+            tmp.unlink(missing_ok=True)

@@ -34,6 +34,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wallclient import paths
+
 log = logging.getLogger(__name__)
 
 PROFILES = {"sub": (640, 360), "main": (1280, 720), "cif": (352, 288)}
@@ -101,7 +103,7 @@ async def make_clip(out: Path, label: str, profile: str) -> Path:
         return out
     w, h = PROFILES[profile]
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_suffix(".tmp.mp4")
+    tmp = paths.temp_beside(out)  # servers of two tests may make one clip at once
     font = _font()
     size = max(16, h // 14)
     with tempfile.NamedTemporaryFile("w", suffix=".txt", delete=False, encoding="utf-8") as tf:
@@ -126,6 +128,7 @@ async def make_clip(out: Path, label: str, profile: str) -> Path:
     _, err = await proc.communicate()
     os.unlink(label_file)
     if proc.returncode != 0:
+        tmp.unlink(missing_ok=True)
         raise RuntimeError(
             f"ffmpeg could not make {out.name}: {err.decode(errors='replace')[-300:]}"
         )

@@ -24,6 +24,7 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+from wallclient import paths
 from wallclient.demo.media import CHILD, ffmpeg
 
 log = logging.getLogger(__name__)
@@ -100,13 +101,14 @@ class PictureServer:
                     src = ["-ss", f"{sum(map(ord, iid)) % 9 + 0.5:.1f}", "-i", str(clip)]
                 except (OSError, RuntimeError) as exc:
                     log.info("picture of %s without its camera: %s", iid, exc)
-            tmp = path.with_suffix(".tmp.jpg")
+            tmp = paths.temp_beside(path)
             proc = await asyncio.create_subprocess_exec(
                 ffmpeg(), "-nostdin", "-loglevel", "error", "-y", *src, "-frames:v", "1",
                 "-q:v", "4", str(tmp), stderr=asyncio.subprocess.DEVNULL, **CHILD,
             )  # fmt: skip
             await proc.wait()
             if proc.returncode != 0 or not tmp.exists():
+                tmp.unlink(missing_ok=True)
                 return None
             tmp.replace(path)
         return path.read_bytes()

@@ -28,6 +28,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from wallclient import paths
+
 log = logging.getLogger(__name__)
 
 PX_PER_DEG = 16  # the panorama's resolution: 5760 px around
@@ -142,9 +144,17 @@ def panorama(cache_dir: Path, ffmpeg: str, font: str | None) -> Any:
 
     path = cache_dir / f"ptz-panorama-v{PANO_VERSION}.rgb0"
     size = PANO_W * PANO_H * 4
-    if path.exists() and path.stat().st_size == size:
-        return np.fromfile(path, np.uint8).reshape(PANO_H, PANO_W, 4)
-    cache_dir.mkdir(parents=True, exist_ok=True)
+    if not (path.exists() and path.stat().st_size == size):
+        if path.exists():  # not what this version draws: made again
+            path.unlink(missing_ok=True)
+        with paths.made_once(path) as tmp:  # every demo camera's server may ask at once
+            if tmp is not None and not _draw(tmp, ffmpeg, font, size):
+                return _scene()
+    return np.fromfile(path, np.uint8).reshape(PANO_H, PANO_W, 4)
+
+
+def _draw(out: Path, ffmpeg: str, font: str | None, size: int) -> bool:
+    """The panorama with its words into ``out`` (False: ffmpeg could not draw them)."""
     scene = _scene()
     fontopt = f"fontfile={font}:" if font else ""
     chain = ",".join(
@@ -152,22 +162,22 @@ def panorama(cache_dir: Path, ffmpeg: str, font: str | None) -> Any:
         f"borderw=3:bordercolor=black:x={x}:y={y}"
         for x, y, text, fs in _labels()
     )
-    script = cache_dir / "ptz-panorama.filter"
+    script = paths.temp_beside(out.with_name("ptz-panorama.filter"))
     script.write_text(chain, encoding="utf-8")
-    tmp = path.with_suffix(".tmp")
     args = [ffmpeg, "-nostdin", "-loglevel", "error", "-y",
             "-f", "rawvideo", "-pix_fmt", "rgb0", "-s", f"{PANO_W}x{PANO_H}", "-i", "pipe:0",
             "-filter_script:v", str(script), "-frames:v", "1",
-            "-f", "rawvideo", "-pix_fmt", "rgb0", str(tmp)]  # fmt: skip
-    done = subprocess.run(args, input=scene.tobytes(), capture_output=True, timeout=120)
-    script.unlink(missing_ok=True)
-    if done.returncode != 0 or not tmp.exists() or tmp.stat().st_size != size:
+            "-f", "rawvideo", "-pix_fmt", "rgb0", str(out)]  # fmt: skip
+    try:
+        done = subprocess.run(args, input=scene.tobytes(), capture_output=True, timeout=120)
+    finally:
+        script.unlink(missing_ok=True)
+    if done.returncode != 0 or not out.exists() or out.stat().st_size != size:
         log.warning("panorama labels not drawn (%s): marks only",
                     done.stderr.decode(errors="replace")[-200:])  # fmt: skip
-        tmp.unlink(missing_ok=True)
-        return scene
-    tmp.replace(path)
-    return np.fromfile(path, np.uint8).reshape(PANO_H, PANO_W, 4)
+        out.unlink(missing_ok=True)
+        return False
+    return True
 
 
 class View:

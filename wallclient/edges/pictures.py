@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from wallclient import paths
 from wallclient.edges.fetch import same_host_opener
 
 log = logging.getLogger(__name__)
@@ -186,7 +187,7 @@ class PictureStore:
 
     def _keep(self, url: str, path: Path, data: bytes) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp")
+        tmp = paths.temp_beside(path)  # two workers may fetch one picture at once
         tmp.write_bytes(data)
         tmp.replace(path)
         if self.index is not None:
