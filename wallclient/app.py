@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from wallclient import commands, geo
+from wallclient import commands, geo, resources
 from wallclient import layout as layout_mod
 from wallclient.commands import Capabilities
 from wallclient.config import Config
@@ -109,6 +109,9 @@ def run(
         if wall_ref:
             maps = wall_ref[0].map_panels()
             st["map"] = maps[0].describe_map() if maps else None
+        st["resources"] = resources.view(
+            pool, wall_ref[0].video_panels() if wall_ref else [], client.writer.cache
+        )
         return st
 
     alert = None

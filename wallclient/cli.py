@@ -526,6 +526,9 @@ def parser() -> argparse.ArgumentParser:
     dr.add_argument("--cache", type=Path)
     dr.add_argument("--layout", type=Path)
     dr.add_argument("--basemap", type=Path)
+    dr.add_argument("--control-port", type=int,
+                    help="also ask the wall running with this control port what it holds")
+    dr.add_argument("--control-token-file", type=Path)
     dr.set_defaults(func=cmd_doctor)
 
     c = sub.add_parser("cache", help="inspect a cache file")

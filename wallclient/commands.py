@@ -156,6 +156,17 @@ def video_commands(table: Table, cap: Capabilities) -> None:
         return {"tile": args["tile"], "zoom": panel.steer.describe(i)}
 
 
+    @table.command("tile.maximise")
+    async def tile_maximise(args: dict[str, Any]) -> Any:
+        """One tile over its whole region (main stream when that large), as a double
+        click does; ``"restore": true`` back to the grid."""
+        panel, i = tile_of(args, "tile")
+        if args.get("restore"):
+            panel.restore()
+            return {"tile": args["tile"], "maximised": False}
+        panel.maximise(i)
+        return {"tile": args["tile"], "maximised": True}
+
     @table.command("tile.place")
     async def tile_place(args: dict[str, Any]) -> Any:
         """A camera — or a unit with its own camera — on a tile until the next preset (as

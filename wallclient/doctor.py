@@ -61,6 +61,8 @@ def run(a: argparse.Namespace) -> int:
     ok, detail = native_output(not display.no_display())
     check("video output", ok, detail, "apt install vlc-plugin-video-output")
     _doctor_machine(a, check)
+    if getattr(a, "control_port", None):
+        _doctor_running(a, check)
     if a.json:
         print(json.dumps(checks, ensure_ascii=False, indent=1))
     else:
@@ -222,3 +224,61 @@ async def _probe_backend(cfg: Any, token: str) -> tuple[dict[str, Any] | None, s
             text = "token refused (HTTP 401)"
         return None, text
     return None, "no welcome"
+
+
+def _doctor_running(a: argparse.Namespace, check: Any) -> None:
+    """A running wall's ``status.resources`` (its control API), each figure against what
+    is normal for a wall that runs for months (docs/operations.md)."""
+    cfg = config_mod.load(a.config, {"control_port": a.control_port,
+                                     "control_token_file": a.control_token_file})  # fmt: skip
+    fix = "give --control-token-file (the file `run` was given)"
+    if cfg.control_token_file is None:
+        check("running wall", False, "--control-port needs --control-token-file", fix)
+        return
+    try:
+        token = cfg.control_token_file.read_text(encoding="utf-8").strip()
+        status = asyncio.run(_control_status(a.control_port, token))
+    except Exception as exc:  # not running, another program, a refused token: said
+        check("running wall", False, f"127.0.0.1:{a.control_port}: {str(exc) or type(exc).__name__}",
+              "is `wallclient run --control-port` running with this token?")  # fmt: skip
+        return
+    res = status.get("resources") or {}
+    pl, ctl, proc = res.get("players", {}), res.get("control", {}), res.get("process", {})
+    cache = res.get("cache", {})
+    check("running wall", True, f"{status.get('wall', {}).get('wall')} · "
+          f"RSS {proc.get('rss_mb')} MB · {proc.get('threads')} threads · "
+          f"fds {proc.get('fds', {}).get('total')} · Python blocks {res.get('python', {}).get('allocated_blocks')}")  # fmt: skip
+    routes = ", ".join(f"{r} {n['live']}+{n['idle']}" for r, n in sorted(pl.get("routes", {}).items()))
+    check("players", not pl.get("vlc_retained"),
+          f"live {pl.get('live')}, idle {pl.get('idle')} ({routes or 'none'}); made {pl.get('created')}, "
+          f"ended {pl.get('closed')}, abandoned {pl.get('abandoned')}; PyAV readers {pl.get('pyav_threads')}; "
+          f"kept by python-vlc {pl.get('vlc_retained')} (normal: 0)",
+          "players are being kept alive: report it with this output", warn=True)  # fmt: skip
+    stuck = ctl.get("running_s", 0) > 2 or ctl.get("queue", 0) > 50
+    check("libvlc control thread", not stuck and not ctl.get("stuck"),
+          f"queue {ctl.get('queue')} (normal: < 50), running job {ctl.get('running_s')} s (normal: < 2), "
+          f"hung calls given up on {ctl.get('stuck')} (normal: 0)",
+          "a libvlc call hung: the log names the camera; its tile recovered with a new player", warn=True)  # fmt: skip
+    live_native = pl.get("routes", {}).get("libvlc-native", {}).get("live", 0)
+    windows = res.get("native_windows", 0)
+    check("native windows", windows <= max(2 * live_native, 2 * (pl.get("live") or 0), 4),
+          f"{windows} X windows for {live_native} native players (normal: ≤ 2 × live players)",
+          "report it with this output", warn=True)  # fmt: skip
+    wal = cache.get("wal_bytes", 0)
+    check("cache files", wal <= 8 * 1024 * 1024,
+          f"database {cache.get('db_bytes', 0) / 1e6:.1f} MB, write-ahead log {wal / 1e6:.1f} MB "
+          f"(normal: ≤ 8 MB); audit {cache.get('audit')} rows, replay log {cache.get('incident_log')} rows",
+          "a reader holds the log: restart the wall at a quiet moment", warn=True)  # fmt: skip
+
+
+async def _control_status(port: int, token: str) -> dict[str, Any]:
+    from websockets.asyncio.client import connect
+
+    async with connect(f"ws://127.0.0.1:{port}/control", open_timeout=5,
+                       additional_headers={"Authorization": f"Bearer {token}"}) as ws:  # fmt: skip
+        await ws.send(json.dumps({"id": "doctor", "cmd": "status", "args": {}}))
+        async with asyncio.timeout(10):
+            reply = json.loads(await ws.recv())
+    if not reply.get("ok"):
+        raise RuntimeError(str(reply.get("error", {}).get("message") or reply.get("error")))
+    return dict(reply["data"])

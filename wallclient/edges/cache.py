@@ -163,6 +163,7 @@ class Cache:
         self.media_dir = Path(str(self.path) + ".media")
         self.db: sqlite_utils.Database | None = None
         self._last_prune = 0.0
+        self.measured: dict[str, float] = {}  # rows and file sizes at the last prune
 
     # --- opening ---------------------------------------------------------------------
 
@@ -493,6 +494,9 @@ class Cache:
         # what the transactions left in the write-ahead log goes into the database now
         # (a checkpoint that waits for no reader), and the log back to WAL_LIMIT_BYTES
         db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        # what ``status.resources`` says of the cache, as of this minute (counted here, on
+        # the writer's thread, not by each status request)
+        self.measured = {**self.counts(), **self.sizes(), "at": time.time()}
 
     def _add_invalid(self, seq: int | None, reason: str, raw: str) -> None:
         self._db().execute(
