@@ -119,10 +119,15 @@ def test_a_tile_replays_seeks_and_goes_back_to_live(tmp_path):
             # the instant replay: the last 5 s, on tile 0 alone, then live again by itself
             c.ok("replay.start", tile=0, seconds_back=5)
             gesture = time.time()
-            wait_for(lambda: tile()["mode"] == "replay" and tile()["frames"] > 5, timeout(10), "replaying")
-            assert tile(1)["mode"] == "live" and tile(1)["state"] == "playing"  # the rest stays live
-            t0 = tile()
-            assert t0["route"] == "replay" and t0["state"] == "playing", t0
+            # one reading of the tiles decides (not a wait for one condition, then an
+            # assertion of another on a later reading: issue 30)
+            tiles = wait_for(lambda: (ts := wall.status()["tiles"])[0]["mode"] == "replay"
+                             and ts[0]["frames"] > 5 and ts[0]["state"] == "playing" and ts,
+                             timeout(10), "replaying")  # fmt: skip
+            t0 = tiles[0]
+            assert t0["route"] == "replay", t0
+            assert tiles[1]["mode"] == "live"  # the rest stays live
+            wait_for(lambda: tile(1)["state"] == "playing", timeout(10), "tile 1 plays on")
             reached = 0.0
 
             def back_live() -> bool:
