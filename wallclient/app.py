@@ -109,6 +109,7 @@ def run(
         if wall_ref:
             maps = wall_ref[0].map_panels()
             st["map"] = maps[0].describe_map() if maps else None
+        st["resolve"] = pool.resolver.view() if pool.resolver is not None else None
         st["resources"] = resources.view(
             pool, wall_ref[0].video_panels() if wall_ref else [], client.writer.cache
         )
@@ -122,6 +123,7 @@ def run(
     from wallclient.edges.video import PlayerPool, warm_up
 
     pool = PlayerPool(cfg.max_decoders)
+    pool.resolver = _resolver(client, cfg.resolve_cap)
     warm_up()
     from wallclient.edges.commander import Commander, Desk
 
@@ -268,6 +270,18 @@ def _card_export(cfg: Config, exporter: Any, pending: set[asyncio.Task[Any]]) ->
         task.add_done_callback(pending.discard)
 
     return export
+
+
+def _resolver(client: SyncClient, cap: int) -> Any:
+    """Play URLs for ``resolve`` cameras, asked of the backend at each open (not audited:
+    they are the wall's opens, not a person's commands)."""
+    from wallclient.edges.video.resolved import Resolver
+
+    async def send(type_: str, data: dict[str, Any], timeout: float) -> Any:
+        ack = await client.command(type_, data, audit=False, timeout=timeout)
+        return ack.data
+
+    return Resolver(send, cap=max(1, cap))
 
 
 def _alarms(cfg: Config, client: SyncClient, ctx: Any, hub: Any, wall: Any, token: str) -> Any:

@@ -444,6 +444,12 @@ def parser() -> argparse.ArgumentParser:
     s.add_argument("--indicator-period", type=float, default=5.0)
     s.add_argument("--units", type=int, default=60, help="units on the move (处置力量)")
     s.add_argument("--unit-period", type=float, default=2.0, help="seconds between unit.positions")
+    s.add_argument("--platform", choices=("fixed", "wvp", "isc"), default="fixed",
+                   help="where play URLs come from: fixed in the catalogue (default), or made per "
+                        "request by a WVP-GB28181 or an iSecure Center platform (stream.resolve)")
+    s.add_argument("--platform-delay", type=float, default=0.4,
+                   help="seconds the platform takes to start a stream (wvp) or hand out a URL")
+    s.add_argument("--token-ttl", type=float, default=300.0, help="isc: seconds a play URL is valid")
     s.add_argument("--no-record", action="store_true", help="no recorder, no playback")
     s.add_argument("--record-dir", type=Path, help="where recordings go (default: beside the clips)")
     s.add_argument("--retention", type=float, default=7200.0, help="seconds of recording kept")

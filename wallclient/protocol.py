@@ -53,7 +53,8 @@ STATE_TYPES = frozenset(
 COMMAND_TYPES = frozenset(
     {"preset.activate", "mode.set", "incident.ack", "ping",
      "ptz.move", "ptz.stop", "ptz.goto", "ptz.absolute",
-     "incident.dispatch", "incident.advance", "incident.note"}  # fmt: skip
+     "incident.dispatch", "incident.advance", "incident.note",
+     "stream.resolve", "stream.release"}  # fmt: skip
 )
 
 JSON = dict[str, Any]
@@ -252,6 +253,8 @@ CAMERA: Spec = {
     "bearing_deg": (_nullable(_is_num), False),
     "fov_deg": (_nullable(_is_num), False),
     "status": (_one_of("online", "offline"), True),
+    # play URLs are asked for at each open (stream.resolve), never taken from ``streams``
+    "resolve": (_nullable(_is_bool), False),
     # where the camera's recording is read (playback): MediaMTX's playback API
     "recording": (
         _nullable(_shape({"playback": (_is_nonempty_str, True), "path": (_is_nonempty_str, True)})),
@@ -393,6 +396,7 @@ DATA_SPECS: dict[str, Spec] = {
         "id": (_is_str, True),
         "ok": (_is_bool, True),
         "error": (_nullable(_shape(_ERROR)), False),
+        "data": (_nullable(_is_obj), False),  # commands that answer with more (stream.resolve)
     },
     "error": _ERROR,
     # Client -> server, validated by the reference backend.
@@ -418,6 +422,10 @@ DATA_SPECS: dict[str, Spec] = {
     "incident.advance": {"incident": (_is_nonempty_str, True), "status": (_one_of(*INCIDENT_STATUSES), True),
                          "note": (_nullable(_is_str), False)},  # fmt: skip
     "incident.note": {"incident": (_is_nonempty_str, True), "text": (_is_nonempty_str, True)},
+    "stream.resolve": {"camera": (_is_nonempty_str, True), "stream": (_one_of("main", "sub"), True),
+                       "kind": (_one_of("live", "playback"), True), "start": (_nullable(_is_time), False),
+                       "end": (_nullable(_is_time), False), "protocols": (_list_of(_is_str), True)},  # fmt: skip
+    "stream.release": {"release": (_is_nonempty_str, True)},
     "ptz.goto": {"camera": (_is_nonempty_str, True), "preset": (_is_nonempty_str, True)},
     "ptz.absolute": {"camera": (_is_nonempty_str, True), "pan_deg": (_is_num, True),
                      "tilt_deg": (_nullable(_is_num), False), "zoom": (_nullable(_is_num), False)},  # fmt: skip

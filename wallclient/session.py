@@ -90,6 +90,7 @@ class Ack:
     id: str
     ok: bool
     error: JSON | None
+    data: JSON | None = None  # what a command answers with (stream.resolve: its URL)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,7 +241,7 @@ class Session:
                 self._staging = None
             return [self.welcome]
         if t == "ack":
-            return [Ack(msg.data["id"], msg.data["ok"], msg.data.get("error"))]
+            return [Ack(msg.data["id"], msg.data["ok"], msg.data.get("error"), msg.data.get("data"))]
         if t == "error":
             return [ServerError(msg.data["code"], msg.data["message"])]
         if self.welcome is None:

@@ -134,6 +134,8 @@ class Tile:
             self.retry_at = None
             return self._stop(actions)
         streams = camera.get("streams") or {}
+        if camera.get("resolve"):  # URLs come at each open (stream.resolve): the names count
+            streams = {k: "resolve" for k in (streams or ("main", "sub"))}
         want = stream_for(width, height, streams)
         if want is None:
             self.state, self.error = "error", "camera has no stream URL"
@@ -158,7 +160,13 @@ class Tile:
                 return self._fail(actions, now, "no_signal", player.error or "stream ended")
             return self._fail(actions, now, "error", player.error or "stream ended")
         if last is None:
-            if now - self.started_at > CONNECT_S:
+            # a player still asking for its URL (edges.video.resolved) waits for the platform's
+            # answer, which says itself why not; the picture's time runs from the URL on
+            began = max(self.started_at, getattr(player, "opened_at", None) or 0.0)
+            if getattr(player, "resolving", False):
+                self.state = "connecting"
+                return actions
+            if now - began > CONNECT_S:
                 return self._fail(actions, now, "error", f"no picture within {CONNECT_S:g} s")
             self.state = "connecting"
             return actions

@@ -159,12 +159,20 @@ class VideoPanel(Panel):
                 continue
             pic = parts(rect, self.scale)[1]
             w, h = even(pic.width()), even(pic.height())
-            stream = rules.stream_for(w, h, cam.get("streams") or {})
-            url = (cam.get("streams") or {}).get(stream or "")
-            player = self.players.acquire(url, w, h) if url and stream else None
+            stream = rules.stream_for(w, h, _streams(cam))
+            player = self._open(cam, stream, w, h) if stream else None
             if player is not None and stream is not None:
                 tile.prepare(nxt, stream, player, now)
         self.players.place(self.tiles, self.rects(), self.scale)
+
+    def _open(self, cam: dict[str, Any], stream: str, w: int, h: int,
+              caching_ms: int | None = None) -> Any:  # fmt: skip
+        """A player for one of the camera's streams: its URL from the catalogue, or —
+        a ``resolve`` camera — asked of the backend at this open (edges.video.resolved)."""
+        if cam.get("resolve"):
+            return self.players.acquire_resolved(cam["id"], stream, w, h, caching_ms)
+        url = (cam.get("streams") or {}).get(stream)
+        return self.players.acquire(url, w, h, caching_ms) if url else None
 
     def _release(self, players: list[Any]) -> None:
         for p in players:
@@ -203,14 +211,13 @@ class VideoPanel(Panel):
                 if action.kind == "stop":
                     self.players.give_back(action.player)
                 elif action.kind == "start" and cam is not None and action.stream:
-                    url = (cam.get("streams") or {}).get(action.stream)
                     steer = self.steer.steerable(i)
                     # a zoomed part is decoded larger only from the main stream, which has
                     # the pixels; from the sub stream the tile-sized picture is enlarged
                     # (measured: decoding larger cost 14 % for nothing the eye gets)
                     dw, dh = (w, h) if action.stream == "main" else self.decode_size(i, rect, zoomed=False)
                     caching = STEER_CACHING_MS if steer else None
-                    player = self.players.acquire(url, dw, dh, caching) if url else None
+                    player = self._open(cam, action.stream, dw, dh, caching)
                     if player is None:
                         tile.state = "error"
                         tile.error = "decoder budget reached"
@@ -506,3 +513,11 @@ class VideoPanel(Panel):
             image = QImage(memoryview(buf), w, h, pitch, QImage.Format.Format_RGB32)
             return bool(image.save(path))
         return bool(self.grab(rects[index].toAlignedRect()).save(path))
+
+
+def _streams(cam: dict[str, Any]) -> dict[str, Any]:
+    """The camera's streams by name (a ``resolve`` camera's have no URL of their own)."""
+    streams = cam.get("streams") or {}
+    if cam.get("resolve"):
+        return {k: "resolve" for k in (streams or ("main", "sub"))}
+    return dict(streams)

@@ -70,6 +70,21 @@ class Players:
         self._held[id(player)] = (player, surface)
         return player
 
+    def acquire_resolved(self, camera: str, stream: str, w: int, h: int,
+                         caching_ms: int | None = None) -> Any:  # fmt: skip
+        """A player for a camera whose play URL is asked for at each open (``resolve``);
+        on a platform with native windows it may draw into one of the panel's, shown only
+        once it does (the URL's form decides: PyAV's pictures are painted)."""
+        if self.pool is None:
+            return None
+        if self.kind is None:
+            return self.pool.acquire_resolved(camera, stream, w, h, caching_ms=caching_ms)
+        surface = self._spare.pop() if self._spare else Surface(self.panel)
+        player = self.pool.acquire_resolved(camera, stream, w, h, (self.kind, int(surface.winId())),
+                                            caching_ms=caching_ms)  # fmt: skip
+        self._held[id(player)] = (player, surface)
+        return player
+
     def give_back(self, player: Any) -> None:
         if self.pool is not None:
             self.pool.release(player)
@@ -106,7 +121,7 @@ class Players:
             # the picture's own size and aspect, its width even (edges.video.native_window)
             w, h = native_window(int(area.width()), int(area.height()), *got[0].source_size())
             got[1].setGeometry(centred(area, w, h).toAlignedRect())
-            got[1].setVisible(tile.state == "playing" and not rect.isEmpty())
+            got[1].setVisible(tile.state == "playing" and got[0].native and not rect.isEmpty())
         for _player, surface in self._held.values():
             if id(surface) not in placed:
                 surface.hide()

@@ -36,6 +36,30 @@
         <translation>解码器无响应，已更换播放器</translation>
     </message>
     <message>
+        <source>device offline (platform)</source>
+        <translation>设备离线（平台）</translation>
+    </message>
+    <message>
+        <source>platform not answering</source>
+        <translation>平台无响应</translation>
+    </message>
+    <message>
+        <source>no URL form this wall plays</source>
+        <translation>平台无本机可播放的取流协议</translation>
+    </message>
+    <message>
+        <source>camera unknown to the platform</source>
+        <translation>平台无此摄像头</translation>
+    </message>
+    <message>
+        <source>backend unreachable: no play URL</source>
+        <translation>后端不可达，无法取流</translation>
+    </message>
+    <message>
+        <source>the play URL had expired</source>
+        <translation>取流地址已过期</translation>
+    </message>
+    <message>
         <source>decoder budget reached</source>
         <translation>解码路数已达上限</translation>
     </message>

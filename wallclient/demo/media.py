@@ -187,6 +187,9 @@ class MediaServer:
         self.on_view: Callable[[str], None] | None = None  # a camera was asked for (recording)
         self.ptz: Any = None  # wallclient.demo.ptz.PtzDesk: its cameras are live panoramas
         self._pano: Any = None
+        # a video platform's paths (/rtp/…, /openUrl/…): (path, "http"|"rtsp") →
+        # (camera, profile, suffix) or the status refusing it (wallclient.demo.platform)
+        self.gate: Callable[[str, str], tuple[str, str, str] | int] | None = None
 
     # --- life ---------------------------------------------------------------------------
 
@@ -421,6 +424,11 @@ class MediaServer:
                 return
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
             line = head.split(b"\r\n", 1)[0].decode("latin-1")
+            line = self._through_gate(line)
+            if line.startswith("HTTP/"):  # the platform refused it
+                writer.write(line.encode() + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+                await writer.drain()
+                return
             m = re.match(r"GET /live/(\w+)/(sub|main|cif)(\S*?)(?:\?\S*)? HTTP/1\.[01]$", line)
             form = HTTP_FORMS.get(m.group(3)) if m else None
             if m and form is None and m.group(3).startswith("/hls/"):
@@ -440,6 +448,27 @@ class MediaServer:
         finally:
             self._conns.discard(writer)
             writer.transport.abort()
+
+    def _through_gate(self, line: str) -> str:
+        """A request for a platform's path, as the request for its camera's own stream it
+        stands for — or the status line refusing it."""
+        m = re.match(r"GET (/(?:rtp|openUrl)/\S+?)(?:\?\S*)? HTTP/1\.[01]$", line)
+        if m is None or self.gate is None:
+            return line
+        got = self.gate(m.group(1), "http")
+        if isinstance(got, int):
+            return f"HTTP/1.1 {got} {'Forbidden' if got == 403 else 'Not Found'}"
+        cam, profile, suffix = got
+        return f"GET /live/{cam}/{profile}{suffix} HTTP/1.1"
+
+    def drop(self, cam: str, profile: str) -> None:
+        """The platform closed this stream: every viewer of it, whatever its kind, cut."""
+        for key in [k for k in self._sources if k[1] == cam and k[2] == profile]:
+            asyncio.ensure_future(self._stop_source(key))
+        for key, writers in self._own.items():
+            if key[1] == cam and key[2] == profile:
+                for w in list(writers):
+                    w.transport.abort()
 
     @staticmethod
     async def _not_found(writer: asyncio.StreamWriter) -> None:
@@ -569,6 +598,7 @@ class MediaServer:
         q: asyncio.Queue[bytes | None] | None = None
         session = os.urandom(6).hex()
         relay: asyncio.Task[None] | None = None
+        gated: tuple[str, str] | int | None = None  # a platform URL's camera, or its refusal
         try:
             if await self._fault(writer):
                 return
@@ -586,7 +616,18 @@ class MediaServer:
                 if int(headers.get("content-length", "0")):
                     await reader.readexactly(int(headers["content-length"]))
                 cseq = headers.get("cseq", "0")
-                m = re.match(r"rtsp://[^/]+/live/(\w+)/(sub|main|cif)(?:/trackID=\d+)?/?$", url)
+                if gated is None and method == "DESCRIBE" and self.gate is not None:
+                    pm = re.match(r"rtsp://[^/]+(/(?:rtp|openUrl)/[^/?]+)", url)
+                    if pm is not None:  # a platform's URL: asked once per connection
+                        got = self.gate(pm.group(1), "rtsp")
+                        gated = got if isinstance(got, int) else got[:2]
+                if gated is not None:
+                    if isinstance(gated, int):
+                        m = None
+                    else:
+                        m = re.match(r"/live/(\w+)/(sub|main|cif)", f"/live/{gated[0]}/{gated[1]}")
+                else:
+                    m = re.match(r"rtsp://[^/]+/live/(\w+)/(sub|main|cif)(?:/trackID=\d+)?/?$", url)
 
                 def reply(status: str, extra: str = "", body: str = "", cseq: str = cseq) -> None:
                     text = (
@@ -604,7 +645,7 @@ class MediaServer:
                 elif method in ("GET_PARAMETER", "SET_PARAMETER"):
                     reply("200 OK", f"Session: {session}\r\n")
                 elif m is None:
-                    reply("404 Not Found")
+                    reply("403 Forbidden" if gated == 403 else "404 Not Found")
                 elif method == "DESCRIBE":
                     key = ("rtsp", m.group(1), m.group(2))
                     if q is None:

@@ -20,6 +20,7 @@ import secrets
 import ssl
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from http import HTTPStatus
@@ -112,6 +113,8 @@ class Backend:
         self.media: Any = None  # the demo MediaServer, for the "media" admin command
         self.recorder: Any = None  # the demo Recorder (playback), when it records
         self.pictures: Any = None  # the demo PictureServer (workflow)
+        self.platform: Any = None  # the demo video platform (serve-demo --platform): resolve
+        self._resolving: set[asyncio.Task[None]] = set()
         self.ptz = PtzDesk(district.cameras, self.publish)  # 云台: the virtual domes
         self.indicator_period = indicator_period
         self.unit_period = 2.0  # unit.positions every this many seconds
@@ -403,6 +406,7 @@ class Backend:
                 "user": client.user,
                 "role": client.role,
                 "features": (["playback"] if self.recorder is not None else [])
+                + (["resolve"] if self.platform is not None else [])
                 + ["units", "ptz", "workflow"],
             },
         )
@@ -453,11 +457,13 @@ class Backend:
             client.queue.put_nowait(self._error("bad_request", f"{msg.type}: command without id"))
             return
 
-        def ack(ok: bool, code: str | None = None, message: str = "") -> None:
-            data: JSON = {"id": msg.id, "ok": ok}
+        def ack(ok: bool, code: str | None = None, message: str = "", data: JSON | None = None) -> None:
+            body: JSON = {"id": msg.id, "ok": ok}
             if not ok:
-                data["error"] = {"code": code, "message": message}
-            client.queue.put_nowait(protocol.encode("ack", data))
+                body["error"] = {"code": code, "message": message}
+            if data is not None:
+                body["data"] = data
+            client.queue.put_nowait(protocol.encode("ack", body))
 
         if msg.type not in protocol.COMMAND_TYPES:
             ack(False, "bad_request", f"unknown command {msg.type}")
@@ -487,6 +493,14 @@ class Backend:
             self._history(inc, at, client.user, note=d["text"][:500])
             ack(True)
             self.publish("incident.upsert", dict(inc))
+        elif msg.type == "stream.resolve":  # any role; answered when the platform answers
+            task = asyncio.ensure_future(self._resolve(d, ack))
+            self._resolving.add(task)
+            task.add_done_callback(self._resolving.discard)
+        elif msg.type == "stream.release":
+            if self.platform is not None:
+                self.platform.release(d["release"])
+            ack(True)
         elif ROLE_RANK[client.role] < ROLE_RANK["commander"]:
             ack(False, "forbidden", f"role {client.role} may not {msg.type}")
         elif msg.type == "preset.activate":
@@ -516,6 +530,27 @@ class Backend:
                 ack(False, exc.code, exc.message)
                 return
             ack(True)
+
+    async def _resolve(self, d: JSON, ack: Callable[..., None]) -> None:
+        """``stream.resolve`` through the platform (docs/protocol-decisions.md)."""
+        from wallclient.demo.platform import RESOLVE_TIMEOUT_S
+        from wallclient.demo.platform import Refused as NoUrl
+
+        cam = self.district.cameras.get(d["camera"])
+        try:
+            if cam is None:
+                raise NoUrl("unknown_camera", f"no camera {d['camera']}")
+            if self.platform is None or not cam.get("resolve"):
+                raise NoUrl("bad_request", f"camera {d['camera']} has fixed URLs: nothing to resolve")
+            async with asyncio.timeout(RESOLVE_TIMEOUT_S + 1):
+                got = await self.platform.resolve(cam, d["stream"], d["kind"], list(d["protocols"]))
+        except NoUrl as exc:
+            ack(False, exc.code, exc.message)
+            return
+        except TimeoutError:
+            ack(False, "platform_timeout", "the platform did not answer")
+            return
+        ack(True, data=got)
 
     @staticmethod
     def _history(inc: JSON, at: datetime, by: str, **what: Any) -> None:
@@ -583,6 +618,8 @@ class Backend:
         """The command rate limit, where one gesture is one charge: a held PTZ control's
         repeats (ptz.move within 1.5 s of the last) and a point-here burst (ptz.absolute
         within 0.5 s of the last) ride on their first command's charge."""
+        if type_ in ("stream.resolve", "stream.release"):
+            return True  # a wall's opens, bounded by its own cap (not a person's commands)
         now_ = time.monotonic()
         window = {"ptz.move": 1.5, "ptz.absolute": 0.5}.get(type_)
         last = client.gestures.get(type_, -1e9)
@@ -702,6 +739,16 @@ class Backend:
                     "base": self.recorder.base}  # fmt: skip
         if cmd == "media_viewers":  # viewers per camera (a relay in front shows as one)
             return self.media.viewers() if self.media is not None else {}
+        if cmd == "platform":  # the video platform's behaviour: normal | timeout | fail | early
+            if self.platform is None:
+                raise ValueError("no platform (serve-demo --platform wvp|isc)")
+            if "mode" in args:
+                self.platform.set_mode(str(args["mode"]), args.get("message"))
+            if "delay" in args:
+                self.platform.delay = float(args["delay"])
+            if "offline" in args:
+                self.platform.offline = set(args["offline"])
+            return self.platform.view()
         if cmd == "media":  # the demo cameras' fault modes: normal | hang | garbage | down
             if self.media is None:
                 raise ValueError("no media server (started with --no-media)")

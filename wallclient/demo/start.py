@@ -98,6 +98,20 @@ async def serve_demo(a: argparse.Namespace) -> int:
         district.seed_incidents(datetime.now().astimezone())
     for cam_id, cam in district.cameras.items():
         cam["recording"] = {"playback": recorder.base, "path": cam_id} if recorder else None
+    if a.platform != "fixed" and media is not None:
+        from wallclient.demo.platform import Platform, camera_streams
+
+        platform = Platform(a.platform, streams.host, media.http_port, media.rtsp_port,
+                            delay=a.platform_delay, ttl=a.token_ttl)  # fmt: skip
+        platform.viewers = media.viewers
+        platform.on_stop = media.drop
+        media.gate = platform.gate
+        backend.platform = platform
+        for cam_id, cam in district.cameras.items():  # every open asks the platform
+            if not cam.get("ptz"):
+                cam["resolve"] = True
+                cam["streams"] = camera_streams(a.platform, cam_id, streams.host, media.http_port,
+                                                media.rtsp_port)  # fmt: skip
     tls = None
     if a.tls_cert:
         import ssl

@@ -115,7 +115,8 @@ class SyncClient:
             await task
 
     async def command(
-        self, type_: str, data: dict[str, Any], via: str = "wall", audit: bool = True
+        self, type_: str, data: dict[str, Any], via: str = "wall", audit: bool = True,
+        timeout: float = 10.0,
     ) -> Any:
         """Send a protocol command and wait for its ack; every command is audited (who,
         what, when, outcome) in the cache — but for the repeats of a held PTZ control,
@@ -125,7 +126,7 @@ class SyncClient:
         row: dict[str, Any] = {"user": st.user, "role": st.role, "node": self.cfg.node,
                                "action": type_, "args": {**data, "via": via}}  # fmt: skip
         try:
-            ack = await self.feed.command(type_, data)
+            ack = await self.feed.command(type_, data, timeout)
         except CommandError as exc:
             if audit:
                 self.audit({**row, "outcome": exc.code, "detail": exc.message})

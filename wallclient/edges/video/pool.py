@@ -35,6 +35,8 @@ class PlayerPool:
         self.created = 0
         self.closed = 0
         self.abandoned = 0
+        self.resolver: Any = None  # wallclient.edges.video.resolved.Resolver (resolve cameras)
+        self.resolved = 0
 
     def acquire(
         self, url: str, width: int, height: int, window: tuple[str, int] | None = None,
@@ -68,7 +70,27 @@ class PlayerPool:
         player.play(url)
         return player
 
+    def acquire_resolved(
+        self, camera: str, stream: str, width: int, height: int,
+        window: tuple[str, int] | None = None, caching_ms: int | None = None,
+    ) -> Player:
+        """A player for a ``resolve`` camera: it asks for a play URL (``self.resolver``),
+        then plays it in a player of this pool (``acquire``) — it is never the pool's own."""
+        from wallclient.edges.video.resolved import ResolvedPlayer
+
+        if self.resolver is None:
+            raise RuntimeError("a resolve camera, and no resolver: PlayerPool.resolver unset")
+        self.resolved += 1
+        return ResolvedPlayer(
+            lambda url: self.acquire(url, width, height, window, caching_ms),
+            self.resolver, camera, stream, width, height,
+        )  # fmt: skip
+
     def release(self, player: Player) -> None:
+        end = getattr(player, "end", None)
+        if end is not None:  # a ResolvedPlayer: its own player comes back, its stream is released
+            end(self.release)
+            return
         self.live.discard(player)
         if player.abandoned:  # hung in libvlc: not one more call into it
             self.abandoned += 1
@@ -104,6 +126,7 @@ class PlayerPool:
             "created": self.created,
             "closed": self.closed,
             "abandoned": self.abandoned,
+            "resolved": self.resolved,
             "live": len(self.live),
             "idle": len(self._idle),
             "routes": routes,

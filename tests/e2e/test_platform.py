@@ -1,0 +1,135 @@
+"""Play URLs from the centre's video platform (issue 28): the reference backend plays WVP
+(streams started by a resolve, 404 until then, closed after their last viewer or at a
+release) and iSecure Center (a fresh single-use token URL per resolve, 403 on reuse);
+the whole `wallclient run` resolves at every open, through real libvlc and FFmpeg."""
+
+import urllib.error
+import urllib.request
+from datetime import UTC, datetime
+
+import pytest
+
+from tests.helpers import DemoServer, WallProcess, live, timeout, wait_for, write_layout
+
+LAYOUT = {
+    "name": "platform-2x2",
+    "screens": [{"name": "v", "x": 0, "y": 0, "width": 1920, "height": 1080}],
+    "modes": {"normal": {"v": [{"id": "grid", "panel": "video", "rect": [0, 0, 24, 24],
+                                "options": {"rows": 2, "cols": 2}}]}},
+}  # fmt: skip
+
+
+def _now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def show(server, cams, preset="T-PLATFORM"):
+    server.admin("publish", type="preset.upsert", data={
+        "id": preset, "name": "平台预案", "scenario": "test", "emergency": False,
+        "cameras": cams, "dwell_s": 600})  # fmt: skip
+    server.admin("publish", type="wall.state", data={
+        "wall": "wall-1", "mode": "normal", "preset": preset,
+        "changed_by": "指挥长", "changed_at": _now()})  # fmt: skip
+
+
+def cameras(server, n, skip=0):
+    cams = [c for c in server.admin("cameras") if c["status"] == "online" and c.get("resolve")]
+    return [c["id"] for c in cams[skip : skip + n]]
+
+
+def tiles(wall):
+    return wall.status()["tiles"]
+
+
+def all_playing(wall, n=4):
+    ts = tiles(wall)
+    return ts if all(t["state"] == "playing" for t in ts[:n]) else None
+
+
+@pytest.fixture
+def platform(request, tmp_path):
+    kind = request.param
+    server = DemoServer(tmp_path, "--platform", kind, "--platform-delay", "0.4").start()
+    try:
+        wall = WallProcess(tmp_path, server.url, "tok-viewer", "--layout", str(write_layout(tmp_path, LAYOUT)))
+        with live(wall):
+            # the backend's own first preset, playing: what each test counts from
+            wait_for(lambda: all_playing(wall), timeout(30), "the first preset playing")
+            yield kind, server, wall
+    finally:
+        server.stop()
+
+
+@pytest.mark.parametrize("platform", ["wvp"], indirect=True)
+def test_wvp_streams_are_started_by_a_resolve_and_released_when_the_tile_moves_on(platform):
+    _kind, server, wall = platform
+    first = cameras(server, 4, skip=20)
+    base, asked = server.admin("platform"), wall.status()["resolve"]["requests"]
+    show(server, first)
+    got = wait_for(lambda: (ts := all_playing(wall)) and {t["camera"] for t in ts} == set(first) and ts,
+                   timeout(30), "four tiles playing through WVP")  # fmt: skip
+    assert {t["camera"] for t in got} == set(first)
+    view = server.admin("platform")
+    shown = {f"{t['camera']}/{t['stream']}" for t in got}
+    assert set(view["streams"]) == shown  # started by the resolves, one per tile
+    assert view["resolves"] - base["resolves"] == 4  # one per open, none twice
+    resolve = wall.status()["resolve"]
+    assert resolve["requests"] - asked == 4 and resolve["failures"] == 0
+    # a stream's fixed URL answers 404 once the platform has closed it: a wall holding
+    # URLs would go black; this one moves on and releases what it no longer shows
+    show(server, cameras(server, 4, skip=4), preset="T-NEXT")
+    wait_for(lambda: all_playing(wall) and set(server.admin("platform")["streams"]).isdisjoint(shown),
+             timeout(30), "the old streams released, closed at once")  # fmt: skip
+    assert server.admin("platform")["releases"] >= 4
+    name = first[0] if got[0]["stream"] == "main" else f"{first[0]}_sub"
+    url = f"http://127.0.0.1:{server.ready['http_port']}/rtp/{name}.live.flv"
+    with pytest.raises(urllib.error.HTTPError) as gone:
+        urllib.request.urlopen(url, timeout=5)
+    assert gone.value.code == 404
+
+
+@pytest.mark.parametrize("platform", ["wvp"], indirect=True)
+def test_a_url_answered_before_its_stream_is_up_is_resolved_again_not_reopened(platform):
+    _kind, server, wall = platform
+    server.admin("platform", mode="early", delay=1.5)  # WVP answering before video flows
+    cams = cameras(server, 4, skip=8)
+    base = server.admin("platform")
+    show(server, cams)
+    wait_for(lambda: (ts := all_playing(wall)) and {t["camera"] for t in ts} == set(cams),
+             timeout(40), "playing after the 404s")  # fmt: skip
+    view = server.admin("platform")
+    assert view["refused_opens"] > base["refused_opens"]  # the first opens met a 404…
+    assert view["resolves"] - base["resolves"] > 4  # …and were resolved again, not reopened
+
+
+@pytest.mark.parametrize("platform", ["isc"], indirect=True)
+def test_isc_urls_are_used_once_and_a_dropped_tile_comes_back_with_a_fresh_one(platform):
+    _kind, server, wall = platform
+    cams = cameras(server, 4, skip=12)
+    show(server, cams)
+    wait_for(lambda: (ts := all_playing(wall)) and {t["camera"] for t in ts} == set(cams),
+             timeout(30), "four tiles playing through iSecure Center")  # fmt: skip
+    before = server.admin("platform")
+    assert before["refused_opens"] == 0
+    # the media server drops every connection: each tile resolves again, none reopens
+    server.admin("media", mode="down")
+    wait_for(lambda: not all_playing(wall), timeout(15), "the tiles lose their streams")
+    server.admin("media", mode="normal")
+    wait_for(lambda: all_playing(wall), timeout(40), "playing again")
+    after = server.admin("platform")
+    assert after["resolves"] - before["resolves"] >= 4  # each tile a fresh URL
+    assert after["refused_opens"] == 0  # no used URL was opened again
+
+
+@pytest.mark.parametrize("platform", ["isc"], indirect=True)
+def test_the_platforms_refusals_are_said_on_the_tiles(platform):
+    _kind, server, wall = platform
+    cams = cameras(server, 4, skip=4)
+    server.admin("platform", offline=[cams[0]], mode="fail", message="平台内部错误：通道不存在")
+    show(server, cams)
+    got = wait_for(lambda: (ts := tiles(wall)) and ts[0]["state"] == "error" and ts[1]["state"] == "error"
+                   and ts, timeout(20), "the refusals on the tiles")  # fmt: skip
+    assert got[0]["error"] == "device offline (platform)"  # the platform's camera_offline
+    assert got[1]["error"] == "平台内部错误：通道不存在"  # the platform's own message
+    server.admin("platform", offline=[], mode="normal")
+    wait_for(lambda: all_playing(wall), timeout(60), "playing once the platform answers")
