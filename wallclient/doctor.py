@@ -161,6 +161,9 @@ def _doctor_machine(a: argparse.Namespace, check: Any) -> None:
             check(
                 "backend", True, f"{redact_text(cfg.server)}: {welcome['role']} {welcome['user']}"
             )
+            check("play URLs", True, ("per open from the video platform (stream.resolve): "
+                                      + welcome["resolve_probe"]) if welcome["resolve"]
+                  else "fixed, from the catalogue (the backend offers no stream.resolve)")  # fmt: skip
             skew = welcome["skew_s"]
             check("clock", abs(skew) <= 2.0, f"{skew:+.2f} s against the backend",
                   "turn on time sync: timedatectl set-ntp true (or chrony); the wall corrects "
@@ -194,6 +197,48 @@ def _doctor_machine(a: argparse.Namespace, check: Any) -> None:
               "run the wall with --kiosk (it turns both off while it runs)")  # fmt: skip
 
 
+async def _probe_resolve(ws: Any) -> str:
+    """One play URL asked for, timed, and given back: the first ``resolve`` camera of the
+    snapshot that follows the welcome (``stream.resolve``, docs/protocol-decisions.md)."""
+    from wallclient import protocol
+    from wallclient.edges.video.resolved import preferred_protocols
+
+    camera = None
+    async with asyncio.timeout(20):
+        while camera is None:
+            msg = protocol.parse(await ws.recv())
+            if msg.type == "snapshot.part" and msg.data.get("kind") == "cameras":
+                camera = next((c["id"] for c in msg.data["items"]
+                               if c.get("resolve") and c.get("status") == "online"), None)  # fmt: skip
+            elif msg.type == "snapshot.end":
+                return "the backend offers resolve, but no online camera uses it"
+    t0 = time.monotonic()
+    await ws.send(protocol.command("stream.resolve", {"camera": camera, "stream": "sub", "kind": "live",
+                                                      "protocols": preferred_protocols()}, "doctor-resolve"))  # fmt: skip
+    async with asyncio.timeout(20):
+        while True:
+            msg = protocol.parse(await ws.recv())
+            if msg.type == "ack" and msg.data.get("id") == "doctor-resolve":
+                break
+    ms = (time.monotonic() - t0) * 1000
+    if not msg.data.get("ok"):
+        err = msg.data.get("error") or {}
+        return f"{camera}: refused in {ms:.0f} ms ({err.get('code')}: {err.get('message')})"
+    data = msg.data.get("data") or {}
+    from urllib.parse import urlsplit
+
+    from wallclient.edges.video import url_form
+    from wallclient.redact import redact_url
+
+    if data.get("release"):
+        await ws.send(protocol.command("stream.release", {"release": data["release"]}, "doctor-release"))
+    kind = "single-use" if data.get("single_use") else "reusable"
+    # the URL's host, not its path: an iSecure Center token is as good as a password
+    host = urlsplit(redact_url(str(data.get("url", "")))).netloc
+    return (f"{camera}: a {url_form(data.get('url', ''))} URL from {host} in {ms:.0f} ms ({kind}"
+            + (f", expires {data['expires_at']}" if data.get("expires_at") else "") + ")")
+
+
 async def _probe_backend(cfg: Any, token: str) -> tuple[dict[str, Any] | None, str]:
     """Connect, say hello, read the welcome: (role, user, clock skew) or why not."""
     from websockets.asyncio.client import connect
@@ -214,8 +259,12 @@ async def _probe_backend(cfg: Any, token: str) -> tuple[dict[str, Any] | None, s
                     if msg.type == "welcome":
                         got = time.time()
                         server = protocol.parse_time(msg.data["server_time"]).timestamp()
-                        return {"role": msg.data.get("role"), "user": msg.data.get("user"),
-                                "skew_s": server - (sent + got) / 2}, ""  # fmt: skip
+                        out = {"role": msg.data.get("role"), "user": msg.data.get("user"),
+                               "skew_s": server - (sent + got) / 2,
+                               "resolve": "resolve" in (msg.data.get("features") or [])}  # fmt: skip
+                        if out["resolve"]:
+                            out["resolve_probe"] = await _probe_resolve(ws)
+                        return out, ""
                     if msg.type == "error":
                         return None, f"{msg.data.get('code')}: {msg.data.get('message')}"
     except Exception as exc:  # every way of not reaching it is a finding, said plainly

@@ -133,3 +133,24 @@ def test_the_platforms_refusals_are_said_on_the_tiles(platform):
     assert got[1]["error"] == "平台内部错误：通道不存在"  # the platform's own message
     server.admin("platform", offline=[], mode="normal")
     wait_for(lambda: all_playing(wall), timeout(60), "playing once the platform answers")
+
+
+def test_doctor_says_where_play_urls_come_from_and_times_one(tmp_path):
+    import json
+
+    from tests.helpers import run_cli
+
+    server = DemoServer(tmp_path, "--platform", "isc").start()
+    try:
+        token = tmp_path / "doctor.token"
+        token.write_text("tok-viewer\n", encoding="utf-8")
+        token.chmod(0o600)
+        out = run_cli("doctor", "--server", server.url, "--token-file", str(token),
+                      "--cache", str(tmp_path / "none.sqlite"), "--json")  # fmt: skip
+        checks = {c["check"]: c for c in json.loads(out.stdout)}
+        detail = checks["play URLs"]["detail"]
+        assert "per open from the video platform" in detail and "single-use" in detail, detail
+        assert "openUrl" not in detail  # the token stays out of what is printed
+        assert server.admin("platform")["resolves"] == 1
+    finally:
+        server.stop()
