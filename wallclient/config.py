@@ -45,7 +45,7 @@ class Config:
     alert: bool = True  # the new priority-1 sound, where the layout's region asks for it
     alert_sound: Path | None = None  # None: resources/sounds/alert.wav
     max_decoders: int = 16
-    resolve_cap: int = 12  # play URLs asked of the platform at once, wall-wide (resolve cameras)
+    resolve_cap: int = 18  # play URLs asked of the platform at once, wall-wide (resolve cameras)
     linkage_cameras: int = 3  # the nearest N online cameras put on the linkage tiles
     auto_linkage: bool = False  # a new priority-1 incident takes the linkage tiles by itself
     drill_s: float = 120.0  # a drill-down into a sub-region narrows the panels this long

@@ -31,7 +31,7 @@ from wallclient.errors import CommandError
 
 log = logging.getLogger(__name__)
 
-RESOLVE_CAP = 12  # requests in flight for the whole wall (docs/video.md, "Play URLs")
+RESOLVE_CAP = 18  # requests in flight for the whole wall (docs/video.md, "Play URLs")
 RESOLVE_TIMEOUT_S = 16.0  # the backend answers within 15 s or fails (protocol.md)
 
 # What a tile says when there is no URL (English source; zh_CN in the translations)

@@ -1,0 +1,59 @@
+"""The resolver's bounds and a play URL's expiry (the logic alone; tests/e2e/test_platform.py
+proves it against the reference backend's platforms with real video)."""
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from wallclient.edges.video.resolved import Resolver, expired, preferred_protocols
+from wallclient.errors import CommandError
+
+
+def test_never_more_requests_in_flight_than_the_cap_and_a_dropped_one_is_never_sent():
+    sent: list[str] = []
+    in_flight = [0, 0]
+
+    async def send(cmd, data, timeout):
+        sent.append(data["camera"])
+        in_flight[0] += 1
+        in_flight[1] = max(in_flight[1], in_flight[0])
+        await asyncio.sleep(0.02)  # a platform taking its time
+        in_flight[0] -= 1
+        return {"url": f"http://media/{data['camera']}.live.ts", "single_use": False}
+
+    async def go():
+        r = Resolver(send, cap=5)
+        wanted = {f"C{i}": True for i in range(36)}
+        wanted["C35"] = False  # its tile moved on while it queued
+        tasks = [asyncio.ensure_future(r.resolve(c, "sub", wanted=lambda c=c: wanted[c])) for c in wanted]
+        done = await asyncio.gather(*tasks, return_exceptions=True)
+        return r, done
+
+    r, done = asyncio.run(go())
+    assert in_flight[1] == 5 and r.max_in_flight == 5
+    assert "C35" not in sent and len(sent) == 35
+    assert isinstance(done[-1], CommandError) and done[-1].code == "cancelled"
+
+
+def test_an_answer_without_a_url_is_a_failure_said_as_such():
+    async def send(cmd, data, timeout):
+        return {"single_use": True}
+
+    with pytest.raises(CommandError) as err:
+        asyncio.run(Resolver(send).resolve("C1", "sub"))
+    assert err.value.code == "platform_error"
+
+
+def test_expiry():
+    now = datetime.now(UTC)
+    assert expired((now - timedelta(seconds=1)).isoformat())
+    assert not expired((now + timedelta(seconds=60)).isoformat())
+    assert not expired(None) and not expired("not a time")
+    assert expired("2026-01-01T00:00:00Z")
+
+
+def test_the_url_forms_are_asked_for_in_the_order_this_machine_plays_them():
+    assert preferred_protocols(rtsp_in_vlc=True)[:3] == ["http-ts", "fmp4", "rtsp"]
+    assert preferred_protocols(rtsp_in_vlc=False)[:4] == ["http-ts", "fmp4", "http-flv", "rtsp"]
+    assert "ws-flv" not in preferred_protocols()
