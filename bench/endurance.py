@@ -273,6 +273,18 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def patient(server: DemoServer, cmd: str, **args: Any) -> Any:
+    """An admin command that waits out a backend restart (up to 60 s)."""
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            return server.admin(cmd, **args)
+        except Exception:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(1.0)
+
+
 def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
     tmp = Path(a.dir or f"/tmp/wallclient-endurance-{os.getpid()}") / route
     tmp.mkdir(parents=True, exist_ok=True)
@@ -287,6 +299,7 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                        display=display)  # fmt: skip
     samples: list[dict[str, Any]] = []
     events: list[str] = []
+    (out / f"{route}.csv").unlink(missing_ok=True)
     counts = {"switches": 0, "messages": 0}
     rng = random.Random(30)
     t0 = time.monotonic()
@@ -296,8 +309,8 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
         wall.args[wall.args.index("--server") + 1] = server.url
         wall.start()
         wait_for(lambda: wall.conn()["state"] == "live", 60, "live")
-        server.admin("rate", rate=a.rate)
-        state = server.admin("state")
+        patient(server, "rate", rate=a.rate)
+        state = patient(server, "state")
         cams = [c["id"] for c in state["cameras"] if c["status"] == "online" and not c.get("ptz")]
         # cameras whose clips are made already (each new one costs the backend an encode:
         # dozens at once starve it, which is not what this bench measures)
@@ -306,29 +319,47 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
         emergency = [p["id"] for p in state["presets"] if p["emergency"]]
         streets = sorted({c["region"][:9] for c in state["cameras"] if c.get("region")})
         for n in range(12):
-            server.admin("publish", type="preset.upsert", data={
+            patient(server, "publish", type="preset.upsert", data={
                 "id": f"E{n}", "name": f"耐久{n}", "scenario": "endurance", "emergency": False,
                 "cameras": rng.sample(cams, 18), "dwell_s": 60})  # fmt: skip
-        server.admin("publish", type="preset.upsert", data={
+        patient(server, "publish", type="preset.upsert", data={
             "id": "E-tour", "name": "轮巡", "scenario": "endurance", "emergency": False,
             "cameras": rng.sample(cams, 36), "dwell_s": 5})  # fmt: skip
-        server.admin("publish", type="preset.upsert", data={
+        patient(server, "publish", type="preset.upsert", data={
             "id": "E-empty", "name": "无视频", "scenario": "endurance", "emergency": False,
             "cameras": [], "dwell_s": 60})  # fmt: skip
 
+        def ctl(cmd: str, **args: Any) -> dict[str, Any]:
+            """A control command; a wall too busy to take it is said, not fatal."""
+            try:
+                return dict(wall.control(cmd, **args))
+            except Exception as exc:
+                events.append(f"{time.monotonic() - t0:.0f}s {cmd}: {exc!r}")
+                return {"ok": False, "error": {"code": "unreachable", "message": repr(exc)}}
+
         def switch(preset: str) -> None:
-            reply = wall.control("preset.activate", preset=preset)
+            reply = ctl("preset.activate", preset=preset)
             with lock:
                 counts["switches"] += 1
-            if not reply["ok"] and reply["error"]["code"] not in ("offline", "timeout", "rate_limited"):
+            if not reply["ok"] and reply["error"]["code"] not in ("offline", "timeout", "rate_limited", "unreachable"):
                 events.append(f"{time.monotonic() - t0:.0f}s switch refused: {reply['error']}")
 
         def take(phase: str, switched: bool) -> None:
             with contextlib.suppress(Exception):  # the backend restarting: the last count stands
                 counts["messages"] = int(server.admin("head")["seq"])
-            s = sample_of(wall, xvfb, counts, t0)
+            try:
+                s = sample_of(wall, xvfb, counts, t0)
+            except Exception as exc:  # a wall too busy to answer in time: said, run goes on
+                events.append(f"{time.monotonic() - t0:.0f}s no sample: {exc!r}")
+                return
             s.update(phase=phase, switched=switched)
             samples.append(s)
+            # every sample on disk as it is taken: a run that dies keeps what it measured
+            with open(out / f"{route}.csv", "a", newline="") as fh:
+                writer = csv.DictWriter(fh, fieldnames=list(s))
+                if len(samples) == 1:
+                    writer.writeheader()
+                writer.writerow(s)
             if len(samples) % 30 == 0:
                 print(json.dumps({k: s[k] for k in ("t_s", "phase", "switches", "messages", "rss_mb",
                                                     "threads", "fds", "players_live", "players_idle",
@@ -336,11 +367,11 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
 
         # the baseline: the wall warm, no video, no data
         def quiet(phase: str, seconds: float) -> None:
-            server.admin("rate", rate=0)
-            server.admin("media", mode="normal")
+            patient(server, "rate", rate=0)
+            patient(server, "media", mode="normal")
             switch("E-empty")
             if wall.status()["wall"]["mode"] == "emergency":
-                wall.control("normal")
+                ctl("normal")
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 time.sleep(SAMPLE_S)
@@ -387,54 +418,60 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                 if now >= next_at["max"]:
                     next_at["max"], max_end = now + 30, now + 8
                     tile = rng.randrange(9)
-                    wall.control("tile.maximise", tile=tile)
+                    ctl("tile.maximise", tile=tile)
                     count()
                 if max_end and now >= max_end:
                     max_end = 0.0
-                    wall.control("tile.maximise", tile=tile, restore=True)
+                    ctl("tile.maximise", tile=tile, restore=True)
                     count()
                 if now >= next_at["mode"]:
                     next_at["mode"] = now + 60
                     if emergency_on:
-                        wall.control("normal")
+                        ctl("normal")
                     else:
-                        wall.control("emergency", preset=rng.choice(emergency))
+                        ctl("emergency", preset=rng.choice(emergency))
                     emergency_on = not emergency_on
                     count()
                 if now >= next_at["replay"]:
                     next_at["replay"], replay_end = now + 45, now + 10
-                    wall.control("replay.start", tile=rng.randrange(9), seconds_back=20)
+                    ctl("replay.start", tile=rng.randrange(9), seconds_back=20)
                     count()
                 if replay_end and now >= replay_end:
                     replay_end = 0.0
-                    wall.control("replay.stop")
+                    ctl("replay.stop")
                     count()
                 if now >= next_at["drill"] and streets:
                     next_at["drill"] = now + 50
-                    wall.control("map.drill", region=rng.choice(streets))
+                    ctl("map.drill", region=rng.choice(streets))
                 if now >= next_at["media"] and not media_back:
                     next_at["media"], media_back = now + 150, now + 20
-                    server.admin("media", mode=media_mode)
+                    patient(server, "media", mode=media_mode)
                     events.append(f"{now:.0f}s cameras {media_mode}")
                     media_mode = "hang" if media_mode == "down" else "down"
                 if media_back and now >= media_back:
                     media_back = 0.0
-                    server.admin("media", mode="normal")
+                    patient(server, "media", mode="normal")
                 if now >= next_at["burst"] and not burst_end:
                     next_at["burst"], burst_end = now + 600, now + 60
-                    server.admin("rate", rate=a.burst)
+                    patient(server, "rate", rate=a.burst)
                     events.append(f"{now:.0f}s burst at {a.burst}/s")
                 if burst_end and now >= burst_end:
                     burst_end = 0.0
-                    server.admin("rate", rate=a.rate)
+                    patient(server, "rate", rate=a.rate)
                 if now >= next_at["restart"]:
                     next_at["restart"] = now + 240
                     try:
                         server.stop()
                     except Exception:
                         server.stop(kill=True)
-                    server.start()
-                    server.admin("rate", rate=a.burst if burst_end else a.rate)
+                    for _ in range(3):  # its ports may take a moment to be free again
+                        try:
+                            server.start()
+                            break
+                        except Exception as exc:
+                            events.append(f"{now:.0f}s backend start: {exc!r}")
+                            time.sleep(2)
+                    patient(server, "rate", rate=a.burst if burst_end else a.rate)
                     events.append(f"{now:.0f}s backend restarted")
 
         def guarded(fn: Any) -> Any:
@@ -459,7 +496,7 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                 paused.set()
                 time.sleep(2.5)  # a switch under way finishes
                 quiet("baseline", 40)
-                server.admin("rate", rate=a.rate)
+                patient(server, "rate", rate=a.rate)
                 churn_start += 42.5  # the churn's clock stands still meanwhile
                 paused.clear()
                 continue
@@ -485,10 +522,6 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
     slopes = fits(samples, warm_s)
     budget = a.rss_budget if a.rss_budget is not None else (5.0 if a.minutes < 120 else 1.0)
     verdict = judge(samples, warm_s, slopes, budget)
-    with open(out / f"{route}.csv", "w", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=list(samples[0]))
-        writer.writeheader()
-        writer.writerows(samples)
     keys = [*VIDEO, *DATA, "stall_ms", "playing", "players_created", "fd_sockets", "fd_pipes", "control_queue"]
     plot(samples, keys, out / f"{route}.png",
          f"wallclient endurance · {route} · {a.minutes:g} min churn · {counts['switches']} switches · "

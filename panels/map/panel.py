@@ -50,6 +50,7 @@ SLICE_S = 0.004  # layer drawing per turn of the event loop, at most (about)
 TILES_GAP_S = 0.12  # while tiles come, the basemap layer takes them at most this often
 HEAT_AGE_S = 60.0  # the heat is remade this often with no change (incidents age out of it)
 PAST_HEAT_S = 5.0  # … and this often while a replay's clock runs
+HEAT_SHARE = 20.0  # the heat waits at least 20 × its last remake's time before the next
 ZOOM_STEP = 1.25
 MAX_ZOOM = 512.0
 FOCUS_SPAN_M = 2500.0  # focusing an incident shows about this much ground across
@@ -174,6 +175,10 @@ class MapPanel(Panel):
         # (a replay's running clock moves the heat's four hours by a second a second: it
         # is remade every PAST_HEAT_S then, at once on a seek)
         every = PAST_HEAT_S if self.ctx.past is not None and not self.ctx.past.jumped else REFRESH_S
+        # a busy feed on a loaded PC: the heat costs the GUI thread at most ~5 % (its last
+        # remake took 100 ms → again in 2 s; bench/endurance.py found it the longest stall
+        # at 200 incidents a second, remade every second)
+        every = max(every, HEAT_SHARE * self.heat.made_ms / 1000)
         if (self._heat_due and t - self._heat_at >= every) or t - self._heat_at >= HEAT_AGE_S:
             self._heat_due, self._heat_at = False, t
             self._heat_version += 1

@@ -1,6 +1,6 @@
 """Play URLs from the video platform (issue 28): are they as quick as fixed ones?
 
-    .venv/bin/python bench/platform.py [--switches 20] [--only switch,tour,wide,drop]
+    .venv/bin/python bench/play_urls.py [--switches 20] [--only switch,tour,wide,drop]
 
 The whole `wallclient run --offscreen` against the reference backend and its cameras,
 each figure beside the same one with fixed URLs where there is one:
