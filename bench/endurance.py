@@ -369,9 +369,12 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
         def quiet(phase: str, seconds: float) -> None:
             patient(server, "rate", rate=0)
             patient(server, "media", mode="normal")
-            switch("E-empty")
+            # back to normal first (it restores the preset before the emergency), then
+            # the empty preset: no tile plays, no player decodes
             if wall.status()["wall"]["mode"] == "emergency":
                 ctl("normal")
+            switch("E-empty")
+            wait_for(lambda: wall.status()["resources"]["players"]["live"] == 0, 30, "no player live")
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 time.sleep(SAMPLE_S)

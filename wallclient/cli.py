@@ -180,7 +180,8 @@ def cmd_demo(a: argparse.Namespace) -> int:
     server = subprocess.Popen(
         [sys.executable, "-m", "wallclient", "serve-demo", "--port", "0", "--media-port", "0",
          "--rtsp-port", "0", "--tokens", str(tokens), "--seed", str(a.seed),
-         "--playback-port", "0", "--record-dir", str(work / "recordings")]
+         "--playback-port", "0", "--record-dir", str(work / "recordings"),
+         "--platform", a.platform]  # the wall resolves every open, as in a centre
         + (["--first-preset-size", str(first)] if first else []),
         stdout=subprocess.PIPE, text=True,
     )  # fmt: skip
@@ -470,6 +471,8 @@ def parser() -> argparse.ArgumentParser:
         "--duration", type=float, default=20.0, help="offscreen: seconds before screenshots"
     )
     d.add_argument("--screenshots", type=Path)
+    d.add_argument("--platform", choices=("fixed", "wvp", "isc"), default="wvp",
+                   help="where the demo cameras' play URLs come from (default: a WVP platform)")
     d.set_defaults(func=cmd_demo)
 
     sn = sub.add_parser("snapshot", help="render every screen to PNG from the cache, no network")

@@ -62,6 +62,14 @@ def wall_commands(table: Table, cap: Capabilities) -> None:
     async def status(_args: dict[str, Any]) -> Any:
         return cap.status()
 
+    @table.command("resources.types")
+    async def resources_types(args: dict[str, Any]) -> Any:
+        """Diagnosis: the Python types with the most live objects, and their growth since
+        the last call (docs/operations.md)."""
+        from wallclient.resources import top_types
+
+        return {"types": top_types(int(args.get("n", 20)))}
+
     @table.command("snapshot")
     async def snapshot(args: dict[str, Any]) -> Any:
         return {"files": cap.wall.snapshot(Path(args["dir"]))}

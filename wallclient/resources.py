@@ -81,3 +81,20 @@ def view(pool: Any, video_panels: list[Any], cache: Any) -> dict[str, Any]:
         "python": {"allocated_blocks": sys.getallocatedblocks()},
         "process": process(),
     }
+
+
+_last_types: dict[str, int] = {}
+
+
+def top_types(n: int = 20) -> list[dict[str, Any]]:
+    """Diagnosis (``resources.types``): the Python types with the most live objects, and
+    how many more than at the last call — what grows, when something does. Walks every
+    object the collector tracks: ~0.2–0.5 s on a busy wall, so only on request."""
+    import gc
+    from collections import Counter
+
+    counts = Counter(type(o).__qualname__ for o in gc.get_objects())
+    global _last_types
+    before, _last_types = _last_types, dict(counts)
+    return [{"type": t, "count": c, "since_last": c - before.get(t, 0) if before else None}
+            for t, c in counts.most_common(n)]  # fmt: skip
