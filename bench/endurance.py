@@ -318,13 +318,21 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
         cams = (made if len(made) >= 40 else cams)[:60]
         emergency = [p["id"] for p in state["presets"] if p["emergency"]]
         streets = sorted({c["region"][:9] for c in state["cameras"] if c.get("region")})
+        if a.no_video:  # the data alone (diagnosis): every preset empty
+            cams, emergency_cams = [], True
+        else:
+            emergency_cams = False
         for n in range(12):
             patient(server, "publish", type="preset.upsert", data={
                 "id": f"E{n}", "name": f"耐久{n}", "scenario": "endurance", "emergency": False,
-                "cameras": rng.sample(cams, 18), "dwell_s": 60})  # fmt: skip
+                "cameras": rng.sample(cams, min(18, len(cams))), "dwell_s": 60})  # fmt: skip
         patient(server, "publish", type="preset.upsert", data={
             "id": "E-tour", "name": "轮巡", "scenario": "endurance", "emergency": False,
-            "cameras": rng.sample(cams, 36), "dwell_s": 5})  # fmt: skip
+            "cameras": rng.sample(cams, min(36, len(cams))), "dwell_s": 5})  # fmt: skip
+        if emergency_cams:
+            for pid in emergency:
+                patient(server, "publish", type="preset.upsert", data={
+                    "id": pid, "name": pid, "scenario": "endurance", "emergency": True, "cameras": []})
         patient(server, "publish", type="preset.upsert", data={
             "id": "E-empty", "name": "无视频", "scenario": "endurance", "emergency": False,
             "cameras": [], "dwell_s": 60})  # fmt: skip
@@ -366,7 +374,22 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                                                     "stall_ms", "playing", "connection")}), flush=True)  # fmt: skip
 
         # the baseline: the wall warm, no video, no data
+        restarting = threading.Lock()
+
+        def running() -> None:
+            """The backend up (started again if a restart left it down)."""
+            for attempt in range(5):  # its ports may take a moment to be free again
+                if server.proc is not None and server.proc.poll() is None:
+                    return
+                try:
+                    server.start()
+                except Exception as exc:
+                    events.append(f"{time.monotonic() - t0:.0f}s backend start {attempt}: {exc!r}")
+                    time.sleep(2)
+
         def quiet(phase: str, seconds: float) -> None:
+            with restarting:
+                running()
             patient(server, "rate", rate=0)
             patient(server, "media", mode="normal")
             # back to normal first (it restores the preset before the emergency), then
@@ -463,17 +486,12 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                     patient(server, "rate", rate=a.rate)
                 if now >= next_at["restart"]:
                     next_at["restart"] = now + 240
-                    try:
-                        server.stop()
-                    except Exception:
-                        server.stop(kill=True)
-                    for _ in range(3):  # its ports may take a moment to be free again
+                    with restarting:
                         try:
-                            server.start()
-                            break
-                        except Exception as exc:
-                            events.append(f"{now:.0f}s backend start: {exc!r}")
-                            time.sleep(2)
+                            server.stop()
+                        except Exception:
+                            server.stop(kill=True)
+                        running()
                     patient(server, "rate", rate=a.burst if burst_end else a.rate)
                     events.append(f"{now:.0f}s backend restarted")
 
@@ -521,19 +539,43 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
         if xvfb is not None:
             xvfb.terminate()
             xvfb.wait(10)
+    return report_of(route, a, out, samples, events, problems)
+
+
+def report_of(route: str, a: argparse.Namespace, out: Path, samples: list[dict[str, Any]],
+              events: list[str], problems: list[str]) -> dict[str, Any]:  # fmt: skip
+    """The slopes, the verdict, the PNG and the JSON of one route's samples."""
     warm_s = a.warmup * 60
     slopes = fits(samples, warm_s)
     budget = a.rss_budget if a.rss_budget is not None else (5.0 if a.minutes < 120 else 1.0)
     verdict = judge(samples, warm_s, slopes, budget)
     keys = [*VIDEO, *DATA, "stall_ms", "playing", "players_created", "fd_sockets", "fd_pipes", "control_queue"]
+    switches, messages = samples[-1]["switches"], samples[-1]["messages"]
     plot(samples, keys, out / f"{route}.png",
-         f"wallclient endurance · {route} · {a.minutes:g} min churn · {counts['switches']} switches · "
-         f"{counts['messages']} messages")  # fmt: skip
-    report = {"route": route, "minutes": a.minutes, "switches": counts["switches"],
-              "messages": counts["messages"], "slopes": slopes, **verdict,
-              "unhandled": problems[:20], "events": events}  # fmt: skip
+         f"wallclient endurance · {route} · {a.minutes:g} min churn · {switches} switches · {messages} messages")  # fmt: skip
+    report = {"route": route, "minutes": a.minutes, "switches": switches, "messages": messages,
+              "slopes": slopes, **verdict, "unhandled": problems[:20], "events": events}  # fmt: skip
     (out / f"{route}.json").write_text(json.dumps(report, ensure_ascii=False, indent=1))
     return report
+
+
+def judge_csv(path: Path, a: argparse.Namespace) -> dict[str, Any]:
+    """A run's CSV judged again (a run that died before its end keeps its samples)."""
+    numeric = ("phase", "connection")
+    with open(path, newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    samples = []
+    for r in rows:
+        s: dict[str, Any] = {}
+        for k, v in r.items():
+            if k in numeric:
+                s[k] = v
+            elif k == "switched":
+                s[k] = v == "True"
+            else:
+                s[k] = float(v) if v not in ("", "None") else 0.0
+        samples.append(s)
+    return report_of(path.stem, a, path.parent, samples, [f"judged again from {path.name}"], [])
 
 
 def main() -> int:
@@ -545,9 +587,15 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=200, help="incident events a second")
     ap.add_argument("--burst", type=float, default=1000, help="the bursts' events a second")
     ap.add_argument("--rss-budget", type=float, help="MB per 1,000 switches (default 5; 1 from 2 h)")
+    ap.add_argument("--no-video", action="store_true", help="diagnosis: the data alone, every preset empty")
     ap.add_argument("--out", default=str(ROOT / "out" / "endurance"))
     ap.add_argument("--dir", default="")
+    ap.add_argument("--judge", help="judge a CSV this bench wrote (its route from the name)")
     a = ap.parse_args()
+    if a.judge:
+        report = judge_csv(Path(a.judge), a)
+        print(json.dumps({k: v for k, v in report.items() if k != "events"}, ensure_ascii=False, indent=1))
+        return 0 if all(report["pass"].values()) else 1
     os.environ.setdefault("MALLOC_ARENA_MAX", "2")  # as the systemd unit runs it
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
