@@ -375,6 +375,7 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
 
         # the baseline: the wall warm, no video, no data
         restarting = threading.Lock()
+        restart_due = threading.Event()
 
         def running() -> None:
             """The backend up (started again if a restart left it down)."""
@@ -486,14 +487,9 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                     patient(server, "rate", rate=a.rate)
                 if now >= next_at["restart"]:
                     next_at["restart"] = now + 240
-                    with restarting:
-                        try:
-                            server.stop()
-                        except Exception:
-                            server.stop(kill=True)
-                        running()
-                    patient(server, "rate", rate=a.burst if burst_end else a.rate)
-                    events.append(f"{now:.0f}s backend restarted")
+                    # done by the main thread: a child dies with the *thread* that started it
+                    # (PR_SET_PDEATHSIG), and this one ends before the run does
+                    restart_due.set()
 
         def guarded(fn: Any) -> Any:
             def go() -> None:
@@ -522,6 +518,16 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                 paused.clear()
                 continue
             time.sleep(SAMPLE_S)
+            if restart_due.is_set():
+                restart_due.clear()
+                with restarting:
+                    try:
+                        server.stop()
+                    except Exception:
+                        server.stop(kill=True)
+                    running()
+                patient(server, "rate", rate=a.rate)
+                events.append(f"{time.monotonic() - t0:.0f}s backend restarted")
             switched, switched_since[0] = switched_since[0], False
             take("churn", switched)
         stop.set()
