@@ -200,6 +200,9 @@ class Feed:
                 for fut in self._pending.values():
                     if not fut.done():
                         fut.set_exception(CommandError("offline", "connection lost before the ack"))
+                        # retrieved here: its command may not be awaiting it yet (still
+                        # sending, it fails on its own), and asyncio would log it as lost
+                        fut.exception()
                 self._pending.clear()
             if self._stopped.is_set():
                 break
