@@ -35,6 +35,15 @@ class PlayerLike(Protocol):
     def set_crop(self, crop: tuple[float, float, float, float] | None) -> None: ...
 
 
+def streams_of(camera: dict[str, Any]) -> dict[str, Any]:
+    """A camera's streams by name; a ``resolve`` camera's URLs come at each open
+    (stream.resolve), so only its names count (both, when it names none)."""
+    streams = camera.get("streams") or {}
+    if camera.get("resolve"):
+        return {k: "resolve" for k in (streams or ("main", "sub"))}
+    return dict(streams)
+
+
 def stream_for(width: int, height: int, streams: dict[str, str]) -> str | None:
     """The sub stream for small tiles, the main stream for large ones (either if alone)."""
     want = "main" if width * height > SUB_MAX_PIXELS else "sub"
@@ -133,10 +142,7 @@ class Tile:
             self.state, self.error = "offline", None
             self.retry_at = None
             return self._stop(actions)
-        streams = camera.get("streams") or {}
-        if camera.get("resolve"):  # URLs come at each open (stream.resolve): the names count
-            streams = {k: "resolve" for k in (streams or ("main", "sub"))}
-        want = stream_for(width, height, streams)
+        want = stream_for(width, height, streams_of(camera))
         if want is None:
             self.state, self.error = "error", "camera has no stream URL"
             return self._stop(actions)

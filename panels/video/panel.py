@@ -159,7 +159,7 @@ class VideoPanel(Panel):
                 continue
             pic = parts(rect, self.scale)[1]
             w, h = even(pic.width()), even(pic.height())
-            stream = rules.stream_for(w, h, _streams(cam))
+            stream = rules.stream_for(w, h, rules.streams_of(cam))
             player = self._open(cam, stream, w, h) if stream else None
             if player is not None and stream is not None:
                 tile.prepare(nxt, stream, player, now)
@@ -513,11 +513,3 @@ class VideoPanel(Panel):
             image = QImage(memoryview(buf), w, h, pitch, QImage.Format.Format_RGB32)
             return bool(image.save(path))
         return bool(self.grab(rects[index].toAlignedRect()).save(path))
-
-
-def _streams(cam: dict[str, Any]) -> dict[str, Any]:
-    """The camera's streams by name (a ``resolve`` camera's have no URL of their own)."""
-    streams = cam.get("streams") or {}
-    if cam.get("resolve"):
-        return {k: "resolve" for k in (streams or ("main", "sub"))}
-    return dict(streams)

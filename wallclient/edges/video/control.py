@@ -72,9 +72,6 @@ class ControlThread:
         while True:
             fn, args, owner, future = self._queue.get()
             with self._lock:
-                if self._worker is not me:  # replaced while this one was stuck
-                    self._queue.put((fn, args, owner, future))  # not ours to run: back
-                    return
                 if getattr(owner, "abandoned", False) or not future.set_running_or_notify_cancel():
                     continue
                 self._running = (time.monotonic(), owner)

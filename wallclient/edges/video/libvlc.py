@@ -249,8 +249,6 @@ class VlcPlayer(Player):
         if events is not None:
             for kind in WATCHED_EVENTS:  # libvlc calls no Python of ours from now on
                 events.event_detach(getattr(self._vlc.EventType, kind))
-            events._callbacks = {}
-            events._callback_handler = None  # the closure that held the manager
         self._mp.stop()
         self._mp.release()
 

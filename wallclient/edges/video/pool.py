@@ -22,6 +22,7 @@ from wallclient.edges.video import memory
 from wallclient.edges.video.libvlc import NativeVlcPlayer, VlcPlayer
 from wallclient.edges.video.player import Player
 from wallclient.edges.video.pyav import AvPlayer, reap
+from wallclient.edges.video.resolved import ResolvedPlayer
 from wallclient.edges.video.routes import route_for
 
 
@@ -76,8 +77,6 @@ class PlayerPool:
     ) -> Player:
         """A player for a ``resolve`` camera: it asks for a play URL (``self.resolver``),
         then plays it in a player of this pool (``acquire``) — it is never the pool's own."""
-        from wallclient.edges.video.resolved import ResolvedPlayer
-
         if self.resolver is None:
             raise RuntimeError("a resolve camera, and no resolver: PlayerPool.resolver unset")
         self.resolved += 1
