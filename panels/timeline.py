@@ -44,7 +44,7 @@ from panels.hub import Context, Hub
 from panels.incidents import IncidentsPanel
 from panels.indicators import IndicatorsPanel
 from panels.video import VideoPanel
-from wallclient.edges.playback import Recording
+from wallclient.edges.playback import PlatformRecordings, Recording
 from wallclient.errors import CommandError
 from wallclient.protocol import CST, epoch
 from wallclient.replay import (
@@ -82,6 +82,7 @@ class ReplayDesk:
         read: Callable[[Callable[[Any], Any], Any], Any],
         write: Callable[[Callable[[Any], Any]], None],
         offered: Callable[[], bool],
+        platform: Callable[[], PlatformRecordings | None] = lambda: None,
         instant_s: float = INSTANT_BACK_S,
         before_s: float = BEFORE_S,
     ) -> None:
@@ -90,6 +91,7 @@ class ReplayDesk:
         self.read = read  # run a function on a cache reader (SyncClient.read)
         self.write = write  # … on the cache's writer thread (bookmarks)
         self.offered = offered  # does the backend offer playback (welcome.features)?
+        self.platform = platform  # the video platform's recordings, when the backend resolves
         self.instant_s = instant_s
         self.before_s = before_s
         self.shared: dict[str, Any] | None = None  # the incident replay
@@ -133,9 +135,16 @@ class ReplayDesk:
         raise CommandError("not_on_wall", f"camera {camera} is on no tile")
 
     def recording(self, camera: str | None) -> Recording:
+        """Where ``camera``'s recording is read: the video platform's for a ``resolve``
+        camera (``stream.resolve``, ``kind: playback``), else the playback server's."""
+        cam = self.ctx.state.cameras.get(camera or "")
+        if cam is not None and cam.get("resolve"):
+            platform = self.platform()
+            if platform is None:
+                raise CommandError("no_playback", "the backend resolves no play URLs")
+            return Recording("platform", str(camera), "", platform)
         if not self.offered():
             raise CommandError("no_playback", "the backend offers no playback")
-        cam = self.ctx.state.cameras.get(camera or "")
         rec = (cam or {}).get("recording") or {}
         if not rec.get("playback") or not rec.get("path"):
             raise CommandError("no_recording", f"camera {camera} is not recorded")
@@ -262,7 +271,7 @@ class ReplayDesk:
         inc = self.ctx.state.incidents.get(iid)
         if inc is None:
             raise CommandError("not_found", f"no live incident {iid}")
-        if not self.offered():
+        if not self.offered() and self.platform() is None:
             raise CommandError("no_playback", "the backend offers no playback")
         before = float(args.get("before_s", self.before_s))
         reported = epoch(inc.get("reported_at") or "")

@@ -11,13 +11,17 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from websockets.asyncio.client import connect
 
 from wallclient.demo.media import CHILD
+from wallclient.replay import rfc3339
 
 SCALE = float(os.environ.get("WALLCLIENT_TEST_TIMEOUT_SCALE", "1"))
 
@@ -269,6 +273,29 @@ async def feed_client(
         with contextlib.suppress(asyncio.CancelledError):
             await task
         writer.stop()
+
+
+def http(url: str, token: str | None = "tok-viewer") -> tuple[int, dict, bytes]:
+    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout(10)) as r:
+            return r.status, dict(r.headers), r.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, dict(exc.headers), exc.read()
+
+
+def recorded(server: DemoServer, cam: str, seconds: float) -> list[dict]:
+    """Wait until ``cam`` has ``seconds`` of recording; its spans."""
+    base = server.ready["playback"]
+
+    def enough() -> list[dict] | None:
+        now = time.time()
+        code, _, body = http(f"{base}/list?path={cam}&start={quote(rfc3339(now - 3600))}"
+                             f"&end={quote(rfc3339(now))}")  # fmt: skip
+        spans = json.loads(body) if code == 200 else []
+        return spans if spans and sum(s["duration"] for s in spans) >= seconds else None
+
+    return wait_for(enough, timeout(seconds + 30), f"{seconds} s of {cam} recorded")
 
 
 def write_layout(tmp: Path, layout: dict[str, Any], name: str = "layout.json") -> Path:

@@ -124,6 +124,9 @@ def run(
 
     pool = PlayerPool(cfg.max_decoders)
     pool.resolver = _resolver(client, cfg.resolve_cap)
+    from wallclient.edges.playback import PlatformRecordings
+
+    recordings = PlatformRecordings(pool.resolver)  # its loop: main's, once it runs
     warm_up()
     from wallclient.edges.commander import Commander, Desk
 
@@ -151,7 +154,7 @@ def run(
     wall = Wall(ctx, hub, lay, history=client.history, linkage_n=cfg.linkage_cameras,
                 auto_linkage=cfg.auto_linkage, drill_s=cfg.drill_s, only=only)  # fmt: skip
     wall_ref.append(wall)
-    desk, exporter = _time_on_the_wall(cfg, client, ctx, hub, wall, token)
+    desk, exporter = _time_on_the_wall(cfg, client, ctx, hub, wall, token, recordings)
     desk_ref.append(desk)
     driver = _steering(cfg, client, ctx, hub, wall, pending)
     ptz_ref.append(driver)
@@ -179,6 +182,7 @@ def run(
 
     async def main() -> int:
         loop = asyncio.get_running_loop()
+        recordings.loop = loop
         _install_error_hooks(loop)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
@@ -323,16 +327,20 @@ def _steering(
 
 
 def _time_on_the_wall(
-    cfg: Config, client: SyncClient, ctx: Any, hub: Any, wall: Any, token: str
+    cfg: Config, client: SyncClient, ctx: Any, hub: Any, wall: Any, token: str, recordings: Any
 ) -> tuple[Any, Any]:
-    """The replay desk (回放, 即时回放, 事件回溯) and the evidence exporter of this node."""
+    """The replay desk (回放, 即时回放, 事件回溯) and the evidence exporter of this node;
+    a ``resolve`` camera's recordings are asked of the video platform."""
     from panels.timeline import ReplayDesk
     from wallclient.edges.evidence import Exporter
+
+    def platform() -> Any:
+        return recordings if client.offers("resolve") else None
 
     desk = ReplayDesk(
         ctx, hub, wall, token=token, read=client.read,
         write=lambda fn: client.writer.call(fn, lambda _result: None),
-        offered=lambda: client.offers("playback"),
+        offered=lambda: client.offers("playback"), platform=platform,
         instant_s=cfg.instant_replay_s, before_s=cfg.replay_before_s,
     )  # fmt: skip
 

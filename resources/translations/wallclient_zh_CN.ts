@@ -44,6 +44,10 @@
         <translation>平台无响应</translation>
     </message>
     <message>
+        <source>the platform's URL had expired</source>
+        <translation>平台取流地址已过期</translation>
+    </message>
+    <message>
         <source>no URL form this wall plays</source>
         <translation>平台无本机可播放的取流协议</translation>
     </message>

@@ -3,13 +3,18 @@
 release) and iSecure Center (a fresh single-use token URL per resolve, 403 on reuse);
 the whole `wallclient run` resolves at every open, through real libvlc and FFmpeg."""
 
+import json
+import time
 import urllib.error
 import urllib.request
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
-from tests.helpers import DemoServer, WallProcess, live, timeout, wait_for, write_layout
+from tests.helpers import DemoServer, WallProcess, live, recorded, timeout, wait_for, write_layout
+from wallclient.protocol import epoch
+from wallclient.replay import rfc3339
 
 LAYOUT = {
     "name": "platform-2x2",
@@ -133,6 +138,53 @@ def test_the_platforms_refusals_are_said_on_the_tiles(platform):
     assert got[1]["error"] == "平台内部错误：通道不存在"  # the platform's own message
     server.admin("platform", offline=[], mode="normal")
     wait_for(lambda: all_playing(wall), timeout(60), "playing once the platform answers")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("kind", ["wvp", "isc"])
+def test_replay_and_export_ask_the_platform_for_its_recordings(tmp_path, kind):
+    """A ``resolve`` camera's past is the platform's too (``kind: playback``): each window
+    of a replay and an export is a play URL asked for, opened once, released (WVP) —
+    never the recorder's own playback API, which such a camera does not name."""
+    server = DemoServer(tmp_path, "--platform", kind, "--platform-delay", "0.4", record=True).start()
+    try:
+        cams = cameras(server, 4, skip=16)
+        assert all(c.get("recording") is None for c in server.admin("cameras") if c["id"] in cams)
+        wall = WallProcess(tmp_path, server.url, "tok-commander", "--layout", str(write_layout(tmp_path, LAYOUT)))
+        with live(wall):
+            show(server, cams)
+            wait_for(lambda: (ts := all_playing(wall)) and {t["camera"] for t in ts} == set(cams),
+                     timeout(30), "live through the platform")  # fmt: skip
+            cam = tiles(wall)[0]["camera"]
+            spans = recorded(server, cam, 8)  # the platform's recorder has it
+            base = server.admin("platform")
+            c = wall.control
+            c.ok("replay.start", tile=0, at=spans[0]["start"])
+            got = wait_for(lambda: (t := tiles(wall)[0])["mode"] == "replay" and t["state"] == "playing"
+                           and t["frames"] > 5 and t, timeout(20), "replaying the platform's recording")  # fmt: skip
+            assert got["route"] == "replay"
+            assert epoch(spans[0]["start"]) - 2.1 <= epoch(got["position"]) <= time.time()
+            # a seek is a new window: a new URL for the new moment
+            at = epoch(spans[0]["start"]) + 4.5
+            c.ok("replay.control", tile=0, seek=rfc3339(at), paused=True)
+            wait_for(lambda: abs(epoch(tiles(wall)[0]["position"]) - at) <= 0.5, timeout(10),
+                     "the picture at the seek")  # fmt: skip
+            c.ok("replay.stop", tile=0)
+            # the evidence of one camera: its recording, fetched through the platform
+            got = c.ok("export", camera=cam, start=spans[0]["start"], duration_s=4, dir=str(tmp_path / "ev"))
+            manifest = json.loads(Path(got["manifest"]).read_text(encoding="utf-8"))
+            clips = [f for f in manifest["files"] if f["kind"] == "clip"]
+            assert clips and all(f["camera"] == cam for f in clips)
+            assert all((Path(got["dir"]) / f["file"]).stat().st_size > 10_000 for f in clips)
+            view = server.admin("platform")
+            asked = view["playbacks"] - base["playbacks"]
+            assert asked >= 3  # the first window, the seek's, the export's
+            assert view["playback_refused"] == 0  # no URL opened twice, none used after expiry
+            if kind == "wvp":
+                assert view["releases"] - base["releases"] >= asked  # each window let go
+            assert wall.status()["resolve"]["failures"] == 0
+    finally:
+        server.stop()
 
 
 def test_doctor_says_where_play_urls_come_from_and_times_one(tmp_path):

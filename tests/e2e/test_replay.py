@@ -7,14 +7,21 @@ import os
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from datetime import UTC, datetime
 from urllib.parse import quote
 
 import pytest
 
-from tests.helpers import DemoServer, WallProcess, live, timeout, wait_for, write_layout
+from tests.helpers import (
+    DemoServer,
+    WallProcess,
+    http,
+    live,
+    recorded,
+    timeout,
+    wait_for,
+    write_layout,
+)
 from wallclient.protocol import epoch
 from wallclient.replay import rfc3339
 
@@ -27,29 +34,6 @@ LAYOUT = {
         {"id": "ind", "panel": "indicators", "rect": [16, 12, 8, 12]},
     ]}},
 }  # fmt: skip
-
-
-def http(url: str, token: str | None = "tok-viewer") -> tuple[int, dict, bytes]:
-    req = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"} if token else {})
-    try:
-        with urllib.request.urlopen(req, timeout=timeout(10)) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers), exc.read()
-
-
-def recorded(server: DemoServer, cam: str, seconds: float) -> list[dict]:
-    """Wait until ``cam`` has ``seconds`` of recording; its spans."""
-    base = server.ready["playback"]
-
-    def enough() -> list[dict] | None:
-        now = time.time()
-        code, _, body = http(f"{base}/list?path={cam}&start={quote(rfc3339(now - 3600))}"
-                             f"&end={quote(rfc3339(now))}")  # fmt: skip
-        spans = json.loads(body) if code == 200 else []
-        return spans if spans and sum(s["duration"] for s in spans) >= seconds else None
-
-    return wait_for(enough, timeout(seconds + 30), f"{seconds} s of {cam} recorded")
 
 
 @pytest.mark.slow

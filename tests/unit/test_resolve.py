@@ -57,3 +57,45 @@ def test_the_url_forms_are_asked_for_in_the_order_this_machine_plays_them():
     assert preferred_protocols(rtsp_in_vlc=True)[:3] == ["http-ts", "fmp4", "rtsp"]
     assert preferred_protocols(rtsp_in_vlc=False)[:4] == ["http-ts", "fmp4", "http-flv", "rtsp"]
     assert "ws-flv" not in preferred_protocols()
+
+
+def test_a_platform_recording_is_asked_for_its_range_and_its_refusals_are_the_tiles_words():
+    """``PlatformRecordings`` from a worker thread, the resolver on a running loop."""
+    import threading
+
+    from wallclient.edges.playback import PlatformRecordings, PlaybackError
+
+    asked: list[dict] = []
+    answers = iter([
+        {"url": "http://media/rtp/abc.live.mp4", "single_use": False, "release": "r1"},
+        CommandError("camera_offline", "设备 C1 离线"),
+        CommandError("platform_error", "平台内部错误"),
+        {"url": "http://media/openUrl/t/playback.mp4", "single_use": True,
+         "expires_at": (datetime.now(UTC) - timedelta(seconds=1)).isoformat()},
+    ])  # fmt: skip
+
+    async def send(cmd, data, timeout):
+        asked.append(data)
+        got = next(answers)
+        if isinstance(got, Exception):
+            raise got
+        return got
+
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    runner.start()
+    try:
+        rec = PlatformRecordings(Resolver(send, cap=2), loop)
+        assert rec.resolve("C1", 1_000_000.0, 1_000_030.0)["release"] == "r1"
+        assert asked[0]["kind"] == "playback" and asked[0]["protocols"][0] == "fmp4"
+        assert asked[0]["start"].startswith("1970-01-12") and asked[0]["end"] > asked[0]["start"]
+        with pytest.raises(PlaybackError, match=r"^device offline \(platform\)$"):
+            rec.resolve("C1", 0.0, 1.0)
+        with pytest.raises(PlaybackError, match="^平台内部错误$"):
+            rec.resolve("C1", 0.0, 1.0)
+        with pytest.raises(PlaybackError, match="expired"):  # never opened
+            rec.resolve("C1", 0.0, 1.0)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(5)
+        loop.close()

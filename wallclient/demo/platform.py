@@ -13,6 +13,11 @@ play URLs made per request, as the centres' platforms make them (docs/protocol-d
   token URL (``/openUrl/{token}/live.flv``, ``rtsp://…/openUrl/{token}``), valid for
   ``ttl`` seconds and good for one open: a second is refused with 403, an expired one too.
 
+Recordings (``kind: playback``, WVP's ``/api/playback/start``, iSecure Center's
+``playbackURLs``): a URL of the recorder's for the asked range, as an MP4 over HTTP (the
+``fmp4`` form): WVP's ``/rtp/{ssrc}.live.mp4`` until released, iSecure Center's
+``/openUrl/{token}/playback.mp4`` once and before its ``ttl``.
+
 Both answer ``camera_offline`` for offline cameras, and can be told (``set_mode``, the
 admin command ``platform``) to time out (``timeout``), fail (``fail``, with a message),
 or — WVP only — answer before the stream is up (``early``), as the platforms do.
@@ -41,6 +46,8 @@ ISC_FORMS = {
     "http-flv": "http://{host}:{http}/openUrl/{token}/live.flv",
     "http-ts": "http://{host}:{http}/openUrl/{token}/live.ts",
 }
+# a recording's URL forms (the recorder serves an MP4 of the range)
+PLAYBACK_FORMS = {"wvp": "{base}/rtp/{token}.live.mp4", "isc": "{base}/openUrl/{token}/playback.mp4"}
 # the media server's own suffix for each form (wallclient.demo.media.HTTP_FORMS)
 MEDIA_SUFFIX = {"http-flv": ".live.flv", "http-ts": ".ts", "fmp4": ".live.mp4"}
 RESOLVE_TIMEOUT_S = 15.0  # the backend answers within this or fails (protocol.md)
@@ -90,9 +97,12 @@ class Platform:
         self.tokens: dict[str, _Token] = {}
         self.releases: dict[str, tuple[str, str]] = {}  # release token → WVP stream
         self.count = {"resolves": 0, "in_flight": 0, "max_in_flight": 0, "releases": 0,
-                      "refused_opens": 0, "started": 0, "stopped": 0}  # fmt: skip
+                      "refused_opens": 0, "started": 0, "stopped": 0,
+                      "playbacks": 0}  # fmt: skip
         self.viewers: Any = None  # () → {camera: viewers} (the media server's count)
         self.on_stop: Any = None  # (camera, profile) → None: the media server drops its viewers
+        self.recorder: Any = None  # wallclient.demo.recorder.Recorder: recordings as play URLs
+        self.playback_releases: dict[str, str] = {}  # release token → the recorder's grant
         self._reaper: asyncio.Task[None] | None = None
 
     def set_mode(self, mode: str, message: str | None = None) -> None:
@@ -107,23 +117,23 @@ class Platform:
 
     # --- stream.resolve / stream.release ----------------------------------------------
 
-    async def resolve(self, camera: dict[str, Any], stream: str, kind: str,
-                      protocols: list[str]) -> dict[str, Any]:  # fmt: skip
+    async def resolve(self, camera: dict[str, Any], stream: str, kind: str, protocols: list[str],
+                      start: float | None = None, end: float | None = None) -> dict[str, Any]:  # fmt: skip
         """The answer to ``stream.resolve`` (``Refused`` with a protocol error code)."""
         self.count["resolves"] += 1
         self.count["in_flight"] += 1
         self.count["max_in_flight"] = max(self.count["max_in_flight"], self.count["in_flight"])
         try:
-            return await self._resolve(camera, stream, kind, protocols)
+            return await self._resolve(camera, stream, kind, protocols, start, end)
         finally:
             self.count["in_flight"] -= 1
 
-    async def _resolve(self, camera: dict[str, Any], stream: str, kind: str,
-                       protocols: list[str]) -> dict[str, Any]:  # fmt: skip
-        if kind != "live":
-            raise Refused("platform_error", "this platform plays recordings through the recorder")
+    async def _resolve(self, camera: dict[str, Any], stream: str, kind: str, protocols: list[str],
+                       start: float | None, end: float | None) -> dict[str, Any]:  # fmt: skip
         if camera.get("status") == "offline" or camera["id"] in self.offline:
             raise Refused("camera_offline", f"设备 {camera['id']} 离线")
+        if kind == "playback":
+            return await self._playback(camera, start, end, protocols)
         offered = WVP_FORMS if self.kind == "wvp" else ISC_FORMS
         form = next((p for p in protocols if p in offered), None)
         if form is None:
@@ -166,6 +176,32 @@ class Platform:
         self._reap_soon()
         return {"url": url, "single_use": False, "release": release}
 
+    async def _playback(self, camera: dict[str, Any], start: float | None, end: float | None,
+                        protocols: list[str]) -> dict[str, Any]:  # fmt: skip
+        """A recording's play URL (WVP ``/api/playback/start``, iSC ``playbackURLs``)."""
+        if self.recorder is None:
+            raise Refused("platform_error", "录像服务未启用")
+        if start is None or end is None or end <= start:
+            raise Refused("bad_request", "playback needs start < end")
+        if "fmp4" not in protocols:
+            raise Refused("no_protocol", "offered for recordings: fmp4")
+        if self.mode == "timeout":
+            await asyncio.sleep(RESOLVE_TIMEOUT_S)
+            raise Refused("platform_timeout", "the platform did not answer within 15 s")
+        await asyncio.sleep(self.delay)
+        if self.mode == "fail":
+            raise Refused("platform_error", self.fail_message)
+        self.count["playbacks"] += 1
+        single = self.kind == "isc"
+        token = self.recorder.grant(camera["id"], start, end, ttl=self.ttl, single_use=single)
+        url = PLAYBACK_FORMS[self.kind].format(base=self.recorder.base, token=token)
+        if single:
+            expires = datetime.now().astimezone() + timedelta(seconds=self.ttl)
+            return {"url": url, "expires_at": format_time(expires), "single_use": True}
+        release = secrets.token_hex(8)
+        self.playback_releases[release] = token
+        return {"url": url, "single_use": False, "release": release}
+
     def _started(self, key: tuple[str, str]) -> None:
         s = self.streams.get(key)
         if s is None or s.started:
@@ -178,6 +214,11 @@ class Platform:
 
     def release(self, token: str) -> bool:
         """``stream.release``: the holder's stream stops at once when it was the last."""
+        grant = self.playback_releases.pop(token, None)
+        if grant is not None:  # WVP /api/playback/stop
+            self.count["releases"] += 1
+            self.recorder.ungrant(grant)
+            return True
         key = self.releases.pop(token, None)
         if key is None:
             return False
@@ -265,7 +306,8 @@ class Platform:
         """The admin command ``platform``'s answer: mode, counts, streams up."""
         return {"kind": self.kind, "mode": self.mode, **self.count,
                 "streams": sorted(f"{c}/{p}" for (c, p), s in self.streams.items() if s.started),
-                "tokens": len(self.tokens)}  # fmt: skip
+                "tokens": len(self.tokens),
+                "playback_refused": self.recorder.grant_refusals if self.recorder else 0}  # fmt: skip
 
 
 def camera_streams(kind: str, cam_id: str, host: str, http_port: int, rtsp_port: int) -> dict[str, Any]:

@@ -22,6 +22,13 @@ Playback (protocol.md, "Recording and playback"), with the wall's bearer token:
   joined by ffmpeg (concat demuxer, stream copy; a single segment as ffmpeg wrote it,
   when ``mp4`` is asked for), ``X-Recorded-Start`` the
   first frame's recorded time; ``404`` when the range holds no recording.
+
+For the demo video platform (``serve-demo --platform``, wallclient.demo.platform) a
+recording is also handed out as a play URL of its own (``stream.resolve`` with ``kind:
+playback``): ``grant`` makes a token path (``/rtp/{token}.live.mp4`` as WVP's ZLMediaKit
+names a playback stream, ``/openUrl/{token}/playback.mp4`` as iSecure Center does) that
+serves the range as ``/get`` would, without the bearer token (the path is the credential):
+403 once used (single-use), expired or released.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import shutil
 import tempfile
 import time
@@ -65,6 +73,18 @@ class _Recording:
     dir: Path
     proc: asyncio.subprocess.Process | None = None
     t0: float | None = None  # epoch seconds of the stream's zero
+
+
+@dataclass
+class _Grant:
+    """A recording handed out as a platform play URL."""
+
+    camera: str
+    start: float
+    end: float
+    expires: float  # monotonic
+    single_use: bool
+    used: bool = False
 
 
 @dataclass
@@ -105,6 +125,8 @@ class Recorder:
         self._tasks: list[asyncio.Task[None]] = []
         self._starting: set[str] = set()
         self.gets = 0
+        self.grants: dict[str, _Grant] = {}  # a platform's playback URLs, by token
+        self.grant_refusals = 0
 
     @property
     def base(self) -> str:
@@ -291,6 +313,36 @@ class Recorder:
                     shutil.rmtree(run, ignore_errors=True)
                     cam.runs.remove(run)
 
+    # --- the platform's playback URLs -----------------------------------------------------
+
+    def grant(self, camera: str, start: float, end: float, *, ttl: float, single_use: bool) -> str:
+        """A token whose path serves ``camera``'s recording from ``start`` to ``end``."""
+        now = time.monotonic()
+        for old in [t for t, g in self.grants.items() if g.expires < now - 60]:
+            del self.grants[old]
+        token = secrets.token_hex(10)
+        self.grants[token] = _Grant(camera, start, end, now + ttl, single_use)
+        return token
+
+    def ungrant(self, token: str) -> None:
+        self.grants.pop(token, None)
+
+    def _granted(self, path: str) -> _Grant | int:
+        """The grant a platform path names, or the status refusing it."""
+        if path.startswith("/rtp/") and path.endswith(".live.mp4"):
+            token = path[len("/rtp/") : -len(".live.mp4")]
+        elif path.startswith("/openUrl/") and path.endswith("/playback.mp4"):
+            token = path[len("/openUrl/") : -len("/playback.mp4")]
+        else:
+            return 404
+        g = self.grants.get(token)
+        if g is None or g.used or time.monotonic() > g.expires:
+            self.grant_refusals += 1
+            return 403 if g is not None else 404
+        if g.single_use:
+            g.used = True
+        return g
+
     # --- the playback API ---------------------------------------------------------------------
 
     def _authorized(self, headers: dict[str, str]) -> bool:
@@ -315,7 +367,14 @@ class Recorder:
             url = urlsplit(target)
             # a "+" of a time's offset sent unescaped reads as a space: taken back
             q = {k: v[-1].replace(" ", "+") for k, v in parse_qs(url.query).items()}
-            if method != "GET" or url.path not in ("/list", "/get"):
+            if method == "GET" and url.path.startswith(("/rtp/", "/openUrl/")):
+                g = self._granted(url.path)
+                if isinstance(g, int):
+                    await _reply(writer, g, b"no such play URL, or used up\n")
+                else:
+                    await self._get(writer, {"path": g.camera, "start": rfc3339(g.start),
+                                             "duration": f"{g.end - g.start:.3f}", "format": "mp4"})  # fmt: skip
+            elif method != "GET" or url.path not in ("/list", "/get"):
                 await _reply(writer, 404, b"no such path\n")
             elif not self._authorized(headers):
                 await _reply(writer, 401, b"bad or missing bearer token\n")
@@ -430,7 +489,7 @@ class Recorder:
 async def _reply(
     writer: asyncio.StreamWriter, status: int, body: bytes, ctype: str = "text/plain"
 ) -> None:
-    reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 404: "Not Found",
+    reason = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
               500: "Internal Server Error"}[status]  # fmt: skip
     writer.write(
         f"HTTP/1.1 {status} {reason}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"

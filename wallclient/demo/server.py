@@ -36,7 +36,7 @@ from wallclient.demo.district import District
 from wallclient.demo.ptz import PtzDesk
 from wallclient.demo.ptz import PtzError as Refused
 from wallclient.errors import ProtocolError
-from wallclient.protocol import JSON, PTZ_KEYS, format_time
+from wallclient.protocol import JSON, PTZ_KEYS, epoch, format_time
 from wallclient.state import WallState
 
 log = logging.getLogger(__name__)
@@ -543,7 +543,11 @@ class Backend:
             if self.platform is None or not cam.get("resolve"):
                 raise NoUrl("bad_request", f"camera {d['camera']} has fixed URLs: nothing to resolve")
             async with asyncio.timeout(RESOLVE_TIMEOUT_S + 1):
-                got = await self.platform.resolve(cam, d["stream"], d["kind"], list(d["protocols"]))
+                got = await self.platform.resolve(
+                    cam, d["stream"], d["kind"], list(d["protocols"]),
+                    epoch(d["start"]) if d.get("start") else None,
+                    epoch(d["end"]) if d.get("end") else None,
+                )  # fmt: skip
         except NoUrl as exc:
             ack(False, exc.code, exc.message)
             return

@@ -106,10 +106,12 @@ async def serve_demo(a: argparse.Namespace) -> int:
         platform.viewers = media.viewers
         platform.on_stop = media.drop
         media.gate = platform.gate
+        platform.recorder = recorder  # recordings too are the platform's (kind: playback)
         backend.platform = platform
         for cam_id, cam in district.cameras.items():  # every open asks the platform
             if not cam.get("ptz"):
                 cam["resolve"] = True
+                cam["recording"] = None
                 cam["streams"] = camera_streams(a.platform, cam_id, streams.host, media.http_port,
                                                 media.rtsp_port)  # fmt: skip
     tls = None

@@ -24,7 +24,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from wallclient.edges.playback import PlaybackClient, PlaybackError, Recording
+from wallclient.edges.playback import PlaybackClient, PlaybackError, Recording, playback_client
 from wallclient.errors import CommandError
 from wallclient.replay import epoch_of, rfc3339
 
@@ -135,7 +135,7 @@ class Exporter:
                 if self.snapshot(cam, png):
                     files.append({"file": png.name, "camera": cam, "kind": "snapshot"})
             loop = asyncio.get_running_loop()
-            jobs = [loop.run_in_executor(self._pool, fetch_clips, PlaybackClient(recs[cam], EXPORT_TIMEOUT_S),
+            jobs = [loop.run_in_executor(self._pool, fetch_clips, playback_client(recs[cam], EXPORT_TIMEOUT_S),
                                          cam, start, end, tmp) for cam in cameras]  # fmt: skip
             for got in await asyncio.gather(*jobs):
                 files.extend({**f, "kind": "clip"} for f in got)

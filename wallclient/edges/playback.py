@@ -7,6 +7,13 @@ send a header, so the past is fetched here and decoded by PyAV from memory: the 
 route on every platform, and the recorded time of every frame is known
 (``X-Recorded-Start`` + the frame's timestamp).
 
+A camera whose recordings are the video platform's (a ``resolve`` camera: WVP's
+``/api/playback/start``, iSecure Center's ``playbackURLs``) is read the same way, window
+by window, but each window is a play URL asked of the backend (``stream.resolve`` with
+``kind: playback``, ``PlatformRecordings``), fetched once and released
+(``PlatformPlayback``); the platform lists nothing, so a range with no recording is the
+platform's 404, said on the tile.
+
 ``ReplayPlayer`` is a ``Player`` (wallclient.edges.video) for a tile: it shows the
 frame whose recorded time the ``Clock`` has reached, fetches the recording in windows
 (a short first one, so the first picture comes quickly, then longer ones fetched
@@ -54,14 +61,21 @@ class PlaybackError(Exception):
 
 @dataclass(frozen=True)
 class Recording:
-    """Where a camera's recording is read: ``camera.upsert.recording`` and the token."""
+    """Where a camera's recording is read: ``camera.upsert.recording`` and the token, or
+    (``platform`` set, ``path`` the camera) the video platform's play URLs."""
 
     playback: str
     path: str
     token: str
+    platform: PlatformRecordings | None = None
 
 
 _opener = same_host_opener(lambda why: PlaybackError(f"playback server {why}"))
+
+
+def playback_client(rec: Recording, timeout: float = TIMEOUT_S) -> PlaybackClient:
+    """The reader of ``rec``: the playback server's or the platform's."""
+    return PlatformPlayback(rec, timeout) if rec.platform is not None else PlaybackClient(rec, timeout)
 
 
 class PlaybackClient:
@@ -71,7 +85,9 @@ class PlaybackClient:
 
     def _open(self, query: str) -> Any:
         url = self.rec.playback.rstrip("/") + query
-        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {self.rec.token}"})
+        return self._request(urllib.request.Request(url, headers={"Authorization": f"Bearer {self.rec.token}"}))
+
+    def _request(self, req: urllib.request.Request) -> Any:
         try:
             return _opener.open(req, timeout=self.timeout)
         except urllib.error.HTTPError as exc:
@@ -130,6 +146,71 @@ class PlaybackClient:
         return self._read(resp), first
 
 
+class PlatformRecordings:
+    """A camera's recordings asked of the video platform (``stream.resolve``, ``kind:
+    playback``) from the replay's and the exporter's threads, through the wall's
+    ``Resolver`` on its event loop (its cap and counts shared with the live opens)."""
+
+    # MP4 over HTTP first (a recording's own container), then what FFmpeg reads from memory
+    FORMS = ["fmp4", "http-flv", "http-ts"]
+
+    def __init__(self, resolver: Any, loop: Any = None) -> None:
+        self.resolver = resolver  # wallclient.edges.video.resolved.Resolver
+        self.loop = loop  # the wall's event loop (set once it runs)
+
+    def resolve(self, camera: str, start: float, end: float) -> dict[str, Any]:
+        """The platform's answer for ``camera`` from ``start`` to ``end`` (PlaybackError
+        with the tile's reason when it says no)."""
+        import asyncio
+
+        from wallclient.edges.video.resolved import REASONS, RESOLVE_TIMEOUT_S, expired
+        from wallclient.errors import CommandError
+
+        if self.loop is None:
+            raise PlaybackError(REASONS["offline"])
+        job = self.resolver.resolve(camera, "main", "playback", rfc3339(start), rfc3339(end),
+                                    protocols=self.FORMS)  # fmt: skip
+        fut = asyncio.run_coroutine_threadsafe(job, self.loop)
+        try:
+            data: dict[str, Any] = fut.result(RESOLVE_TIMEOUT_S + 2)
+        except CommandError as exc:
+            raise PlaybackError(REASONS.get(exc.code) or exc.message or exc.code) from None
+        except TimeoutError:
+            fut.cancel()
+            raise PlaybackError(REASONS["platform_timeout"]) from None
+        if expired(data.get("expires_at")):
+            self.resolver.expired += 1
+            raise PlaybackError("the platform's URL had expired")
+        return data
+
+    def release(self, token: str) -> None:
+        self.loop.call_soon_threadsafe(self.resolver.release, token)
+
+
+class PlatformPlayback(PlaybackClient):
+    """``PlaybackClient``'s reads, each window a fresh play URL from the platform: opened
+    once (no bearer token: the URL is its own credential), then released."""
+
+    def list(self, start: float, end: float) -> list[Span]:
+        return [Span(start, end - start)]  # the platform lists nothing: a gap is its 404
+
+    def get(self, start: float, duration: float, fmt: str = "mp4") -> tuple[bytes, float]:
+        platform = self.rec.platform
+        assert platform is not None
+        answer = platform.resolve(self.rec.path, start, start + duration)
+        try:
+            resp = self._request(urllib.request.Request(str(answer["url"])))
+            header = resp.headers.get("X-Recorded-Start")
+            try:
+                first = epoch_of(header) if header else start
+            except ValueError:
+                first = start
+            return self._read(resp), first
+        finally:
+            if answer.get("release"):
+                platform.release(str(answer["release"]))
+
+
 class ReplayPlayer(Player):
     """A tile's player for recorded video, following a Clock."""
 
@@ -178,7 +259,7 @@ class ReplayPlayer(Player):
     # --- the player's thread ---------------------------------------------------------------
 
     def _run(self, rec: Recording, clock: Clock, stop: threading.Event) -> None:
-        client = PlaybackClient(rec)
+        client = playback_client(rec)
         ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-fetch")
         nxt: tuple[float, Future[tuple[bytes, float]]] | None = None
         spans: list[Span] = []

@@ -82,12 +82,13 @@ class Resolver:
 
     async def resolve(self, camera: str, stream: str, kind: str = "live",
                       start: str | None = None, end: str | None = None,
-                      wanted: Callable[[], bool] = lambda: True) -> dict[str, Any]:  # fmt: skip
+                      wanted: Callable[[], bool] = lambda: True,
+                      protocols: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
         """The ack's data ``{url, expires_at?, single_use, release?}``; CommandError when
         the backend or the platform says no. A request whose turn comes when it is no
         longer ``wanted`` (its tile moved on while it queued) is never sent."""
         args: dict[str, Any] = {"camera": camera, "stream": stream, "kind": kind,
-                                "protocols": list(self.protocols)}  # fmt: skip
+                                "protocols": list(protocols or self.protocols)}  # fmt: skip
         if start is not None:
             args["start"] = start
         if end is not None:
