@@ -37,7 +37,7 @@ from panels.hub import Context, Hub, Panel
 from panels.steer import Steering
 from panels.video.geometry import centred, even, parts, tile_rects
 from panels.video.gestures import Gestures
-from panels.video.model import TileModel, source
+from panels.video.model import PRESTART_S, TileModel, source
 from panels.video.painter import INFO_EVERY_S, TilePainter
 from panels.video.players import Players
 from panels.video.replays import ReplayTiles
@@ -160,17 +160,19 @@ class VideoPanel(Panel):
             pic = parts(rect, self.scale)[1]
             w, h = even(pic.width()), even(pic.height())
             stream = rules.stream_for(w, h, rules.streams_of(cam))
-            player = self._open(cam, stream, w, h) if stream else None
+            # a resolve camera's URL is asked for now even when the decoders are all busy:
+            # it waits for one until just after the flip
+            player = self._open(cam, stream, w, h, hold_s=PRESTART_S + 2.0) if stream else None
             if player is not None and stream is not None:
                 tile.prepare(nxt, stream, player, now)
         self.players.place(self.tiles, self.rects(), self.scale)
 
     def _open(self, cam: dict[str, Any], stream: str, w: int, h: int,
-              caching_ms: int | None = None) -> Any:  # fmt: skip
+              caching_ms: int | None = None, hold_s: float = 0.0) -> Any:  # fmt: skip
         """A player for one of the camera's streams: its URL from the catalogue, or —
         a ``resolve`` camera — asked of the backend at this open (edges.video.resolved)."""
         if cam.get("resolve"):
-            return self.players.acquire_resolved(cam["id"], stream, w, h, caching_ms)
+            return self.players.acquire_resolved(cam["id"], stream, w, h, caching_ms, hold_s)
         url = (cam.get("streams") or {}).get(stream)
         return self.players.acquire(url, w, h, caching_ms) if url else None
 

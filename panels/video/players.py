@@ -71,17 +71,18 @@ class Players:
         return player
 
     def acquire_resolved(self, camera: str, stream: str, w: int, h: int,
-                         caching_ms: int | None = None) -> Any:  # fmt: skip
+                         caching_ms: int | None = None, hold_s: float = 0.0) -> Any:  # fmt: skip
         """A player for a camera whose play URL is asked for at each open (``resolve``);
         on a platform with native windows it may draw into one of the panel's, shown only
-        once it does (the URL's form decides: PyAV's pictures are painted)."""
+        once it does (the URL's form decides: PyAV's pictures are painted). ``hold_s``:
+        how long its URL may wait for a decoder (a tour page started ahead)."""
         if self.pool is None:
             return None
         if self.kind is None:
-            return self.pool.acquire_resolved(camera, stream, w, h, caching_ms=caching_ms)
+            return self.pool.acquire_resolved(camera, stream, w, h, caching_ms=caching_ms, hold_s=hold_s)
         surface = self._spare.pop() if self._spare else Surface(self.panel)
         player = self.pool.acquire_resolved(camera, stream, w, h, (self.kind, int(surface.winId())),
-                                            caching_ms=caching_ms)  # fmt: skip
+                                            caching_ms=caching_ms, hold_s=hold_s)  # fmt: skip
         self._held[id(player)] = (player, surface)
         return player
 

@@ -95,3 +95,48 @@ def test_viewers_arriving_together_all_get_the_stream(media_run):
         assert all(code == 0 for code, _, _ in got), [err for _, err, _ in got]
 
     media_run(body)
+
+
+def test_a_viewer_through_the_platform_starts_at_the_last_key_frame(media_run):
+    """ZLMediaKit's GOP cache (秒开): a viewer of a platform's path gets the stream from
+    its last key frame at once — its first 150 ms of bytes already hold a whole picture —
+    while the camera's own URL joins wherever the stream is."""
+    import io
+
+    import av
+
+    async def take(server, path: str, seconds: float) -> bytes:
+        r, w = await asyncio.open_connection("127.0.0.1", server.http_port)
+        w.write(f"GET {path} HTTP/1.1\r\nHost: x\r\n\r\n".encode())
+        await r.readuntil(b"\r\n\r\n")
+        got, end = b"", time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            try:
+                got += await asyncio.wait_for(r.read(1 << 16), left)
+            except TimeoutError:
+                break
+        w.close()
+        return got
+
+    def first_packet_and_frames(data: bytes) -> tuple[bool, int]:
+        with av.open(io.BytesIO(data), format="mpegts") as c:
+            packets = [p for p in c.demux(c.streams.video[0]) if p.size]
+            frames = 0
+            for p in packets:
+                with __import__("contextlib").suppress(av.error.InvalidDataError):
+                    frames += len(p.decode())
+            return bool(packets and packets[0].is_keyframe), frames
+
+    async def body(server):
+        server.gate = lambda path, hint: (CAM, "sub", ".ts")  # every /rtp/ path: this camera
+        keeper = asyncio.ensure_future(take(server, f"/live/{CAM}/sub.ts", 4.0))  # keeps it running
+        await asyncio.sleep(1.3)
+        results = []
+        for _ in range(3):  # at different points of the GOP
+            results.append(first_packet_and_frames(await take(server, "/rtp/x.live.ts", 0.15)))
+            await asyncio.sleep(0.31)
+        await keeper
+        return results
+
+    for keyframe_first, frames in media_run(body):
+        assert keyframe_first and frames >= 1, (keyframe_first, frames)

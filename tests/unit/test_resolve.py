@@ -99,3 +99,37 @@ def test_a_platform_recording_is_asked_for_its_range_and_its_refusals_are_the_ti
         loop.call_soon_threadsafe(loop.stop)
         runner.join(5)
         loop.close()
+
+
+def test_a_url_resolved_ahead_waits_for_a_decoder_and_a_tiles_own_open_says_the_budget():
+    """A tour page started ahead holds its URL until the flip frees a decoder (the flip
+    then waits for no platform); a tile's own open over the budget says so at once."""
+    from wallclient.edges.video.player import Player
+    from wallclient.edges.video.resolved import ResolvedPlayer
+
+    async def send(cmd, data, timeout):
+        return {"url": f"http://media/rtp/{data['camera']}.live.ts", "single_use": False, "release": "r"}
+
+    free = [False]
+    opened: list[str] = []
+
+    def acquire(url):
+        if not free[0]:
+            return None  # every decoder busy with the page on the wall
+        opened.append(url)
+        return Player(64, 36)
+
+    async def go():
+        r = Resolver(send)
+        ahead = ResolvedPlayer(acquire, r, "C1", "sub", 64, 36, hold_s=2.0)
+        own = ResolvedPlayer(acquire, r, "C2", "sub", 64, 36)
+        await asyncio.sleep(0.3)
+        waiting = (ahead.state, ahead.resolving, ahead.inner, own.state, own.error)
+        free[0] = True  # the flip gives the last page's decoders back
+        await asyncio.sleep(0.2)
+        return waiting, ahead, r
+
+    waiting, ahead, r = asyncio.run(go())
+    assert waiting == ("connecting", True, None, "error", "decoder budget reached")
+    assert ahead.inner is not None and opened == ["http://media/rtp/C1.live.ts"]
+    assert r.requests == 2  # the held URL was not asked for again

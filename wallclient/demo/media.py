@@ -136,6 +136,57 @@ async def make_clip(out: Path, label: str, profile: str) -> Path:
     return out
 
 
+class _GopCache:
+    """What ZLMediaKit keeps of a stream for its next viewer (its GOP cache, 秒开): the
+    stream's tables (PAT, PMT) and every MPEG-TS packet since the last key frame, so a
+    viewer that comes through the platform decodes its first bytes at once instead of
+    waiting up to a GOP for the next key frame."""
+
+    LIMIT = 4 << 20  # a GOP longer than this is not kept whole
+
+    def __init__(self) -> None:
+        self.carry = b""  # the start of a packet split across reads (already fanned out)
+        self.tables: dict[int, bytes] = {}
+        self.pmt: set[int] = set()
+        self.gop = bytearray()
+
+    def feed(self, data: bytes) -> None:
+        buf = self.carry + data
+        n = len(buf) - len(buf) % 188
+        self.carry = buf[n:]
+        cut = None
+        for i in range(0, n, 188):
+            if buf[i] != 0x47 or not buf[i + 1] & 0x40:  # only a payload's first packet
+                continue
+            pid = ((buf[i + 1] & 0x1F) << 8) | buf[i + 2]
+            if pid == 0 or pid in self.pmt:
+                self.tables[pid] = buf[i : i + 188]
+                if pid == 0:
+                    self._pat(buf[i : i + 188])
+            elif buf[i + 3] & 0x20 and buf[i + 4] and buf[i + 5] & 0x40:  # random access
+                cut = i
+        if cut is not None:
+            self.gop = bytearray(buf[cut:n])
+        elif len(self.gop) < self.LIMIT:
+            self.gop += buf[:n]
+
+    def _pat(self, pkt: bytes) -> None:
+        at = 4 + (1 + pkt[4] if pkt[3] & 0x20 else 0)
+        sec = pkt[at + 1 + pkt[at] :]
+        if len(sec) < 12:
+            return
+        end = min(len(sec), 3 + (((sec[1] & 0x0F) << 8) | sec[2]) - 4)
+        for j in range(8, end - 3, 4):
+            if (sec[j] << 8) | sec[j + 1]:  # program 0 is the network's, not a PMT
+                self.pmt.add(((sec[j + 2] & 0x1F) << 8) | sec[j + 3])
+
+    def head(self) -> bytes:
+        """A new viewer's first bytes: the tables, the GOP so far, the split packet's start."""
+        if not self.gop:
+            return b""
+        return b"".join(self.tables.values()) + bytes(self.gop) + self.carry
+
+
 @dataclass
 class _Source:
     """One running ffmpeg fanning one stream out to its viewers."""
@@ -148,6 +199,7 @@ class _Source:
     transport: asyncio.DatagramTransport | None = None
     dir: Path | None = None  # HLS: where its playlist and segments are written
     feeder: Any = None  # a PTZ camera's frame writer (wallclient.demo.ptz.Feeder)
+    gop: _GopCache = field(default_factory=_GopCache)  # MPEG-TS sources: for platform viewers
     # set once its ffmpeg is started (or failed to): a second viewer asking meanwhile
     # waits for it, as a real server does, instead of an empty SDP
     started: asyncio.Event = field(default_factory=asyncio.Event)
@@ -373,6 +425,7 @@ class MediaServer:
             data = await src.proc.stdout.read(188 * 64)
             if not data:
                 break
+            src.gop.feed(data)
             self._fan_out(src, data)
         for q in list(src.viewers):
             with contextlib.suppress(asyncio.QueueFull):
@@ -423,8 +476,8 @@ class MediaServer:
             if await self._fault(writer):
                 return
             head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-            line = head.split(b"\r\n", 1)[0].decode("latin-1")
-            line = self._through_gate(line)
+            asked = head.split(b"\r\n", 1)[0].decode("latin-1")
+            line = self._through_gate(asked)
             if line.startswith("HTTP/"):  # the platform refused it
                 writer.write(line.encode() + b"\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
                 await writer.drain()
@@ -437,8 +490,8 @@ class MediaServer:
                 await self._not_found(writer)
                 return
             cam, profile = m.group(1), m.group(2)
-            if form == "ts":
-                await self._serve_ts(writer, cam, profile)
+            if form == "ts":  # through the platform: from its GOP cache, as ZLMediaKit serves
+                await self._serve_ts(writer, cam, profile, gop=line != asked)
             elif form == "hls":
                 await self._serve_hls(writer, cam, profile, m.group(3).rsplit("/", 1)[1])
             else:
@@ -475,15 +528,17 @@ class MediaServer:
         writer.write(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
         await writer.drain()
 
-    async def _serve_ts(self, writer: asyncio.StreamWriter, cam: str, profile: str) -> None:
+    async def _serve_ts(self, writer: asyncio.StreamWriter, cam: str, profile: str,
+                        gop: bool = False) -> None:  # fmt: skip
         """One shared MPEG-TS per stream: a viewer joins wherever the stream is (its first
-        packet is seldom a key frame, as with a real camera)."""
+        packet is seldom a key frame, as with a real camera) — or, ``gop``, from the last
+        key frame (a platform's media server)."""
         key = ("http", cam, profile)
-        _src, q = await self._subscribe(*key)
+        src, q = await self._subscribe(*key)
         try:
             writer.write(
                 b"HTTP/1.1 200 OK\r\nContent-Type: video/mp2t\r\nCache-Control: no-cache\r\n"
-                b"Connection: close\r\n\r\n"
+                b"Connection: close\r\n\r\n" + (src.gop.head() if gop else b"")
             )
             while True:
                 data = await q.get()

@@ -73,16 +73,17 @@ class PlayerPool:
 
     def acquire_resolved(
         self, camera: str, stream: str, width: int, height: int,
-        window: tuple[str, int] | None = None, caching_ms: int | None = None,
+        window: tuple[str, int] | None = None, caching_ms: int | None = None, hold_s: float = 0.0,
     ) -> Player:
         """A player for a ``resolve`` camera: it asks for a play URL (``self.resolver``),
-        then plays it in a player of this pool (``acquire``) — it is never the pool's own."""
+        then plays it in a player of this pool (``acquire``) — it is never the pool's own.
+        With the budget spent its URL waits up to ``hold_s`` for a decoder."""
         if self.resolver is None:
             raise RuntimeError("a resolve camera, and no resolver: PlayerPool.resolver unset")
         self.resolved += 1
         return ResolvedPlayer(
             lambda url: self.acquire(url, width, height, window, caching_ms),
-            self.resolver, camera, stream, width, height,
+            self.resolver, camera, stream, width, height, hold_s,
         )  # fmt: skip
 
     def release(self, player: Player) -> None:

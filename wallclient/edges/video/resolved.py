@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 
 RESOLVE_CAP = 18  # requests in flight for the whole wall (docs/video.md, "Play URLs")
 RESOLVE_TIMEOUT_S = 16.0  # the backend answers within 15 s or fails (protocol.md)
+HOLD_POLL_S = 0.05  # a URL held for a decoder looks for one this often
 
 # What a tile says when there is no URL (English source; zh_CN in the translations)
 REASONS = {
@@ -148,7 +149,7 @@ class ResolvedPlayer(Player):
     that plays it (``inner``). Made and ended by the pool (``PlayerPool.acquire_resolved``)."""
 
     def __init__(self, acquire: Callable[[str], Player | None], resolver: Resolver,
-                 camera: str, stream: str, width: int, height: int) -> None:  # fmt: skip
+                 camera: str, stream: str, width: int, height: int, hold_s: float = 0.0) -> None:  # fmt: skip
         self.inner: Player | None = None
         self._own = FrameCount(width, height)  # what the tile reads until there is a player
         super().__init__(width, height, counted=True)
@@ -159,6 +160,10 @@ class ResolvedPlayer(Player):
         self._crop: tuple[float, float, float, float] | None = None
         self._ended = False
         self.opened_at: float | None = None  # when its URL went to a player (monotonic)
+        # how long the URL may wait for a decoder when the budget is spent: 0 for a tile's
+        # own open (the tile says so), longer for a tour page started ahead — its URL in
+        # hand, it opens as the flip frees the last page's decoders
+        self.hold_s = hold_s
         self.state, self.error = "connecting", None
         self._task: asyncio.Future[None] | None = asyncio.ensure_future(self._open())
 
@@ -227,8 +232,18 @@ class ResolvedPlayer(Player):
             return
         self.url = got["url"]
         player = self._acquire(self.url)
+        until = time.monotonic() + self.hold_s
+        while player is None and not self._ended and time.monotonic() < until:
+            await asyncio.sleep(HOLD_POLL_S)
+            if self._ended or expired(got.get("expires_at")):
+                break
+            player = self._acquire(self.url)
+        if self._ended:
+            self._release()
+            return
         if player is None:
-            self._state, self._error = "error", "decoder budget reached"
+            self._state = "error"
+            self._error = "the play URL had expired" if expired(got.get("expires_at")) else "decoder budget reached"
             self._release()
             return
         player.set_crop(self._crop)
