@@ -266,6 +266,11 @@ class VideoPanel(Panel):
                 if w <= pic.width() and h <= pic.height():
                     pic = centred(pic, w, h)
                 self.update(pic.toAlignedRect())
+        # a tile's first picture is its news: the tile says "playing" now, not at the next
+        # step (up to STEP_MS later — a quarter of a second of 「连接中」 over a live picture)
+        if any(t.state in ("connecting", "no_signal") and t.player is not None
+               and t.player.last_frame_at() is not None for t in self.tiles):  # fmt: skip
+            self.step()
 
     def detach(self) -> None:
         """Leaving the wall (mode switch): hand the players back to the pool."""

@@ -200,6 +200,7 @@ class _Source:
     dir: Path | None = None  # HLS: where its playlist and segments are written
     feeder: Any = None  # a PTZ camera's frame writer (wallclient.demo.ptz.Feeder)
     gop: _GopCache = field(default_factory=_GopCache)  # MPEG-TS sources: for platform viewers
+    pinned: bool = False  # held up by the platform (a started WVP stream), viewers or not
     # set once its ffmpeg is started (or failed to): a second viewer asking meanwhile
     # waits for it, as a real server does, instead of an empty SDP
     started: asyncio.Event = field(default_factory=asyncio.Event)
@@ -289,6 +290,19 @@ class MediaServer:
                 out[cam] = out.get(cam, 0) + len(writers)
         return {cam: n for cam, n in out.items() if n}
 
+    async def pin(self, cam: str, profile: str, wait_s: float = 3.0) -> None:
+        """A platform's stream up before anyone watches it — WVP's ``play/start`` returns
+        once the device's video flows into ZLMediaKit: its HTTP-TS source runs, and this
+        returns once its first key frame is in the GOP cache (or after ``wait_s``). It runs
+        until the platform closes it (``drop``); it counts as nobody's viewer."""
+        key = ("http", cam, profile)
+        src, q = await self._subscribe(*key)
+        src.pinned = True
+        self._unsubscribe(key, q)
+        deadline = asyncio.get_running_loop().time() + wait_s
+        while not src.gop.gop and asyncio.get_running_loop().time() < deadline and key in self._sources:
+            await asyncio.sleep(0.01)
+
     # --- sources --------------------------------------------------------------------------
 
     async def _subscribe(
@@ -328,7 +342,7 @@ class MediaServer:
         if src is None:
             return
         src.viewers.discard(q)
-        if not src.viewers and src.stopper is None:
+        if not src.viewers and src.stopper is None and not src.pinned:
             loop = asyncio.get_running_loop()
             src.stopper = loop.call_later(
                 LINGER_S, lambda: asyncio.ensure_future(self._stop_source(key))

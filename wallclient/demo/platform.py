@@ -101,6 +101,7 @@ class Platform:
                       "playbacks": 0}  # fmt: skip
         self.viewers: Any = None  # () → {camera: viewers} (the media server's count)
         self.on_stop: Any = None  # (camera, profile) → None: the media server drops its viewers
+        self.on_start: Any = None  # async (camera, profile): the media server has its video
         self.recorder: Any = None  # wallclient.demo.recorder.Recorder: recordings as play URLs
         self.playback_releases: dict[str, str] = {}  # release token → the recorder's grant
         self._reaper: asyncio.Task[None] | None = None
@@ -162,7 +163,12 @@ class Platform:
                 if self.mode == "early":  # the answer first, the stream a moment later
                     asyncio.get_running_loop().call_later(self.delay, self._started, key)
                 else:
-                    await asyncio.sleep(self.delay)
+                    # the device invited (SIP) and its video flowing into the media server:
+                    # the delay is that whole start, the demo camera's own start inside it
+                    starting = [asyncio.sleep(self.delay)]
+                    if self.on_start is not None:
+                        starting.append(self.on_start(*key))
+                    await asyncio.gather(*starting)
                     self._started(key)
             elif self.mode != "early":
                 await asyncio.shield(s.starting)

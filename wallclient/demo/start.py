@@ -105,6 +105,8 @@ async def serve_demo(a: argparse.Namespace) -> int:
                             delay=a.platform_delay, ttl=a.token_ttl)  # fmt: skip
         platform.viewers = media.viewers
         platform.on_stop = media.drop
+        if a.platform == "wvp":  # play/start answers once the video flows (ZLMediaKit has it)
+            platform.on_start = media.pin
         media.gate = platform.gate
         platform.recorder = recorder  # recordings too are the platform's (kind: playback)
         backend.platform = platform

@@ -133,6 +133,7 @@ class VlcPlayer(Player):
     route = "libvlc"
     slot: FrameSlot
     released = False  # its libvlc player freed (``release_now``)
+    resizable = True  # the format callback fits each stream to the box it has then
 
     def __init__(self, width: int, height: int) -> None:
         super().__init__(width, height)

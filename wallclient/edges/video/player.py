@@ -19,6 +19,7 @@ class Player:
 
     native = False  # draws into a native window of its own (``attach``), not into ``slot``
     abandoned = False  # given up on (a hung libvlc call): never played or reused again
+    resizable = False  # reusable at another tile size (its picture follows ``slot.box``)
 
     def __init__(self, width: int, height: int, counted: bool = False) -> None:
         # ``counted``: frames are counted, never held (a native window shows them)

@@ -1,10 +1,12 @@
 """Who owns which player: the one place where players are made, reused and ended.
 
-A player is **made** by ``acquire`` when no idle player of its route and size is left
-(``created`` counts them); it is **live** from ``acquire`` until ``release``, which stops
-it and keeps it **idle** for the next tile of that route and size; it **dies** in exactly
-two places: ``release``, when more than ``max_live`` players are idle (the oldest,
-sizes no longer asked for), and ``close`` (every player, when the wall ends). A tile
+A player is **made** by ``acquire`` when no idle player of its route that fits is left
+(``created`` counts them): one made for the tile's size, or one of any size that is
+``resizable`` (libvlc's, both routes: its picture follows the box at each stream; PyAV's
+buffers are its size); it is **live** from ``acquire`` until ``release``, which stops
+it and keeps it **idle** for the next tile; it **dies** in exactly two places:
+``release``, when more than ``max_live`` players are idle (the oldest, sizes no longer
+asked for), and ``close`` (every player, when the wall ends). A tile
 never closes a player itself. A player the control thread's watchdog **abandoned** (a
 libvlc call hung in it) is dropped by ``release`` without a call into it: it is never
 reused, and what it holds is libvlc's until its call returns.
@@ -55,10 +57,14 @@ class PlayerPool:
             route = "pyav"
         if route == "libvlc" and window is not None:
             route = NativeVlcPlayer.route
-        for i, p in enumerate(self._idle):
-            if p.route == route and (p.native or p.slot.box == (width, height)):
-                player = self._idle.pop(i)
-                break
+        # an idle player of the route: one made for this size, else one that can take any
+        # (a native window's; libvlc's callbacks, whose buffers follow the box at each
+        # stream) — a size change (a maximise, another layout) ends no player and makes none
+        fits = [i for i, p in enumerate(self._idle) if p.route == route and p.slot.box == (width, height)]
+        fits += [i for i, p in enumerate(self._idle) if p.route == route and p.resizable]
+        if fits:
+            player = self._idle.pop(fits[0])
+            player.slot.box = (width, height)
         else:
             kind = {"libvlc": VlcPlayer, "pyav": AvPlayer}.get(route, NativeVlcPlayer)
             player = kind(width, height)
