@@ -636,6 +636,77 @@ class Wall:
     def describe(self) -> list[dict[str, Any]]:
         return [w.describe() for w in self.windows]
 
+    def show_pairing(self, url: str, seconds: float = 60.0) -> None:
+        """A tablet's pairing QR code over the first screen for ``seconds`` (``tablet pair
+        --show``): scanned from the desk, it opens the pairing link."""
+        import segno
+        from PySide6.QtGui import QPixmap
+
+        if not self.windows:
+            return
+        window = self.windows[0]
+        scale = max(8, min(window.width(), window.height()) // 90)
+        png = segno.make(url, error="m").png_data_uri(scale=scale, dark="#000000", light="#ffffff", border=2)
+        import base64
+
+        pix = QPixmap()
+        pix.loadFromData(base64.b64decode(png.split(",", 1)[1]), "PNG")
+        box = QFrame(window)
+        box.setObjectName("pairing")
+        box.setStyleSheet(f"#pairing {{ background: {theme.PANEL.name()}; border: 4px solid {theme.INFO.name()}; }}"
+                          f"QLabel {{ color: {theme.TEXT.name()}; font-size: 32px; }}")  # fmt: skip
+        lay = QVBoxLayout(box)
+        code = QLabel()
+        code.setPixmap(pix)
+        code.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        words = QLabel(theme.tr("Scan with the tablet to pair it (once, within 10 minutes)"))
+        words.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        lay.addWidget(code)
+        lay.addWidget(words)
+        box.adjustSize()
+        box.move((window.width() - box.width()) // 2, (window.height() - box.height()) // 2)
+        box.show()
+        box.raise_()
+        QTimer.singleShot(int(seconds * 1000), box.deleteLater)
+
+    def tile_boxes(self) -> list[dict[str, Any]]:
+        """Every tile (``status.tiles`` order) as a box on its screen, in fractions of the
+        screen: the tablet outlines them on the screen's thumbnail."""
+        out = []
+        for p in self.video_panels():
+            window = p.window()
+            at = p.mapTo(window, QPoint(0, 0))
+            w, h = max(1, window.width()), max(1, window.height())
+            for r in p.rects():
+                out.append({"screen": p.screen_name,
+                            "box": [round((at.x() + r.x()) / w, 4), round((at.y() + r.y()) / h, 4),
+                                    round(r.width() / w, 4), round(r.height() / h, 4)]})  # fmt: skip
+        return out
+
+    def thumbnail(self, screen: str, width: int = 480, quality: int = 60) -> bytes | None:
+        """One screen as it is now, ``width`` pixels wide, as JPEG (the tablet's picture of
+        the wall). Where libvlc draws into native windows the screen's pixels are read
+        back from the display, so the video is in it; offscreen, the widgets are rendered."""
+        from PySide6.QtCore import QBuffer, QByteArray, QIODevice
+
+        window = next((w for w in self.windows if w.screen_.name == screen), None)
+        if window is None:
+            return None
+        native = any(p.players.kind for p in window.regions.values() if isinstance(p, VideoPanel))
+        qscreen = window.screen()
+        if native and qscreen is not None:
+            picture = qscreen.grabWindow(int(window.winId()))
+        else:
+            picture = window.grab()
+            _overlays(window, picture)
+        small = picture.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
+        data = QByteArray()
+        buf = QBuffer(data)
+        buf.open(QIODevice.OpenModeFlag.WriteOnly)
+        small.save(buf, "JPG", quality)
+        buf.close()
+        return bytes(data.data())
+
     def snapshot(self, out: Path) -> list[str]:
         """One PNG per screen, named after it (every camera on the maps: a re-index under
         way is finished first)."""

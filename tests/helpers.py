@@ -131,9 +131,14 @@ class DemoServer:
                 assert reply["ok"], reply
                 return reply["data"]
 
-        # On a thread of its own, so callers inside a running loop (benches) can use it too.
-        with concurrent.futures.ThreadPoolExecutor(1) as pool:
-            return pool.submit(asyncio.run, go()).result()
+        return run_apart(go())
+
+
+def run_apart(coro: Any) -> Any:
+    """Run a coroutine to its end from synchronous code — on a thread of its own, so that
+    callers inside a running loop (benches, Playwright's sync API) can use it too."""
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        return pool.submit(asyncio.run, coro).result()
 
 
 def clip_dir() -> Path:
@@ -175,7 +180,7 @@ class Control:
                 await ws.send(json.dumps({"id": "t", "cmd": cmd, "args": args}))
                 return dict(json.loads(await asyncio.wait_for(ws.recv(), timeout(30))))
 
-        return asyncio.run(go())
+        return dict(run_apart(go()))
 
     def ok(self, cmd: str, **args: Any) -> Any:
         reply = self(cmd, **args)

@@ -191,11 +191,11 @@ def run(
             except (NotImplementedError, RuntimeError):
                 signal.signal(sig, lambda *_: stop.set())
         control = None
+        tablets = None
         if cfg.control_port and control_token:
             control = ControlServer(cfg.control_port, control_token)
-            commands.install(
-                control, Capabilities(client, wall, status, commander, desk, exporter, driver, cards)
-            )
+            caps = Capabilities(client, wall, status, commander, desk, exporter, driver, cards)
+            commands.install(control, caps)
 
             async def gui_reset(_args: dict[str, Any]) -> Any:
                 beat.reset()
@@ -203,6 +203,13 @@ def run(
 
             control.register("gui.reset", gui_reset)
             await control.start()
+            if cfg.tablet_port:
+                from wallclient.edges.tablet.desk import start
+
+                caps.tablet = tablets = await start(
+                    cfg, control.handlers, ctx, wall, lambda: client.feed.status.role,
+                    lambda: wall_ref[0].tiles(),
+                )  # fmt: skip
         sync = asyncio.create_task(client.run())
         started = time.monotonic()
         while not stop.is_set():
@@ -216,6 +223,8 @@ def run(
             for f in wall.snapshot(screenshots):
                 log.info("screenshot: %s", f)
         await client.finish(sync)
+        if tablets is not None:
+            await tablets.server.stop()
         if control is not None:
             await control.stop()
         driver.close()

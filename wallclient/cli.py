@@ -69,6 +69,7 @@ def _run_overrides(a: argparse.Namespace) -> dict[str, Any]:
         "offscreen": True if a.offscreen else None,
         "control_port": a.control_port,
         "control_token_file": a.control_token_file,
+        "tablet_port": a.tablet_port,
         "lang": a.lang,
         "scope_level": a.scope_level,
         "scope_code": a.scope_code,
@@ -214,6 +215,53 @@ def cmd_demo(a: argparse.Namespace) -> int:
         server.terminate()
         server.wait(10)
         shutil.rmtree(work, ignore_errors=True)
+
+
+# --- tablet ---------------------------------------------------------------------------------
+
+
+def cmd_tablet(a: argparse.Namespace) -> int:
+    """``tablet pair|list|revoke`` through the running wall's control API."""
+    cfg = config_mod.load(a.config, {"control_port": a.control_port,
+                                     "control_token_file": a.control_token_file})  # fmt: skip
+    if not cfg.control_port or cfg.control_token_file is None:
+        raise ConfigError("the wall's control API: --control-port and --control-token-file (or [control])")
+    token = cfg.control_token_file.read_text(encoding="utf-8").strip()
+    if a.tablet_cmd == "pair":
+        cmd, args = "tablet.pair", {"name": a.name, "role": a.role, "show": a.show}
+    elif a.tablet_cmd == "list":
+        cmd, args = "tablet.list", {}
+    else:
+        cmd, args = "tablet.revoke", {"name": a.name}
+    from wallclient.doctor import control_call
+
+    try:
+        reply = asyncio.run(control_call(cfg.control_port, token, cmd, args))
+    except OSError as exc:
+        print(f"wallclient: the wall's control API on 127.0.0.1:{cfg.control_port}: {exc}", file=sys.stderr)
+        return 2
+    if not reply.get("ok"):
+        err = reply.get("error") or {}
+        print(f"wallclient: {err.get('code')}: {err.get('message')}", file=sys.stderr)
+        return 1
+    data = reply["data"]
+    if a.json:
+        print(json.dumps(data, ensure_ascii=False, indent=2))
+    elif a.tablet_cmd == "pair":
+        import segno
+
+        print(f"配对链接 / pairing link (once, within {data['code_expires_s'] // 60} min):\n  {data['url']}")
+        print(f"证书指纹 / certificate SHA-256:\n  {data['fingerprint']}")
+        segno.make(data["url"], error="m").terminal(compact=True)
+    elif a.tablet_cmd == "list":
+        for t in data["tablets"]:
+            lease = "\tholds the lease" if t.get("lease") else ""
+            print(f"{t['name']}\t{t['role']}\tpaired {t['paired_at']}\tlast seen {t['last_seen'] or '-'}{lease}")
+        if not data["tablets"]:
+            print("no tablet is paired")
+    else:
+        print(f"{a.name}: revoked")
+    return 0
 
 
 # --- doctor ---------------------------------------------------------------------------------
@@ -399,6 +447,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--headless", action="store_true", help="sync and persist only, no Qt")
     r.add_argument("--control-port", type=int)
     r.add_argument("--control-token-file", type=Path)
+    r.add_argument("--tablet-port", type=int,
+                   help="serve the commander's tablet page on this HTTPS port (docs/tablet.md)")  # fmt: skip
     r.add_argument("--lang", choices=["zh_CN", "en"])
     r.add_argument("--log-dir", type=Path)
     r.add_argument("--basemap", type=Path,
@@ -525,6 +575,22 @@ def parser() -> argparse.ArgumentParser:
     aus.add_argument("--since", help="a time (2026-11-23T08:00+08:00) or a span back (2h)")
     aus.add_argument("--json", action="store_true")
     aus.set_defaults(func=cmd_audit_show)
+
+    tb = sub.add_parser("tablet", help="pair, list and revoke the commander's tablets (a running wall)")
+    tbsub = tb.add_subparsers(dest="tablet_cmd", required=True)
+    tp = tbsub.add_parser("pair", help="a one-time pairing link and its QR code")
+    tp.add_argument("--name", required=True, help="the device, as audit lines will name it (指挥台iPad)")
+    tp.add_argument("--role", choices=["viewer", "commander"], default="viewer")
+    tp.add_argument("--show", action="store_true", help="also show the QR code on the wall for 60 s")
+    tl = tbsub.add_parser("list", help="the paired tablets")
+    tr = tbsub.add_parser("revoke", help="end a tablet's session at once")
+    tr.add_argument("name")
+    for t in (tp, tl, tr):
+        t.add_argument("--config", type=Path)
+        t.add_argument("--control-port", type=int)
+        t.add_argument("--control-token-file", type=Path)
+        t.add_argument("--json", action="store_true")
+    tb.set_defaults(func=cmd_tablet)
 
     dr = sub.add_parser("doctor", help="what this machine can do: video routes, libvlc, PyAV")
     dr.add_argument("--json", action="store_true")

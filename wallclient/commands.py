@@ -10,6 +10,7 @@ one such function to ``CAPABILITIES``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,9 @@ from typing import Any
 from wallclient.errors import CommandError
 
 Handler = Callable[[dict[str, Any]], Awaitable[Any]]
+# who sent the command, for the audit: the local control API, or a paired tablet
+# (``tablet:<name>``, set by wallclient.edges.tablet.server for its own commands)
+VIA: ContextVar[str] = ContextVar("via", default="control")
 ROLE_RANK = {"viewer": 0, "commander": 1, "installer": 2}
 
 
@@ -33,6 +37,7 @@ class Capabilities:
     evidence: Any = None  # wallclient.edges.evidence.Exporter
     ptz: Any = None  # wallclient.edges.ptz.PtzDriver: steering cameras
     cards: Any = None  # panels.card.CardDesk: the incident card
+    tablet: Any = None  # wallclient.edges.tablet.desk.TabletDesk: the commander's tablets
 
     def require(self, role: str) -> None:
         """Refuse unless the role the backend gave this client is at least ``role``."""
@@ -83,14 +88,14 @@ def switching_commands(table: Table, cap: Capabilities) -> None:
         try:
             cap.require("commander")
         except CommandError as exc:
-            commander.refuse(want, exc.code, exc.message, via="control")
+            commander.refuse(want, exc.code, exc.message, via=VIA.get())
             raise
 
     @table.command("preset.activate")
     async def preset_activate(args: dict[str, Any]) -> Any:
         preset = str(args["preset"])
         may_switch({"preset": preset})
-        return await commander.activate(preset, via="control")
+        return await commander.activate(preset, via=VIA.get())
 
     @table.command("mode.set")
     async def mode_set(args: dict[str, Any]) -> Any:
@@ -98,25 +103,25 @@ def switching_commands(table: Table, cap: Capabilities) -> None:
         if mode not in ("normal", "emergency"):
             raise CommandError("bad_request", "mode must be normal or emergency")
         may_switch({"mode": mode})
-        return await commander.set_mode(mode, via="control")
+        return await commander.set_mode(mode, via=VIA.get())
 
     @table.command("emergency")
     async def emergency(args: dict[str, Any]) -> Any:
         preset = args.get("preset")
         may_switch({"mode": "emergency", **({"preset": preset} if preset else {})})
-        return await commander.emergency(str(preset) if preset else None, via="control")
+        return await commander.emergency(str(preset) if preset else None, via=VIA.get())
 
     @table.command("normal")
     async def normal(_args: dict[str, Any]) -> Any:
         may_switch({"mode": "normal"})
-        return await commander.normal(via="control")
+        return await commander.normal(via=VIA.get())
 
 
 def incident_commands(table: Table, cap: Capabilities) -> None:
     @table.command("incident.ack")
     async def incident_ack(args: dict[str, Any]) -> Any:
         cap.require("viewer")
-        await cap.client.command("incident.ack", {"incident": args["incident"]}, via="control")
+        await cap.client.command("incident.ack", {"incident": args["incident"]}, via=VIA.get())
         return {"accepted": True}
 
     @table.command("incident.focus")
@@ -257,7 +262,7 @@ def work_commands(table: Table, cap: Capabilities) -> None:
         unit = args.get("unit")
         if not isinstance(unit, str) or not unit:
             raise CommandError("bad_request", "unit must be a unit id")
-        await cap.client.command("incident.dispatch", {"incident": incident(args), "unit": unit}, via="control")
+        await cap.client.command("incident.dispatch", {"incident": incident(args), "unit": unit}, via=VIA.get())
         return {"accepted": True}
 
     @table.command("incident.advance")
@@ -268,7 +273,7 @@ def work_commands(table: Table, cap: Capabilities) -> None:
             data["note"] = str(args["note"])
         if data["status"] not in ("new", "dispatched", "arrived", "controlled", "closed"):
             raise CommandError("bad_request", "status must be a step of the incident's chain")
-        await cap.client.command("incident.advance", data, via="control")
+        await cap.client.command("incident.advance", data, via=VIA.get())
         return {"accepted": True}
 
     @table.command("incident.card")
@@ -287,7 +292,7 @@ def work_commands(table: Table, cap: Capabilities) -> None:
         text = str(args.get("text") or "").strip()
         if not text:
             raise CommandError("bad_request", "text must not be empty")
-        await cap.client.command("incident.note", {"incident": incident(args), "text": text}, via="control")
+        await cap.client.command("incident.note", {"incident": incident(args), "text": text}, via=VIA.get())
         return {"accepted": True}
 
 
@@ -319,10 +324,10 @@ def ptz_commands(table: Table, cap: Capabilities) -> None:
         d = driver()
         cam, speeds = camera(args), (speed(args, "pan"), speed(args, "tilt"), speed(args, "zoom"))
         if args.get("hold"):
-            await d.move(cam, *speeds)  # the first one answers (a lock, a refusal)
+            await d.move(cam, *speeds, via=VIA.get())  # the first one answers (a lock, a refusal)
             d.hold(cam, *speeds)
             return {"accepted": True, "held": True}
-        await d.move(cam, *speeds)
+        await d.move(cam, *speeds, via=VIA.get())
         return {"accepted": True}
 
     @table.command("ptz.stop")
@@ -331,7 +336,7 @@ def ptz_commands(table: Table, cap: Capabilities) -> None:
         if d.moving(cam):
             d.release(cam)  # a held move: its repeats end, and ptz.stop goes out
             return {"accepted": True}
-        await d.stop(cam)
+        await d.stop(cam, via=VIA.get())
         return {"accepted": True}
 
     @table.command("ptz.goto")
@@ -339,7 +344,7 @@ def ptz_commands(table: Table, cap: Capabilities) -> None:
         preset = args.get("preset")
         if not isinstance(preset, str | int) or isinstance(preset, bool):
             raise CommandError("bad_request", "preset must be a PTZ preset id")
-        await driver().goto(camera(args), str(preset))
+        await driver().goto(camera(args), str(preset), via=VIA.get())
         return {"accepted": True}
 
     @table.command("ptz.point")
@@ -355,9 +360,36 @@ def ptz_commands(table: Table, cap: Capabilities) -> None:
         return await cap.wall.point_here(lon, lat, radius)
 
 
+def tablet_commands(table: Table, cap: Capabilities) -> None:
+    def desk() -> Any:
+        if cap.tablet is None:
+            raise CommandError("not_offered", "the tablet page is off on this node ([tablet] port)")
+        return cap.tablet
+
+    @table.command("tablet.pair")
+    async def tablet_pair(args: dict[str, Any]) -> Any:
+        cap.require("commander")  # an installer's or a commander's wall pairs tablets
+        role = str(args.get("role", "viewer"))
+        have = cap.client.feed.status.role
+        if ROLE_RANK.get(role, 99) > ROLE_RANK.get(have or "", -1):
+            raise CommandError("forbidden", f"a {role} tablet on a wall whose role is {have}")
+        return desk().pair(str(args.get("name", "")), role, bool(args.get("show")))
+
+    @table.command("tablet.list")
+    async def tablet_list(_args: dict[str, Any]) -> Any:
+        return {"tablets": desk().list()}
+
+    @table.command("tablet.revoke")
+    async def tablet_revoke(args: dict[str, Any]) -> Any:
+        cap.require("commander")
+        if not desk().revoke(str(args.get("name", ""))):
+            raise CommandError("not_found", f"no tablet named {args.get('name')!r}")
+        return {"revoked": args["name"]}
+
+
 CAPABILITIES: list[Callable[[Table, Capabilities], None]] = [
     wall_commands, switching_commands, incident_commands, video_commands, map_commands,
-    time_commands, ptz_commands, work_commands,
+    time_commands, ptz_commands, work_commands, tablet_commands,
 ]  # fmt: skip
 
 

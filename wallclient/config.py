@@ -1,6 +1,6 @@
 """Configuration: a TOML file, overridden by command-line flags.
 
-The file has sections ``[backend] [wall] [cache] [control] [ui] [video] [map]``; every
+The file has sections ``[backend] [wall] [cache] [control] [tablet] [ui] [video] [map]``; every
 key is optional. Errors name the file, the key and what is wrong.
 """
 
@@ -40,6 +40,10 @@ class Config:
     invalid_keep: int = 1_000
     control_port: int = 0
     control_token_file: Path | None = None
+    tablet_port: int = 0  # the commander's tablet page (HTTPS on the LAN); 0: off
+    tablet_bind: str = "0.0.0.0"
+    tablet_cert: Path | None = None  # PEM; none: one made in the data directory
+    tablet_key: Path | None = None
     lang: str = "zh_CN"
     offscreen: bool = False
     alert: bool = True  # the new priority-1 sound, where the layout's region asks for it
@@ -99,6 +103,10 @@ _KEYS: dict[tuple[str, str], str] = {
     ("cache", "invalid_keep"): "invalid_keep",
     ("control", "port"): "control_port",
     ("control", "token_file"): "control_token_file",
+    ("tablet", "port"): "tablet_port",
+    ("tablet", "bind"): "tablet_bind",
+    ("tablet", "cert"): "tablet_cert",
+    ("tablet", "key"): "tablet_key",
     ("ui", "lang"): "lang",
     ("ui", "offscreen"): "offscreen",
     ("ui", "alert"): "alert",
@@ -204,6 +212,12 @@ def validate(cfg: Config) -> None:
         )
     if cfg.control_port > 65535:
         raise ConfigError(f"control port {cfg.control_port}: out of range")
+    if not 0 <= cfg.tablet_port <= 65535:
+        raise ConfigError(f"tablet port {cfg.tablet_port}: out of range")
+    if (cfg.tablet_cert is None) != (cfg.tablet_key is None):
+        raise ConfigError("[tablet] cert and key go together (or neither: one is made)")
+    if cfg.tablet_port and not cfg.control_port:
+        raise ConfigError("[tablet] port needs the control API ([control] port and token_file)")
     if cfg.basemap_datum not in ("wgs84", "gcj02"):
         raise ConfigError(f"basemap_datum {cfg.basemap_datum!r}: must be wgs84 or gcj02")
     if cfg.lang not in ("zh_CN", "en"):

@@ -40,6 +40,10 @@
         <translation>设备离线（平台）</translation>
     </message>
     <message>
+        <source>Scan with the tablet to pair it (once, within 10 minutes)</source>
+        <translation>用平板扫码配对（一次有效，10 分钟内）</translation>
+    </message>
+    <message>
         <source>platform not answering</source>
         <translation>平台无响应</translation>
     </message>

@@ -239,6 +239,7 @@ class Dome:
     published_at: float = 0.0
     by: str = ""
     presets: dict[str, tuple[float, float, float]] = field(default_factory=dict)
+    stopped_at: float | None = None  # epoch of the last ptz.stop (tests time the dead-man by it)
 
     @property
     def moving(self) -> bool:
@@ -275,6 +276,11 @@ class PtzDesk:
         self.cameras = cameras
         self._task: asyncio.Task[None] | None = None
 
+    def motion(self) -> dict[str, Any]:
+        """Each dome's speeds, holder and last stop (the admin command ``ptz``)."""
+        return {cam: {"speed": list(d.speed), "moving": d.moving, "holder": d.holder,
+                      "stopped_at": d.stopped_at} for cam, d in self.domes.items()}  # fmt: skip
+
     def view(self, cam: str) -> tuple[float, float, float] | None:
         """Where a camera looks now (the media pipeline's question), None if not PTZ."""
         d = self.domes.get(cam)
@@ -299,6 +305,7 @@ class PtzDesk:
     def stop(self, cam: str, user: str) -> None:
         d = self._take(cam, user, time.monotonic())
         d.speed, d.target = (0.0, 0.0, 0.0), None
+        d.stopped_at = time.time()
         self._publish(cam, d, time.monotonic())
 
     def goto(self, cam: str, user: str, preset: str) -> None:

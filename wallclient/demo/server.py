@@ -743,6 +743,8 @@ class Backend:
                     "base": self.recorder.base}  # fmt: skip
         if cmd == "media_viewers":  # viewers per camera (a relay in front shows as one)
             return self.media.viewers() if self.media is not None else {}
+        if cmd == "ptz":  # the domes' motion: speeds, holder, last stop
+            return self.ptz.motion()
         if cmd == "platform":  # the video platform's behaviour: normal | timeout | fail | early
             if self.platform is None:
                 raise ValueError("no platform (serve-demo --platform wvp|isc)")

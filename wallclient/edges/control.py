@@ -41,6 +41,11 @@ class ControlServer:
     def _process(self, conn: ServerConnection, request: Request) -> Response | None:
         if request.path.split("?", 1)[0] != "/control":
             return conn.respond(HTTPStatus.NOT_FOUND, "no such path\n")
+        if request.headers.get("Origin") is not None:
+            # a browser's page (any page, on this PC or driven from afar) never drives the
+            # wall: programs on this PC do, and they send no Origin (docs/tablet.md)
+            log.warning("control API: a browser's connection refused (Origin given)")
+            return conn.respond(HTTPStatus.FORBIDDEN, "no browser pages here\n")
         header = request.headers.get("Authorization", "")
         given = header[7:].strip() if header.startswith("Bearer ") else ""
         if not given or not hmac.compare_digest(given.encode(), self._token.encode()):

@@ -1,0 +1,110 @@
+"""What the tablet page shows, read from the wall's state and its screens (no Qt here:
+the wall's own methods render the thumbnails)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from wallclient.catalogue import CameraIndex
+from wallclient.presets import PresetIndex
+from wallclient.protocol import epoch
+
+INCIDENTS_SHOWN = 40
+
+
+class TabletView:
+    def __init__(self, ctx: Any, wall: Any, tiles: Callable[[], list[dict[str, Any]]]) -> None:
+        self.ctx = ctx  # panels.hub.Context: state, ptz
+        self.wall = wall  # panels.wall.Wall: screens, tile boxes, thumbnails
+        self.tiles = tiles  # status.tiles
+        self._presets = PresetIndex()
+        self._presets_key: tuple[int, int] | None = None
+        self._cameras = CameraIndex()
+        self._cameras_key: tuple[int, int] | None = None
+
+    def state(self) -> dict[str, Any]:
+        st = self.ctx.state
+        wall = st.wall or {}
+        boxes = self.wall.tile_boxes()
+        tiles = []
+        for i, t in enumerate(self.tiles()):
+            cam = st.cameras.get(t.get("camera") or "") or {}
+            tiles.append({"index": i, "screen": t.get("screen"), "camera": t.get("camera"),
+                          "name": cam.get("name"), "state": t.get("state"), "ptz": bool(cam.get("ptz")),
+                          "box": boxes[i]["box"] if i < len(boxes) else None})  # fmt: skip
+        return {
+            "wall": {"mode": wall.get("mode"), "preset": wall.get("preset"),
+                     "changed_by": wall.get("changed_by")},  # fmt: skip
+            "screens": [{"name": w["name"], "size": w["geometry"][2:]} for w in self.wall.describe()],
+            "tiles": tiles,
+            "incidents": self._incidents(),
+            "emergency_presets": [{"id": pid, "name": p.get("name")} for pid, p in st.presets.items()
+                                  if p.get("emergency")][:50],  # fmt: skip
+        }
+
+    def _incidents(self) -> list[dict[str, Any]]:
+        now = time.time()
+        live = [i for i in self.ctx.state.incidents.values() if i.get("status") != "closed"]
+        live.sort(key=lambda i: (i.get("priority", 4), -(epoch(i.get("reported_at") or "") or 0)))
+        out = []
+        for inc in live[:INCIDENTS_SHOWN]:
+            due = None
+            for stage in ("arrive", "control", "close"):
+                t = epoch(str((inc.get("deadlines") or {}).get(stage) or ""))
+                if t is not None:
+                    due = {"stage": stage, "left_s": round(t - now)}
+                    break
+            out.append({"id": inc["id"], "title": inc.get("title"), "priority": inc.get("priority"),
+                        "status": inc.get("status"), "source": inc.get("source"),
+                        "address": inc.get("address"), "due": due})  # fmt: skip
+        return out
+
+    def presets(self, query: str) -> dict[str, Any]:
+        presets = self.ctx.state.presets
+        key = (id(presets), len(presets))
+        if key != self._presets_key:
+            self._presets.build(presets)
+            self._presets_key = key
+        active = (self.ctx.state.wall or {}).get("preset")
+        return {"presets": [{"id": e.id, "name": e.name, "scenario": e.scenario,
+                             "emergency": e.emergency, "cameras": e.cameras, "active": e.id == active}
+                            for e in self._presets.search(query, 120)]}  # fmt: skip
+
+    def cameras(self, query: str) -> dict[str, Any]:
+        cams, regions = self.ctx.state.cameras, self.ctx.state.regions
+        key = (id(cams), len(cams))
+        if key != self._cameras_key:
+            self._cameras.build(cams, regions)
+            self._cameras_key = key
+        out = []
+        for cid in self._cameras.search(query, 30):
+            cam = cams.get(cid) or {}
+            out.append({"id": cid, "name": cam.get("name"), "status": cam.get("status"),
+                        "ptz": bool(cam.get("ptz")),
+                        "region": (regions.get(cam.get("region") or "") or {}).get("name")})  # fmt: skip
+        return {"cameras": out}
+
+    def incident(self, iid: str) -> dict[str, Any]:
+        from wallclient.errors import CommandError
+
+        inc = self.ctx.state.incidents.get(iid)
+        if inc is None:
+            raise CommandError("not_found", f"no live incident {iid}")
+        from wallclient.geo import location
+        from wallclient.incidents import fitting_kinds, nearest_units
+
+        units = self.ctx.state.units
+        loc = location(inc)
+        near = nearest_units(units, *loc, fitting_kinds(inc)) if loc else []
+        offered = [{"id": uid, "name": (units.get(uid) or {}).get("name"), "distance_m": round(d)}
+                   for d, uid in near]  # fmt: skip
+        return {"incident": {k: inc.get(k) for k in ("id", "title", "detail", "priority", "status",
+                                                      "source", "address", "reported_at", "deadlines",
+                                                      "history", "media", "units")},
+                "units": offered}  # fmt: skip
+
+    def thumbnail(self, screen: str) -> bytes | None:
+        data: bytes | None = self.wall.thumbnail(screen)
+        return data
