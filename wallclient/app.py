@@ -84,6 +84,7 @@ def run(
     ptz_ref: list[Any] = []
     popup_ref: list[Any] = []
     card_ref: list[Any] = []
+    tablet_ref: list[Any] = []  # the commander's tablets (wallclient.edges.tablet), when on
 
     def light() -> dict[str, Any]:
         """What the panels read of the status (connection, user, role, wall, incidents,
@@ -110,6 +111,7 @@ def run(
             maps = wall_ref[0].map_panels()
             st["map"] = maps[0].describe_map() if maps else None
         st["resolve"] = pool.resolver.view() if pool.resolver is not None else None
+        st["tablet"] = tablet_ref[0].view() if tablet_ref else None
         st["resources"] = resources.view(
             pool, wall_ref[0].video_panels() if wall_ref else [], client.writer.cache
         )
@@ -210,6 +212,7 @@ def run(
                     cfg, control.handlers, ctx, wall, lambda: client.feed.status.role,
                     lambda: wall_ref[0].tiles(),
                 )  # fmt: skip
+                tablet_ref.append(tablets)
         sync = asyncio.create_task(client.run())
         started = time.monotonic()
         while not stop.is_set():

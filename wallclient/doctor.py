@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 from typing import Any
 
 from wallclient import config as config_mod
@@ -106,6 +107,23 @@ def _doctor_basemap(cfg: Any, check: Any) -> None:
         src.close()
 
 
+def _doctor_tablet(cfg: Any, check: Any) -> None:
+    """The tablet page's certificate: its SHA-256, to compare with what a tablet's browser
+    shows on its first visit (docs/tablet.md)."""
+    from wallclient.edges.tablet.cert import fingerprint
+
+    cert = cfg.tablet_cert or Path(cfg.cache).parent / "tablet-cert.pem"
+    if not cert.exists():
+        detail = (f"port {cfg.tablet_port}: a certificate is made on first start" if cfg.tablet_port
+                  else "off ([tablet] port)")  # fmt: skip
+        check("tablet page", True, detail)
+        return
+    try:
+        check("tablet page", True, f"port {cfg.tablet_port or 'off'}; certificate {cert} SHA-256 {fingerprint(cert)}")
+    except (OSError, ValueError) as exc:
+        check("tablet page", False, f"{cert}: {exc}", "give [tablet] cert/key as PEM, or remove the made ones", warn=True)
+
+
 def _doctor_machine(a: argparse.Namespace, check: Any) -> None:
     """Fonts, screens, the backend (reachable, token, clock), the cache, files, memory."""
     from wallclient import display
@@ -114,6 +132,7 @@ def _doctor_machine(a: argparse.Namespace, check: Any) -> None:
                                      "cache": a.cache, "layout": a.layout, "ca_file": a.ca_file,
                                      "basemap": a.basemap})  # fmt: skip
     _doctor_basemap(cfg, check)
+    _doctor_tablet(cfg, check)
     fallback = display.headless_fallback()
     display.make_app("zh_CN")
     from PySide6.QtGui import QFontDatabase

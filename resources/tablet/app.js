@@ -9,6 +9,8 @@ const STATE_WORDS = { playing: T("播放中", "playing"), connecting: T("连接�
 const STATUS_WORDS = { new: T("新事件", "new"), dispatched: T("已派遣", "dispatched"),
   arrived: T("已到场", "arrived"), controlled: T("已控制", "controlled"), closed: T("已办结", "closed") };
 const PRIO_SHAPE = { 1: "◆", 2: "▲", 3: "■", 4: "●" };
+const STAGE_WORDS = { respond: T("响应", "respond"), arrive: T("到场", "arrive"), control: T("控制", "control"),
+  track: T("跟踪", "track"), close: T("办结", "close") };
 let ws = null, nextId = 1, state = null, selected = null, placing = null, moving = null;
 const waiting = new Map();
 const thumbs = new Map(); // screen → {img, at}
@@ -36,8 +38,10 @@ function explain(err) {
 
 async function act(cmd, args, done) {
   try {
+    const t0 = performance.now();
     const data = await send(cmd, args);
-    document.body.dataset.lastAck = cmd; // tests read it: the command was acknowledged
+    document.body.dataset.lastAck = cmd; // tests and bench/tablet.py read these: acknowledged,
+    document.body.dataset.lastAckMs = String(Math.round(performance.now() - t0)); // and how fast
     if (done) done(data);
     return data;
   } catch (e) { say(explain(e), true); return null; }
@@ -76,7 +80,7 @@ function renderHeader() {
   $("#wallstate").className = emergency ? "emergency" : "";
   $("#wallstate .shape").textContent = emergency ? "▲" : "●";
   $("#mode").textContent = emergency ? T("应急模式", "EMERGENCY") : T("常态", "normal");
-  $("#preset").textContent = w.preset || "—";
+  $("#preset").textContent = w.preset_name || w.preset || "—";
   const lease = state.lease, me = state.me.name;
   const holder = lease ? lease.holder : "";
   const el = $("#lease");
@@ -283,13 +287,15 @@ async function openCard(id) {
   card.innerHTML = "";
   card.dataset.incident = inc.id;
   const h = document.createElement("h2");
-  h.textContent = `${PRIO_SHAPE[inc.priority] || ""} ${inc.title}`;
+  const shape = document.createElement("span");
+  shape.className = `p${inc.priority}`; shape.textContent = `${PRIO_SHAPE[inc.priority] || ""} `;
+  h.appendChild(shape); h.appendChild(document.createTextNode(inc.title));
   card.appendChild(h);
   const p = document.createElement("p");
   p.textContent = `${STATUS_WORDS[inc.status] || inc.status} · ${inc.address || ""} · ${inc.detail || ""}`;
   card.appendChild(p);
   const dl = document.createElement("p"); dl.className = "dim";
-  dl.textContent = Object.entries(inc.deadlines || {}).map(([k, v]) => `${k}: ${String(v).slice(11, 19)}`).join(" · ");
+  dl.textContent = Object.entries(inc.deadlines || {}).map(([k, v]) => `${STAGE_WORDS[k] || k} ${String(v).slice(11, 19)}`).join(" · ");
   card.appendChild(dl);
   const acts = document.createElement("div"); acts.className = "actions"; card.appendChild(acts);
   const add = (action, text, run, extra = {}) => {
@@ -307,7 +313,7 @@ async function openCard(id) {
   const hist = document.createElement("ol"); hist.className = "dim";
   for (const step of (inc.history || []).slice(-8)) {
     const li = document.createElement("li");
-    li.textContent = `${String(step.t).slice(11, 19)} ${step.by} ${step.status || step.note || step.unit || ""}`;
+    li.textContent = `${String(step.t).slice(11, 19)} ${step.by} ${STATUS_WORDS[step.status] || step.status || step.note || step.unit || ""}`;
     hist.appendChild(li);
   }
   card.appendChild(hist);

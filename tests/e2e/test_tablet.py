@@ -22,6 +22,7 @@ from tests.helpers import (
     free_port,
     live,
     run_apart,
+    run_cli,
     timeout,
     wait_for,
     write_layout,
@@ -112,6 +113,10 @@ def test_pairing_is_once_cookie_is_strict_and_a_revoked_tablet_is_told(walled, b
     with pytest.raises(urllib.error.HTTPError) as locked:
         urllib.request.urlopen(good, context=_insecure(), timeout=10)
     assert locked.value.code == 429
+    # doctor shows the certificate's fingerprint, to compare with the browser's
+    out = run_cli("doctor", "--cache", str(wall.cache), "--json")
+    checks = {c["check"]: c for c in json.loads(out.stdout)}
+    assert data["fingerprint"] in checks["tablet page"]["detail"]
     listed = wall.control.ok("tablet.list")["tablets"]
     assert [t["name"] for t in listed] == ["指挥台iPad"] and listed[0]["role"] == "commander"
     # revoked: its page says so at once, and its cookie opens nothing any more

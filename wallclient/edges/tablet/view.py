@@ -36,6 +36,7 @@ class TabletView:
                           "box": boxes[i]["box"] if i < len(boxes) else None})  # fmt: skip
         return {
             "wall": {"mode": wall.get("mode"), "preset": wall.get("preset"),
+                     "preset_name": (st.presets.get(wall.get("preset") or "") or {}).get("name"),
                      "changed_by": wall.get("changed_by")},  # fmt: skip
             "screens": [{"name": w["name"], "size": w["geometry"][2:]} for w in self.wall.describe()],
             "tiles": tiles,
