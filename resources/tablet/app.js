@@ -164,6 +164,17 @@ function renderTile() {
   $("#ptz").hidden = !steer;
   $("#ptzno").textContent = t.ptz ? (steer ? "" : T("此平板只能查看", "this tablet may only watch")) : T("非云台摄像机", "not a PTZ camera");
   $("#ptz").dataset.camera = t.camera || "";
+  if (t.holder) $("#ptzno").textContent = T(`「${t.holder}」正在操作此云台`, `${t.holder} holds this camera`);
+  const box = $("#ptzpresets"), want = `${t.camera}|${(t.ptz_presets || []).map((p) => p.id).join(",")}`;
+  if (box.dataset.for !== want) {
+    box.dataset.for = want; box.innerHTML = "";
+    for (const p of t.ptz_presets || []) {
+      const b = document.createElement("button");
+      b.dataset.ptzPreset = p.id; b.textContent = p.name || p.id;
+      b.addEventListener("click", () => act("ptz.goto", { camera: t.camera, preset: p.id }));
+      box.appendChild(b);
+    }
+  }
 }
 
 // PTZ: hold to move (speed with distance from the centre), lift to stop; zoom while held

@@ -31,8 +31,12 @@ class TabletView:
         tiles = []
         for i, t in enumerate(self.tiles()):
             cam = st.cameras.get(t.get("camera") or "") or {}
+            ptz = t.get("ptz") or {}
             tiles.append({"index": i, "screen": t.get("screen"), "camera": t.get("camera"),
                           "name": cam.get("name"), "state": t.get("state"), "ptz": bool(cam.get("ptz")),
+                          "holder": ptz.get("holder"),
+                          "ptz_presets": [{"id": str(pr.get("id")), "name": pr.get("name")}
+                                          for pr in cam.get("ptz_presets") or []][:12],
                           "box": boxes[i]["box"] if i < len(boxes) else None})  # fmt: skip
         return {
             "wall": {"mode": wall.get("mode"), "preset": wall.get("preset"),
