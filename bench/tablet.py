@@ -9,7 +9,7 @@ Chromium (a 1024-px tablet with touch unless said). Measured:
 - ``ack``: tap a preset → its ack on the page (the page's own clock, tap handler to
   reply), p50/p95. Budget p95 ≤ 100 ms.
 - ``retarget``: tap a preset → every tile of the wall on the preset's cameras (the wall's
-  ``status``, polled every 20 ms), p50/p95. Budget p95 ≤ 500 ms.
+  ``status``, polled every 50 ms), p50/p95. Budget p95 ≤ 500 ms.
 - ``lift``: finger lifted from the PTZ pad → ``ptz.stop`` at the backend (its own clock).
   Budget ≤ 250 ms. ``quiet``: the page's script frozen mid-move (Wi-Fi gone, as the wall
   sees it) → the stop. Budget ≤ 1.5 s.
@@ -43,6 +43,15 @@ TABLET = {"viewport": {"width": 1024, "height": 1366}, "has_touch": True, "is_mo
 def pct(xs: list[float], p: float) -> float:
     xs = sorted(xs)
     return round(xs[min(len(xs) - 1, int(p * len(xs)))], 1) if xs else float("nan")
+
+
+def _until(cond: Any, limit: float, every: float = 0.05) -> None:
+    """Poll the wall's status every 50 ms (faster polling is itself load on its GUI thread)."""
+    end = time.monotonic() + limit
+    while not cond():
+        if time.monotonic() > end:
+            raise AssertionError("the wall did not follow")
+        time.sleep(every)
 
 
 def cpu_s(pid: int) -> float:
@@ -104,7 +113,7 @@ def main() -> int:
             out["thumbs"] = {"n": len(sizes), "max_kb": round(max(sizes) / 1024, 1), "p50_kb": round(pct(sizes, 0.5) / 1024, 1),
                              "kb_per_s": round(sum(sizes) / 1024 / 30, 1), "shown_age_max_s": max(ages) if ages else None}  # fmt: skip
             # --- taps on presets: ack on the page, every tile re-targeted on the wall
-            presets = [pr for pr in server.admin("state")["presets"] if not pr["emergency"] and pr["cameras"]]
+            presets = [pr for pr in server.admin("initial")["tables"]["presets"] if not pr["emergency"] and pr["cameras"]]
             page.tap('nav [data-tab="presets"]')
             page.wait_for_selector("[data-preset]")
             acks, retarget = [], []
@@ -123,11 +132,11 @@ def main() -> int:
                     st = wall.status()
                     return st["wall"]["preset"] == want and all(t["state"] != "idle" or not t["camera"] for t in st["tiles"])
 
-                wait_for(moved, 10, "re-targeted")
+                _until(moved, 10)
                 retarget.append((time.monotonic() - t0) * 1000)
-                wait_for(lambda: page.evaluate("document.body.dataset.lastAck === 'preset.activate'"), 5, "ack")
-                acks.append(float(page.evaluate("document.body.dataset.lastAckMs")))
-                page.evaluate("delete document.body.dataset.lastAck")
+                got = wait_for(lambda: page.get_attribute("body", "data-ack-preset-activate"), 5, "ack")
+                acks.append(float(got))
+                page.evaluate("document.body.removeAttribute('data-ack-preset-activate')")
                 time.sleep(1.0)
             out["ack_ms"] = {"p50": pct(acks, 0.5), "p95": pct(acks, 0.95), "n": len(acks)}
             out["retarget_ms"] = {"p50": pct(retarget, 0.5), "p95": pct(retarget, 0.95), "n": len(retarget)}
@@ -167,6 +176,7 @@ def main() -> int:
             ctx.close()
             browser.close()
     finally:
+        print(json.dumps(out, ensure_ascii=False), flush=True)  # what was measured, whatever happens
         wall.stop()
         server.stop()
     out["budget"] = {

@@ -19,6 +19,7 @@ from typing import Any
 from PySide6.QtCore import QPoint, QRect, Qt, QTimer
 from PySide6.QtGui import (
     QGuiApplication,
+    QImage,
     QKeyEvent,
     QMouseEvent,
     QPainter,
@@ -45,6 +46,8 @@ from wallclient.incidents import NewPriority1
 from wallclient.layout import Layout, Region, Screen, unit_rect
 
 log = logging.getLogger(__name__)
+
+THUMB_MAX_BYTES = 28 * 1024  # a screen's thumbnail for the tablet (budget 30 KB)
 
 PANEL_TYPES: dict[str, Callable[..., QWidget]] = {
     "video": VideoPanel,
@@ -683,7 +686,7 @@ class Wall:
                                     round(r.width() / w, 4), round(r.height() / h, 4)]})  # fmt: skip
         return out
 
-    def thumbnail(self, screen: str, width: int = 480, quality: int = 60) -> bytes | None:
+    def thumbnail(self, screen: str, width: int = 480, quality: int = 65) -> bytes | None:
         """One screen as it is now, ``width`` pixels wide, as JPEG (the tablet's picture of
         the wall). Where libvlc draws into native windows the screen's pixels are read
         back from the display, so the video is in it; offscreen, the widgets are rendered."""
@@ -695,17 +698,30 @@ class Wall:
         native = any(p.players.kind for p in window.regions.values() if isinstance(p, VideoPanel))
         qscreen = window.screen()
         if native and qscreen is not None:
-            picture = qscreen.grabWindow(int(window.winId()))
+            grabbed = qscreen.grabWindow(int(window.winId()))
+            small = grabbed.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation).toImage()
         else:
-            picture = window.grab()
-            _overlays(window, picture)
-        small = picture.scaledToWidth(width, Qt.TransformationMode.SmoothTransformation)
-        data = QByteArray()
-        buf = QBuffer(data)
-        buf.open(QIODevice.OpenModeFlag.WriteOnly)
-        small.save(buf, "JPG", quality)
-        buf.close()
-        return bytes(data.data())
+            # painted straight at the thumbnail's size (a quarter of the pixels to fill, no
+            # full-size grab to scale down): the wall's CPU with tablets looking is budgeted
+            scale = width / max(1, window.width())
+            small = QImage(width, max(1, round(window.height() * scale)), QImage.Format.Format_RGB32)
+            small.fill(theme.BG)
+            painter = QPainter(small)
+            painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
+            painter.scale(scale, scale)
+            window.render(painter, QPoint(0, 0))
+            painter.end()
+        out = b""
+        for q in (quality, quality - 15, quality - 25):  # a busy screen fits 30 KB at less quality
+            data = QByteArray()
+            buf = QBuffer(data)
+            buf.open(QIODevice.OpenModeFlag.WriteOnly)
+            small.save(buf, "JPG", q)  # type: ignore[call-overload]  # the stubs say bytes; str is what works
+            buf.close()
+            out = bytes(data.data())
+            if len(out) <= THUMB_MAX_BYTES:
+                break
+        return out
 
     def snapshot(self, out: Path) -> list[str]:
         """One PNG per screen, named after it (every camera on the maps: a re-index under

@@ -40,8 +40,11 @@ async function act(cmd, args, done) {
   try {
     const t0 = performance.now();
     const data = await send(cmd, args);
-    document.body.dataset.lastAck = cmd; // tests and bench/tablet.py read these: acknowledged,
-    document.body.dataset.lastAckMs = String(Math.round(performance.now() - t0)); // and how fast
+    // tests and bench/tablet.py read these: the last acknowledged command, and each
+    // command's last ack time (data-ack-preset-activate="12")
+    const ms = String(Math.round(performance.now() - t0));
+    document.body.dataset.lastAck = cmd;
+    document.body.setAttribute(`data-ack-${cmd.replace(/\./g, "-")}`, ms);
     if (done) done(data);
     return data;
   } catch (e) { say(explain(e), true); return null; }
