@@ -13,7 +13,6 @@ const STAGE_WORDS = { respond: T("响应", "respond"), arrive: T("到场", "arri
   track: T("跟踪", "track"), close: T("办结", "close") };
 let ws = null, nextId = 1, state = null, selected = null, placing = null, moving = null;
 const waiting = new Map();
-const thumbs = new Map(); // screen → {img, at}
 
 function say(text, error = false) {
   const el = $("#say");
@@ -74,7 +73,12 @@ function connect() {
     if (msg.ok) w.resolve(msg.data); else w.reject(msg.error);
   };
 }
-setInterval(() => { if (ws && ws.readyState === 1) ws.send(JSON.stringify({ cmd: "hb" })); }, 300);
+// the heartbeat (the wall stops a PTZ move when it misses it), saying whether this page
+// shows the screens now: the wall pictures them only while some page does
+const looking = () => document.visibilityState === "visible" && $("#wall").classList.contains("on");
+setInterval(() => {
+  if (ws && ws.readyState === 1) ws.send(JSON.stringify({ cmd: "hb", args: { looking: looking() } }));
+}, 300);
 
 // --- the header ---------------------------------------------------------------------------
 function renderHeader() {
@@ -126,25 +130,27 @@ function renderScreens() {
 }
 
 function refreshThumb(screen) {
+  // a new picture of the screen: loaded when the wall says its version changed
   const fig = $(`[data-screen="${CSS.escape(screen)}"]`);
+  const t = state && state.thumbs && state.thumbs[screen];
   if (!fig) return;
   const img = fig.querySelector("img");
+  const v = t ? String(t.v) : "0";
+  if (img.dataset.v === v && img.getAttribute("src")) return;
+  if (!looking() && img.getAttribute("src")) return;
+  img.dataset.v = v;
   const next = new Image();
-  const t0 = performance.now();
-  next.onload = () => { img.src = next.src; thumbs.set(screen, Date.now()); img.dataset.loadedMs = String(Math.round(performance.now() - t0)); };
-  next.src = `/thumb/${encodeURIComponent(screen)}.jpg?t=${Date.now()}`;
+  next.onload = () => { img.src = next.src; };
+  next.src = `/thumb/${encodeURIComponent(screen)}.jpg?v=${v}`;
 }
-// thumbnails only while this page is seen: a hidden page asks for none
-setInterval(() => {
-  if (document.visibilityState !== "visible" || !state || !$("#wall").classList.contains("on")) return;
-  for (const s of state.screens) refreshThumb(s.name);
-}, 2000);
-setInterval(() => {
-  for (const [screen, at] of thumbs) {
-    const el = $(`[data-screen="${CSS.escape(screen)}"] .age`);
-    if (el) el.textContent = `${Math.round((Date.now() - at) / 1000)} s`;
+function showAges() {
+  for (const s of (state && state.screens) || []) {
+    const t = state.thumbs && state.thumbs[s.name];
+    const el = $(`[data-screen="${CSS.escape(s.name)}"] .age`);
+    if (el && t) { el.textContent = `${Math.round(t.age_s)} s`; el.dataset.ageS = String(t.age_s); }
+    refreshThumb(s.name);
   }
-}, 1000);
+}
 
 function tapTile(index) {
   if (placing) {
@@ -374,7 +380,7 @@ $("#take").addEventListener("click", () => {
 });
 
 function render() {
-  renderHeader(); renderScreens(); renderIncidents(); renderEmergencyChoices();
+  renderHeader(); renderScreens(); renderIncidents(); renderEmergencyChoices(); showAges();
 }
 pad();
 connect();

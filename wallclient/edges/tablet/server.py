@@ -9,8 +9,12 @@ on its event loop (aiohttp under qasync), off unless ``[tablet] port`` is set.
   ``{"id", "cmd", "args"}`` → ``{"id", "ok", "data"|"error"}``; the server pushes
   ``{"type": "state"}`` (the wall, presets, incidents, tiles, the lease) each second and on
   a change, ``{"type": "revoked"}`` when the device's pairing is revoked.
-- ``GET /thumb/{screen}.jpg`` a screen as it is now, video included, made only while some
-  page asks (≤ 2 s old, reused by every tablet asking meanwhile).
+- ``GET /thumb/{screen}.jpg?v=N`` a screen as it was last pictured, video included. The
+  pictures are made here on a timer — one screen at a time, each every ``THUMB_EVERY_S``
+  — and only while some page is looking (visible, on its wall tab: it says so with its
+  heartbeat); every tablet shares them, and a page loads one only when the state push
+  says its version changed. So the wall's cost does not grow with the tablets, and with
+  none looking nothing is pictured.
 
 Steering (every command but reading) needs the ``commander`` role — a tablet's role is at
 most the wall's own — and the **control lease**: one tablet steers at a time, for
@@ -48,7 +52,8 @@ COOKIE = "wallclient_tablet"
 LEASE_S = 30.0
 HEARTBEAT_LOST_S = 1.0
 PUSH_EVERY_S = 1.0
-THUMB_MAX_AGE_S = 2.0
+THUMB_EVERY_S = 3.5  # each screen pictured this often while looked at (age ≤ this + a push)
+LOOKING_S = 3.0  # a page's "looking" lasts this long after its last heartbeat saying so
 RANK = {"viewer": 0, "commander": 1, "installer": 2}
 # what a commander's tablet may send (the control API's handlers, by name)
 STEER = frozenset({
@@ -69,6 +74,7 @@ class _Page:
     ws: web.WebSocketResponse
     last_hb: float = field(default_factory=time.monotonic)
     moving: str | None = None  # the camera its held PTZ move turns
+    looking_at: float = -1e9  # when it last said it shows the wall's screens
 
 
 class TabletServer:
@@ -93,7 +99,8 @@ class TabletServer:
         self.pages_dir = pages_dir
         self.pages: set[_Page] = set()
         self.lease: tuple[str, float] | None = None  # (device name, until monotonic)
-        self._thumbs: dict[str, tuple[float, bytes]] = {}
+        self._thumbs: dict[str, tuple[float, bytes, int]] = {}  # screen → (made, jpeg, version)
+        self._thumb_turn = 0
         self._runner: web.AppRunner | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self.thumbs_made = 0
@@ -118,6 +125,7 @@ class TabletServer:
             self.port = int(server.sockets[0].getsockname()[1])
         self._tasks.append(asyncio.ensure_future(self._push_loop()))
         self._tasks.append(asyncio.ensure_future(self._deadman_loop()))
+        self._tasks.append(asyncio.ensure_future(self._thumb_loop()))
         log.info("tablet page on https://%s:%d/", self.bind, self.port)
         return self.port
 
@@ -179,17 +187,39 @@ class TabletServer:
         if self._device(request) is None:
             raise web.HTTPUnauthorized()
         screen = request.match_info["screen"]
-        now = time.monotonic()
-        got = self._thumbs.get(screen)
-        if got is None or now - got[0] > THUMB_MAX_AGE_S:
-            data = self.view.thumbnail(screen)
-            if data is None:
-                raise web.HTTPNotFound()
-            self.thumbs_made += 1
-            got = (now, data)
-            self._thumbs[screen] = got
+        got = self._thumbs.get(screen) or self._picture(screen)
+        if got is None:
+            raise web.HTTPNotFound()
+        age_ms = round((time.monotonic() - got[0]) * 1000)
+        # a version's bytes never change: the browser may keep them
         return web.Response(body=got[1], content_type="image/jpeg",
-                            headers={"X-Thumb-Age-Ms": str(round((now - got[0]) * 1000))})  # fmt: skip
+                            headers={"X-Thumb-Age-Ms": str(age_ms), "Cache-Control": "private, max-age=60"})  # fmt: skip
+
+    def _picture(self, screen: str) -> tuple[float, bytes, int] | None:
+        data = self.view.thumbnail(screen)
+        if data is None:
+            return None
+        old = self._thumbs.get(screen)
+        got = (time.monotonic(), data, (old[2] + 1) if old else 1)
+        self._thumbs[screen] = got
+        self.thumbs_made += 1
+        return got
+
+    def _looked_at(self) -> bool:
+        now = time.monotonic()
+        return any(now - p.looking_at < LOOKING_S for p in self.pages)
+
+    async def _thumb_loop(self) -> None:
+        """One screen pictured at a time, round the screens, while some page looks."""
+        while True:
+            screens = [s["name"] for s in self.view.screens()]
+            await asyncio.sleep(THUMB_EVERY_S / max(1, len(screens)))
+            if screens and self._looked_at():
+                self._thumb_turn = (self._thumb_turn + 1) % len(screens)
+                try:
+                    self._picture(screens[self._thumb_turn])
+                except Exception as exc:  # a screen that cannot be pictured: said, not fatal
+                    log.warning("tablet thumbnail of %s: %s", screens[self._thumb_turn], exc)
 
     # --- the page's socket ---------------------------------------------------------------
 
@@ -235,6 +265,8 @@ class TabletServer:
             return {"id": rid, "ok": False, "error": {"code": "revoked", "message": "this tablet's pairing was revoked"}}
         try:
             if cmd == "hb":
+                if args.get("looking"):
+                    page.looking_at = page.last_hb
                 return None
             if cmd == "hidden":  # the page went to the background: nothing keeps turning
                 await self._stop_moving(page)
@@ -310,18 +342,27 @@ class TabletServer:
 
     # --- pushes and watches --------------------------------------------------------------
 
-    def _state(self, page: _Page) -> dict[str, Any]:
+    def _shared(self) -> dict[str, Any]:
+        """What every page is sent (made once a push, whatever the number of pages)."""
+        now = time.monotonic()
+        return {**self.view.state(),
+                "thumbs": {k: {"v": v[2], "age_s": round(now - v[0], 1)} for k, v in self._thumbs.items()}}  # fmt: skip
+
+    def _state(self, page: _Page, shared: dict[str, Any] | None = None) -> dict[str, Any]:
         now = time.monotonic()
         lease = self.lease if self.lease is not None and self.lease[1] > now else None
-        view = self.view.state()
+        view = shared if shared is not None else self._shared()
         return {"type": "state", **view,
                 "me": {"name": page.device.name, "role": page.device.role},
                 "lease": None if lease is None else {"holder": lease[0], "left_s": round(lease[1] - now, 1)}}  # fmt: skip
 
     async def _push(self) -> None:
+        if not self.pages:
+            return
+        shared = self._shared()
         for page in list(self.pages):
             with contextlib.suppress(Exception):
-                await page.ws.send_json(self._state(page))
+                await page.ws.send_json(self._state(page, shared))
 
     async def _push_loop(self) -> None:
         while True:

@@ -110,6 +110,9 @@ class TabletView:
                                                       "history", "media", "units")},
                 "units": offered}  # fmt: skip
 
+    def screens(self) -> list[dict[str, Any]]:
+        return [{"name": w["name"]} for w in self.wall.describe()]
+
     def thumbnail(self, screen: str) -> bytes | None:
         data: bytes | None = self.wall.thumbnail(screen)
         return data
