@@ -11,7 +11,9 @@ const STATUS_WORDS = { new: T("新事件", "new"), dispatched: T("已派遣", "d
 const PRIO_SHAPE = { 1: "◆", 2: "▲", 3: "■", 4: "●" };
 const STAGE_WORDS = { respond: T("响应", "respond"), arrive: T("到场", "arrive"), control: T("控制", "control"),
   track: T("跟踪", "track"), close: T("办结", "close") };
-let ws = null, nextId = 1, state = null, selected = null, placing = null, moving = null;
+let ws = null, nextId = 1, state = null, selected = null, placing = null, moving = null, offsetMs = 0;
+const wallNow = () => (Date.now() + offsetMs) / 1000;
+const thumbSeen = new Map(); // screen → [version, when it arrived (ms)]
 const waiting = new Map();
 
 function say(text, error = false) {
@@ -61,7 +63,10 @@ function connect() {
   };
   ws.onmessage = (ev) => {
     const msg = JSON.parse(ev.data);
-    if (msg.type === "state") { state = msg; render(); return; }
+    if (msg.type === "state") {
+      if (msg.now) offsetMs = msg.now * 1000 - Date.now(); // the wall's clock, once
+      state = msg; render(); return;
+    }
     if (msg.type === "revoked") {
       const r = $("#revoked");
       r.textContent = T("此平板的配对已被撤销。", "This tablet's pairing was revoked.");
@@ -76,8 +81,12 @@ function connect() {
 // the heartbeat (the wall stops a PTZ move when it misses it), saying whether this page
 // shows the screens now: the wall pictures them only while some page does
 const looking = () => document.visibilityState === "visible" && $("#wall").classList.contains("on");
+let hbAt = 0;
 setInterval(() => {
-  if (ws && ws.readyState === 1) ws.send(JSON.stringify({ cmd: "hb", args: { looking: looking() } }));
+  // every 300 ms while a PTZ move is held (the wall stops it after 1 s without), else each second
+  if (!ws || ws.readyState !== 1 || (!moving && Date.now() - hbAt < 1000)) return;
+  hbAt = Date.now();
+  ws.send(JSON.stringify({ cmd: "hb", args: { looking: looking() } }));
 }, 300);
 
 // --- the header ---------------------------------------------------------------------------
@@ -146,11 +155,21 @@ function refreshThumb(screen) {
 function showAges() {
   for (const s of (state && state.screens) || []) {
     const t = state.thumbs && state.thumbs[s.name];
-    const el = $(`[data-screen="${CSS.escape(s.name)}"] .age`);
-    if (el && t) { el.textContent = `${Math.round(t.age_s)} s`; el.dataset.ageS = String(t.age_s); }
+    const seen = thumbSeen.get(s.name);
+    if (t && (!seen || seen[0] !== t.v)) thumbSeen.set(s.name, [t.v, Date.now()]);
     refreshThumb(s.name);
   }
 }
+setInterval(() => {  // each picture's age, on this page's clock (its version's arrival)
+  for (const [screen, [, at]] of thumbSeen) {
+    const el = $(`[data-screen="${CSS.escape(screen)}"] .age`);
+    if (el) { const age = (Date.now() - at) / 1000; el.textContent = `${Math.round(age)} s`; el.dataset.ageS = age.toFixed(1); }
+  }
+  for (const row of document.querySelectorAll("[data-due-at]")) {  // deadlines count down here
+    const left = Math.round(Number(row.dataset.dueAt) - wallNow());
+    row.textContent = fmtLeft(left); row.classList.toggle("late", left < 0);
+  }
+}, 1000);
 
 function tapTile(index) {
   if (placing) {
@@ -288,14 +307,17 @@ function renderIncidents() {
   for (const i of state.incidents) {
     const row = document.createElement("button");
     row.className = "row"; row.dataset.incident = i.id; row.style.width = "100%";
-    const late = i.due && i.due.left_s < 0;
+    const late = i.due && i.due.at < wallNow();
     row.innerHTML = `<span class="prio p${i.priority}"></span><span class="grow"><b class="t"></b><br><span class="dim a"></span></span><span class="due"></span>`;
     $(".prio", row).textContent = PRIO_SHAPE[i.priority] || "●";
     $(".t", row).textContent = i.title || i.id;
     $(".a", row).textContent = `${STATUS_WORDS[i.status] || i.status} · ${i.address || ""}`;
     const due = $(".due", row);
-    due.textContent = i.due ? fmtLeft(i.due.left_s) : "";
-    if (late) due.classList.add("late");
+    if (i.due) {
+      due.dataset.dueAt = String(i.due.at);
+      due.textContent = fmtLeft(Math.round(i.due.at - wallNow()));
+      if (late) due.classList.add("late");
+    }
     row.addEventListener("click", () => openCard(i.id));
     box.appendChild(row);
   }

@@ -53,6 +53,7 @@ LEASE_S = 30.0
 HEARTBEAT_LOST_S = 1.0
 PUSH_EVERY_S = 1.0
 THUMB_EVERY_S = 3.5  # each screen pictured this often while looked at (age ≤ this + a push)
+QUIET_PUSH_S = 10.0  # an unchanged state is sent again this often (the page knows it is alive)
 LOOKING_S = 3.0  # a page's "looking" lasts this long after its last heartbeat saying so
 RANK = {"viewer": 0, "commander": 1, "installer": 2}
 # what a commander's tablet may send (the control API's handlers, by name)
@@ -75,6 +76,8 @@ class _Page:
     last_hb: float = field(default_factory=time.monotonic)
     moving: str | None = None  # the camera its held PTZ move turns
     looking_at: float = -1e9  # when it last said it shows the wall's screens
+    sent: str = ""  # the last state sent to it
+    sent_at: float = -1e9
 
 
 class TabletServer:
@@ -105,6 +108,7 @@ class TabletServer:
         self._tasks: list[asyncio.Task[None]] = []
         self.thumbs_made = 0
         self.stops_sent = 0
+        self.pushes = 0
         pairing.on_revoke.append(self._revoked)
 
     # --- life ----------------------------------------------------------------------------
@@ -239,7 +243,9 @@ class TabletServer:
         page = _Page(device, ws)
         self.pages.add(page)
         try:
-            await ws.send_json(self._state(page))
+            first = self._state(page)
+            first["now"] = time.time()  # once: the page's clock offset to the wall's
+            await ws.send_json(first)
             async for msg in ws:
                 if msg.type != WSMsgType.TEXT:
                     continue
@@ -344,9 +350,7 @@ class TabletServer:
 
     def _shared(self) -> dict[str, Any]:
         """What every page is sent (made once a push, whatever the number of pages)."""
-        now = time.monotonic()
-        return {**self.view.state(),
-                "thumbs": {k: {"v": v[2], "age_s": round(now - v[0], 1)} for k, v in self._thumbs.items()}}  # fmt: skip
+        return {**self.view.state(), "thumbs": {k: {"v": v[2]} for k, v in self._thumbs.items()}}
 
     def _state(self, page: _Page, shared: dict[str, Any] | None = None) -> dict[str, Any]:
         now = time.monotonic()
@@ -354,15 +358,23 @@ class TabletServer:
         view = shared if shared is not None else self._shared()
         return {"type": "state", **view,
                 "me": {"name": page.device.name, "role": page.device.role},
-                "lease": None if lease is None else {"holder": lease[0], "left_s": round(lease[1] - now, 1)}}  # fmt: skip
+                "lease": None if lease is None else {"holder": lease[0]}}  # fmt: skip
 
-    async def _push(self) -> None:
+    async def _push(self, force: bool = False) -> None:
+        """The state to every page — only what changed since its last (a page's own clock
+        counts deadlines and thumbnail ages down), and at least every ``QUIET_PUSH_S``."""
         if not self.pages:
             return
         shared = self._shared()
+        now = time.monotonic()
         for page in list(self.pages):
+            text = json.dumps(self._state(page, shared), ensure_ascii=False)
+            if not force and text == page.sent and now - page.sent_at < QUIET_PUSH_S:
+                continue
+            page.sent, page.sent_at = text, now
+            self.pushes += 1
             with contextlib.suppress(Exception):
-                await page.ws.send_json(self._state(page, shared))
+                await page.ws.send_str(text)
 
     async def _push_loop(self) -> None:
         while True:
@@ -395,4 +407,4 @@ class TabletServer:
         now = time.monotonic()
         lease = self.lease if self.lease is not None and self.lease[1] > now else None
         return {"port": self.port, "pages": len(self.pages), "lease": lease[0] if lease else None,
-                "thumbs_made": self.thumbs_made, "ptz_stops": self.stops_sent}  # fmt: skip
+                "thumbs_made": self.thumbs_made, "ptz_stops": self.stops_sent, "pushes": self.pushes}  # fmt: skip

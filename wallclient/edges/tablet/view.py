@@ -3,7 +3,6 @@ the wall's own methods render the thumbnails)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -50,16 +49,15 @@ class TabletView:
         }
 
     def _incidents(self) -> list[dict[str, Any]]:
-        now = time.time()
         live = [i for i in self.ctx.state.incidents.values() if i.get("status") != "closed"]
         live.sort(key=lambda i: (i.get("priority", 4), -(epoch(i.get("reported_at") or "") or 0)))
         out = []
         for inc in live[:INCIDENTS_SHOWN]:
-            due = None
+            due = None  # the next deadline, as a time: the page counts down on its own clock
             for stage in ("arrive", "control", "close"):
                 t = epoch(str((inc.get("deadlines") or {}).get(stage) or ""))
                 if t is not None:
-                    due = {"stage": stage, "left_s": round(t - now)}
+                    due = {"stage": stage, "at": round(t, 1)}
                     break
             out.append({"id": inc["id"], "title": inc.get("title"), "priority": inc.get("priority"),
                         "status": inc.get("status"), "source": inc.get("source"),
