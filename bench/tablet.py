@@ -17,6 +17,8 @@ Chromium (a 1024-px tablet with touch unless said). Measured:
   thumbnail's size (≤ 30 KB), bytes a second per tablet (≤ 100 KB/s).
 - ``cpu``: the wall process's CPU over ``--cpu-s`` seconds with no tablet, then with three
   looking at the wall tab. Budget ≤ 3 % of a core more; with none, no thumbnail made.
+- ``without_tablet``: the same switches through the wall's own control API with no
+  tablet — what the wall itself takes, beside the tablet's figures.
 
 Leaves no process behind.
 """
@@ -113,9 +115,9 @@ def main() -> int:
             out["thumbs"] = {"n": len(sizes), "max_kb": round(max(sizes) / 1024, 1), "p50_kb": round(pct(sizes, 0.5) / 1024, 1),
                              "kb_per_s": round(sum(sizes) / 1024 / 30, 1), "shown_age_max_s": max(ages) if ages else None}  # fmt: skip
             # --- taps on presets: ack on the page, every tile re-targeted on the wall
-            presets = [pr for pr in server.admin("initial")["tables"]["presets"] if not pr["emergency"] and pr["cameras"]]
             page.tap('nav [data-tab="presets"]')
             page.wait_for_selector("[data-preset]")
+            presets = [pr for pr in server.admin("initial")["tables"]["presets"] if not pr["emergency"] and pr["cameras"]]
             acks, retarget = [], []
             for i in range(a.taps):
                 pr = presets[(i * 7) % len(presets)]
@@ -175,6 +177,29 @@ def main() -> int:
                              "quiet_max": round(max(quiets)), "quiet_p50": pct(quiets, 0.5)}  # fmt: skip
             ctx.close()
             browser.close()
+        # (after the browser: no tablet connected, the CPU windows above on one preset)
+        # --- the same switches through the wall's own control API, no tablet: what the wall
+        # itself takes (the backend's ack, the GUI thread), for the tablet's figures beside it
+        presets = [pr for pr in server.admin("initial")["tables"]["presets"] if not pr["emergency"] and pr["cameras"]]
+        c_acks, c_shown = [], []
+        for i in range(a.taps):
+            pr = presets[(i * 7 + 3) % len(presets)]
+            if wall.status()["wall"]["preset"] == pr["id"]:
+                continue
+            t0 = time.monotonic()
+            wall.control.ok("preset.activate", preset=pr["id"])
+            c_acks.append((time.monotonic() - t0) * 1000)
+
+            def shown(want: str = pr["id"]) -> bool:
+                st = wall.status()
+                return st["wall"]["preset"] == want and all(t["state"] != "idle" or not t["camera"] for t in st["tiles"])
+
+            _until(shown, 10)
+            c_shown.append((time.monotonic() - t0) * 1000)
+            time.sleep(1.0)
+        out["without_tablet"] = {"control_ack_ms": {"p50": pct(c_acks, 0.5), "p95": pct(c_acks, 0.95)},
+                                 "retarget_ms": {"p50": pct(c_shown, 0.5), "p95": pct(c_shown, 0.95)},
+                                 "n": len(c_acks)}  # fmt: skip
     finally:
         print(json.dumps(out, ensure_ascii=False), flush=True)  # what was measured, whatever happens
         wall.stop()
