@@ -119,6 +119,13 @@ def test_pairing_is_once_cookie_is_strict_and_a_revoked_tablet_is_told(walled, b
     assert data["fingerprint"] in checks["tablet page"]["detail"]
     listed = wall.control.ok("tablet.list")["tablets"]
     assert [t["name"] for t in listed] == ["指挥台iPad"] and listed[0]["role"] == "commander"
+    # the installer's command line: a link and a QR code in the terminal; a bad name refused
+    cli = ["--control-port", str(wall.port), "--control-token-file", str(wall.control_token)]
+    out = run_cli("tablet", "pair", "--name", "值班台", "--role", "viewer", *cli)
+    assert out.returncode == 0 and f":{tport}/pair/" in out.stdout, out.stderr[-500:]
+    assert any(ch in out.stdout for ch in "▀▄█"), out.stdout[-500:]  # the QR code, drawn in the terminal
+    bad = run_cli("tablet", "pair", "--name", "x" * 41, *cli)
+    assert bad.returncode == 1 and "bad_request" in bad.stderr
     # revoked: its page says so at once, and its cookie opens nothing any more
     wall.control.ok("tablet.revoke", name="指挥台iPad")
     page.wait_for_selector("#revoked[data-revoked]", timeout=5000)

@@ -23,11 +23,25 @@ def test_every_capability_registers_its_commands_once():
         "ptz.move", "ptz.stop", "ptz.goto", "ptz.point", "incident.dispatch", "incident.advance",
         "incident.note", "incident.card",
         "replay.start", "replay.stop", "replay.control", "incident.replay", "replay.past",
-        "bookmark.add", "export",
+        "bookmark.add", "export", "tablet.pair", "tablet.list", "tablet.revoke",
     }  # fmt: skip
     with pytest.raises(ValueError, match="twice"):
         commands.wall_commands(table, _cap("viewer"))
     assert asyncio.run(table.handlers["status"]({})) == {"ok": 1}
+
+
+def test_tablets_are_paired_by_a_commander_never_above_the_walls_role_and_only_where_the_page_is_on():
+    viewer = commands.build(_cap("viewer"))
+    with pytest.raises(CommandError) as err:
+        asyncio.run(viewer.handlers["tablet.pair"]({"name": "平板", "role": "viewer"}))
+    assert err.value.code == "forbidden"
+    commander = commands.build(_cap("commander"))
+    with pytest.raises(CommandError) as err:  # a commander's wall pairs no installer
+        asyncio.run(commander.handlers["tablet.pair"]({"name": "平板", "role": "installer"}))
+    assert err.value.code == "forbidden"
+    with pytest.raises(CommandError) as err:  # [tablet] port off
+        asyncio.run(commander.handlers["tablet.pair"]({"name": "平板", "role": "commander"}))
+    assert err.value.code == "not_offered"
 
 
 def test_an_export_needs_a_commander_and_a_node_without_replay_says_so():
