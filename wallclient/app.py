@@ -210,7 +210,7 @@ def run(
 
                 caps.tablet = tablets = await start(
                     cfg, control.handlers, ctx, wall, lambda: client.feed.status.role,
-                    lambda: wall_ref[0].tiles(),
+                    lambda: wall_ref[0].tiles(), popups.store,
                 )  # fmt: skip
                 tablet_ref.append(tablets)
         sync = asyncio.create_task(client.run())

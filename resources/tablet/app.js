@@ -339,15 +339,30 @@ async function openCard(id) {
   const dl = document.createElement("p"); dl.className = "dim";
   dl.textContent = Object.entries(inc.deadlines || {}).map(([k, v]) => `${STAGE_WORDS[k] || k} ${String(v).slice(11, 19)}`).join(" · ");
   card.appendChild(dl);
+  for (const pic of data.pictures || []) {  // the picture, with the analytics' boxes over it
+    const fig = document.createElement("figure"); fig.className = "evidence"; fig.dataset.picture = String(pic.n);
+    const img = document.createElement("img"); img.alt = "";
+    img.src = `/picture/${encodeURIComponent(inc.id)}/${pic.n}`;
+    fig.appendChild(img);
+    for (const b of pic.boxes) {
+      const d = document.createElement("div"); d.className = "box";
+      Object.assign(d.style, { left: `${b.x * 100}%`, top: `${b.y * 100}%`, width: `${b.w * 100}%`, height: `${b.h * 100}%` });
+      const label = document.createElement("span");
+      label.textContent = `${b.label || ""}${b.score != null ? ` ${Math.round(b.score * 100)}%` : ""}`;
+      d.appendChild(label); fig.appendChild(d);
+    }
+    card.appendChild(fig);
+  }
   const acts = document.createElement("div"); acts.className = "actions"; card.appendChild(acts);
   const add = (action, text, run, extra = {}) => {
     const b = document.createElement("button"); b.dataset.action = action; b.textContent = text;
     Object.assign(b.dataset, extra); b.addEventListener("click", run); acts.appendChild(b); return b;
   };
-  add("ack", T("确认", "Acknowledge"), () => act("incident.ack", { incident: inc.id }, () => say(T("已确认", "acknowledged"))));
-  add("focus", T("大屏联动", "Show on wall"), () => act("incident.focus", { incident: inc.id }, () => say(T("已联动", "on the wall"))));
-  add("replay", T("事件回溯", "Replay on wall"), () => act("incident.replay", { incident: inc.id }, () => say(T("回溯中", "replaying"))));
-  for (const u of data.units) {
+  const steer = state.me.role === "commander";  // a viewer's page offers nothing it may not do
+  if (steer) add("ack", T("确认", "Acknowledge"), () => act("incident.ack", { incident: inc.id }, () => say(T("已确认", "acknowledged"))));
+  if (steer) add("focus", T("大屏联动", "Show on wall"), () => act("incident.focus", { incident: inc.id }, () => say(T("已联动", "on the wall"))));
+  if (steer) add("replay", T("事件回溯", "Replay on wall"), () => act("incident.replay", { incident: inc.id }, () => say(T("回溯中", "replaying"))));
+  for (const u of steer ? data.units : []) {
     add("dispatch", `${T("派遣", "Dispatch")} ${u.name || u.id} · ${u.distance_m} m`,
       () => act("incident.dispatch", { incident: inc.id, unit: u.id }, () => say(T("已派遣", "dispatched"))), { unit: u.id });
   }

@@ -203,6 +203,17 @@ def test_a_commander_tablet_switches_presets_emergency_and_puts_a_camera_on_a_ti
     page.tap(f'[data-camera="{cam["id"]}"] [data-action="place"]')
     page.tap('[data-screen="v"] [data-tile="3"]')
     wait_for(lambda: wall.status()["tiles"][3]["camera"] == cam["id"], timeout(10), "the camera on tile 4")
+    # an incident's card: acknowledge, and focus it on the wall (linkage)
+    page.tap('nav [data-tab="incidents"]')
+    row = page.locator("[data-incident]").first
+    iid = row.get_attribute("data-incident")
+    row.tap()
+    page.wait_for_selector(f'#card[data-incident="{iid}"]:not([hidden]) [data-action="ack"]')
+    page.tap('#card [data-action="ack"]')
+    wait_for(lambda: page.get_attribute("body", "data-ack-incident-ack"), timeout(10), "the ack acknowledged")
+    page.tap('#card [data-action="focus"]')
+    wait_for(lambda: wall.status()["linkage"]["incident"] == iid, timeout(10), "the incident focused on the wall")
+    page.tap('#card [data-action="close"]')
     # the lease: this tablet holds it; another commander tablet is refused, then takes over
     assert page.get_attribute("[data-lease]", "data-lease") == "指挥台iPad"
     other_url, _ = pair(wall, tport, "值班手机", "commander")
@@ -228,7 +239,7 @@ def test_a_commander_tablet_switches_presets_emergency_and_puts_a_camera_on_a_ti
     ctx.close()
 
 
-def test_a_viewer_phone_watches_and_may_not_steer(walled, browser):
+def test_a_viewer_phone_watches_and_may_not_steer(walled, browser, tmp_path):
     server, wall, tport = walled
     url, _ = pair(wall, tport, "领导手机", "viewer")
     ctx, page = opened(browser, url, PHONE)
@@ -250,6 +261,17 @@ def test_a_viewer_phone_watches_and_may_not_steer(walled, browser):
     for b in page.locator("#card button").all():
         bb = b.bounding_box()
         assert bb["height"] >= 48 and bb["width"] >= 48  # touch targets
+    # an incident's picture with the analytics' boxes, relayed by the wall (the page never
+    # reaches the backend)
+    pictured = next(i for i in server.admin("initial")["tables"]["incidents"]
+                    if i["status"] != "closed" and any(m.get("kind") == "image" for m in i.get("media") or []))  # fmt: skip
+    boxes = next(m for m in pictured["media"] if m.get("kind") == "image").get("boxes") or []
+    page.evaluate(f"openCard({json.dumps(pictured['id'])})")
+    page.wait_for_selector(f'#card[data-incident="{pictured["id"]}"] [data-picture="0"] img')
+    wait_for(lambda: page.evaluate("document.querySelector('#card [data-picture] img').naturalWidth > 0"),
+             timeout(20), "the picture")  # fmt: skip
+    assert page.locator("#card [data-picture] .box").count() == len(boxes)
+    page.screenshot(path=str(tmp_path / "card.png"))
     ctx.close()
 
 

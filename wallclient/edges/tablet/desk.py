@@ -60,7 +60,8 @@ class TabletDesk:
 
 
 async def start(cfg: Any, handlers: dict[str, Any], ctx: Any, wall: Any,
-                wall_role: Callable[[], str | None], tiles: Callable[[], list[dict[str, Any]]]) -> TabletDesk:  # fmt: skip
+                wall_role: Callable[[], str | None], tiles: Callable[[], list[dict[str, Any]]],
+                pictures: Any = None) -> TabletDesk:  # fmt: skip
     """The tablet page on ``[tablet] port``: its certificate (made on first start), its
     paired devices (beside the cache), its server on this event loop."""
     import logging
@@ -77,7 +78,7 @@ async def start(cfg: Any, handlers: dict[str, Any], ctx: Any, wall: Any,
     pairing = Pairing(data_dir / "tablets.json")
     pages = Path(__file__).resolve().parents[3] / "resources" / "tablet"
     server = TabletServer(port=cfg.tablet_port, bind=cfg.tablet_bind, ssl_context=certs.context(cert, key),
-                          pairing=pairing, handlers=handlers, view=TabletView(ctx, wall, tiles),
+                          pairing=pairing, handlers=handlers, view=TabletView(ctx, wall, tiles, pictures),
                           wall_role=wall_role, pages_dir=pages)  # fmt: skip
     await server.start()
     log.info("tablet certificate %s SHA-256 %s", "made," if made else "", fingerprint)

@@ -9,6 +9,8 @@ on its event loop (aiohttp under qasync), off unless ``[tablet] port`` is set.
   ``{"id", "cmd", "args"}`` → ``{"id", "ok", "data"|"error"}``; the server pushes
   ``{"type": "state"}`` (the wall, presets, incidents, tiles, the lease) each second and on
   a change, ``{"type": "revoked"}`` when the device's pairing is revoked.
+- ``GET /picture/{incident}/{n}`` an incident's picture, relayed from the wall's own
+  picture store (the page never reaches the backend or holds its token).
 - ``GET /thumb/{screen}.jpg?v=N`` a screen as it was last pictured, video included. The
   pictures are made here on a timer — one screen at a time, each every ``THUMB_EVERY_S``
   — and only while some page is looking (visible, on its wall tab: it says so with its
@@ -119,6 +121,7 @@ class TabletServer:
         app.router.add_get("/pair/{code}", self._pair)
         app.router.add_get("/ws", self._ws)
         app.router.add_get("/thumb/{screen}.jpg", self._thumb)
+        app.router.add_get("/picture/{incident}/{n}", self._picture_of)
         app.router.add_get("/static/{name}", self._static)
         self._runner = web.AppRunner(app, access_log=None)  # an access log would carry codes
         await self._runner.setup()
@@ -198,6 +201,19 @@ class TabletServer:
         # a version's bytes never change: the browser may keep them
         return web.Response(body=got[1], content_type="image/jpeg",
                             headers={"X-Thumb-Age-Ms": str(age_ms), "Cache-Control": "private, max-age=60"})  # fmt: skip
+
+    async def _picture_of(self, request: web.Request) -> web.StreamResponse:
+        """An incident's picture, relayed from the wall's own store."""
+        if self._device(request) is None:
+            raise web.HTTPUnauthorized()
+        try:
+            n = int(request.match_info["n"])
+        except ValueError:
+            raise web.HTTPNotFound() from None
+        got = await self.view.picture(request.match_info["incident"], n)
+        if got is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=got[0], content_type=got[1], headers={"Cache-Control": "private, max-age=300"})
 
     def _picture(self, screen: str) -> tuple[float, bytes, int] | None:
         data = self.view.thumbnail(screen)

@@ -14,8 +14,10 @@ INCIDENTS_SHOWN = 40
 
 
 class TabletView:
-    def __init__(self, ctx: Any, wall: Any, tiles: Callable[[], list[dict[str, Any]]]) -> None:
+    def __init__(self, ctx: Any, wall: Any, tiles: Callable[[], list[dict[str, Any]]],
+                 pictures: Any = None) -> None:  # fmt: skip
         self.ctx = ctx  # panels.hub.Context: state, ptz
+        self.pictures = pictures  # wallclient.edges.pictures.PictureStore: the wall's own
         self.wall = wall  # panels.wall.Wall: screens, tile boxes, thumbnails
         self.tiles = tiles  # status.tiles
         self._presets = PresetIndex()
@@ -103,10 +105,34 @@ class TabletView:
         near = nearest_units(units, *loc, fitting_kinds(inc)) if loc else []
         offered = [{"id": uid, "name": (units.get(uid) or {}).get("name"), "distance_m": round(d)}
                    for d, uid in near]  # fmt: skip
+        pictures = [{"n": n, "boxes": m.get("boxes") or []} for n, m in
+                    enumerate(m for m in inc.get("media") or [] if m.get("kind") == "image" and m.get("url"))]
         return {"incident": {k: inc.get(k) for k in ("id", "title", "detail", "priority", "status",
                                                       "source", "address", "reported_at", "deadlines",
-                                                      "history", "media", "units")},
-                "units": offered}  # fmt: skip
+                                                      "history", "units")},
+                "pictures": pictures, "units": offered}  # fmt: skip
+
+    async def picture(self, iid: str, n: int) -> tuple[bytes, str] | None:
+        """An incident's ``n``-th picture as the backend sent it (JPEG or PNG), through the
+        wall's own picture store — the page never sees the backend or its token, and can
+        ask only for what a live incident names."""
+        import asyncio
+
+        inc = self.ctx.state.incidents.get(iid) or {}
+        media = [m for m in inc.get("media") or [] if m.get("kind") == "image" and m.get("url")]
+        if self.pictures is None or not 0 <= n < len(media):
+            return None
+        url = str(media[n]["url"])
+        path = self.pictures.path_of(url)
+        if not path.exists():
+            loop = asyncio.get_running_loop()
+            got: asyncio.Future[Any] = loop.create_future()
+            self.pictures.fetch(url, lambda pic: loop.call_soon_threadsafe(got.set_result, pic))
+            pic = await asyncio.wait_for(got, 20)
+            if pic.error or not path.exists():
+                return None
+        data = path.read_bytes()
+        return data, "image/png" if data.startswith(b"\x89PNG") else "image/jpeg"
 
     def screens(self) -> list[dict[str, Any]]:
         return [{"name": w["name"]} for w in self.wall.describe()]
