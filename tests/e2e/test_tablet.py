@@ -309,3 +309,52 @@ def test_a_ptz_move_stops_when_the_finger_lifts_and_when_the_tablet_goes_quiet(w
     assert not stopped["moving"] and stopped["stopped_at"] - quiet <= 1.5, stopped
     page.mouse.up()
     ctx.close()
+
+
+def test_on_a_display_the_thumbnail_holds_the_native_video(tmp_path):
+    """libvlc draws into native windows there, which a widget's own rendering never has:
+    the screen's pixels are read back, so the tablet sees the video (issue 29)."""
+    from PySide6.QtGui import QImage
+
+    from tests.e2e.test_ptz import show
+    from tests.helpers import start_xvfb
+
+    server = DemoServer(tmp_path, "--rate", "0").start()
+    xvfb, display = start_xvfb(tmp_path)
+    try:
+        layout = write_layout(tmp_path, {
+            "name": "native-tablet",
+            "screens": [{"name": "x", "x": 0, "y": 0, "width": 1920, "height": 1080}],
+            "modes": {"normal": {"x": [{"id": "grid", "panel": "video", "rect": [0, 0, 24, 24],
+                                        "options": {"rows": 2, "cols": 2}}]}},
+        })  # fmt: skip
+        show(server, [c["id"] for c in server.admin("cameras") if c["status"] == "online"
+                      and not c.get("ptz") and c["streams"]["sub"].startswith("http")][:4])  # fmt: skip
+        tport = free_port()
+        wall = WallProcess(tmp_path, server.url, "tok-commander", "--layout", str(layout),
+                           "--tablet-port", str(tport), display=display)  # fmt: skip
+        with live(wall):
+            wait_for(lambda: sum(t["state"] == "playing" for t in wall.status()["tiles"]) == 4,
+                     timeout(30), "four tiles playing")  # fmt: skip
+            assert {t["route"] for t in wall.status()["tiles"]} == {"libvlc-native"}
+            url, _ = pair(wall, tport, "平板", "viewer")
+            import http.cookiejar
+
+            jar = http.cookiejar.CookieJar()
+            opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=_insecure()),
+                                                 urllib.request.HTTPCookieProcessor(jar))  # fmt: skip
+            opener.open(url, timeout=10).read()
+            data = opener.open(f"https://127.0.0.1:{tport}/thumb/x.jpg?v=0", timeout=20).read()
+            img = QImage.fromData(data, "JPG")
+            assert img.width() == 480 and len(data) <= 30 * 1024
+            # the test pattern's colour bars in each tile: many distinct, saturated colours
+            # where a widget-only rendering has the tile's dark background
+            for cx, cy in ((0.25, 0.3), (0.75, 0.3), (0.25, 0.8), (0.75, 0.8)):
+                px = [img.pixelColor(int(img.width() * (cx - 0.2 + 0.04 * k)), int(img.height() * cy))
+                      for k in range(10)]  # fmt: skip
+                bright = [c for c in px if max(c.red(), c.green(), c.blue()) > 150]
+                assert len(bright) >= 5, [c.name() for c in px]
+    finally:
+        server.stop()
+        xvfb.kill()
+        xvfb.wait()
