@@ -642,18 +642,18 @@ class Wall:
     def show_pairing(self, url: str, seconds: float = 60.0) -> None:
         """A tablet's pairing QR code over the first screen for ``seconds`` (``tablet pair
         --show``): scanned from the desk, it opens the pairing link."""
+        import io
+
         import segno
-        from PySide6.QtGui import QPixmap
 
         if not self.windows:
             return
         window = self.windows[0]
+        png = io.BytesIO()
         scale = max(8, min(window.width(), window.height()) // 90)
-        png = segno.make(url, error="m").png_data_uri(scale=scale, dark="#000000", light="#ffffff", border=2)
-        import base64
-
+        segno.make(url, error="m").save(png, kind="png", scale=scale, border=2)
         pix = QPixmap()
-        pix.loadFromData(base64.b64decode(png.split(",", 1)[1]), "PNG")
+        pix.loadFromData(png.getvalue(), "PNG")
         box = QFrame(window)
         box.setObjectName("pairing")
         box.setStyleSheet(f"#pairing {{ background: {theme.PANEL.name()}; border: 4px solid {theme.INFO.name()}; }}"
@@ -710,6 +710,7 @@ class Wall:
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform)
             painter.scale(scale, scale)
             window.render(painter, QPoint(0, 0))
+            _paint_over(window, painter)  # the timeline bar of a replay, as on the wall
             painter.end()
         out = b""
         for q in (quality, quality - 15, quality - 25):  # a busy screen fits 30 KB at less quality
@@ -742,18 +743,27 @@ class Wall:
 def _overlays(window: QWidget, picture: QPixmap) -> None:
     """Windows of their own shown over a screen (the replay's timeline bar, which must
     stay above libvlc's native video windows) are in its snapshot as the wall shows them."""
+    tops = _over(window)
+    if tops:
+        painter = QPainter(picture)
+        _paint_over(window, painter, tops)
+        painter.end()
+
+
+def _over(window: QWidget) -> list[QWidget]:
+    """The visible windows of their own over ``window``, bottom first."""
     app = QApplication.instance()
     if not isinstance(app, QApplication):
-        return
-    painter = None
+        return []
     tops = sorted(app.topLevelWidgets(), key=lambda t: getattr(t, "z", 0))  # as they are stacked
-    for top in tops:
-        if getattr(top, "over", None) is window and top.isVisible():
-            painter = painter or QPainter(picture)
-            at = top.mapToGlobal(QPoint(0, 0)) - window.mapToGlobal(QPoint(0, 0))
-            painter.drawPixmap(at, top.grab())
-    if painter is not None:
-        painter.end()
+    return [t for t in tops if getattr(t, "over", None) is window and t.isVisible()]
+
+
+def _paint_over(window: QWidget, painter: QPainter, tops: list[QWidget] | None = None) -> None:
+    """Those windows, painted where they stand over ``window`` (in its coordinates)."""
+    for top in _over(window) if tops is None else tops:
+        at = top.mapToGlobal(QPoint(0, 0)) - window.mapToGlobal(QPoint(0, 0))
+        painter.drawPixmap(at, top.grab())
 
 
 def _named(layout: Layout, by_name: dict[str, QScreen]) -> bool:

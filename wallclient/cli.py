@@ -233,10 +233,10 @@ def cmd_tablet(a: argparse.Namespace) -> int:
         cmd, args = "tablet.list", {}
     else:
         cmd, args = "tablet.revoke", {"name": a.name}
-    from wallclient.doctor import control_call
+    from wallclient.edges.control import call
 
     try:
-        reply = asyncio.run(control_call(cfg.control_port, token, cmd, args))
+        reply = asyncio.run(call(cfg.control_port, token, cmd, args))
     except OSError as exc:
         print(f"wallclient: the wall's control API on 127.0.0.1:{cfg.control_port}: {exc}", file=sys.stderr)
         return 2

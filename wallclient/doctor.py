@@ -339,20 +339,10 @@ def _doctor_running(a: argparse.Namespace, check: Any) -> None:
           "a reader holds the log: restart the wall at a quiet moment", warn=True)  # fmt: skip
 
 
-async def control_call(port: int, token: str, cmd: str, args: dict[str, Any]) -> dict[str, Any]:
-    """One command to a running wall's control API; its whole reply."""
-    from websockets.asyncio.client import connect
-
-    async with connect(f"ws://127.0.0.1:{port}/control", open_timeout=5,
-                       additional_headers={"Authorization": f"Bearer {token}"}) as ws:  # fmt: skip
-        await ws.send(json.dumps({"id": "cli", "cmd": cmd, "args": args}))
-        async with asyncio.timeout(10):
-            reply: dict[str, Any] = json.loads(await ws.recv())
-    return reply
-
-
 async def _control_status(port: int, token: str) -> dict[str, Any]:
-    reply = await control_call(port, token, "status", {})
+    from wallclient.edges.control import call
+
+    reply = await call(port, token, "status", {})
     if not reply.get("ok"):
         raise RuntimeError(str(reply.get("error", {}).get("message") or reply.get("error")))
     return dict(reply["data"])

@@ -439,7 +439,8 @@ class MediaServer:
             data = await src.proc.stdout.read(188 * 64)
             if not data:
                 break
-            src.gop.feed(data)
+            if self.gate is not None:  # only a platform's viewers are served from it
+                src.gop.feed(data)
             self._fan_out(src, data)
         for q in list(src.viewers):
             with contextlib.suppress(asyncio.QueueFull):

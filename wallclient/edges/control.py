@@ -93,3 +93,18 @@ class ControlServer:
         if self.server is not None:
             self.server.close()
             await self.server.wait_closed()
+
+
+async def call(port: int, token: str, cmd: str, args: dict[str, Any]) -> dict[str, Any]:
+    """One command to a running wall's control API, as a program on this PC sends it
+    (``doctor``, ``tablet pair``): its whole reply."""
+    import asyncio
+
+    from websockets.asyncio.client import connect
+
+    async with connect(f"ws://{LOOPBACK}:{port}/control", open_timeout=5,
+                       additional_headers={"Authorization": f"Bearer {token}"}) as ws:  # fmt: skip
+        await ws.send(json.dumps({"id": "cli", "cmd": cmd, "args": args}))
+        async with asyncio.timeout(10):
+            reply: dict[str, Any] = json.loads(await ws.recv())
+    return reply

@@ -23,6 +23,7 @@ skips frames it could not decode in time instead of falling behind the clock.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import ctypes
 import io
@@ -39,6 +40,8 @@ from urllib.parse import quote
 
 from wallclient.edges.fetch import same_host_opener
 from wallclient.edges.video import DECODER_THREADS, FrameSlot, Player, av_reason
+from wallclient.edges.video.resolved import REASONS, RESOLVE_TIMEOUT_S, expired
+from wallclient.errors import CommandError
 from wallclient.replay import Clock, Span, covering, epoch_of, next_start, parse_spans, rfc3339
 
 log = logging.getLogger(__name__)
@@ -138,6 +141,11 @@ class PlaybackClient:
             f"/get?path={quote(self.rec.path)}&start={quote(rfc3339(start))}"
             f"&duration={duration:.3f}&format={fmt}"
         )
+        return self._window(resp, start)
+
+    def _window(self, resp: Any, start: float) -> tuple[bytes, float]:
+        """A fetched window's bytes and the recorded time of its first frame (the
+        server's ``X-Recorded-Start``, else the time asked for)."""
         header = resp.headers.get("X-Recorded-Start")
         try:
             first = epoch_of(header) if header else start
@@ -161,11 +169,6 @@ class PlatformRecordings:
     def resolve(self, camera: str, start: float, end: float) -> dict[str, Any]:
         """The platform's answer for ``camera`` from ``start`` to ``end`` (PlaybackError
         with the tile's reason when it says no)."""
-        import asyncio
-
-        from wallclient.edges.video.resolved import REASONS, RESOLVE_TIMEOUT_S, expired
-        from wallclient.errors import CommandError
-
         if self.loop is None:
             raise PlaybackError(REASONS["offline"])
         job = self.resolver.resolve(camera, "main", "playback", rfc3339(start), rfc3339(end),
@@ -199,13 +202,7 @@ class PlatformPlayback(PlaybackClient):
         assert platform is not None
         answer = platform.resolve(self.rec.path, start, start + duration)
         try:
-            resp = self._request(urllib.request.Request(str(answer["url"])))
-            header = resp.headers.get("X-Recorded-Start")
-            try:
-                first = epoch_of(header) if header else start
-            except ValueError:
-                first = start
-            return self._read(resp), first
+            return self._window(self._request(urllib.request.Request(str(answer["url"]))), start)
         finally:
             if answer.get("release"):
                 platform.release(str(answer["release"]))

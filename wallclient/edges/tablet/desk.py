@@ -3,14 +3,18 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from wallclient.edges.tablet.pairing import CODE_TTL_S, Pairing, PairingError
 from wallclient.errors import CommandError
 from wallclient.replay import rfc3339
+
+log = logging.getLogger(__name__)
 
 
 def lan_address(bind: str) -> str:
@@ -64,14 +68,10 @@ async def start(cfg: Any, handlers: dict[str, Any], ctx: Any, wall: Any,
                 pictures: Any = None) -> TabletDesk:  # fmt: skip
     """The tablet page on ``[tablet] port``: its certificate (made on first start), its
     paired devices (beside the cache), its server on this event loop."""
-    import logging
-    from pathlib import Path
-
     from wallclient.edges.tablet import cert as certs
     from wallclient.edges.tablet.server import TabletServer
     from wallclient.edges.tablet.view import TabletView
 
-    log = logging.getLogger(__name__)
     data_dir = Path(cfg.cache).parent
     cert, key, made = certs.ensure(data_dir, cfg.tablet_cert, cfg.tablet_key)
     fingerprint = certs.fingerprint(cert)

@@ -312,7 +312,9 @@ class TabletServer:
             return self.view.cameras(str(args.get("q", "")))
         if cmd == "incident":
             return self.view.incident(str(args["incident"]))
-        # lease.take: a commander takes the lease over from another tablet (it confirmed)
+        if cmd != "lease.take":  # hb and hidden are answered before
+            raise CommandError("bad_request", f"unknown command {cmd!r}")
+        # a commander takes the lease over from another tablet (it confirmed)
         self._may_steer(page.device)
         self.lease = (page.device.name, time.monotonic() + LEASE_S)
         log.info("tablet %s took the control lease", page.device.name)

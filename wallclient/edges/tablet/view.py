@@ -3,10 +3,14 @@ the wall's own methods render the thumbnails)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from wallclient.catalogue import CameraIndex
+from wallclient.errors import CommandError
+from wallclient.geo import location
+from wallclient.incidents import fitting_kinds, nearest_units
 from wallclient.presets import PresetIndex
 from wallclient.protocol import epoch
 
@@ -92,14 +96,9 @@ class TabletView:
         return {"cameras": out}
 
     def incident(self, iid: str) -> dict[str, Any]:
-        from wallclient.errors import CommandError
-
         inc = self.ctx.state.incidents.get(iid)
         if inc is None:
             raise CommandError("not_found", f"no live incident {iid}")
-        from wallclient.geo import location
-        from wallclient.incidents import fitting_kinds, nearest_units
-
         units = self.ctx.state.units
         loc = location(inc)
         near = nearest_units(units, *loc, fitting_kinds(inc)) if loc else []
@@ -116,8 +115,6 @@ class TabletView:
         """An incident's ``n``-th picture as the backend sent it (JPEG or PNG), through the
         wall's own picture store — the page never sees the backend or its token, and can
         ask only for what a live incident names."""
-        import asyncio
-
         inc = self.ctx.state.incidents.get(iid) or {}
         media = [m for m in inc.get("media") or [] if m.get("kind") == "image" and m.get("url")]
         if self.pictures is None or not 0 <= n < len(media):
