@@ -18,7 +18,8 @@ DEB_PKGS := libvlc5 vlc-plugin-base libvlc-bin vlc-plugin-video-output ffmpeg xd
 
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: setup system venv translations relay test test-orders demo bench soak lint clean
+.PHONY: setup system venv translations relay test test-orders demo bench soak lint clean \
+	package package-tools package-test package-lock
 
 setup: system venv translations relay
 
@@ -87,9 +88,39 @@ SOAK_MIN = $(if $(HOURS),$(shell python3 -c 'print(float("$(HOURS)") * 60)'),20)
 soak: setup
 	$(PY) bench/endurance.py --minutes $(SOAK_MIN) --route both --out out/endurance
 
+# The installers' command (issue 31; docs/packaging.md): dist/wallclient_<version>_amd64.deb
+# with its own Python, and dist/offline/ — a local apt repository per Debian release it
+# targets (what a minbase system of that release lacks, resolved by apt in a debootstrap of
+# it) and install.sh. VERSION=… overrides the version. Needs root (debootstrap, chroot).
+PKG_DEBS := debootstrap patchelf apt-utils dpkg-dev lintian binutils xz-utils iproute2 util-linux
+package-tools:
+	@missing=$$(for p in $(PKG_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+VERSION ?= $(shell $(PY) -c 'import wallclient; print(wallclient.__version__)' 2>/dev/null)
+package: setup package-tools
+	$(PY) packaging/build.py --version $(VERSION)
+	lintian --no-tag-display-limit dist/wallclient_$(VERSION)_amd64.deb || true
+	$(SUDO) python3 packaging/offline.py dist/wallclient_$(VERSION)_amd64.deb
+
+# The bundle on fresh Debian 12 and 13 systems with the network cut (minutes; not part of
+# make test): out/package-test/<release>.json
+package-test: package
+	$(SUDO) $(PY) packaging/package_test.py
+
+# packaging/requirements.txt again from pyproject.toml, at the versions the .venv runs
+package-lock: setup
+	rm -rf .cache/package/lock && python3 -m venv .cache/package/lock
+	$(PY) -m pip freeze --exclude-editable | grep -v '^wallclient' > .cache/package/lock/constraints.txt
+	.cache/package/lock/bin/pip install -q -c .cache/package/lock/constraints.txt .
+	{ sed -n '1,/^# Refresh/p' packaging/requirements.txt; .cache/package/lock/bin/pip freeze | grep -v '^wallclient'; } \
+		> packaging/requirements.lock.new && mv packaging/requirements.lock.new packaging/requirements.txt
+
 lint: setup
 	$(VENV)/bin/ruff check wallclient panels tests bench
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache .cache/relay
+	rm -rf $(VENV) out dist .pytest_cache .mypy_cache .ruff_cache .cache/relay .cache/package/stage

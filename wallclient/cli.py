@@ -21,6 +21,7 @@ from typing import Any
 
 from wallclient import config as config_mod
 from wallclient import paths
+from wallclient.config import CONFIG_ENV
 from wallclient.errors import CacheError, ConfigError, WallclientError
 from wallclient.protocol import CST, parse_time
 from wallclient.redact import redact_text
@@ -432,7 +433,7 @@ def parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="cmd", required=True)
 
     r = sub.add_parser("run", help="run the wall")
-    r.add_argument("--config", type=Path)
+    r.add_argument("--config", type=Path, default=os.environ.get(CONFIG_ENV))
     r.add_argument("--server", help="ws:// or wss:// URL of the backend")
     r.add_argument("--token-file", type=Path)
     r.add_argument("--ca-file", type=Path)
@@ -586,7 +587,7 @@ def parser() -> argparse.ArgumentParser:
     tr = tbsub.add_parser("revoke", help="end a tablet's session at once")
     tr.add_argument("name")
     for t in (tp, tl, tr):
-        t.add_argument("--config", type=Path)
+        t.add_argument("--config", type=Path, default=os.environ.get(CONFIG_ENV))
         t.add_argument("--control-port", type=int)
         t.add_argument("--control-token-file", type=Path)
         t.add_argument("--json", action="store_true")
@@ -594,7 +595,7 @@ def parser() -> argparse.ArgumentParser:
 
     dr = sub.add_parser("doctor", help="what this machine can do: video routes, libvlc, PyAV")
     dr.add_argument("--json", action="store_true")
-    dr.add_argument("--config", type=Path)
+    dr.add_argument("--config", type=Path, default=os.environ.get(CONFIG_ENV))
     dr.add_argument("--server")
     dr.add_argument("--token-file", type=Path)
     dr.add_argument("--ca-file", type=Path)

@@ -18,6 +18,8 @@ from wallclient.errors import ConfigError
 from wallclient.protocol import REGION_LEVELS
 
 TOKEN_ENV = "WALLCLIENT_TOKEN"
+# the config file read when no --config is given (the installed product: /etc/wallclient/wall.toml)
+CONFIG_ENV = "WALLCLIENT_CONFIG"
 
 
 @dataclass

@@ -18,8 +18,14 @@ except ImportError:  # Windows: one writer per file is the caller's care
 APP = "wallclient"
 
 
+DATA_ENV = "WALLCLIENT_DATA_DIR"
+
+
 def user_data_dir() -> Path:
-    """The platform's per-user data directory for wallclient."""
+    """The platform's per-user data directory for wallclient; ``$WALLCLIENT_DATA_DIR`` when
+    set (the installed product's wall keeps its data in /var/lib/wallclient)."""
+    if os.environ.get(DATA_ENV):
+        return Path(os.environ[DATA_ENV])
     if sys.platform == "win32":
         base = Path(os.environ.get("LOCALAPPDATA") or Path.home() / "AppData" / "Local")
     elif sys.platform == "darwin":
