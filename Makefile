@@ -58,7 +58,7 @@ $(VENV)/.installed: pyproject.toml
 venv: $(VENV)/.installed
 
 test: setup
-	$(VENV)/bin/ruff check -q wallclient panels tests bench
+	$(VENV)/bin/ruff check -q wallclient panels tests bench packaging
 	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(PY) -m pytest -q -p no:cacheprovider -p no:randomly -n 2 tests/unit tests/panels tests/io
@@ -91,7 +91,8 @@ soak: setup
 # The installers' command (issue 31; docs/packaging.md): dist/wallclient_<version>_amd64.deb
 # with its own Python, and dist/offline/ — a local apt repository per Debian release it
 # targets (what a minbase system of that release lacks, resolved by apt in a debootstrap of
-# it) and install.sh. VERSION=… overrides the version. Needs root (debootstrap, chroot).
+# it) and install.sh. VERSION=… overrides the version; RELEASES=bookworm (or trixie) carries
+# one release only. Needs root (debootstrap, chroot).
 PKG_DEBS := debootstrap patchelf apt-utils dpkg-dev lintian binutils xz-utils iproute2 util-linux
 package-tools:
 	@missing=$$(for p in $(PKG_DEBS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q "install ok installed" || echo $$p; done); \
@@ -103,7 +104,7 @@ VERSION ?= $(shell $(PY) -c 'import wallclient; print(wallclient.__version__)' 2
 package: setup package-tools
 	$(PY) packaging/build.py --version $(VERSION)
 	lintian --no-tag-display-limit dist/wallclient_$(VERSION)_amd64.deb || true
-	$(SUDO) python3 packaging/offline.py dist/wallclient_$(VERSION)_amd64.deb
+	$(SUDO) python3 packaging/offline.py dist/wallclient_$(VERSION)_amd64.deb $(if $(RELEASES),--releases $(RELEASES))
 
 # The bundle on fresh Debian 12 and 13 systems with the network cut (minutes; not part of
 # make test): out/package-test/<release>.json

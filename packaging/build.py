@@ -33,14 +33,18 @@ OPT = Path("opt/wallclient")
 PY = f"python{sys.version_info.major}.{sys.version_info.minor}"
 
 # glibc's own libraries: the one thing every target has (and must not be bundled)
-GLIBC = re.compile(r"^(libc|libm|libdl|libpthread|librt|libresolv|libutil|libanl|ld-linux[-\w]*)\.so")
+GLIBC = re.compile(
+    r"^(libc|libm|libdl|libpthread|librt|libresolv|libutil|libanl|ld-linux[-\w]*)\.so"
+)
 # the wheels asked of PyPI: manylinux up to glibc 2.34 (PySide6 6.11's own tag); the
 # package's glibc floor is then read off every ELF file inside (glibc_floor)
 GLIBC_MINOR = 34
 # interpreter modules a wall never imports (and whose libraries would come with them)
 STDLIB_DROP = {"test", "idlelib", "tkinter", "turtledemo", "ensurepip", "lib2to3", "site-packages",
                "__pycache__", "config-" + sys.version[:4] + "-x86_64-linux-gnu"}  # fmt: skip
-DYNLOAD_DROP = re.compile(r"^(_tkinter|_test\w*|xxlimited\w*|_xxtestfuzz|_ctypes_test|nis|_curses\w*|readline|_crypt)\.")
+DYNLOAD_DROP = re.compile(
+    r"^(_tkinter|_test\w*|xxlimited\w*|_xxtestfuzz|_ctypes_test|nis|_curses\w*|readline|_crypt)\."
+)
 # PySide6: the Qt modules the wall and pyqtgraph import; everything else (QML, Quick,
 # Designer, WebSockets, Wayland compositors, the tools) stays out. Their libraries are
 # the closure of what these need.
@@ -107,7 +111,9 @@ def stage_python(dest: Path) -> None:
     run("patchelf", "--set-rpath", "$ORIGIN", lib / libpython.name)
     for ext in (lib / PY / "lib-dynload").glob("*.so"):
         run("patchelf", "--set-rpath", "$ORIGIN/../..", ext)
-    bundle_libraries([dest / "bin" / PY, lib / libpython.name, *(lib / PY / "lib-dynload").glob("*.so")], lib)
+    bundle_libraries(
+        [dest / "bin" / PY, lib / libpython.name, *(lib / PY / "lib-dynload").glob("*.so")], lib
+    )
 
 
 def bundle_libraries(objects: list[Path], lib: Path) -> None:
@@ -117,7 +123,11 @@ def bundle_libraries(objects: list[Path], lib: Path) -> None:
     while todo:
         obj = todo.pop()
         for soname, found in resolved(obj).items():
-            if soname in seen or GLIBC.match(soname) or os.path.realpath(found).startswith(str(lib) + "/"):
+            if (
+                soname in seen
+                or GLIBC.match(soname)
+                or os.path.realpath(found).startswith(str(lib) + "/")
+            ):
                 continue
             seen.add(soname)
             target = lib / soname
@@ -150,8 +160,10 @@ def install_dependencies(site: Path) -> None:
     run(sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-compile",
         "--find-links", wheels(), "--target", site, "-r", HERE / "requirements.txt")  # fmt: skip
     shutil.rmtree(site / "bin", ignore_errors=True)  # console scripts with this machine's paths
-    for tests in [d for d in site.rglob("tests") if d.is_dir()]:
-        shutil.rmtree(tests, ignore_errors=True)  # the libraries' own test suites (numpy: 17 MB)
+    for d in [d for d in site.rglob("*") if d.is_dir() and d.name in ("tests", "examples")]:
+        shutil.rmtree(
+            d, ignore_errors=True
+        )  # the libraries' own tests and examples (numpy's: 17 MB)
     trim_qt(site / "PySide6")
 
 
@@ -161,8 +173,11 @@ def trim_qt(pyside: Path) -> None:
     qt = pyside / "Qt"
     keep_py = {f"{m}.abi3.so" for m in QT_MODULES}
     for f in pyside.iterdir():
-        if f.is_file() and (f.suffix == ".pyi" or (f.name.endswith(".abi3.so") and f.name not in keep_py)
-                            or (is_elf(f) and not f.name.endswith(".so") and ".so." not in f.name)):
+        if f.is_file() and (
+            f.suffix == ".pyi"
+            or (f.name.endswith(".abi3.so") and f.name not in keep_py)
+            or (is_elf(f) and not f.name.endswith(".so") and ".so." not in f.name)
+        ):
             f.unlink()  # the modules we do not import, and the tools (designer, lupdate, …)
     for f in pyside.glob("libpyside6qml*"):
         f.unlink()  # QML's bindings (and through them QtQuick): the wall has no QML
@@ -182,7 +197,12 @@ def trim_qt(pyside: Path) -> None:
         for f in sub.iterdir():
             if f not in kept:
                 f.unlink()
-    (plugins / "platforminputcontexts" / "libqtvirtualkeyboardplugin.so").unlink(missing_ok=True)  # QtQuick
+    (plugins / "platforminputcontexts" / "libqtvirtualkeyboardplugin.so").unlink(
+        missing_ok=True
+    )  # QtQuick
+    (plugins / "platformthemes" / "libqgtk3.so").unlink(
+        missing_ok=True
+    )  # GTK 3: not a wall's dependency
     for tr in (qt / "translations").glob("*.qm"):
         if not tr.name.startswith(("qtbase_zh_CN", "qtbase_en")):
             tr.unlink()
@@ -199,6 +219,11 @@ def trim_qt(pyside: Path) -> None:
     for name, path in libs.items():
         if name not in want:
             path.unlink()
+    for plugin in plugins.rglob(
+        "*.so"
+    ):  # a plugin for a Qt module not in the wheel (libqpdf: QtPdf)
+        if any(n.startswith("libQt6") and n not in libs for n in needed(plugin)):
+            plugin.unlink()
 
 
 # --- the application ------------------------------------------------------------------------
@@ -245,7 +270,9 @@ def changelog(version: str) -> bytes:
 
 def source_date() -> int:
     """The last commit's time (reproducible builds), else now."""
-    out = subprocess.run(["git", "-C", str(ROOT), "log", "-1", "--format=%ct"], capture_output=True, text=True)
+    out = subprocess.run(
+        ["git", "-C", str(ROOT), "log", "-1", "--format=%ct"], capture_output=True, text=True
+    )
     return int(out.stdout.strip() or time.time())
 
 
@@ -270,7 +297,10 @@ def control(root: Path, version: str) -> None:
     deb.mkdir()
     glibc, who = glibc_floor(root)
     print(f"glibc >= {glibc}, asked by {len(who)} files, e.g. {', '.join(sorted(who)[:3])}")
-    size = sum(p.lstat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink()) // 1024
+    size = (
+        sum(p.lstat().st_size for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+        // 1024
+    )
     (deb / "control").write_text(
         f"Package: wallclient\nVersion: {version}\nArchitecture: amd64\n"
         f"Maintainer: wallclient builders <wall@example.invalid>\nInstalled-Size: {size}\n"
@@ -278,20 +308,27 @@ def control(root: Path, version: str) -> None:
         f"Suggests: {', '.join(SUGGESTS)}\nSection: video\nPriority: optional\n"
         "Homepage: https://example.invalid/wallclient\n"
         "Description: video wall client for city-operations centres\n"
-        " Drives the video walls of city-operations centres (城运中心): live camera presets,\n"
-        " the city's indicators, the incident feed and emergency mode on every screen, from\n"
+        " Drives the video walls of city-operations centres: live camera presets, the\n"
+        " city's indicators, the incident feed and emergency mode on every screen, from\n"
         " a backend over WebSocket, and runs on from its local cache when the backend is\n"
         " gone. This package carries its own Python and every Python library it uses.\n",
         encoding="utf-8",
     )  # fmt: skip
-    (deb / "conffiles").write_text("/etc/wallclient/wall.toml\n/etc/xdg/autostart/wallclient.desktop\n")
+    (deb / "conffiles").write_text(
+        "/etc/wallclient/wall.toml\n/etc/xdg/autostart/wallclient.desktop\n"
+    )
     for script in ("postinst", "postrm"):
         shutil.copy2(HERE / "debian" / script, deb / script)
         (deb / script).chmod(0o755)
     sums = []
     for p in sorted(root.rglob("*")):
         rel = p.relative_to(root)
-        if p.is_file() and not p.is_symlink() and rel.parts[0] != "DEBIAN" and rel.parts[0] != "etc":
+        if (
+            p.is_file()
+            and not p.is_symlink()
+            and rel.parts[0] != "DEBIAN"
+            and rel.parts[0] != "etc"
+        ):
             sums.append(f"{hashlib.md5(p.read_bytes()).hexdigest()}  {rel}\n")
     (deb / "md5sums").write_text("".join(sums), encoding="utf-8")
 
@@ -304,17 +341,37 @@ def build(version: str, out: Path) -> Path:
     stage_python(root / OPT / "python")
     install_dependencies(root / OPT / "python/lib" / PY / "site-packages")
     stage_app(root)
-    (root / "usr/share/doc/wallclient/changelog.Debian.gz").write_bytes(changelog(version))
+    (root / "usr/share/doc/wallclient/changelog.gz").write_bytes(
+        changelog(version)
+    )  # a native package
+    man = root / "usr/share/man/man1"
+    man.mkdir(parents=True)
+    (man / "wallclient.1.gz").write_bytes(
+        gzip.compress((HERE / "files/wallclient.1").read_bytes(), mtime=0)
+    )
     # bytecode made here, once: the installed tree is read-only to the wall's user
     compileall.compile_dir(root / OPT, quiet=2, workers=os.cpu_count() or 1, ddir=None)
+    # modes: directories and the two programs 0755, everything else 0644 (libraries and
+    # modules are loaded, never run: a stdlib module's shebang is not an entry point)
+    programs = {root / "usr/bin/wallclient", root / OPT / "python/bin" / PY}
     for p in root.rglob("*"):
         if not p.is_symlink():
-            p.chmod(0o755 if p.is_dir() or os.access(p, os.X_OK) else 0o644)
+            p.chmod(0o755 if p.is_dir() or p in programs else 0o644)
     control(root, version)
     out.mkdir(parents=True, exist_ok=True)
     deb = out / f"wallclient_{version}_amd64.deb"
     env = dict(os.environ, SOURCE_DATE_EPOCH=str(source_date()))
-    run("dpkg-deb", "--root-owner-group", "-Zxz", "-z9", "--build", root, deb, env=env, stdout=subprocess.DEVNULL)
+    run(
+        "dpkg-deb",
+        "--root-owner-group",
+        "-Zxz",
+        "-z9",
+        "--build",
+        root,
+        deb,
+        env=env,
+        stdout=subprocess.DEVNULL,
+    )
     print(f"{deb}  ({deb.stat().st_size / 1e6:.1f} MB, built in {time.monotonic() - t0:.0f} s)")
     return deb
 

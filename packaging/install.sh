@@ -7,9 +7,10 @@
 # or this system is not one the bundle carries, it says so and changes nothing.
 set -eu
 
-# the wall, and what it recommends: ffmpeg (the demo's cameras, `wallclient demo`) and xset
-# (the kiosk keeps the screens awake); packaging/offline.py carries exactly their closure
-PACKAGES="wallclient ffmpeg x11-xserver-utils"
+# the wall, and ffmpeg, which it recommends (the demo's cameras: `wallclient demo`);
+# packaging/offline.py carries exactly their closure. (x11-xserver-utils, its other
+# Recommends, is on every desktop and not carried: its xrdb brings a C preprocessor.)
+PACKAGES="wallclient ffmpeg"
 
 here=$(cd "$(dirname "$0")" && pwd)
 check_only=0
@@ -18,9 +19,10 @@ check_only=0
 say() { printf '%s\n' "$*" >&2; }
 fail() { say "安装失败 / install failed: $*"; exit 1; }
 
-[ -r /etc/os-release ] || fail "没有 /etc/os-release，无法判断系统版本 / no /etc/os-release: cannot tell this system's release"
+os_release=${WALLCLIENT_OS_RELEASE:-/etc/os-release}  # (tests point it elsewhere)
+[ -r "$os_release" ] || fail "没有 /etc/os-release，无法判断系统版本 / no /etc/os-release: cannot tell this system's release"
 # shellcheck disable=SC1091
-. /etc/os-release
+. "$os_release"
 release="${ID:-unknown}-${VERSION_ID:-unknown}"
 folder="$here/$release"
 if [ ! -f "$folder/Packages" ]; then

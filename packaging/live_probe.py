@@ -24,7 +24,9 @@ from websockets.exceptions import WebSocketException
 from wallclient.edges.control import call
 
 
-async def wait_live(port: int, token: str, started: float, timeout: float, proc: subprocess.Popen[bytes]) -> float | None:
+async def wait_live(
+    port: int, token: str, started: float, timeout: float, proc: subprocess.Popen[bytes]
+) -> float | None:
     while time.monotonic() - started < timeout:
         if proc.poll() is not None:
             return None

@@ -100,14 +100,14 @@ def release(folder: Path) -> None:
     (folder / "Release").write_text(text, encoding="utf-8")
 
 
-def build(deb: Path, out: Path) -> None:
+def build(deb: Path, out: Path, releases: list[str]) -> None:
     """``out``/wallclient/ holds the .deb once; ``out``/debian-N/ each release's packages.
     Each release folder is a flat repository rooted at ``out`` (``deb file:out debian-N/``),
     its Packages naming both its own files and the shared .deb."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    for codename, version_id in RELEASES.items():
-        folder = out / f"debian-{version_id}"
+    for codename in releases:
+        folder = out / f"debian-{RELEASES[codename]}"
         got = needed_packages(codename, deb, folder)
         size = sum(p.stat().st_size for p in got)
         print(f"{folder}: {len(got)} Debian packages, {size / 1e6:.0f} MB", flush=True)
@@ -115,7 +115,10 @@ def build(deb: Path, out: Path) -> None:
     (out / "install.sh").chmod(0o755)
     swap_wallclient(out, deb)
     total = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
-    print(f"{out}: {total / 1e6:.0f} MB in all ({deb.stat().st_size / 1e6:.0f} MB of it wallclient)", flush=True)
+    print(
+        f"{out}: {total / 1e6:.0f} MB in all ({deb.stat().st_size / 1e6:.0f} MB of it wallclient)",
+        flush=True,
+    )
 
 
 def swap_wallclient(out: Path, deb: Path) -> None:
@@ -138,11 +141,17 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("deb", type=Path)
     p.add_argument("--out", type=Path, default=ROOT / "dist" / "offline")
+    p.add_argument("--releases", default=",".join(RELEASES),
+                   help="the Debian releases to carry (a centre's PCs run one: a smaller bundle)")  # fmt: skip
     a = p.parse_args()
+    releases = a.releases.split(",")
+    if not set(releases) <= set(RELEASES):
+        print(f"offline.py: releases are {', '.join(RELEASES)}", file=sys.stderr)
+        return 1
     if os.geteuid() != 0:
         print("offline.py: debootstrap and chroot need root", file=sys.stderr)
         return 1
-    build(a.deb.resolve(), a.out)
+    build(a.deb.resolve(), a.out, releases)
     return 0
 
 
