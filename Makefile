@@ -103,7 +103,7 @@ package-tools:
 VERSION ?= $(shell $(PY) -c 'import wallclient; print(wallclient.__version__)' 2>/dev/null)
 package: setup package-tools
 	$(PY) packaging/build.py --version $(VERSION)
-	lintian --no-tag-display-limit dist/wallclient_$(VERSION)_amd64.deb || true
+	lintian --fail-on error,warning --tag-display-limit 0 dist/wallclient_$(VERSION)_amd64.deb
 	$(SUDO) python3 packaging/offline.py dist/wallclient_$(VERSION)_amd64.deb $(if $(RELEASES),--releases $(RELEASES))
 
 # The bundle on fresh Debian 12 and 13 systems with the network cut (minutes; not part of

@@ -51,10 +51,11 @@ def default_cache() -> Path:
 
 
 def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) readable by this user only (0700)."""
+    """Create ``path`` (and parents) readable by this user only (0700); one that exists and
+    belongs to another user is used as it is (the files inside keep their own modes)."""
     path.mkdir(parents=True, exist_ok=True, mode=0o700)
-    if sys.platform != "win32":
-        path.chmod(0o700)
+    if sys.platform != "win32" and path.stat().st_uid == os.getuid():
+        path.chmod(0o700)  # a folder of someone else's (/tmp, a shared mount) is left as it is
     return path
 
 
