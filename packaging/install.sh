@@ -36,9 +36,11 @@ work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial" "$work/parts"
 echo "deb [trusted=yes] file:$here $release/" >"$work/sources.list"
-# apt sees this folder and nothing else: not the system's sources, not its lists
+# apt sees this folder and nothing else: not the system's sources, not its lists, and
+# keeps its package cache in memory (the system's /var/cache/apt is not rewritten)
 apt_opts="-o Dir::Etc::sourcelist=$work/sources.list -o Dir::Etc::sourceparts=$work/parts
- -o Dir::State::Lists=$work/lists -o APT::Get::List-Cleanup=0 -o Acquire::Languages=none"
+ -o Dir::State::Lists=$work/lists -o APT::Get::List-Cleanup=0 -o Acquire::Languages=none
+ -o Dir::Cache::pkgcache= -o Dir::Cache::srcpkgcache="
 
 # shellcheck disable=SC2086
 apt-get $apt_opts -qq update >"$work/update.log" 2>&1 ||
