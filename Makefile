@@ -8,12 +8,13 @@ PY    := $(VENV)/bin/python
 SUDO  := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 # libvlc + plugins, ffmpeg, Xvfb, the X/EGL/font libraries PySide6 needs, a CJK font
-# (docs/field-notes.md says why).
+# (docs/field-notes.md says why); apt-ftparchive and xz: the offline installer's tests
+# build small bundles (docs/packaging.md).
 DEB_PKGS := libvlc5 vlc-plugin-base libvlc-bin vlc-plugin-video-output ffmpeg xdotool \
 	xvfb xauth x11-xserver-utils libgl1 libegl1 libglib2.0-0 libfontconfig1 libfreetype6 \
 	libxkbcommon0 libdbus-1-3 libbrotli1 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 \
 	libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
-	libxcb-shape0 libxcb-xkb1 libxcb-xinerama0 fonts-wqy-microhei openssl \
+	libxcb-shape0 libxcb-xkb1 libxcb-xinerama0 fonts-wqy-microhei openssl apt-utils xz-utils \
 	chromium
 
 export QT_QPA_PLATFORM ?= offscreen
