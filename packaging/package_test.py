@@ -80,22 +80,26 @@ class Machine:
         """A command of this machine's (the host's) tools, inside the namespaces."""
         return subprocess.run([*self.enter, *cmd], capture_output=True, text=True)
 
+    def _inside(self, script: str, user: str | None) -> list[str]:
+        """``script`` run by sh inside the system, as ``user`` (else root), with a clean
+        environment: what an installer's shell on that machine would have."""
+        inner = ["runuser", "-u", user, "--", "sh", "-c", script] if user else ["sh", "-c", script]
+        return [*self.enter, "chroot", str(self.root), "env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
+                "LANG=C.UTF-8", "HOME=/root", "QT_QPA_PLATFORM=offscreen", *inner]  # fmt: skip
+
     def sh(
         self, script: str, timeout: float = 300, user: str | None = None
     ) -> subprocess.CompletedProcess[str]:
-        """A shell script inside the system (as ``user``, else root)."""
-        inner = ["runuser", "-u", user, "--", "sh", "-c", script] if user else ["sh", "-c", script]
-        return subprocess.run([*self.enter, "chroot", str(self.root), "env", "-i", "PATH=/usr/sbin:/usr/bin:/sbin:/bin",
-                               "LANG=C.UTF-8", "HOME=/root", "QT_QPA_PLATFORM=offscreen", *inner],
-                              capture_output=True, text=True, timeout=timeout)  # fmt: skip
+        """A shell script inside the system, to its end."""
+        return subprocess.run(
+            self._inside(script, user), capture_output=True, text=True, timeout=timeout
+        )
 
     def popen(self, script: str, log: Path, user: str | None = None) -> subprocess.Popen[str]:
         """A process inside the system in the background, its stderr into ``log``."""
-        inner = ["runuser", "-u", user, "--", "sh", "-c", script] if user else ["sh", "-c", script]
-        return subprocess.Popen([*self.enter, "chroot", str(self.root), "env", "-i", "PATH=/usr/bin:/bin",
-                                 "LANG=C.UTF-8", "HOME=/root", *inner],
-                                stdout=subprocess.PIPE, stderr=log.open("ab"), text=True,
-                                start_new_session=True)  # fmt: skip
+        with log.open("ab") as err:
+            return subprocess.Popen(self._inside(script, user), stdout=subprocess.PIPE, stderr=err, text=True,
+                                    start_new_session=True)  # fmt: skip
 
     def close(self) -> None:
         self.holder.kill()

@@ -16,9 +16,7 @@ except ImportError:  # Windows: one writer per file is the caller's care
     fcntl = None  # type: ignore[assignment]
 
 APP = "wallclient"
-
-
-DATA_ENV = "WALLCLIENT_DATA_DIR"
+DATA_ENV = "WALLCLIENT_DATA_DIR"  # the data folder, when set (the installed wall: /var/lib/wallclient)
 
 
 def user_data_dir() -> Path:

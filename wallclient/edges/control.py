@@ -7,6 +7,7 @@ root registers; replies are ``{"id", "ok", "data"}`` or ``{"id", "ok": false,
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -98,8 +99,6 @@ class ControlServer:
 async def call(port: int, token: str, cmd: str, args: dict[str, Any]) -> dict[str, Any]:
     """One command to a running wall's control API, as a program on this PC sends it
     (``doctor``, ``tablet pair``): its whole reply."""
-    import asyncio
-
     from websockets.asyncio.client import connect
 
     async with connect(f"ws://{LOOPBACK}:{port}/control", open_timeout=5,

@@ -104,8 +104,7 @@ class TabletView:
         near = nearest_units(units, *loc, fitting_kinds(inc)) if loc else []
         offered = [{"id": uid, "name": (units.get(uid) or {}).get("name"), "distance_m": round(d)}
                    for d, uid in near]  # fmt: skip
-        pictures = [{"n": n, "boxes": m.get("boxes") or []} for n, m in
-                    enumerate(m for m in inc.get("media") or [] if m.get("kind") == "image" and m.get("url"))]
+        pictures = [{"n": n, "boxes": m.get("boxes") or []} for n, m in enumerate(_images(inc))]
         return {"incident": {k: inc.get(k) for k in ("id", "title", "detail", "priority", "status",
                                                       "source", "address", "reported_at", "deadlines",
                                                       "history", "units")},
@@ -115,8 +114,7 @@ class TabletView:
         """An incident's ``n``-th picture as the backend sent it (JPEG or PNG), through the
         wall's own picture store — the page never sees the backend or its token, and can
         ask only for what a live incident names."""
-        inc = self.ctx.state.incidents.get(iid) or {}
-        media = [m for m in inc.get("media") or [] if m.get("kind") == "image" and m.get("url")]
+        media = _images(self.ctx.state.incidents.get(iid) or {})
         if self.pictures is None or not 0 <= n < len(media):
             return None
         url = str(media[n]["url"])
@@ -124,7 +122,7 @@ class TabletView:
         if not path.exists():
             loop = asyncio.get_running_loop()
             got: asyncio.Future[Any] = loop.create_future()
-            self.pictures.fetch(url, lambda pic: loop.call_soon_threadsafe(got.set_result, pic))
+            self.pictures.fetch(url, lambda pic: loop.call_soon_threadsafe(_settle, got, pic))
             pic = await asyncio.wait_for(got, 20)
             if pic.error or not path.exists():
                 return None
@@ -137,3 +135,14 @@ class TabletView:
     def thumbnail(self, screen: str) -> bytes | None:
         data: bytes | None = self.wall.thumbnail(screen)
         return data
+
+
+def _images(inc: dict[str, Any]) -> list[dict[str, Any]]:
+    """An incident's pictures (its media that are images with an address), in order: the
+    card's numbering, which the page asks by."""
+    return [m for m in inc.get("media") or [] if m.get("kind") == "image" and m.get("url")]
+
+
+def _settle(fut: asyncio.Future[Any], value: Any) -> None:
+    if not fut.done():  # the page may have stopped waiting (timeout)
+        fut.set_result(value)
