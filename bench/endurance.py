@@ -299,6 +299,7 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                        display=display)  # fmt: skip
     samples: list[dict[str, Any]] = []
     events: list[str] = []
+    diagnosis: dict[str, Any] = {}
     (out / f"{route}.csv").unlink(missing_ok=True)
     counts = {"switches": 0, "messages": 0}
     rng = random.Random(30)
@@ -403,6 +404,12 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
             while time.monotonic() < end:
                 time.sleep(SAMPLE_S)
                 take(phase, False)
+            if a.diagnose:  # what lives at each quiet point, and what grew between them
+                got = ctl("resources.types", n=60)
+                held = {kind: ctl("resources.types", referrers=kind, depth=8).get("data")
+                        for kind in ("VideoPanel", "VlcPlayer", "AvPlayer")}  # fmt: skip
+                diagnosis[phase] = {"rss_mb": samples[-1]["rss_mb"] if samples else None,
+                                    "types": got.get("data", got), "held": held}  # fmt: skip
 
         # Three hands at once, as on a real wall: the commander's switches (every 2 s),
         # everything else on its own schedule, and the sampling — each on its own thread,
@@ -545,7 +552,10 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
         if xvfb is not None:
             xvfb.terminate()
             xvfb.wait(10)
-    return report_of(route, a, out, samples, events, problems)
+    report = report_of(route, a, out, samples, events, problems)
+    if diagnosis:
+        (out / f"{route}.diagnosis.json").write_text(json.dumps(diagnosis, ensure_ascii=False, indent=1))
+    return report
 
 
 def report_of(route: str, a: argparse.Namespace, out: Path, samples: list[dict[str, Any]],
@@ -594,6 +604,8 @@ def main() -> int:
     ap.add_argument("--burst", type=float, default=1000, help="the bursts' events a second")
     ap.add_argument("--rss-budget", type=float, help="MB per 1,000 switches (default 5; 1 from 2 h)")
     ap.add_argument("--no-video", action="store_true", help="diagnosis: the data alone, every preset empty")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="at each quiet point, the Python types the wall holds (resources.types)")
     ap.add_argument("--out", default=str(ROOT / "out" / "endurance"))
     ap.add_argument("--dir", default="")
     ap.add_argument("--judge", help="judge a CSV this bench wrote (its route from the name)")

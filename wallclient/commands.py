@@ -71,9 +71,19 @@ def wall_commands(table: Table, cap: Capabilities) -> None:
     async def resources_types(args: dict[str, Any]) -> Any:
         """Diagnosis: the Python types with the most live objects, and their growth since
         the last call (docs/operations.md)."""
-        from wallclient.resources import top_types
+        from wallclient.resources import referrers, top_types
 
+        if args.get("referrers"):
+            return {"referrers": referrers(str(args["referrers"]), int(args.get("depth", 3)))}
         return {"types": top_types(int(args.get("n", 20)))}
+
+    @table.command("resources.allocations")
+    async def resources_allocations(args: dict[str, Any]) -> Any:
+        """Diagnosis: where Python's traced memory grew since the last call, by line
+        (the wall started with PYTHONTRACEMALLOC; docs/operations.md)."""
+        from wallclient.resources import top_allocations
+
+        return top_allocations(int(args.get("n", 20)), int(args.get("frames", 1)))
 
     @table.command("snapshot")
     async def snapshot(args: dict[str, Any]) -> Any:

@@ -98,3 +98,82 @@ def top_types(n: int = 20) -> list[dict[str, Any]]:
     before, _last_types = _last_types, dict(counts)
     return [{"type": t, "count": c, "since_last": c - before.get(t, 0) if before else None}
             for t, c in counts.most_common(n)]  # fmt: skip
+
+
+_last_snapshot: Any = None
+
+
+def top_allocations(n: int = 20, frames: int = 1) -> dict[str, Any]:
+    """Diagnosis (``resources.allocations``): where Python's traced memory grew since the
+    last call, by the line (``frames`` deep) that allocated it. Only while tracemalloc
+    traces: start the wall with ``PYTHONTRACEMALLOC=N`` (N frames kept per block; it
+    slows the wall by a third or more, so never on a wall in service)."""
+    import tracemalloc
+
+    if not tracemalloc.is_tracing():
+        return {"tracing": False, "top": []}
+    snapshot = tracemalloc.take_snapshot().filter_traces(
+        (tracemalloc.Filter(False, tracemalloc.__file__),)
+    )
+    global _last_snapshot
+    before, _last_snapshot = _last_snapshot, snapshot
+    key = "traceback" if frames > 1 else "lineno"
+    stats: list[tuple[Any, int, int]]
+    if before is None:
+        stats = [(s, s.size, s.count) for s in snapshot.statistics(key)[:n]]
+    else:
+        stats = [(s, s.size_diff, s.count_diff) for s in snapshot.compare_to(before, key)[:n]]
+    traced, peak = tracemalloc.get_traced_memory()
+    return {
+        "tracing": True,
+        "traced_mb": round(traced / 2**20, 1),
+        "since_last": before is not None,
+        "top": [{"where": [f"{f.filename}:{f.lineno}" for f in s.traceback],
+                 "size_kb": round(size / 1024, 1), "count": count,
+                 "total_kb": round(s.size / 1024, 1)} for s, size, count in stats],
+    }  # fmt: skip
+
+
+def referrers(prefix: str, depth: int = 3, most: int = 200) -> dict[str, int]:
+    """Diagnosis (``resources.types`` with ``referrers``): what holds the live objects
+    whose type's name starts with ``prefix`` — each one's chain of holders, ``depth``
+    deep (the first holder of each level; an attribute or a dict's key named where it
+    can be), counted. Slow: on request only."""
+    import gc
+    import inspect
+    from collections import Counter
+
+    gc.collect()
+    found = [o for o in gc.get_objects() if type(o).__qualname__.startswith(prefix)][:most]
+    chains: Counter[str] = Counter()
+    for obj in found:
+        chain, at = [type(obj).__qualname__], obj
+        mine = {id(found), id(chain), id(obj)}
+        for _ in range(depth):
+            holders = [r for r in gc.get_referrers(at) if id(r) not in mine and not inspect.isframe(r)]
+            mine.add(id(holders))
+            if not holders:
+                chain.append("(held by nothing the collector sees)")
+                break
+            held, at = at, holders[0]
+            mine.add(id(at))
+            chain.append(_holder(at, held, len(holders)))
+        chains[" ← ".join(chain)] += 1
+        del holders
+    del found
+    return dict(chains.most_common(30))
+
+
+def _holder(holder: Any, held: Any, among: int) -> str:
+    """``holder`` as a step of a chain: its type, and where in it ``held`` is."""
+    import gc
+
+    name = type(holder).__qualname__
+    if isinstance(holder, dict):
+        key = next((k for k, v in holder.items() if v is held), None)
+        owner = next((o for o in gc.get_referrers(holder) if getattr(o, "__dict__", None) is holder), None)
+        where = f"{type(owner).__qualname__}.{key}" if owner is not None else f"{name}[{key!r}]"
+        return f"{where} (1 of {among})"
+    if isinstance(holder, list | tuple | set | frozenset):
+        return f"{name} of {len(holder)} (1 of {among})"
+    return f"{name} (1 of {among})"

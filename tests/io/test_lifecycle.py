@@ -55,6 +55,25 @@ def test_tile_size_churn_reuses_one_player_and_the_players_the_pool_ends_are_fre
     assert memoized_players() == before
 
 
+def test_pyav_players_take_every_tile_size_too_and_each_picture_fits_its_box(clip):
+    # FFmpeg's route (here forced as for a steered camera): tile sizes churn, one player
+    # takes them all, its reader drawing each stream at the box it has then
+    pool = PlayerPool(max_live=2)
+    sizes = [(320, 180), (640, 360), (480, 270), (960, 540), (400, 224)]
+    for w, h in sizes:
+        p = pool.acquire(clip, w, h, caching_ms=100)
+        assert p is not None and p.route == "pyav"
+        wait_for(lambda p=p, w=w, h=h: p.frames() > 2 and p.slot.width <= w and p.slot.height <= h
+                 and (p.slot.width == w or p.slot.height == h) and p.slot.take(), 20,
+                 f"frames at {w}x{h}")  # fmt: skip
+        _buf, fw, fh, _pitch = p.slot.front_frame()
+        assert fw <= w and fh <= h and (fw == w or fh == h)  # the box, at the picture's aspect
+        pool.release(p)
+    assert pool.counts()["created"] == 1 and pool.counts()["closed"] == 0
+    pool.close()
+    assert pyav.readers() == 0
+
+
 def test_a_closed_player_is_not_called_back_by_libvlc(clip):
     p = VlcPlayer(320, 180)
     p.play(clip)
@@ -65,6 +84,28 @@ def test_a_closed_player_is_not_called_back_by_libvlc(clip):
     frames = p.frames()
     time.sleep(0.3)  # a closed player: libvlc's threads have nothing more to hand over
     assert p.frames() == frames
+
+
+@pytest.mark.parametrize("kind", [VlcPlayer, AvPlayer])
+def test_a_closed_player_and_its_picture_buffers_are_freed_without_the_collector(clip, kind):
+    # On a busy wall the collector's full pass is minutes apart: a dead player kept alive
+    # by a reference cycle (libvlc's callbacks hold it) took its megabytes of picture
+    # buffers with it until then — RSS grew with every player the pool ended
+    gc.collect()
+    gc.disable()
+    try:
+        p = kind(320, 180)
+        p.play(clip)
+        wait_for(lambda: p.frames() > 2, 20, "frames")
+        player, slot = weakref.ref(p), weakref.ref(p.slot)
+        p.close()
+        settled()
+        if isinstance(p, AvPlayer):
+            assert p.join(6)
+        del p
+        wait_for(lambda: player() is None and slot() is None, 5, "the player freed by its last reference")
+    finally:
+        gc.enable()
 
 
 @pytest.fixture

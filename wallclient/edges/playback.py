@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
 import io
 import logging
 import threading
@@ -393,10 +392,11 @@ class ReplayPlayer(Player):
                         return nxt
                     if shape != (frame.width, frame.height):
                         shape = (frame.width, frame.height)
-                        w, h = self.slot.reshape(*shape)
+                        w, h = self.slot.fitted(*shape)
                     out = frame.reformat(width=w, height=h, format="bgra",
                                          interpolation="FAST_BILINEAR")  # fmt: skip
-                    _copy(out.planes[0], self.slot, h)
+                    plane = out.planes[0]
+                    self.slot.write(plane.buffer_ptr, plane.line_size, w, h)
                     if stop.is_set() or clock.version != version:
                         return nxt
                     self.position = t
@@ -413,15 +413,3 @@ class ReplayPlayer(Player):
         finally:
             with contextlib.suppress(Exception):
                 container.close()
-
-
-def _copy(plane: Any, slot: Any, h: int) -> None:
-    back = slot.back()
-    if plane.line_size == slot.pitch:
-        ctypes.memmove(back, plane.buffer_ptr, slot.pitch * h)
-        return
-    src = bytes(plane)
-    for row in range(h):
-        start = row * plane.line_size
-        ctypes.memmove(ctypes.addressof(back) + row * slot.pitch,
-                       src[start : start + slot.pitch], slot.pitch)  # fmt: skip

@@ -28,6 +28,7 @@ class FrameSlot:
         self._lock = threading.Lock()
         self._allocate(width, height)
         self._fresh = False
+        self.session = 0  # a reader thread's turn (``begin``): an older one writes nothing
         self._times: deque[float] = deque(maxlen=64)
         self.frames = 0
         self.shown = 0  # frames the GUI took to paint (a frame replaced before that is not)
@@ -42,17 +43,54 @@ class FrameSlot:
         self.stamps: list[float | None] = [None, None, None]  # each buffer's frame time, if told
         self._back, self._ready, self._front = 0, 1, 2
 
-    def reshape(self, src_w: int, src_h: int) -> tuple[int, int]:
+    def begin(self) -> int:
+        """A new reader's turn (GUI thread, as a player plays a stream): the session it
+        passes to ``reshape``, ``write`` and ``produced``. A reader still finishing an
+        older session — stopped, not yet returned — can no longer touch the buffers."""
+        with self._lock:
+            self.session += 1
+            return self.session
+
+    def reshape(self, src_w: int, src_h: int, session: int | None = None) -> tuple[int, int] | None:
         """The decoder's picture is ``src_w`` × ``src_h``: buffers of the size it is to be
-        drawn at (decoder thread, before it writes a frame). Returns that size."""
+        drawn at (decoder thread, before it writes a frame). Returns that size (None: the
+        ``session`` is over)."""
         w, h = fit(src_w, src_h, *self.box)
-        if (w, h) != (self.width, self.height):
-            with self._lock:
+        with self._lock:
+            if session is not None and session != self.session:
+                return None
+            if (w, h) != (self.width, self.height):
                 # the GUI may still hold the old front buffer in a paint: it keeps its own
                 # reference, and frames of the old size are never taken after this
                 self._allocate(w, h)
                 self._fresh = False
         return w, h
+
+    def fitted(self, src_w: int, src_h: int) -> tuple[int, int]:
+        """``reshape`` for a slot one reader alone ever writes (a replay's)."""
+        size = self.reshape(src_w, src_h)
+        assert size is not None  # no session given: never refused
+        return size
+
+    def write(self, src: int, src_pitch: int, width: int, height: int,
+              session: int | None = None) -> bool:  # fmt: skip
+        """Copy a decoded BGRA picture (first byte at address ``src``, rows ``src_pitch``
+        bytes apart) into the back buffer (decoder thread). Refused (False) when the
+        buffers are no longer ``width`` × ``height`` or the ``session`` is over: a
+        stopped reader's last picture never lands in buffers reshaped for the next one."""
+        with self._lock:
+            if (width, height) != (self.width, self.height):
+                return False
+            if session is not None and session != self.session:
+                return False
+            dst = ctypes.addressof(self.buffers[self._back])
+            if src_pitch == self.pitch:
+                ctypes.memmove(dst, src, self.pitch * height)
+            else:
+                row = min(src_pitch, self.pitch)
+                for y in range(height):
+                    ctypes.memmove(dst + y * self.pitch, src + y * src_pitch, row)
+        return True
 
     def front_frame(self) -> tuple[Any, int, int, int]:
         """The front buffer with its size and pitch, consistent with each other (GUI)."""
@@ -65,11 +103,13 @@ class FrameSlot:
     def back(self) -> Any:
         return self.buffers[self._back]
 
-    def produced(self, stamp: float | None = None) -> None:
+    def produced(self, stamp: float | None = None, session: int | None = None) -> None:
         """The back buffer holds a whole new frame (decoder thread); ``stamp``: its time
         in the stream (a recording's), kept with the buffer until the GUI shows it."""
         t = time.monotonic()
         with self._lock:
+            if session is not None and session != self.session:
+                return  # a stopped reader's: never shown as the new stream's
             self.stamps[self._back] = stamp
             self._back, self._ready = self._ready, self._back
             self._fresh = True

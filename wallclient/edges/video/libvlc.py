@@ -143,14 +143,14 @@ class VlcPlayer(Player):
         self._mp = vlc_instance().media_player_new()
         cb = vlc.CallbackDecorators
         # references kept on self: libvlc calls these from its own threads
-        self._lock_cb = cb.VideoLockCb(self._on_lock)
-        self._display_cb = cb.VideoDisplayCb(self._on_display)
+        self._lock_cb: Any = cb.VideoLockCb(self._on_lock)
+        self._display_cb: Any = cb.VideoDisplayCb(self._on_display)
         # no unlock callback: it has nothing to do, and each call into Python from libvlc's
         # threads takes the GIL from the GUI thread (three calls a frame became two)
         self._mp.video_set_callbacks(self._lock_cb, None, self._display_cb, None)
         # libvlc tells the picture's size first: it then scales to the size the tile
         # draws it at, with the picture's own aspect (fit), in one swscale pass
-        self._format_cb = _FORMAT_CB(self._on_format)
+        self._format_cb: Any = _FORMAT_CB(self._on_format)
         self._format_for: tuple[int, tuple[int, int]] | None = None  # (session, size)
         _set_format_callbacks(self._mp, self._format_cb)
         self._watch()
@@ -177,7 +177,7 @@ class VlcPlayer(Player):
         # a session decides, its aspect snapped to the cameras' own (picture_aspect).
         if self._format_for is None or self._format_for[0] != self._live:
             aw, ah = picture_aspect(int(width[0]), int(height[0]))
-            self._format_for = (self._live, self.slot.reshape(aw, ah))
+            self._format_for = (self._live, self.slot.fitted(aw, ah))
         w, h = self._format_for[1]
         ctypes.memmove(chroma, b"RV32", 4)
         width[0], height[0] = w, h
@@ -252,6 +252,10 @@ class VlcPlayer(Player):
                 events.event_detach(getattr(self._vlc.EventType, kind))
         self._mp.stop()
         self._mp.release()
+        # libvlc calls none of them any more: let go of the callbacks, which hold this
+        # player (a cycle), so that it and its picture buffers are freed now — not at
+        # the collector's next full pass, minutes away on a busy wall (issue 30)
+        self._lock_cb = self._display_cb = self._format_cb = None
 
 
 class NativeVlcPlayer(VlcPlayer):

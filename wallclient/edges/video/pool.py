@@ -2,8 +2,8 @@
 
 A player is **made** by ``acquire`` when no idle player of its route that fits is left
 (``created`` counts them): one made for the tile's size, or one of any size that is
-``resizable`` (libvlc's, both routes: its picture follows the box at each stream; PyAV's
-buffers are its size); it is **live** from ``acquire`` until ``release``, which stops
+``resizable`` (every route: libvlc's and PyAV's pictures follow the box at each stream,
+a native window's is the window's); it is **live** from ``acquire`` until ``release``, which stops
 it and keeps it **idle** for the next tile; it **dies** in exactly two places:
 ``release``, when more than ``max_live`` players are idle (the oldest, sizes no longer
 asked for), and ``close`` (every player, when the wall ends). A tile
@@ -58,7 +58,7 @@ class PlayerPool:
         if route == "libvlc" and window is not None:
             route = NativeVlcPlayer.route
         # an idle player of the route: one made for this size, else one that can take any
-        # (a native window's; libvlc's callbacks, whose buffers follow the box at each
+        # (a native window's; a painted one's, whose buffers follow the box at each
         # stream) — a size change (a maximise, another layout) ends no player and makes none
         fits = [i for i, p in enumerate(self._idle) if p.route == route and p.slot.box == (width, height)]
         fits += [i for i, p in enumerate(self._idle) if p.route == route and p.resizable]

@@ -5,7 +5,6 @@ live555: docs/field-notes.md). Measured against libvlc in bench/video.py."""
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import logging
 import threading
 import time
@@ -29,6 +28,7 @@ class AvPlayer(Player):
 
     route = "pyav"
     slot: FrameSlot
+    resizable = True  # its reader fits each stream to the box it has then (``reshape``)
 
     def __init__(self, width: int, height: int) -> None:
         super().__init__(width, height)
@@ -40,9 +40,10 @@ class AvPlayer(Player):
         self.url = url
         self.state, self.error = "connecting", None
         self.slot.reset()
+        session = self.slot.begin()  # a reader still finishing the last stream writes no more
         stop = self._stop = threading.Event()
         self._thread = threading.Thread(
-            target=self._read, args=(url, stop), name="pyav-player", daemon=True
+            target=self._read, args=(url, stop, session), name="pyav-player", daemon=True
         )
         with _readers_lock:
             _readers.add(self._thread)
@@ -65,14 +66,14 @@ class AvPlayer(Player):
             thread.join(timeout)
         return thread is None or not thread.is_alive()
 
-    def _read(self, url: str, stop: threading.Event) -> None:
+    def _read(self, url: str, stop: threading.Event, session: int) -> None:
         try:
-            self._run(url, stop)
+            self._run(url, stop, session)
         finally:
             with _readers_lock:
                 _readers.discard(threading.current_thread())
 
-    def _run(self, url: str, stop: threading.Event) -> None:
+    def _run(self, url: str, stop: threading.Event, session: int) -> None:
         import av
 
         # Short probing: a live camera is one known H.264 stream; the default probe
@@ -108,26 +109,19 @@ class AvPlayer(Player):
                         time.sleep(delay)
                 if shape != (frame.width, frame.height):
                     shape = (frame.width, frame.height)
-                    w, h = self.slot.reshape(*shape)
+                    size = self.slot.reshape(*shape, session=session)
+                    if size is None:
+                        return  # the player plays another stream now
+                    w, h = size
                 out = frame.reformat(
                     width=w, height=h, format="bgra", interpolation="FAST_BILINEAR"
                 )
                 plane = out.planes[0]
-                back = self.slot.back()
-                if plane.line_size == self.slot.pitch:
-                    ctypes.memmove(back, plane.buffer_ptr, self.slot.pitch * h)
-                else:
-                    src = bytes(plane)
-                    for row in range(h):
-                        start = row * plane.line_size
-                        ctypes.memmove(
-                            ctypes.addressof(back) + row * self.slot.pitch,
-                            src[start : start + self.slot.pitch],
-                            self.slot.pitch,
-                        )
+                if not self.slot.write(plane.buffer_ptr, plane.line_size, w, h, session):
+                    return  # the player plays another stream now: its buffers are not ours
                 if stop.is_set():
                     return  # this session is over: its last frame is not shown
-                self.slot.produced()
+                self.slot.produced(session=session)
                 if self.state == "connecting" and not stop.is_set():
                     self.state = "playing"
             if not stop.is_set():
