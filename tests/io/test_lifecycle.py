@@ -91,18 +91,20 @@ def test_a_closed_player_and_its_picture_buffers_are_freed_without_the_collector
     # On a busy wall the collector's full pass is minutes apart: a dead player kept alive
     # by a reference cycle (libvlc's callbacks hold it) took its megabytes of picture
     # buffers with it until then — RSS grew with every player the pool ended
-    gc.collect()
-    gc.disable()
-    try:
+    def played_and_closed() -> tuple[weakref.ref, weakref.ref]:
         p = kind(320, 180)
         p.play(clip)
         wait_for(lambda: p.frames() > 2, 20, "frames")
-        player, slot = weakref.ref(p), weakref.ref(p.slot)
         p.close()
         settled()
         if isinstance(p, AvPlayer):
             assert p.join(6)
-        del p
+        return weakref.ref(p), weakref.ref(p.slot)
+
+    gc.collect()
+    gc.disable()
+    try:
+        player, slot = played_and_closed()
         wait_for(lambda: player() is None and slot() is None, 5, "the player freed by its last reference")
     finally:
         gc.enable()

@@ -19,7 +19,7 @@ def test_every_capability_registers_its_commands_once():
     assert set(table.handlers) == {
         "status", "snapshot", "preset.activate", "mode.set", "emergency", "normal",
         "incident.ack", "incident.focus", "tile.snapshot", "tile.place", "tile.zoom", "tile.maximise",
-        "map.drill", "resources.types",
+        "map.drill", "resources.types", "resources.allocations",
         "ptz.move", "ptz.stop", "ptz.goto", "ptz.point", "incident.dispatch", "incident.advance",
         "incident.note", "incident.card",
         "replay.start", "replay.stop", "replay.control", "incident.replay", "replay.past",
