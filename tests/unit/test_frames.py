@@ -21,12 +21,12 @@ def test_a_reader_of_an_older_stream_cannot_reshape_write_or_show_a_frame():
     assert slot.reshape(1280, 720, session=new) == (480, 270)
     # the old reader's last picture, made at its size, lands nowhere
     stale = picture(640, 360, 7)
-    assert not slot.write(ctypes.addressof(stale), 640 * 4, 640, 360, session=old)
+    assert not slot.write(stale, 640 * 4, 640, 360, session=old)
     slot.produced(session=old)
     assert slot.frames == 0 and not slot.take()
     # the new reader's picture is shown, whole (a decoder's rows may be padded)
     fresh = picture(500, 270, 9)
-    assert slot.write(ctypes.addressof(fresh), 500 * 4, 480, 270, session=new)
+    assert slot.write(fresh, 500 * 4, 480, 270, session=new)
     slot.produced(session=new)
     assert slot.take()
     front, w, h, pitch = slot.front_frame()
@@ -39,5 +39,5 @@ def test_a_picture_of_another_size_is_refused_even_in_its_own_session():
     s = slot.begin()
     assert slot.reshape(320, 180, session=s) == (320, 180)
     big = picture(640, 360, 1)
-    assert not slot.write(ctypes.addressof(big), 640 * 4, 640, 360, session=s)
+    assert not slot.write(big, 640 * 4, 640, 360, session=s)
     assert slot.frames == 0

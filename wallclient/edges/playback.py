@@ -396,7 +396,7 @@ class ReplayPlayer(Player):
                     out = frame.reformat(width=w, height=h, format="bgra",
                                          interpolation="FAST_BILINEAR")  # fmt: skip
                     plane = out.planes[0]
-                    self.slot.write(plane.buffer_ptr, plane.line_size, w, h)
+                    self.slot.write(plane, plane.line_size, w, h)
                     if stop.is_set() or clock.version != version:
                         return nxt
                     self.position = t

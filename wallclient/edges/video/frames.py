@@ -72,24 +72,27 @@ class FrameSlot:
         assert size is not None  # no session given: never refused
         return size
 
-    def write(self, src: int, src_pitch: int, width: int, height: int,
+    def write(self, src: Any, src_pitch: int, width: int, height: int,
               session: int | None = None) -> bool:  # fmt: skip
-        """Copy a decoded BGRA picture (first byte at address ``src``, rows ``src_pitch``
-        bytes apart) into the back buffer (decoder thread). Refused (False) when the
-        buffers are no longer ``width`` × ``height`` or the ``session`` is over: a
-        stopped reader's last picture never lands in buffers reshaped for the next one."""
+        """Copy a decoded BGRA picture (``src``: any buffer, its rows ``src_pitch`` bytes
+        apart) into the back buffer (decoder thread). Refused (False) when the buffers
+        are no longer ``width`` × ``height`` or the ``session`` is over: a stopped
+        reader's last picture never lands in buffers reshaped for the next one.
+
+        The copy is made outside the lock (the GUI takes frames meanwhile: the back
+        buffer is the writer's alone) and in one call, padded rows included: a copy row
+        by row in Python handed the GIL back and forth 360 times a picture, and under
+        load each hand-back could wait for another thread's whole switch interval."""
+        import numpy as np
+
         with self._lock:
             if (width, height) != (self.width, self.height):
                 return False
             if session is not None and session != self.session:
                 return False
-            dst = ctypes.addressof(self.buffers[self._back])
-            if src_pitch == self.pitch:
-                ctypes.memmove(dst, src, self.pitch * height)
-            else:
-                row = min(src_pitch, self.pitch)
-                for y in range(height):
-                    ctypes.memmove(dst + y * self.pitch, src + y * src_pitch, row)
+            back, pitch = self.buffers[self._back], self.pitch
+        rows = np.frombuffer(src, np.uint8, count=src_pitch * height).reshape(height, src_pitch)
+        np.frombuffer(memoryview(back), np.uint8).reshape(height, pitch)[:] = rows[:, :pitch]
         return True
 
     def front_frame(self) -> tuple[Any, int, int, int]:

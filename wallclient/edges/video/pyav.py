@@ -117,7 +117,7 @@ class AvPlayer(Player):
                     width=w, height=h, format="bgra", interpolation="FAST_BILINEAR"
                 )
                 plane = out.planes[0]
-                if not self.slot.write(plane.buffer_ptr, plane.line_size, w, h, session):
+                if not self.slot.write(plane, plane.line_size, w, h, session):
                     return  # the player plays another stream now: its buffers are not ours
                 if stop.is_set():
                     return  # this session is over: its last frame is not shown
