@@ -206,6 +206,10 @@ def judge(samples: list[dict[str, Any]], warm_s: float, slopes: dict[str, Any],
         },
         "first_second_half_rss_mb": [statistics_median([s["rss_mb"] for s in first]) if first else 0,
                                      statistics_median([s["rss_mb"] for s in second]) if second else 0],
+        # no player decodes at the quiet points: RSS there does not swing with the players
+        # in use, so what the churn left behind shows plainly (not judged: the slope is)
+        "quiet_rss_mb": [statistics_median([s["rss_mb"] for s in quiet0]) if quiet0 else 0,
+                         statistics_median([s["rss_mb"] for s in quiet1]) if quiet1 else 0],
     }  # fmt: skip
 
 
