@@ -103,9 +103,6 @@ class FrameSlot:
     def back_address(self) -> int:
         return ctypes.addressof(self.buffers[self._back])
 
-    def back(self) -> Any:
-        return self.buffers[self._back]
-
     def produced(self, stamp: float | None = None, session: int | None = None) -> None:
         """The back buffer holds a whole new frame (decoder thread); ``stamp``: its time
         in the stream (a recording's), kept with the buffer until the GUI shows it."""
