@@ -70,7 +70,8 @@ def wall_commands(table: Table, cap: Capabilities) -> None:
     @table.command("resources.types")
     async def resources_types(args: dict[str, Any]) -> Any:
         """Diagnosis: the Python types with the most live objects, and their growth since
-        the last call (docs/operations.md)."""
+        the last call; with ``referrers``, what holds the objects of one type
+        (docs/control-api.md)."""
         from wallclient.resources import referrers, top_types
 
         if args.get("referrers"):

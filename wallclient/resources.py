@@ -123,7 +123,7 @@ def top_allocations(n: int = 20, frames: int = 1) -> dict[str, Any]:
         stats = [(s, s.size, s.count) for s in snapshot.statistics(key)[:n]]
     else:
         stats = [(s, s.size_diff, s.count_diff) for s in snapshot.compare_to(before, key)[:n]]
-    traced, peak = tracemalloc.get_traced_memory()
+    traced, _peak = tracemalloc.get_traced_memory()
     return {
         "tracing": True,
         "traced_mb": round(traced / 2**20, 1),
@@ -134,11 +134,12 @@ def top_allocations(n: int = 20, frames: int = 1) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def referrers(prefix: str, depth: int = 3, most: int = 200) -> dict[str, int]:
+def referrers(prefix: str, depth: int = 3, most: int = 30) -> dict[str, int]:
     """Diagnosis (``resources.types`` with ``referrers``): what holds the live objects
     whose type's name starts with ``prefix`` — each one's chain of holders, ``depth``
     deep (the first holder of each level; an attribute or a dict's key named where it
-    can be), counted. Slow: on request only."""
+    can be), counted. Each level walks every object the collector tracks: at most
+    ``most`` objects are followed, and only on request."""
     import gc
     import inspect
     from collections import Counter
@@ -159,8 +160,6 @@ def referrers(prefix: str, depth: int = 3, most: int = 200) -> dict[str, int]:
             mine.add(id(at))
             chain.append(_holder(at, held, len(holders)))
         chains[" ← ".join(chain)] += 1
-        del holders
-    del found
     return dict(chains.most_common(30))
 
 

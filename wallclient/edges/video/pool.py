@@ -3,8 +3,8 @@
 A player is **made** by ``acquire`` when no idle player of its route that fits is left
 (``created`` counts them): one made for the tile's size, or one of any size that is
 ``resizable`` (every route: libvlc's and PyAV's pictures follow the box at each stream,
-a native window's is the window's); it is **live** from ``acquire`` until ``release``, which stops
-it and keeps it **idle** for the next tile; it **dies** in exactly two places:
+a native window's is the window's); it is **live** from ``acquire`` until ``release``,
+which stops it and keeps it **idle** for the next tile; it **dies** in exactly two places:
 ``release``, when more than ``max_live`` players are idle (the oldest, sizes no longer
 asked for), and ``close`` (every player, when the wall ends). A tile
 never closes a player itself. A player the control thread's watchdog **abandoned** (a
