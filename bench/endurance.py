@@ -296,6 +296,7 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
     # data starts once the wall is live (its first snapshot is not raced by 200 events a second)
     server = DemoServer(tmp, "--rate", "0", "--media-port", str(media), "--rtsp-port", str(rtsp),
                         "--live-cap", "3000", "--record-max", "4", record=True)  # fmt: skip
+    server.nice = a.backend_nice
     xvfb, display = (None, None)
     if route == "native":
         xvfb, display = start_xvfb(tmp, "5760x2160")
@@ -607,6 +608,8 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=200, help="incident events a second")
     ap.add_argument("--burst", type=float, default=1000, help="the bursts' events a second")
     ap.add_argument("--rss-budget", type=float, help="MB per 1,000 switches (default 5; 1 from 2 h)")
+    ap.add_argument("--backend-nice", type=int, default=0,
+                    help="run the backend, its cameras and recorder at this niceness (a wall PC hosts none of them)")
     ap.add_argument("--no-video", action="store_true", help="diagnosis: the data alone, every preset empty")
     ap.add_argument("--diagnose", action="store_true",
                     help="at each quiet point, the Python types the wall holds (resources.types)")

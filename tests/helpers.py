@@ -85,6 +85,7 @@ class DemoServer:
         self.proc: subprocess.Popen[str] | None = None
         self.ready: dict[str, Any] = {}
         self.port: int | None = None
+        self.nice = 0  # > 0: the backend, its cameras and recorder yield the CPU (benches)
 
     def start(self) -> DemoServer:
         args = [sys.executable, "-m", "wallclient", "serve-demo", "--tokens", str(self.tokens),
@@ -92,6 +93,8 @@ class DemoServer:
                 "--clip-dir", str(clip_dir()), *self.args]  # fmt: skip
         if self.state_file is not None:
             args += ["--state", str(self.state_file)]
+        if self.nice:
+            args = ["nice", "-n", str(self.nice), *args]
         self.proc = subprocess.Popen(
             args,
             stdout=subprocess.PIPE,

@@ -13,7 +13,7 @@ import pytest
 import vlc
 
 from tests.helpers import wait_for
-from wallclient.edges.video import AvPlayer, PlayerPool, VlcPlayer, control, pyav
+from wallclient.edges.video import AvPlayer, PlayerPool, VlcPlayer, control, memory, pyav
 
 
 @pytest.fixture(scope="module")
@@ -184,3 +184,21 @@ def test_a_hung_libvlc_call_abandons_its_player_and_the_rest_keep_playing(clip, 
     time.sleep(0.3)
     assert hung.frames() == frames
     assert control.jobs.oldest_s() < 1.0
+
+
+def test_the_stops_of_a_switch_make_one_heap_trim_and_start_no_thread_each(monkeypatch):
+    # trim_soon is asked on the GUI thread at every player's stop (36 at a switch): a
+    # thread started per ask made the GUI wait for each start on a loaded machine
+    trims: list[float] = []
+    wait_for(lambda: not memory._trim_due, 10, "no trim pending from before")
+    monkeypatch.setattr(memory, "trim_heap", lambda: trims.append(time.monotonic()))
+    monkeypatch.setattr(memory, "TRIM_AFTER_S", 0.3)
+    t0 = time.monotonic()
+    for _ in range(36):
+        memory.trim_soon()
+    assert not [t for t in threading.enumerate() if isinstance(t, threading.Timer)]
+    assert [t.name for t in threading.enumerate()].count("heap-trim") == 1
+    wait_for(lambda: trims, 5, "the trim")
+    assert trims[0] - t0 >= 0.3  # after the last stop asked for, not at the first
+    wait_for(lambda: not memory._trim_due and control.jobs.depth() == 0, 5, "nothing pending")
+    assert len(trims) == 1

@@ -14,29 +14,49 @@ from wallclient.edges.video import control
 
 TRIM_AFTER_S = 1.0  # the heap is trimmed this long after the last player stopped
 TRIM_AT_LEAST_S = 5.0  # … and, however fast presets switch, at least this often
-_trim_timer: threading.Timer | None = None
+_trim_due = 0.0  # when the pending trim is due (monotonic; 0: none pending)
 _trim_since = 0.0  # when the pending trim was first asked for
-_trim_lock = threading.Lock()
+_trim_wake = threading.Condition()
+_trimmer: threading.Thread | None = None
 
 
 def trim_soon() -> None:
     """Hand the memory freed by finished inputs back to the system (glibc) once the
     players stopped now are done: TRIM_AFTER_S after the last stop asked for, queued on
-    the libvlc control thread behind the stops themselves. One trim per preset switch."""
-    global _trim_timer, _trim_since
+    the libvlc control thread behind the stops themselves. One trim per preset switch.
+
+    Asked on the GUI thread at every stop, so it only moves a deadline: one thread of
+    its own waits for it (a thread started per ask made the GUI wait for each start,
+    tens of ms on a loaded machine)."""
+    global _trim_due, _trim_since, _trimmer
     if not sys.platform.startswith("linux"):
         return
-    with _trim_lock:
+    with _trim_wake:
         now = time.monotonic()
-        if _trim_timer is not None and _trim_timer.is_alive():
+        if _trim_due:
             if now - _trim_since > TRIM_AT_LEAST_S:
                 return  # switching without a pause: let the pending trim happen
-            _trim_timer.cancel()
         else:
             _trim_since = now
-        _trim_timer = threading.Timer(TRIM_AFTER_S, lambda: control.jobs.submit(trim_heap))
-        _trim_timer.daemon = True
-        _trim_timer.start()
+        _trim_due = now + TRIM_AFTER_S
+        if _trimmer is None:
+            _trimmer = threading.Thread(target=_wait_and_trim, name="heap-trim", daemon=True)
+            _trimmer.start()
+        _trim_wake.notify()
+
+
+def _wait_and_trim() -> None:
+    global _trim_due
+    while True:  # a daemon thread: it ends with the process
+        with _trim_wake:
+            while not _trim_due:
+                _trim_wake.wait()
+            wait = _trim_due - time.monotonic()
+            if wait > 0:
+                _trim_wake.wait(wait)
+                continue  # the deadline may have moved meanwhile
+            _trim_due = 0.0
+        control.jobs.submit(trim_heap)
 
 
 def trim_heap() -> None:

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import queue
 import threading
 import time
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -21,6 +23,60 @@ log = logging.getLogger(__name__)
 # Every reader thread there is, until it has returned (``reap``, ``status.resources``)
 _readers: set[threading.Thread] = set()
 _readers_lock = threading.Lock()
+
+
+class _Reader(threading.Thread):
+    """A player's reader thread, started by the launcher (``_launch``)."""
+
+    def __init__(self, player: AvPlayer, args: tuple[Any, ...]) -> None:
+        super().__init__(target=player._read, args=args, name="pyav-player", daemon=True)
+        self.player = weakref.ref(player)  # not a reference: the player holds its reader
+        self.launched = threading.Event()  # started, or failed to start
+
+
+_launches: queue.SimpleQueue[_Reader] = queue.SimpleQueue()
+_launcher: threading.Thread | None = None
+
+
+def _launch(reader: _Reader) -> None:
+    """Start ``reader`` from a thread of its own, not the caller's (the GUI thread's):
+    ``Thread.start`` waits until the new thread runs, and on a loaded wall PC that took
+    tens of ms of the GUI's time at every switch."""
+    global _launcher
+    with _readers_lock:
+        _readers.add(reader)
+        if _launcher is None:
+            _launcher = threading.Thread(target=_launching, name="pyav-launcher", daemon=True)
+            _launcher.start()
+    _launches.put(reader)
+
+
+def _launching() -> None:
+    while True:  # a daemon thread: it ends with the process
+        reader = _launches.get()
+        try:
+            reader.start()
+        except RuntimeError as exc:  # no thread to be had: the tile says so
+            with _readers_lock:
+                _readers.discard(reader)
+            player = reader.player()
+            if player is not None and player._thread is reader:
+                player.state, player.error = "error", f"no reader thread: {exc}"
+                player._thread = None  # (its target, never run, would hold the player)
+            log.error("pyav: a reader thread could not start: %s", exc)
+        finally:
+            reader.launched.set()
+
+
+def _join(reader: threading.Thread, timeout: float) -> None:
+    """Wait up to ``timeout`` for a reader to return (one the launcher has not started
+    yet: for its start first)."""
+    deadline = time.monotonic() + timeout
+    launched = getattr(reader, "launched", None)
+    if launched is not None and not launched.wait(timeout):
+        return
+    if reader.ident is not None:
+        reader.join(max(0.0, deadline - time.monotonic()))
 
 
 class AvPlayer(Player):
@@ -42,12 +98,8 @@ class AvPlayer(Player):
         self.slot.reset()
         session = self.slot.begin()  # a reader still finishing the last stream writes no more
         stop = self._stop = threading.Event()
-        self._thread = threading.Thread(
-            target=self._read, args=(url, stop, session), name="pyav-player", daemon=True
-        )
-        with _readers_lock:
-            _readers.add(self._thread)
-        self._thread.start()
+        self._thread = _Reader(self, (url, stop, session))
+        _launch(self._thread)
 
     def stop(self) -> None:
         self._stop.set()  # the thread notices within one frame or one read timeout
@@ -63,8 +115,8 @@ class AvPlayer(Player):
         """Wait for this player's reader (True: none is left)."""
         thread = self._thread
         if thread is not None:
-            thread.join(timeout)
-        return thread is None or not thread.is_alive()
+            _join(thread, timeout)
+        return thread is None or not (thread.is_alive() or thread in _readers)
 
     def _read(self, url: str, stop: threading.Event, session: int) -> None:
         try:
@@ -88,6 +140,8 @@ class AvPlayer(Player):
         elif form == "hls":
             options["live_start_index"] = "-1"  # the newest segment, not three behind
         container = None
+        if stop.is_set():
+            return  # stopped before its launcher got to it: nothing to open
         try:
             container = av.open(url, options=options, timeout=(READ_TIMEOUT_S, READ_TIMEOUT_S))
             if not container.streams.video:
@@ -148,7 +202,7 @@ def reap(timeout: float) -> int:
     with _readers_lock:
         threads = list(_readers)
     for thread in threads:
-        thread.join(max(0.0, deadline - time.monotonic()))
+        _join(thread, max(0.0, deadline - time.monotonic()))
     return readers()
 
 

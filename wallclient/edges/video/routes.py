@@ -3,14 +3,17 @@ and the path's ending) and the decoder that plays that form best here (``route_f
 
 from __future__ import annotations
 
+import functools
 import glob
 import os
 import sys
 from urllib.parse import urlsplit
 
 
+@functools.cache
 def libvlc_has_rtsp() -> bool:
-    """Does this machine's libvlc have live555 (its RTSP client)?"""
+    """Does this machine's libvlc have live555 (its RTSP client)? Looked up once: every
+    RTSP open asks, on the GUI thread, and a plugin folder does not change under a wall."""
     if sys.platform in ("win32", "darwin"):
         return True  # the official builds include it
     patterns = [
