@@ -38,6 +38,7 @@ PULSE_STEP_S = 0.2  # alarm borders pulse in steps of this (repaints of those ti
 MIN_AGE_LABEL_PX = 50  # tiles shorter than this show staleness by dimming alone
 STATIC_CACHE_MAX = 4000  # tiles' cached static layers (a few per indicator and size)
 WARM_BUDGET_S = 0.006  # per tick, the cached tile layers drawn ahead of a block's paint
+PAINT_BUDGET_S = 0.012  # a paint draws tiles not warmed ahead for this long; the rest next ticks
 STALE_DIM = QColor(7, 11, 20, 110)  # laid over a stale tile
 
 
@@ -261,6 +262,12 @@ class IndicatorsPanel(Panel):
             p.setPen(theme.TEXT)
             p.setFont(theme.font(self._header_px * 0.7, bold=True))
             p.drawText(head, Qt.AlignmentFlag.AlignVCenter | Qt.AlignmentFlag.AlignLeft, summary)
+        # Tiles not warmed ahead (a first paint, new tile sizes after a drill-down, all
+        # of them turning stale when the backend goes): drawn here for PAINT_BUDGET_S,
+        # then as they were (their last picture, fitted) or blank, and warmed by the next
+        # ticks — a paint drawing 349 tiles on a loaded PC stalled every screen for 0.5–2 s.
+        until = time.perf_counter() + PAINT_BUDGET_S
+        late = False
         for r, iid in self._tiles:
             item = inds.get(iid)
             if item is None or not exposed.intersects(r.toAlignedRect()):
@@ -268,15 +275,32 @@ class IndicatorsPanel(Panel):
             p.fillRect(r.adjusted(-2, -2, 2, 2), theme.BG)
             look = self._look(item, r, at, offline)
             cached = self._tile_cache.get(iid)
-            if cached is None or cached[0] != look:  # not warmed ahead (a resize, a first paint)
+            if cached is not None and cached[0] == look:
+                p.drawPixmap(r.topLeft(), cached[1])
+            elif time.perf_counter() < until:
                 cached = self._tile_cache[iid] = (look, self._render(item, look))
-            p.drawPixmap(r.topLeft(), cached[1])
+                p.drawPixmap(r.topLeft(), cached[1])
+            else:
+                late = True
+                if cached is None:
+                    p.fillRect(r, theme.PANEL)
+                else:
+                    p.drawPixmap(r, cached[1], QRectF(cached[1].rect()))
             if look[0] == "alarm":  # alarms draw the eye: a pulsing border
                 pen = QPen(theme.ALARM)
                 pen.setWidthF(2 + 3 * blink)
                 p.setPen(pen)
                 p.drawRect(r)
         p.end()
+        if late:  # the tiles left for later: warmed a block a tick, each repainted when ready
+            self._pending += [b for b in self._blocks if b not in self._pending]
+
+    def finish(self) -> None:
+        """Every tile drawn now (a snapshot, a preview: a picture taken at once must be
+        whole), not a block a tick."""
+        self._relayout()
+        for block in self._blocks:
+            self._warm(block, budget_s=math.inf)
 
     def _static(self, ind: Mapping[str, Any], lv: str, stale: bool, w: int, h: int) -> QPixmap:
         """The parts of a tile that change rarely (background, marker, name, unit), cached."""

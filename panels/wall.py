@@ -732,12 +732,20 @@ class Wall:
         files = []
         for w in self.windows:
             w.banner.update()
+            finish_painting(w)
             path = out / f"{w.screen_.name}.png"
             picture = w.grab()
             _overlays(w, picture)
             picture.save(str(path))
             files.append(str(path))
         return files
+
+
+def finish_painting(window: QWidget) -> None:
+    """What panels draw a little per tick drawn whole now: a picture is about to be taken."""
+    for panel in window.findChildren(IndicatorsPanel):
+        if panel.isVisible():
+            panel.finish()
 
 
 def _overlays(window: QWidget, picture: QPixmap) -> None:

@@ -94,7 +94,7 @@ def preview_renderer(cache_path: Path, lang: str) -> Any:
     from PySide6.QtCore import Qt
     from PySide6.QtWidgets import QApplication
 
-    from panels.wall import ScreenWindow
+    from panels.wall import ScreenWindow, finish_painting
 
     ctx, hub, cache = cache_context(cache_path, lang)
 
@@ -117,6 +117,7 @@ def preview_renderer(cache_path: Path, lang: str) -> Any:
             hub._flush()
             if app is not None:
                 app.processEvents()
+        finish_painting(w)
         pm = w.grab()
         w.close_all()
         return pm

@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
@@ -107,36 +108,89 @@ def colourise(d: np.ndarray) -> np.ndarray:
     return out
 
 
+def pixels(xs: np.ndarray, ys: np.ndarray, w: int, h: int, spread: float) -> np.ndarray:
+    """The heat's picture as premultiplied BGRA rows (numpy alone: made on the heat's own
+    thread, which numpy's array loops let run beside the GUI thread)."""
+    return np.ascontiguousarray(colourise(density(xs, ys, w, h, spread)))
+
+
+_maker: Any = None  # one thread makes every map's heat, one picture after another
+Made = tuple[np.ndarray, float]  # the picture's rows, and the seconds its making took
+
+
+def _timed(*args: Any) -> Made:
+    started = time.perf_counter()
+    return pixels(*args), time.perf_counter() - started
+
+
+def _submit(*args: Any) -> Future[Made]:
+    global _maker
+    if _maker is None:
+        _maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="map-heat")
+    future: Future[Made] = _maker.submit(_timed, *args)
+    return future
+
+
 class HeatLayer:
     """The heat picture of one map panel, remade when its view or its data version changes
-    (the map moves that on at most once a second, REFRESH_S)."""
+    (the map moves that on at most once a second, REFRESH_S).
+
+    The picture is made on a thread of its own (``start`` … ``finish``): the blur of a
+    4K map's grid is ~9 ms alone, and 50–150 ms of the GUI thread on a loaded wall PC. The
+    incidents are read on the GUI thread (the state is the GUI thread's), numbers only go
+    across."""
 
     def __init__(self) -> None:
         self.image: QImage | None = None
         self.count = 0  # incidents in the heat
-        self.made_ms = 0.0  # how long the last picture took
+        self.made_ms = 0.0  # how long the last picture took (the GUI's part and the making)
         self.factor = QUARTER  # the map's pixels per cell of the last picture
         self._key: Any = None
         self._data_version: Any = None
         self._points: tuple[np.ndarray, np.ndarray] | None = None
+        self._job: tuple[Any, Any, int, int, int, int, float, Future[Made]] | None = None
 
-    def picture(self, view_key: Any, data_version: Any, make_points: Any, project: Any,
-                size: tuple[int, int], scale: float) -> QImage | None:  # fmt: skip
-        """The heat for this view: ``make_points()`` gives (lons, lats), ``project(lons,
+    def start(self, view_key: Any, data_version: Any, make_points: Any, project: Any,
+              size: tuple[int, int], scale: float) -> Future[Made] | None:  # fmt: skip
+        """Begin the heat for this view (None: the picture shows it already; else the
+        job, for ``finish``): ``make_points()`` gives (lons, lats), ``project(lons,
         lats)`` full-resolution screen (xs, ys) arrays; ``size`` the panel's pixels."""
         if self.image is not None and view_key == self._key and data_version == self._data_version:
-            return self.image
+            return None
+        job = self._job
+        if job is not None and job[0] == view_key and job[1] == data_version:
+            return job[-1]
+        if job is not None:
+            job[-1].cancel()  # (one not begun yet; one under way is let finish, unused)
         started = time.perf_counter()
         if self._points is None or data_version != self._data_version:
             self._points = make_points()  # (a view change only projects them again)
         lons, lats = self._points
-        k = self.factor = max(QUARTER, math.ceil(size[0] / GRID_MAX[0]), math.ceil(size[1] / GRID_MAX[1]))
+        k = max(QUARTER, math.ceil(size[0] / GRID_MAX[0]), math.ceil(size[1] / GRID_MAX[1]))
         w, h = max(1, size[0] // k), max(1, size[1] // k)
         xs, ys = project(lons, lats)
-        d = density(xs / k, ys / k, w, h, SPREAD_PX * scale / k)
-        pixels = np.ascontiguousarray(colourise(d))
-        self.image = QImage(pixels.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied).copy()
-        self.count = len(lons)
-        self._key, self._data_version = view_key, data_version
-        self.made_ms = (time.perf_counter() - started) * 1000
+        future = _submit(xs / k, ys / k, w, h, SPREAD_PX * scale / k)
+        self._data_version = data_version
+        gui_s = time.perf_counter() - started
+        self._job = (view_key, data_version, k, w, h, len(lons), gui_s, future)
+        return future
+
+    def finish(self, future: Future[Made]) -> QImage | None:
+        """The picture of a job ``start`` began (waiting for it if it is not made yet)."""
+        job = self._job
+        if job is None or job[-1] is not future:
+            return self.image  # a job since replaced: the picture is the newer one's
+        view_key, _version, k, w, h, count, gui_s, _ = job
+        self._job = None
+        data, making_s = future.result()
+        started = time.perf_counter()
+        self.image = QImage(data.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied).copy()
+        self.factor, self.count, self._key = k, count, view_key
+        self.made_ms = (gui_s + making_s + time.perf_counter() - started) * 1000
         return self.image
+
+    def picture(self, view_key: Any, data_version: Any, make_points: Any, project: Any,
+                size: tuple[int, int], scale: float) -> QImage | None:  # fmt: skip
+        """The heat for this view, made now (tests, benches)."""
+        job = self.start(view_key, data_version, make_points, project, size, scale)
+        return self.image if job is None else self.finish(job)

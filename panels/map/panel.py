@@ -40,13 +40,14 @@ from panels.map import cameras, furniture, incidents, overlay, regions, units
 from panels.map.heat import HEAT_HOURS, REFRESH_S, HeatLayer
 from panels.map.heat import points as heat_points
 from panels.map.incidents import Mark
-from panels.map.picture import XY, Draw, Picture, qxy
+from panels.map.picture import WAIT, XY, Draw, Picture, qxy
 from wallclient import geo
 from wallclient.protocol import epoch
 from wallclient.viewport import M_PER_DEG, Box, Viewport
 
 LAYER_GAP_S = 0.25  # four priority layers: each redrawn for new data at most once a second
 SLICE_S = 0.004  # layer drawing per turn of the event loop, at most (about)
+WAIT_POLL_MS = 10  # how often a layer made on another thread (the heat) is looked for
 TILES_GAP_S = 0.12  # while tiles come, the basemap layer takes them at most this often
 HEAT_AGE_S = 60.0  # the heat is remade this often with no change (incidents age out of it)
 PAST_HEAT_S = 5.0  # … and this often while a replay's clock runs
@@ -98,6 +99,8 @@ class MapPanel(Panel):
         self._stale: list[int] = []  # priorities whose layer waits for its turn (LAYER_GAP_S)
         self._layer_at = 0.0
         self._heat_version = 0
+        self._settling = False  # drawing every layer now: nothing waits for another turn
+        self._waiting = False  # the last turn's work left a layer to another thread
         self._heat_due = False
         self._heat_at = 0.0
         self._regions_seen: dict[str, Any] = ctx.state.regions  # the region table drawn
@@ -428,23 +431,26 @@ class MapPanel(Panel):
         return draw
 
     def _draw_heat(self, p: QPainter, v: Viewport) -> Any:
-        """The incident heat, from its quarter-resolution picture (panels.map.heat)."""
+        """The incident heat, from its quarter-resolution picture (panels.map.heat), made
+        on the heat's own thread while the map's other layers go on (``settle``: at once)."""
         table = self.ctx.incidents()
         now = self.ctx.data_now().timestamp()
 
         def project(lons: Any, lats: Any) -> tuple[Any, Any]:
             return v.width / 2 + (lons - v.lon) * (v.kx * v.k), v.height / 2 - (lats - v.lat) * v.k
 
-        image = self.heat.picture(
+        job = self.heat.start(
             (v.key, self.ctx.area_code()), self._heat_version,
             lambda: heat_points(table.values(), now, covers=self.ctx.area().covers),
             project, (v.width, v.height), self.scale,
         )  # fmt: skip
+        while job is not None and not job.done() and not self._settling:
+            yield WAIT
+        image = self.heat.image if job is None else self.heat.finish(job)
         if image is not None and self.heat.count:
             p.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             k = self.heat.factor
             p.drawImage(QRectF(0, 0, image.width() * k, image.height() * k), image)
-        yield from ()
 
     def _work(self, until: float) -> bool:
         """Draw the layers that are not what they should be, until ``until``
@@ -456,22 +462,29 @@ class MapPanel(Panel):
         started = time.perf_counter()
         did = False
         specs = self._specs(v)
+        waiting = False  # a layer whose picture another thread is making (the heat)
         try:
             # what a new view is shown with first (ground, incidents), the rest after it
             for name, key, fill, draw in sorted(specs, key=lambda sp: _rank(sp[0])):
                 pic = self._pics.get(name)
                 if pic is None:
                     pic = self._pics[name] = Picture(name)
-                if pic.shows(key):
-                    continue
+                if pic.shows(key) or (waiting and name == "scene"):
+                    continue  # (the scene is put together once every layer is there)
                 if (did and time.perf_counter() >= until) or not pic.work(key, size, fill, draw, until):
+                    if pic.waiting:
+                        waiting = True
+                        continue  # the other layers meanwhile
                     self._interim(v, {n: k for n, k, *_ in specs})
                     return False  # (at least one slice a call)
                 did = True
                 self._swapped = True
                 if name == "scene":
                     self._scene_view = v
-            return True
+            if waiting:
+                self._interim(v, {n: k for n, k, *_ in specs})
+            self._waiting = waiting
+            return not waiting
         finally:
             self.work_ms.append((time.perf_counter() - started) * 1000)
             del self.work_ms[:-200]
@@ -510,7 +523,7 @@ class MapPanel(Panel):
 
     def _kick(self) -> None:
         if not self._pump.isActive():
-            self._pump.start()
+            self._pump.start(0)
 
     def _pump_once(self) -> None:
         if not self.isVisible():
@@ -519,8 +532,8 @@ class MapPanel(Panel):
             if self._swapped:
                 self._swapped = False
                 self.update()
-        else:
-            self._pump.start()
+        else:  # the next slice next turn; a picture being made elsewhere is looked at less often
+            self._pump.start(WAIT_POLL_MS if self._waiting else 0)
 
     def detach(self) -> None:
         super().detach()
@@ -558,7 +571,11 @@ class MapPanel(Panel):
 
     def settle(self) -> None:
         """Every layer drawn for the view and data of now, at once (screenshots, tests)."""
-        self._work(math.inf)
+        self._settling = True
+        try:
+            self._work(math.inf)
+        finally:
+            self._settling = False
         self._swapped = False
 
     # --- painting -----------------------------------------------------------------

@@ -17,7 +17,8 @@ from PySide6.QtGui import QBrush, QColor, QFont, QPainter, QPen, QPixmap, QTrans
 from wallclient.viewport import Viewport
 
 XY = Callable[[float, float], QPointF]
-Draw = Callable[[QPainter], Iterator[None]]
+Draw = Callable[[QPainter], Iterator[object]]
+WAIT = object()  # yielded by a layer whose picture another thread is making: the turn ends here
 
 
 def qxy(v: Viewport) -> XY:
@@ -42,6 +43,7 @@ class Picture:
         self._job_key: Any = None
         self._back: QPixmap | None = None
         self.step_ms: list[float] = []  # the last slices' durations (bench)
+        self.waiting = False  # the last ``work`` ended on a WAIT: another thread makes it
 
     def shows(self, key: Any) -> bool:
         return self.front is not None and self.key == key
@@ -62,6 +64,7 @@ class Picture:
             self._back, self._job_key = back, key
             self._job = _Slices(back, draw)
         job = self._job
+        self.waiting = False
         job.begin()
         try:
             while True:
@@ -69,6 +72,9 @@ class Picture:
                 more = job.step()
                 self.step_ms.append((time.perf_counter() - t) * 1000)
                 del self.step_ms[:-2000]
+                if more is WAIT:
+                    self.waiting = True
+                    return False  # come back next turn, rather than spin on the GUI thread
                 if not more:
                     self._job = None
                     self.front, self._back = self._back, self.front
@@ -110,11 +116,11 @@ class _Slices:
             p.setOpacity(opacity)
             p.setTransform(transform)
 
-    def step(self) -> bool:
-        """One slice (between ``begin`` and ``end``); False when the drawing is done."""
+    def step(self) -> object:
+        """One slice (between ``begin`` and ``end``): False when the drawing is done,
+        WAIT while another thread makes what it draws, True otherwise."""
         try:
-            next(self._gen)
-            return True
+            return WAIT if next(self._gen) is WAIT else True
         except StopIteration:
             return False
 

@@ -290,6 +290,42 @@ def test_the_heat_of_the_last_hours_warms_where_incidents_were_and_toggles(qtbot
     assert panel.describe_map()["heat"]["shown"] is False
 
 
+def test_the_heat_is_made_beside_the_gui_thread_which_keeps_turning_meanwhile(qtbot, ctx, hub, monkeypatch):
+    # on a loaded wall PC a heat picture took 50–150 ms, all of it the GUI thread's: every
+    # screen stood still meanwhile. Here making one takes 400 ms (a slow machine).
+    import time as _time
+
+    from PySide6.QtCore import QTimer
+
+    from panels.map import heat
+
+    made = heat.density
+    monkeypatch.setattr(heat, "density", lambda *a: (_time.sleep(0.4), made(*a))[1])
+    panel = MapPanel(ctx, hub, 1.0, {})
+    qtbot.addWidget(panel)
+    panel.resize(960, 540)
+    panel.show()
+    qtbot.waitUntil(lambda: panel.heat.image is not None and panel.settled(), timeout=5000)
+    gaps, last = [], [_time.monotonic()]
+
+    def beat():
+        t = _time.monotonic()
+        gaps.append(t - last[0])
+        last[0] = t
+
+    timer = QTimer()
+    timer.timeout.connect(beat)
+    timer.start(10)
+    before = panel._heat_version
+    panel._heat_due, panel._heat_at = True, 0.0  # new incidents: the heat is remade
+    hub.poke("incidents")
+    qtbot.waitUntil(lambda: panel._heat_version > before, timeout=3000)
+    qtbot.waitUntil(lambda: panel.settled(), timeout=5000)
+    timer.stop()
+    assert panel.heat.made_ms >= 400
+    assert max(gaps) < 0.2, f"the GUI thread stood still {max(gaps) * 1000:.0f} ms"
+
+
 def test_region_names_are_large_enough_for_the_room_and_never_overlap(qtbot, ctx, hub):
     from panels.map import LABEL_PX
 

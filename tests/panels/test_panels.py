@@ -40,6 +40,35 @@ def test_indicator_updates_are_coalesced_into_few_repaints(qtbot, ctx, hub, dist
     assert 0 < repaints <= 8, repaints  # a few ticks' worth, not one per message
 
 
+def test_when_the_backend_goes_every_tile_turns_stale_over_a_few_ticks_not_in_one_paint(qtbot, ctx, hub):
+    # all 349 tiles' pictures change at once when the connection drops: drawn in one
+    # paint that was 0.5–2 s of a loaded wall PC, every screen frozen meanwhile
+    panel = IndicatorsPanel(ctx, hub, 1.0)
+    qtbot.addWidget(panel)
+    panel.resize(1920, 1016)
+    panel.show()
+    qtbot.waitUntil(lambda: len(panel._tile_cache) == 349 and not panel._pending)
+    drawn: list[int] = []  # tiles drawn by each paint itself
+    render, paint = panel._render, panel.paintEvent
+
+    def counted_paint(event):
+        before = len(rendered)
+        paint(event)
+        drawn.append(len(rendered) - before)
+
+    rendered: list[str] = []
+    panel._render = lambda ind, look, lines=None: (rendered.append(ind["id"]), render(ind, look, lines))[1]
+    panel.paintEvent = counted_paint
+    ctx.status_dict["connection"]["state"] = "offline"
+    panel.repaint()  # the whole panel at once (an expose, a relayout)
+    assert drawn and drawn[0] < 349, drawn
+    stale = lambda: all(look[1] for look, _ in panel._tile_cache.values())  # noqa: E731
+    qtbot.waitUntil(stale, timeout=5000)  # every tile says its reading is old
+    assert len(set(rendered)) == 349  # the late ones drawn in the ticks that followed
+    grabbed = panel.grab()  # and a picture taken at once is whole
+    assert not grabbed.isNull()
+
+
 def test_incidents_are_sorted_by_priority_then_deadline_and_filtered(qtbot, ctx, hub):
     panel = IncidentsPanel(ctx, hub, 1.0, {"priorities": [1, 2]})
     qtbot.addWidget(panel)
