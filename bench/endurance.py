@@ -415,6 +415,9 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                         for kind in ("VideoPanel", "VlcPlayer", "AvPlayer")}  # fmt: skip
                 diagnosis[phase] = {"rss_mb": samples[-1]["rss_mb"] if samples else None,
                                     "types": got.get("data", got), "held": held}  # fmt: skip
+                if os.environ.get("PYTHONTRACEMALLOC"):  # where Python's memory grew, by line
+                    grew = ctl("resources.allocations", n=40, frames=int(os.environ["PYTHONTRACEMALLOC"]))
+                    diagnosis[phase]["allocations"] = grew.get("data", grew)
 
         # Three hands at once, as on a real wall: the commander's switches (every 2 s),
         # everything else on its own schedule, and the sampling — each on its own thread,

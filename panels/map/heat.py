@@ -30,7 +30,9 @@ FULL_AT = 4.0  # this many incidents on one spot make the hottest colour
 STOPS = ((0.0, 245, 176, 65, 0), (0.25, 245, 176, 65, 90), (0.6, 231, 76, 60, 170), (1.0, 255, 236, 210, 215))
 
 
-_REPORTED: dict[str, float | None] = {}  # report times read once (10,000 incidents: ~30 ms)
+# report times read once (10,000 incidents: ~30 ms); those of incidents no longer held
+# let go of (a busy feed brings ~100,000 new ones a day: kept, ~15 MB a day)
+_REPORTED: dict[str, float | None] = {}
 _UNKNOWN = -1.0
 
 
@@ -41,8 +43,11 @@ def points(incidents: Iterable[dict[str, Any]], now: float, hours: float = HEAT_
     lons: list[float] = []
     lats: list[float] = []
     since = now - hours * 3600
-    if len(_REPORTED) > 200_000:  # bounded: a day of a district's incidents, twice over
-        _REPORTED.clear()
+    incidents = list(incidents)
+    if len(_REPORTED) > 2 * len(incidents) + 1024:  # only what incidents still held say
+        keep = {str(inc.get("reported_at") or "") for inc in incidents}
+        for text in _REPORTED.keys() - keep:
+            del _REPORTED[text]
     for inc in incidents:
         loc = inc.get("location")
         text = str(inc.get("reported_at") or "")

@@ -40,3 +40,16 @@ def test_nothing_is_transparent_and_the_hottest_is_opaque_enough_to_see():
     c = colourise(np.array([[0.0, 0.5, 1.0]]))
     assert c[0, 0, 3] == 0 and c[0, 1, 3] > 100 and c[0, 2, 3] >= 200
     assert (c[..., :3] <= c[..., 3:4]).all()  # premultiplied: no channel above its alpha
+
+
+def test_report_times_are_remembered_only_for_the_incidents_still_held():
+    # a day of a busy feed is ~100,000 incidents, each read once: the times of those the
+    # wall no longer holds must not pile up (a wall runs for months)
+    from panels.map import heat
+
+    now = 1_800_000_000.0
+    day = [_inc(now - n) for n in range(20_000)]  # 20,000 distinct report times
+    assert len(points(day, now)[0]) > 10_000
+    held = day[:50]
+    assert len(points(held, now)[0]) == 50
+    assert len(heat._REPORTED) <= 2 * len(held) + 1024
