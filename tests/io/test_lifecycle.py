@@ -202,3 +202,29 @@ def test_the_stops_of_a_switch_make_one_heap_trim_and_start_no_thread_each(monke
     assert trims[0] - t0 >= 0.3  # after the last stop asked for, not at the first
     wait_for(lambda: not memory._trim_due and control.jobs.depth() == 0, 5, "nothing pending")
     assert len(trims) == 1
+
+
+@pytest.mark.parametrize("native", [False, True])
+def test_a_libvlc_player_is_made_on_the_control_thread_not_the_callers(clip, monkeypatch, native):
+    # media_player_new took 3–17 ms of the GUI thread, 100s of ms on a loaded wall PC,
+    # for each player a switch needs; made on the control thread, the tile goes on
+    from wallclient.edges.video.libvlc import NativeVlcPlayer
+
+    made_on: list[str] = []
+    make = vlc.Instance.media_player_new
+
+    def recorded(self, *args):
+        made_on.append(threading.current_thread().name)
+        return make(self, *args)
+
+    monkeypatch.setattr(vlc.Instance, "media_player_new", recorded)
+    p = NativeVlcPlayer(320, 180) if native else VlcPlayer(320, 180)
+    try:
+        if not native:  # (a native player draws into a window this test has not got)
+            p.play(clip)
+            wait_for(lambda: p.frames() > 2, 20, "frames")
+        settled()  # its jobs so far have run
+        assert made_on == [control.jobs.name]
+    finally:
+        p.close()
+        settled()

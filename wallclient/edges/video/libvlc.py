@@ -140,18 +140,31 @@ class VlcPlayer(Player):
         import vlc
 
         self._vlc = vlc
-        self._mp = vlc_instance().media_player_new()
         cb = vlc.CallbackDecorators
         # references kept on self: libvlc calls these from its own threads
         self._lock_cb: Any = cb.VideoLockCb(self._on_lock)
         self._display_cb: Any = cb.VideoDisplayCb(self._on_display)
-        # no unlock callback: it has nothing to do, and each call into Python from libvlc's
-        # threads takes the GIL from the GUI thread (three calls a frame became two)
-        self._mp.video_set_callbacks(self._lock_cb, None, self._display_cb, None)
         # libvlc tells the picture's size first: it then scales to the size the tile
         # draws it at, with the picture's own aspect (fit), in one swscale pass
         self._format_cb: Any = _FORMAT_CB(self._on_format)
         self._format_for: tuple[int, tuple[int, int]] | None = None  # (session, size)
+        self._begin()
+
+    def _begin(self) -> None:
+        """The libvlc player itself is made on the control thread, first of its jobs:
+        ``media_player_new`` took 3–17 ms of the GUI thread here, and 100s of ms on a
+        loaded wall PC, for each player a switch needed."""
+        self._mp: Any = None
+        self._events: Any = None
+        self._generation = 0  # the session asked for last (GUI thread)
+        self._live = 0  # the session libvlc is playing (control thread)
+        control.jobs.submit(self._make, owner=self)
+
+    def _make(self) -> None:
+        self._mp = vlc_instance().media_player_new()
+        # no unlock callback: it has nothing to do, and each call into Python from libvlc's
+        # threads takes the GIL from the GUI thread (three calls a frame became two)
+        self._mp.video_set_callbacks(self._lock_cb, None, self._display_cb, None)
         _set_format_callbacks(self._mp, self._format_cb)
         self._watch()
 
@@ -162,11 +175,9 @@ class VlcPlayer(Player):
         # attached, and through them this object and its frame buffers — would live as
         # long as the process (one per pool eviction). Asked of libvlc directly, the
         # manager is ours alone, and ``close`` detaches its callbacks.
-        self._events: Any = vlc.libvlc_media_player_event_manager(self._mp)
+        self._events = vlc.libvlc_media_player_event_manager(self._mp)
         for kind in WATCHED_EVENTS:
             self._events.event_attach(getattr(vlc.EventType, kind), self._on_event)
-        self._generation = 0  # the session asked for last (GUI thread)
-        self._live = 0  # the session libvlc is playing (control thread)
 
     def _on_format(self, _opaque: Any, chroma: Any, width: Any, height: Any,
                    pitches: Any, lines: Any) -> int:  # fmt: skip
@@ -234,7 +245,10 @@ class VlcPlayer(Player):
     def stop(self) -> None:
         self.state = "idle"
         self._generation += 1  # frames still in flight belong to no one
-        control.jobs.submit(self._mp.stop, owner=self)
+        control.jobs.submit(self._stop_now, owner=self)
+
+    def _stop_now(self) -> None:
+        self._mp.stop()
 
     def close(self) -> None:
         self.state = "idle"
@@ -250,8 +264,9 @@ class VlcPlayer(Player):
         if events is not None:
             for kind in WATCHED_EVENTS:  # libvlc calls no Python of ours from now on
                 events.event_detach(getattr(self._vlc.EventType, kind))
-        self._mp.stop()
-        self._mp.release()
+        if self._mp is not None:  # (None: abandoned before it was made)
+            self._mp.stop()
+            self._mp.release()
         # libvlc calls none of them any more: let go of the callbacks, which hold this
         # player (a cycle), so that it and its picture buffers are freed now — not at
         # the collector's next full pass, minutes away on a busy wall (issue 30)
@@ -276,14 +291,17 @@ class NativeVlcPlayer(VlcPlayer):
         import vlc
 
         self._vlc = vlc
-        self._mp = vlc_instance().media_player_new()
-        self._mp.video_set_mouse_input(False)  # clicks and keys belong to the wall
-        self._mp.video_set_key_input(False)
         self._media: Any = None  # ours, for its statistics (GUI thread)
         self._stats = vlc.MediaStats()
         self._crop: tuple[float, float, float, float] | None = None  # wanted
         self._cropped: tuple[Any, ...] | None = None  # (generation, crop) given to libvlc
         self._size: tuple[int, tuple[int, int]] | None = None  # (generation, picture size)
+        self._begin()
+
+    def _make(self) -> None:
+        self._mp = vlc_instance().media_player_new()
+        self._mp.video_set_mouse_input(False)  # clicks and keys belong to the wall
+        self._mp.video_set_key_input(False)
         self._watch()
 
     def set_crop(self, crop: tuple[float, float, float, float] | None) -> None:
@@ -313,13 +331,13 @@ class NativeVlcPlayer(VlcPlayer):
             right, bottom = max(0, w - left - round(cw * w)), max(0, h - top - round(ch * h))
             geometry = f"{left}+{top}+{right}+{bottom}"
         self._cropped = want
-        control.jobs.submit(self._mp.video_set_crop_geometry, geometry, owner=self)
+        control.jobs.submit(lambda: self._mp.video_set_crop_geometry(geometry), owner=self)
 
     def attach(self, kind: str, handle: int) -> None:
         """Draw into this native window from the next ``play`` on."""
-        mp = self._mp
-        setter = {"xwindow": mp.set_xwindow, "hwnd": mp.set_hwnd, "nsobject": mp.set_nsobject}[kind]
-        control.jobs.submit(setter, handle, owner=self)  # in order with the stop before and the play after
+        name = {"xwindow": "set_xwindow", "hwnd": "set_hwnd", "nsobject": "set_nsobject"}[kind]
+        # in order with the stop before and the play after (and the player's making)
+        control.jobs.submit(lambda: getattr(self._mp, name)(handle), owner=self)
 
     def play(self, url: str) -> None:
         self._drop_media()
@@ -363,7 +381,8 @@ class NativeVlcPlayer(VlcPlayer):
 
     def snapshot(self, path: str) -> bool:
         """The picture shown, as a PNG (libvlc's own snapshot: Qt cannot grab it)."""
-        return bool(self._mp.video_take_snapshot(0, path, 0, 0) == 0)
+        mp = self._mp
+        return mp is not None and bool(mp.video_take_snapshot(0, path, 0, 0) == 0)
 
     def close(self) -> None:
         super().close()
