@@ -198,6 +198,10 @@ def judge(samples: list[dict[str, Any]], warm_s: float, slopes: dict[str, Any],
             "threads_back": bool(base) and bool(end) and abs(end["threads"] - base["threads"]) <= 2,
             "fds_back": bool(base) and bool(end) and abs(end["fds"] - base["fds"]) <= 2,
             "wal_le_8mb": quiet_wal <= 8,
+            # flat: what the second half added is within 5 % of the database (or 2 MB) —
+            # only once the replay window has passed (``--replay-hours``) can it be
+            "db_flat_second_half": bool(second) and db_second[0] * (second[-1]["t_s"] - second[0]["t_s"])
+            <= max(2.0, 0.05 * second[0]["db_mb"]),
             "stall_quiet_le_50": max(without, default=0.0) <= 50,
             "stall_switch_p99_le_100": p99 <= 100,
             # the X server's sockets: its listeners and Qt's own connection, then libvlc's
@@ -300,8 +304,12 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
     xvfb, display = (None, None)
     if route == "native":
         xvfb, display = start_xvfb(tmp, "5760x2160")
-    wall = WallProcess(tmp, "", "tok-commander", "--layout", str(LAYOUT), node=f"endurance-{route}",
-                       display=display)  # fmt: skip
+    extra = ["--layout", str(LAYOUT)]
+    if a.replay_hours:  # the replay window, shortened: the database reaches its bound within the run
+        config = tmp / "wall.toml"
+        config.write_text(f"[replay]\nhours = {a.replay_hours}\n", encoding="utf-8")
+        extra += ["--config", str(config)]
+    wall = WallProcess(tmp, "", "tok-commander", *extra, node=f"endurance-{route}", display=display)
     samples: list[dict[str, Any]] = []
     events: list[str] = []
     diagnosis: dict[str, Any] = {}
@@ -613,6 +621,8 @@ def main() -> int:
     ap.add_argument("--rss-budget", type=float, help="MB per 1,000 switches (default 5; 1 from 2 h)")
     ap.add_argument("--backend-nice", type=int, default=0,
                     help="run the backend, its cameras and recorder at this niceness (a wall PC hosts none of them)")
+    ap.add_argument("--replay-hours", type=float, default=0,
+                    help="the wall's replay window (default: the product's, 2 h); e.g. 0.1 to see the database level off")
     ap.add_argument("--no-video", action="store_true", help="diagnosis: the data alone, every preset empty")
     ap.add_argument("--diagnose", action="store_true",
                     help="at each quiet point, the Python types the wall holds (resources.types)")
