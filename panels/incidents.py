@@ -59,6 +59,7 @@ STATUS_TEXT = {
     "controlled": "Controlled",
     "closed": "Closed",
 }
+AWAY_STEP = 200  # incidents put in order per tick while the panel is kept for the other mode
 MAX_ROWS = 1000  # the list never holds more (field notes: cap rows, flush on a timer)
 ROW_CACHE = 256  # painted rows kept as pixmaps
 ROW_HEIGHT = 78
@@ -393,10 +394,19 @@ class IncidentsPanel(Panel):
         self.listen(self._tick)
 
     def _tick(self, dirty: set[str]) -> None:
-        if self.stowed:  # kept for the other mode: only note what changed
+        if self.stowed:  # kept for the other mode: what changed, put in order a little a tick
             if "incidents" in dirty and self._held is not None:
                 changed = self.hub.changed_ids("incidents")
-                self._held = None if changed is None else self._held | changed
+                if changed is None:
+                    self._held = None  # (a snapshot: all of them, at the return)
+                else:
+                    self._held |= changed
+                    # priority-1 incidents that come meanwhile are the shown mode's to
+                    # announce: seen now, never alerted at the return
+                    self._new.arrived(self.ctx.state.incidents, changed, self.ctx.server_now().timestamp())
+            if self._held:
+                chunk = [self._held.pop() for _ in range(min(AWAY_STEP, len(self._held)))]
+                self.model.refresh(set(chunk))
             return
         if "incidents" in dirty:
             changed = self.hub.changed_ids("incidents")
@@ -419,14 +429,17 @@ class IncidentsPanel(Panel):
         self._held = set()
 
     def unstow(self) -> None:
-        """Back on the screen: only the incidents that changed meanwhile move (a rebuild
-        sorted every live incident). Priority-1 incidents that came meanwhile were the
-        shown mode's to announce: they are marked seen, not alerted again now."""
+        """Back on the screen: only the incidents that changed meanwhile and were not put
+        in order while away move now (a rebuild sorted every live incident; a minute of
+        a busy feed's changes at once held a mode switch for 100–300 ms). Priority-1
+        incidents that came meanwhile were the shown mode's to announce: they are marked
+        seen, not alerted again now."""
         super().unstow()
         held, self._held = self._held, set()
         self.model.refresh(held)
         self.model.recount()
-        self._new.arrived(self.ctx.state.incidents, held, self.ctx.server_now().timestamp())
+        if held is None:  # (the others were marked as they came)
+            self._new.arrived(self.ctx.state.incidents, None, self.ctx.server_now().timestamp())
 
     def _urgent(self) -> None:
         """The shown rows changed: this screen's next repaint goes with this tick (Pacer)."""
