@@ -1,7 +1,8 @@
 """Months without a restart, compressed (issue 30): does anything grow?
 
     .venv/bin/python bench/endurance.py [--minutes 20] [--route callbacks|native|both]
-        [--warmup 4] [--rate 200] [--burst 1000] [--out out/endurance]
+        [--warmup 4] [--rate 200] [--burst 1000] [--backend-nice 10] [--replay-hours H]
+        [--diagnose] [--no-video] [--out out/endurance]
     make soak HOURS=4        # the proof: both routes, 4 hours each
 
 Real processes throughout: ``wallclient serve-demo`` (the reference backend, its cameras,
@@ -9,7 +10,10 @@ its recorder; state kept across restarts) and the whole ``wallclient run`` on th
 six-screen district layout (layouts/district-3x2.json: two 3 × 3 video screens, the map,
 indicators, the feed, trends) — offscreen (frames through callbacks, painted by Qt) or on
 a real X server of its own (Xvfb: libvlc draws into native windows). As deployed:
-``MALLOC_ARENA_MAX=2``, the default configuration (16 decoders).
+``MALLOC_ARENA_MAX=2``, the default configuration (16 decoders). A wall PC hosts neither
+the backend nor the cameras: here they share its 2 cores, at ``--backend-nice`` (10), so
+that they take what the wall leaves rather than half of each core (0: equal shares; the
+GUI's stalls were then 3–10 × longer, docs/benchmarks.md).
 
 What the wall goes through, on a loop (times for the default run):
 
@@ -619,8 +623,9 @@ def main() -> int:
     ap.add_argument("--rate", type=float, default=200, help="incident events a second")
     ap.add_argument("--burst", type=float, default=1000, help="the bursts' events a second")
     ap.add_argument("--rss-budget", type=float, help="MB per 1,000 switches (default 5; 1 from 2 h)")
-    ap.add_argument("--backend-nice", type=int, default=0,
-                    help="run the backend, its cameras and recorder at this niceness (a wall PC hosts none of them)")
+    ap.add_argument("--backend-nice", type=int, default=10,
+                    help="the backend, its cameras and recorder at this niceness: they take what the wall leaves, "
+                         "as on a wall PC that hosts none of them (0: they share the 2 cores equally)")
     ap.add_argument("--replay-hours", type=float, default=0,
                     help="the wall's replay window (default: the product's, 2 h); e.g. 0.1 to see the database level off")
     ap.add_argument("--no-video", action="store_true", help="diagnosis: the data alone, every preset empty")
