@@ -1,6 +1,6 @@
 """The commander's tablet (issue 29) against its budgets, in real Chromium.
 
-    .venv/bin/python bench/tablet.py [--taps 20] [--cpu-s 60]
+    .venv/bin/python bench/tablet.py [--taps 20] [--cpu-s 60] [--backend-nice 10]
 
 The whole six-screen district wall (`wallclient run --offscreen`, the default layout)
 against the reference backend, its tablet page on HTTPS, driven by Playwright on Debian's
@@ -20,6 +20,10 @@ Chromium (a 1024-px tablet with touch unless said). Measured:
 - ``without_tablet``: the same switches through the wall's own control API with no
   tablet — what the wall itself takes, beside the tablet's figures.
 
+The backend, its cameras and Chromium share this machine's 2 cores with the wall: they run
+at ``--backend-nice`` (10) and take what the wall leaves, as on a wall PC that hosts none of
+them and a tablet that is its own device (0: equal shares).
+
 Leaves no process behind.
 """
 
@@ -27,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -71,14 +76,30 @@ def open_page(browser: Any, wall: WallProcess, tport: int, name: str) -> tuple[A
     return ctx, page
 
 
+def yield_cpu(exe: str, nice: int) -> None:
+    """Renice this user's running ``exe`` processes (their later children inherit it)."""
+    if not nice:
+        return
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(os.readlink(entry / "exe")).name.startswith(exe):
+                    os.setpriority(os.PRIO_PROCESS, int(entry.name), nice)
+            except OSError:
+                continue  # gone meanwhile, or not ours
+
+
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--taps", type=int, default=20)
     ap.add_argument("--cpu-s", type=float, default=60)
+    ap.add_argument("--backend-nice", type=int, default=10)
     a = ap.parse_args()
     tmp = Path(f"/tmp/wallclient-tablet-{time.time():.0f}")
     tmp.mkdir()
-    server = DemoServer(tmp).start()
+    server = DemoServer(tmp)
+    server.nice = a.backend_nice
+    server.start()
     tport = free_port()
     wall = WallProcess(tmp, server.url, "tok-commander", "--tablet-port", str(tport))
     out: dict[str, Any] = {}
@@ -96,6 +117,7 @@ def main() -> int:
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=["--ignore-certificate-errors"])
             pages = [open_page(browser, wall, tport, f"平板{i}") for i in range(3)]
+            yield_cpu("chromium", a.backend_nice)  # the tablets are devices of their own
             time.sleep(5)
             c0, t0 = cpu_s(pid), time.monotonic()
             time.sleep(a.cpu_s)
