@@ -48,6 +48,7 @@ import json
 import math
 import os
 import random
+import shutil
 import signal
 import sys
 import threading
@@ -572,6 +573,11 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
         if xvfb is not None:
             xvfb.terminate()
             xvfb.wait(10)
+    # the recorder's files are gigabytes a run (a disk that fills ends the next run): gone,
+    # and with no --dir the whole run directory (the figures are in --out)
+    shutil.rmtree(tmp / "recordings", ignore_errors=True)
+    if not a.dir:
+        shutil.rmtree(tmp.parent, ignore_errors=True)
     report = report_of(route, a, out, samples, events, problems)
     if diagnosis:
         (out / f"{route}.diagnosis.json").write_text(json.dumps(diagnosis, ensure_ascii=False, indent=1))

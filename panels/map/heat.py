@@ -150,8 +150,8 @@ class HeatLayer:
         self.count = 0  # incidents in the heat
         self.made_ms = 0.0  # how long the last picture took (the GUI's part and the making)
         self.factor = QUARTER  # the map's pixels per cell of the last picture
-        self._key: Any = None
-        self._data_version: Any = None
+        self._shows: Any = None  # (view key, data version) of ``image``
+        self._points_version: Any = None
         self._points: tuple[np.ndarray, np.ndarray] | None = None
         self._job: tuple[Any, Any, int, int, int, int, float, Future[Made]] | None = None
 
@@ -160,7 +160,7 @@ class HeatLayer:
         """Begin the heat for this view (None: the picture shows it already; else the
         job, for ``finish``): ``make_points()`` gives (lons, lats), ``project(lons,
         lats)`` full-resolution screen (xs, ys) arrays; ``size`` the panel's pixels."""
-        if self.image is not None and view_key == self._key and data_version == self._data_version:
+        if self.image is not None and self._shows == (view_key, data_version):
             return None
         job = self._job
         if job is not None and job[0] == view_key and job[1] == data_version:
@@ -168,14 +168,14 @@ class HeatLayer:
         if job is not None:
             job[-1].cancel()  # (one not begun yet; one under way is let finish, unused)
         started = time.perf_counter()
-        if self._points is None or data_version != self._data_version:
+        if self._points is None or data_version != self._points_version:
             self._points = make_points()  # (a view change only projects them again)
+            self._points_version = data_version
         lons, lats = self._points
         k = max(QUARTER, math.ceil(size[0] / GRID_MAX[0]), math.ceil(size[1] / GRID_MAX[1]))
         w, h = max(1, size[0] // k), max(1, size[1] // k)
         xs, ys = project(lons, lats)
         future = _submit(xs / k, ys / k, w, h, SPREAD_PX * scale / k)
-        self._data_version = data_version
         gui_s = time.perf_counter() - started
         self._job = (view_key, data_version, k, w, h, len(lons), gui_s, future)
         return future
@@ -185,12 +185,12 @@ class HeatLayer:
         job = self._job
         if job is None or job[-1] is not future:
             return self.image  # a job since replaced: the picture is the newer one's
-        view_key, _version, k, w, h, count, gui_s, _ = job
+        view_key, version, k, w, h, count, gui_s, _ = job
         self._job = None
         data, making_s = future.result()
         started = time.perf_counter()
         self.image = QImage(data.data, w, h, w * 4, QImage.Format.Format_ARGB32_Premultiplied).copy()
-        self.factor, self.count, self._key = k, count, view_key
+        self.factor, self.count, self._shows = k, count, (view_key, version)
         self.made_ms = (gui_s + making_s + time.perf_counter() - started) * 1000
         return self.image
 

@@ -471,12 +471,14 @@ class MapPanel(Panel):
                     pic = self._pics[name] = Picture(name)
                 if pic.shows(key) or (waiting and name == "scene"):
                     continue  # (the scene is put together once every layer is there)
-                if (did and time.perf_counter() >= until) or not pic.work(key, size, fill, draw, until):
-                    if pic.waiting:
-                        waiting = True
-                        continue  # the other layers meanwhile
+                out_of_time = did and time.perf_counter() >= until  # (at least one slice a call)
+                if not out_of_time and not pic.work(key, size, fill, draw, until) and pic.waiting:
+                    waiting = True
+                    continue  # the other layers meanwhile
+                if out_of_time or not pic.shows(key):
                     self._interim(v, {n: k for n, k, *_ in specs})
-                    return False  # (at least one slice a call)
+                    self._waiting = False  # (more to draw: the next turn at once)
+                    return False
                 did = True
                 self._swapped = True
                 if name == "scene":
