@@ -111,6 +111,7 @@ BOOKMARKS_KEEP = 10_000
 # The write-ahead log: truncated back to this after a checkpoint (SQLite's own
 # auto-checkpoint runs at ~4 MB), so it never keeps the size of the biggest burst.
 WAL_LIMIT_BYTES = 4 * 1024 * 1024
+PRUNE_BATCH = 5_000  # replay rows deleted a transaction (~1–5 MB through the log)
 
 
 @dataclass
@@ -441,22 +442,40 @@ class Cache:
                 ],
             )
 
+    def _delete_in_batches(self, table: str, where: str, args: list[Any]) -> None:
+        """``DELETE FROM table WHERE where``, PRUNE_BATCH rows a transaction, the log
+        checkpointed after each (so that it is reused, not grown)."""
+        db = self._db()
+        while True:
+            with db.atomic():
+                gone = db.execute(
+                    f"DELETE FROM {table} WHERE rowid IN (SELECT rowid FROM {table} WHERE {where} LIMIT ?)",
+                    [*args, PRUNE_BATCH],
+                ).rowcount
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+            if gone < PRUNE_BATCH:
+                return
+
     def prune(self) -> None:
         """Keep history, archive and invalid frames within their bounds."""
         self._last_prune = time.monotonic()
         db = self._db()
+        horizon = time.time() - self.replay_s
+        # the replay logs first, a batch a transaction: a burst's minute passing the horizon
+        # is tens of thousands of rows, and deleted in one go they went through the
+        # write-ahead log whole (15 MB at 1,000 msg/s, over its bound)
+        self._delete_in_batches("indicator_log", "t < ?", [horizon])
+        # an incident's rows before the horizon go, but for its last one (what it was at
+        # the horizon), unless that was its removal
+        self._delete_in_batches(
+            "incident_log",
+            """t < ? AND (data IS NULL OR rowid NOT IN (
+                   SELECT max(rowid) FROM incident_log WHERE t < ? GROUP BY id))""",
+            [horizon, horizon],
+        )
         with db.atomic():
             oldest_bucket = int((time.time() - self.history_s) // 60)
             db.execute("DELETE FROM indicator_history WHERE bucket < ?", [oldest_bucket])
-            horizon = time.time() - self.replay_s
-            db.execute("DELETE FROM indicator_log WHERE t < ?", [horizon])
-            # an incident's rows before the horizon go, but for its last one (what it was
-            # at the horizon), unless that was its removal
-            db.execute(
-                """DELETE FROM incident_log WHERE t < ? AND (data IS NULL OR rowid NOT IN (
-                       SELECT max(rowid) FROM incident_log WHERE t < ? GROUP BY id))""",
-                [horizon, horizon],
-            )
             db.execute(
                 """DELETE FROM incidents WHERE archived=1 AND id IN (
                     SELECT id FROM incidents WHERE archived=1
