@@ -105,7 +105,20 @@ function renderHeader() {
     : holder === me ? T("本机控制中", "you are steering") : T(`「${holder}」控制中`, `${holder} is steering`);
   $("#take").hidden = !holder || holder === me || state.me.role !== "commander";
   $("#take").textContent = T("接管", "Take over");
+  // an incident replayed on the wall: the moment its data panels show, and the way back
+  const rp = state.replay, bar = $("#replaybar");
+  bar.hidden = !rp;
+  bar.dataset.replay = rp ? String(rp.at) : "";
+  if (rp) {
+    // in the wall's time (China Standard Time, as its clocks and timeline), not the tablet's zone
+    const at = new Date(rp.at * 1000).toLocaleTimeString("zh-CN", { hour12: false, timeZone: "Asia/Shanghai" });
+    $("#replayat").textContent = T(`回放中 ${at}`, `Replaying ${at}`);
+    const live = $('[data-action="live"]');
+    live.hidden = state.me.role !== "commander";
+    live.textContent = T("回到实时", "Back to live");
+  }
 }
+$('[data-action="live"]').addEventListener("click", () => act("replay.stop", {}, () => say(T("已回到实时", "live again"))));
 
 // --- the wall as it is ---------------------------------------------------------------------
 function renderScreens() {

@@ -83,6 +83,16 @@ def opened(browser, url, device=TABLET):
     return ctx, page
 
 
+def open_first_card(page, action: str) -> str:
+    """The first live incident's card, open with ``action`` offered; its id."""
+    page.tap('nav [data-tab="incidents"]')
+    row = page.locator("[data-incident]").first
+    iid = row.get_attribute("data-incident")
+    row.tap()
+    page.wait_for_selector(f'#card[data-incident="{iid}"]:not([hidden]) [data-action="{action}"]')
+    return str(iid)
+
+
 def _insecure() -> ssl.SSLContext:
     ctx = ssl.create_default_context()
     ctx.check_hostname, ctx.verify_mode = False, ssl.CERT_NONE
@@ -204,11 +214,7 @@ def test_a_commander_tablet_switches_presets_emergency_and_puts_a_camera_on_a_ti
     page.tap('[data-screen="v"] [data-tile="3"]')
     wait_for(lambda: wall.status()["tiles"][3]["camera"] == cam["id"], timeout(10), "the camera on tile 4")
     # an incident's card: acknowledge, and focus it on the wall (linkage)
-    page.tap('nav [data-tab="incidents"]')
-    row = page.locator("[data-incident]").first
-    iid = row.get_attribute("data-incident")
-    row.tap()
-    page.wait_for_selector(f'#card[data-incident="{iid}"]:not([hidden]) [data-action="ack"]')
+    iid = open_first_card(page, "ack")
     page.tap('#card [data-action="ack"]')
     wait_for(lambda: page.get_attribute("body", "data-ack-incident-ack"), timeout(10), "the ack acknowledged")
     page.tap('#card [data-action="focus"]')
@@ -237,6 +243,37 @@ def test_a_commander_tablet_switches_presets_emergency_and_puts_a_camera_on_a_ti
     assert len(switches) >= 3 and vias == {"tablet:指挥台iPad"}, switches
     ctx2.close()
     ctx.close()
+
+
+def test_a_replay_started_from_the_tablet_is_shown_there_and_taken_back_to_live(tmp_path, browser):
+    # a commander who replays an incident on the wall from the desk must see that the wall
+    # shows the past, and bring it back to live from the same tablet
+    server = DemoServer(tmp_path, record=True).start()  # the backend offers playback
+    tport = free_port()
+    wall = WallProcess(tmp_path, server.url, "tok-commander", "--layout",
+                       str(write_layout(tmp_path, LAYOUT)), "--tablet-port", str(tport))  # fmt: skip
+    try:
+        with live(wall):
+            url, _ = pair(wall, tport, "指挥台iPad", "commander")
+            ctx, page = opened(browser, url)
+            assert page.locator("#replaybar").is_hidden()
+            iid = open_first_card(page, "replay")
+            page.tap('#card [data-action="replay"]')
+            wait_for(lambda: (wall.status()["replay"] or {}).get("incident") == iid, timeout(15), "the replay on the wall")
+            page.tap('#card [data-action="close"]')
+            page.wait_for_selector("#replaybar:not([hidden])", timeout=timeout(10) * 1000)
+            shown = float(page.get_attribute("#replaybar", "data-replay"))
+            wait_for(lambda: wall.status()["replay"]["data_at"], timeout(10), "the data panels in the past")
+            data_at = wall.status()["replay"]["data_at"]
+            wall_at = datetime.fromisoformat(data_at.replace("Z", "+00:00")).timestamp()
+            assert abs(shown - wall_at) < 5  # the moment the wall's data panels show
+            assert "回放中" in page.inner_text("#replaybar")
+            page.tap('[data-action="live"]')
+            wait_for(lambda: wall.status()["replay"] is None, timeout(10), "the wall live again")
+            page.wait_for_selector("#replaybar", state="hidden", timeout=timeout(10) * 1000)
+            ctx.close()
+    finally:
+        server.stop()
 
 
 def test_a_viewer_phone_watches_and_may_not_steer(walled, browser, tmp_path):

@@ -52,6 +52,8 @@ class TabletView:
             "incidents": self._incidents(),
             "emergency_presets": [{"id": pid, "name": p.get("name")} for pid, p in st.presets.items()
                                   if p.get("emergency")][:50],  # fmt: skip
+            # an incident replayed on the wall: the moment its data panels show (None: live)
+            "replay": None if self.ctx.past is None else {"at": round(self.ctx.past.at.timestamp())},
         }
 
     def _incidents(self) -> list[dict[str, Any]]:
