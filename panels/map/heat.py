@@ -193,9 +193,3 @@ class HeatLayer:
         self.factor, self.count, self._shows = k, count, (view_key, version)
         self.made_ms = (gui_s + making_s + time.perf_counter() - started) * 1000
         return self.image
-
-    def picture(self, view_key: Any, data_version: Any, make_points: Any, project: Any,
-                size: tuple[int, int], scale: float) -> QImage | None:  # fmt: skip
-        """The heat for this view, made now (tests, benches)."""
-        job = self.start(view_key, data_version, make_points, project, size, scale)
-        return self.image if job is None else self.finish(job)

@@ -466,11 +466,14 @@ class Cache:
         # write-ahead log whole (15 MB at 1,000 msg/s, over its bound)
         self._delete_in_batches("indicator_log", "t < ?", [horizon])
         # an incident's rows before the horizon go, but for its last one (what it was at
-        # the horizon), unless that was its removal
+        # the horizon), unless that was its removal. "Not its last" is asked of each row
+        # (the (id, t) index), not as every incident's last row grouped again for each
+        # batch: a wall back after hours off has a million rows to go (30 s, not 41 s)
         self._delete_in_batches(
             "incident_log",
-            """t < ? AND (data IS NULL OR rowid NOT IN (
-                   SELECT max(rowid) FROM incident_log WHERE t < ? GROUP BY id))""",
+            """t < ? AND (data IS NULL OR EXISTS (
+                   SELECT 1 FROM incident_log AS later WHERE later.id = incident_log.id
+                   AND later.t < ? AND later.rowid > incident_log.rowid))""",
             [horizon, horizon],
         )
         with db.atomic():
