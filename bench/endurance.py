@@ -72,7 +72,8 @@ from tests.helpers import (  # noqa: E402
 LAYOUT = ROOT / "layouts" / "district-3x2.json"
 SAMPLE_S = 2.0
 VIDEO = ("rss_mb", "pss_mb", "anon_mb", "players_live", "players_idle", "vlc_retained",
-         "pyav_threads", "threads", "fds", "x_clients", "native_windows", "py_blocks_k")  # fmt: skip
+         "pyav_threads", "threads", "fds", "x_clients", "native_windows", "py_blocks_k",
+         "heap_used_mb", "heap_free_mb", "heap_mapped_mb")  # fmt: skip
 DATA = ("db_mb", "wal_mb", "audit_rows", "incident_log_rows")
 
 
@@ -121,6 +122,8 @@ def sample_of(wall: WallProcess, xvfb: Any, counts: dict[str, int], t0: float) -
         "pyav_threads": pl.get("pyav_threads"), "control_queue": res.get("control", {}).get("queue"),
         "control_stuck": res.get("control", {}).get("stuck"),
         "py_blocks_k": round(res.get("python", {}).get("allocated_blocks", 0) / 1000, 1),
+        "heap_used_mb": proc.get("heap", {}).get("used"), "heap_free_mb": proc.get("heap", {}).get("free"),
+        "heap_mapped_mb": proc.get("heap", {}).get("mapped"),
         "db_mb": round(db / 2**20, 2), "wal_mb": round((wal.stat().st_size if wal.exists() else 0) / 2**20, 2),
         "audit_rows": cache.get("audit", 0), "incident_log_rows": cache.get("incident_log", 0),
         "stall_ms": st.get("gui", {}).get("longest_stall_ms", 0.0),
@@ -159,10 +162,10 @@ def fits(samples: list[dict[str, Any]], warm_s: float) -> dict[str, dict[str, fl
     run = [s for s in samples if s["t_s"] >= warm_s and s["phase"] == "churn"]
     out = {}
     for key in VIDEO:
-        slope, lo, hi = theil_sen([s["switches"] / 1000 for s in run], [s[key] for s in run])
+        slope, lo, hi = theil_sen([s["switches"] / 1000 for s in run], [s.get(key) for s in run])
         out[key] = {"per_1000_switches": round(slope, 3), "low": round(lo, 3), "high": round(hi, 3)}
     for key in DATA:
-        slope, lo, hi = theil_sen([s["messages"] / 1e6 for s in run], [s[key] for s in run])
+        slope, lo, hi = theil_sen([s["messages"] / 1e6 for s in run], [s.get(key) for s in run])
         out[key] = {"per_million_messages": round(slope, 3), "low": round(lo, 3), "high": round(hi, 3)}
     return out
 
@@ -219,6 +222,11 @@ def judge(samples: list[dict[str, Any]], warm_s: float, slopes: dict[str, Any],
         # in use, so what the churn left behind shows plainly (not judged: the slope is)
         "quiet_rss_mb": [statistics_median([s["rss_mb"] for s in quiet0]) if quiet0 else 0,
                          statistics_median([s["rss_mb"] for s in quiet1]) if quiet1 else 0],
+        # each quiet point again after a full collection (``--diagnose``): garbage in cycles
+        # awaiting the collector's rare full pass is not growth
+        "collected": {s["phase"]: {k: s.get(k) for k in ("rss_mb", "heap_used_mb", "heap_free_mb", "heap_mapped_mb",
+                                                          "py_blocks_k")}
+                      for s in samples if s["phase"].endswith("-collected")},
     }  # fmt: skip
 
 
@@ -310,9 +318,14 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
     if route == "native":
         xvfb, display = start_xvfb(tmp, "5760x2160")
     extra = ["--layout", str(LAYOUT)]
-    if a.replay_hours:  # the replay window, shortened: the database reaches its bound within the run
+    settings = []  # the database's bounds, shortened: it reaches them within the run
+    if a.replay_hours:
+        settings.append(f"[replay]\nhours = {a.replay_hours}\n")
+    if a.archive_keep:
+        settings.append(f"[cache]\narchive_keep = {a.archive_keep}\n")
+    if settings:
         config = tmp / "wall.toml"
-        config.write_text(f"[replay]\nhours = {a.replay_hours}\n", encoding="utf-8")
+        config.write_text("".join(settings), encoding="utf-8")
         extra += ["--config", str(config)]
     wall = WallProcess(tmp, "", "tok-commander", *extra, node=f"endurance-{route}", display=display)
     samples: list[dict[str, Any]] = []
@@ -414,20 +427,28 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
             patient(server, "media", mode="normal")
             # back to normal first (it restores the preset before the emergency), then
             # the empty preset: no tile plays, no player decodes
+            # the wall back on the backend first: a switch made while it reconnects would be
+            # undone by the backend's wall state at the reconnect (a restart was due)
+            wait_for(lambda: wall.conn()["state"] == "live", 60, "the wall live again")
             if wall.status()["wall"]["mode"] == "emergency":
                 ctl("normal")
-            switch("E-empty")
+            wait_for(lambda: ctl("preset.activate", preset="E-empty")["ok"], 30, "the empty preset taken")
+            with lock:
+                counts["switches"] += 1
             wait_for(lambda: wall.status()["resources"]["players"]["live"] == 0, 30, "no player live")
             end = time.monotonic() + seconds
             while time.monotonic() < end:
                 time.sleep(SAMPLE_S)
                 take(phase, False)
+            if any(s["players_live"] for s in samples[-int(seconds / SAMPLE_S) :] if s["phase"] == phase):
+                events.append(f"{time.monotonic() - t0:.0f}s {phase}: a player went live meanwhile")
             if a.diagnose:  # what lives at each quiet point, and what grew between them
                 got = ctl("resources.types", n=60)
                 held = {kind: ctl("resources.types", referrers=kind, depth=8).get("data")
                         for kind in ("VideoPanel", "VlcPlayer", "AvPlayer")}  # fmt: skip
                 diagnosis[phase] = {"rss_mb": samples[-1]["rss_mb"] if samples else None,
                                     "types": got.get("data", got), "held": held}  # fmt: skip
+                take(f"{phase}-collected", False)  # the same quiet point, the collector's full pass made
                 if os.environ.get("PYTHONTRACEMALLOC"):  # where Python's memory grew, by line
                     grew = ctl("resources.allocations", n=40, frames=int(os.environ["PYTHONTRACEMALLOC"]))
                     diagnosis[phase]["allocations"] = grew.get("data", grew)
@@ -634,6 +655,9 @@ def main() -> int:
                          "as on a wall PC that hosts none of them (0: they share the 2 cores equally)")
     ap.add_argument("--replay-hours", type=float, default=0,
                     help="the wall's replay window (default: the product's, 2 h); e.g. 0.1 to see the database level off")
+    ap.add_argument("--archive-keep", type=int, default=0,
+                    help="archived incidents the cache keeps (default: the product's, 100,000); e.g. 20000 — "
+                         "at 200 msg/s the default is reached after ~hours, a 20-minute run never levels off")
     ap.add_argument("--no-video", action="store_true", help="diagnosis: the data alone, every preset empty")
     ap.add_argument("--diagnose", action="store_true",
                     help="at each quiet point, the Python types the wall holds (resources.types)")

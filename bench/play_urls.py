@@ -1,6 +1,6 @@
 """Play URLs from the video platform (issue 28): are they as quick as fixed ones?
 
-    .venv/bin/python bench/play_urls.py [--switches 20] [--only switch,tour,wide,drop]
+    .venv/bin/python bench/play_urls.py [--switches 20] [--only switch,tour,wide,drop] [--backend-nice 0]
 
 The whole `wallclient run --offscreen` against the reference backend and its cameras,
 each figure beside the same one with fixed URLs where there is one:
@@ -56,12 +56,15 @@ def pct(xs: list[float], p: float) -> float:
 class Run:
     """One backend (fixed, wvp or isc) and one wall on it."""
 
+    nice = 0  # the backend's niceness (``--backend-nice``)
+
     def __init__(self, tmp: Path, platform: str, layout: dict[str, Any], delay: float = 0.4,
                  decoders: int = 16) -> None:  # fmt: skip
         self.tmp = tmp / f"{platform}-{layout['name']}"
         self.tmp.mkdir(parents=True, exist_ok=True)
         extra = ["--platform", platform, "--platform-delay", str(delay)] if platform != "fixed" else []
         self.server = DemoServer(self.tmp, *extra)
+        self.server.nice = Run.nice
         cfg = self.tmp / "wall.toml"
         cfg.write_text(f"[video]\nmax_decoders = {decoders}\n")
         self.wall = WallProcess(self.tmp, "", "tok-commander", "--layout",
@@ -152,26 +155,31 @@ def tour(tmp: Path, flips: int) -> dict[str, Any]:
     return out
 
 
-def wide(tmp: Path) -> dict[str, Any]:
+def wide(tmp: Path, switches: int) -> dict[str, Any]:
+    """``switches`` 36-tile switches, two presets of 36 cameras in turn."""
     with Run(tmp, "wvp", grid(6, 6), delay=2.0, decoders=36) as run:
         cams = run.cameras()
-        first, second = run.preset(cams[36:72]), run.preset(cams[:36])
-        run.wall.control.ok("preset.activate", preset=first)
-        run.until_playing(set(cams[36:72]), 60)
-        before = run.server.admin("platform")
-        asked = run.wall.status()["resolve"]["requests"]
-        t0 = time.monotonic()
-        run.wall.control.ok("preset.activate", preset=second)
-        run.until_playing(set(cams[:36]), 30)
-        took = time.monotonic() - t0
-        after = run.server.admin("platform")
-        resolve = run.wall.status()["resolve"]
-        out = {"all_playing_s": round(took, 2), "cap": resolve["cap"],
+        sets = [cams[36:72], cams[:36]]
+        ids = [run.preset(c) for c in sets]
+        run.wall.control.ok("preset.activate", preset=ids[0])
+        run.until_playing(set(sets[0]), 60)
+        times, resolves, requests = [], [], []
+        for i in range(switches):
+            want = sets[(i + 1) % 2]
+            time.sleep(25)  # the last preset's streams closed by the platform (20 s after their last viewer)
+            before, asked = run.server.admin("platform"), run.wall.status()["resolve"]["requests"]
+            t0 = time.monotonic()
+            run.wall.control.ok("preset.activate", preset=ids[(i + 1) % 2])
+            took = run.until_playing(set(want), 30)  # from the command, its ack included
+            times.append(round(time.monotonic() - t0 if took != float("inf") else took, 2))
+            resolves.append(run.server.admin("platform")["resolves"] - before["resolves"])
+            requests.append(run.wall.status()["resolve"]["requests"] - asked)
+        after, resolve = run.server.admin("platform"), run.wall.status()["resolve"]
+        out = {"all_playing_s": times, "max_s": max(times), "cap": resolve["cap"],
                "max_in_flight_platform": after["max_in_flight"], "max_in_flight_wall": resolve["max_in_flight"],
-               "resolves": after["resolves"] - before["resolves"],
-               "wall_requests": resolve["requests"] - asked}  # fmt: skip
-        out["budget"] = {"le_5s": took <= 5.0, "cap_kept": after["max_in_flight"] <= resolve["cap"],
-                         "one_resolve_per_tile": out["resolves"] == 36}  # fmt: skip
+               "resolves": resolves, "wall_requests": requests}  # fmt: skip
+        out["budget"] = {"le_5s": max(times) <= 5.0, "cap_kept": after["max_in_flight"] <= resolve["cap"],
+                         "one_resolve_per_tile": all(n == 36 for n in resolves)}  # fmt: skip
         return out
 
 
@@ -204,7 +212,11 @@ def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--switches", type=int, default=20)
     ap.add_argument("--only", default="switch,tour,wide,drop")
+    ap.add_argument("--backend-nice", type=int, default=0,
+                    help="the backend, its platform and cameras at this niceness (10: they take what the wall "
+                         "leaves, as on a wall PC that hosts none of them)")
     a = ap.parse_args()
+    Run.nice = a.backend_nice
     tmp = Path(f"/tmp/wallclient-platform-{time.time():.0f}")
     tmp.mkdir()
     result: dict[str, Any] = {}
@@ -214,7 +226,7 @@ def main() -> int:
         elif name == "tour":
             result[name] = tour(tmp, max(4, a.switches // 3))
         elif name == "wide":
-            result[name] = wide(tmp)
+            result[name] = wide(tmp, max(3, a.switches // 5))
         elif name == "drop":
             result[name] = drop(tmp, max(3, a.switches // 4))
         print(json.dumps({name: result[name]}, ensure_ascii=False), flush=True)

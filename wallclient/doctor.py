@@ -315,7 +315,9 @@ def _doctor_running(a: argparse.Namespace, check: Any) -> None:
     cache = res.get("cache", {})
     check("running wall", True, f"{status.get('wall', {}).get('wall')} · "
           f"RSS {proc.get('rss_mb')} MB · {proc.get('threads')} threads · "
-          f"fds {proc.get('fds', {}).get('total')} · Python blocks {res.get('python', {}).get('allocated_blocks')}")  # fmt: skip
+          f"fds {proc.get('fds', {}).get('total')} · Python blocks {res.get('python', {}).get('allocated_blocks')}"
+          + (" · heap {used} MB used, {free} MB free, {mapped} MB mapped".format(**proc["heap"])
+             if proc.get("heap") else ""))  # fmt: skip
     routes = ", ".join(f"{r} {n['live']}+{n['idle']}" for r, n in sorted(pl.get("routes", {}).items()))
     check("players", not pl.get("vlc_retained"),
           f"live {pl.get('live')}, idle {pl.get('idle')} ({routes or 'none'}); made {pl.get('created')}, "

@@ -6,6 +6,7 @@ one a wall that runs for months must keep level; docs/operations.md says what is
 
 from __future__ import annotations
 
+import ctypes
 import os
 import sys
 import threading
@@ -24,7 +25,29 @@ def process() -> dict[str, Any]:
         out["rss_mb"] = round(int(fields["VmRSS"].split()[0]) / 1024, 1)
         out["threads"] = int(fields["Threads"])
         out["fds"] = fds()
+        out["heap"] = heap()
     return out
+
+
+class _MallInfo2(ctypes.Structure):
+    _fields_ = [(name, ctypes.c_size_t) for name in (
+        "arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks", "fordblks", "keepcost")]  # fmt: skip
+
+
+def heap() -> dict[str, float]:
+    """glibc's heap over all its arenas (``mallinfo2``, glibc ≥ 2.33), in MB: ``used``
+    what is allocated from the arenas, ``free`` what they hold freed but not handed back
+    (fragmentation, until a trim), ``mapped`` the large blocks mapped on their own
+    (decoders' pictures: handed back when freed). {} where there is no such call."""
+    try:
+        call = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return {}
+    call.restype = _MallInfo2
+    info = call()
+    mb = 1 / 2**20
+    return {"used": round(info.uordblks * mb, 1), "free": round(info.fordblks * mb, 1),
+            "mapped": round(info.hblkhd * mb, 1)}  # fmt: skip
 
 
 def fds() -> dict[str, int]:
@@ -89,10 +112,13 @@ _last_types: dict[str, int] = {}
 def top_types(n: int = 20) -> list[dict[str, Any]]:
     """Diagnosis (``resources.types``): the Python types with the most live objects, and
     how many more than at the last call — what grows, when something does. Walks every
-    object the collector tracks: ~0.2–0.5 s on a busy wall, so only on request."""
+    object the collector tracks: ~0.2–0.5 s on a busy wall, so only on request. A full
+    collection first: what is counted lives (cycles awaiting the collector's rare full
+    pass are not what the wall holds)."""
     import gc
     from collections import Counter
 
+    gc.collect()
     counts = Counter(type(o).__qualname__ for o in gc.get_objects())
     global _last_types
     before, _last_types = _last_types, dict(counts)

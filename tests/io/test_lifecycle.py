@@ -228,3 +228,62 @@ def test_a_libvlc_player_is_made_on_the_control_thread_not_the_callers(clip, mon
     finally:
         p.close()
         settled()
+
+
+@pytest.fixture
+def live_http(clip):
+    """The clip as a live HTTP stream: no length, sent at about its own pace, as a
+    camera's HTTP-FLV or an HLS relay is (libvlc reads such a stream ahead through its
+    prefetch filter)."""
+    data = open(clip, "rb").read()
+    srv = socket.socket()
+    srv.bind(("127.0.0.1", 0))
+    srv.listen(4)
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        with conn:
+            conn.recv(4096)
+            conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Type: video/mp2t\r\n\r\n")
+            step = max(1, len(data) // 200)  # the 20-s clip in 0.1-s pieces
+            for at in range(0, len(data), step):
+                if stop.wait(0.1):
+                    return
+                try:
+                    conn.sendall(data[at : at + step])
+                except OSError:
+                    return
+
+    def accept() -> None:
+        while True:
+            try:
+                conn, _ = srv.accept()
+            except OSError:
+                return
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    threading.Thread(target=accept, daemon=True).start()
+    yield f"http://127.0.0.1:{srv.getsockname()[1]}/live/a.ts"
+    stop.set()
+    srv.close()
+
+
+def test_a_live_http_stream_does_not_map_a_16_mib_read_ahead_per_tile(live_http):
+    # libvlc 3.0's prefetch filter sized its ring by its 16-MiB read size: each HTTP tile
+    # mapped 16 MiB and filled it at its bitrate, and the wall's memory grew with every
+    # minute a preset stayed up (200+ MB on 16 tiles); now 2 MiB
+    from wallclient.resources import heap
+
+    settled()
+    before = heap()["mapped"]
+    players = [VlcPlayer(320, 180) for _ in range(3)]
+    try:
+        for p in players:
+            p.play(live_http)
+        wait_for(lambda: all(p.frames() > 0 for p in players), 20, "pictures from the live stream")
+        grew = heap()["mapped"] - before
+        assert grew < 3 * 6, f"{grew:.1f} MB mapped for three 320×180 live tiles"
+    finally:
+        for p in players:
+            p.close()
+        settled()

@@ -36,6 +36,15 @@ VLC_ARGS = (
     "--no-osd",
     "--no-snapshot-preview",
     "--no-video-title-show",
+    # libvlc reads a stream that cannot seek fast (HTTP-FLV, HLS) through its prefetch
+    # filter, whose ring buffer is the larger of its buffer size and its read size — in
+    # 3.0 the read size is 16 MiB, so each such player mapped 16 MiB, touched page by
+    # page as the stream came in: a tile's memory grew by its bitrate for minutes (14 MB
+    # at 1 Mbit/s after 2 min), 200+ MB over a 16-tile wall, given back at each switch —
+    # the wall's RSS swung by that much (docs/benchmarks.md, "Endurance"). 2 MiB is 4 s of
+    # a 4 Mbit/s main stream ahead of the demuxer, which takes a live stream as it comes.
+    "--prefetch-buffer-size=2048",  # KiB
+    "--prefetch-read-size=65536",  # bytes
 )
 
 
