@@ -127,6 +127,10 @@ def sample_of(wall: WallProcess, xvfb: Any, counts: dict[str, int], t0: float) -
         "db_mb": round(db / 2**20, 2), "wal_mb": round((wal.stat().st_size if wal.exists() else 0) / 2**20, 2),
         "audit_rows": cache.get("audit", 0), "incident_log_rows": cache.get("incident_log", 0),
         "stall_ms": st.get("gui", {}).get("longest_stall_ms", 0.0),
+        # the collector's longest pass of each generation in the same window (a full pass
+        # over a million objects is a stall of its own)
+        "gc0_ms": (st.get("gui", {}).get("gc_longest_ms") or [0, 0, 0])[0],
+        "gc2_ms": (st.get("gui", {}).get("gc_longest_ms") or [0, 0, 0])[2],
         "playing": sum(t["state"] == "playing" for t in st["tiles"]),
         "connection": st["connection"]["state"],
     }  # fmt: skip

@@ -287,3 +287,32 @@ def test_a_live_http_stream_does_not_map_a_16_mib_read_ahead_per_tile(live_http)
         for p in players:
             p.close()
         settled()
+
+
+@pytest.mark.parametrize("kind", [VlcPlayer, AvPlayer])
+def test_an_idle_player_holds_no_picture_and_plays_again_at_its_next_size(clip, kind):
+    # idle players kept three pictures of their last tile's size: 16 of them held
+    # hundreds of MB on a wall between switches (a maximised tile's alone: 25 MB)
+    from wallclient.resources import heap
+
+    def held() -> float:
+        h = heap()
+        return h["used"] + h["mapped"]
+
+    player = kind(960, 540)
+    try:
+        player.play(clip)
+        wait_for(lambda: player.frames() > 2 and player.slot.width > 480, 20, "pictures at about 960×540")
+        settled()
+        w, h = player.slot.width, player.slot.height
+        before = held()
+        player.stop()
+        settled()
+        assert (player.slot.width, player.slot.height) == (0, 0)
+        assert before - held() >= 0.9 * 3 * w * h * 4 / 2**20, "the pictures' memory not handed back"
+        player.slot.box = (480, 270)  # the pool hands it to a smaller tile
+        player.play(clip)
+        wait_for(lambda: player.frames() > 2 and 0 < player.slot.width <= 480, 20, "pictures at 480×270")
+    finally:
+        player.close()
+        settled()

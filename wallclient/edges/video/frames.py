@@ -153,6 +153,19 @@ class FrameSlot:
         span = max(times[-1] - times[0], 1e-6)
         return (len(times) - 1) / span
 
+    def release_buffers(self) -> None:
+        """Hand the pictures' memory back while the player waits idle in the pool; its
+        next stream allocates them again at the size it is drawn at (``reshape``). Idle
+        players held three pictures each at the size of their last tile — 25 MB for a
+        maximised one, 100s of MB over a pool of 16 — and the wall's RSS swung with how
+        many were idle. Called once the decoder can no longer write into them: libvlc
+        stopped (on the control thread, after its ``stop`` returned); a PyAV reader still
+        finishing is refused from here on (its session is over)."""
+        with self._lock:
+            self.session += 1
+            self._allocate(0, 0)
+            self._fresh = False
+
     def reset(self) -> None:
         with self._lock:
             self._fresh = False
@@ -194,6 +207,9 @@ class FrameCount:
         if len(recent) < 2:
             return 0.0
         return (recent[-1][1] - recent[0][1]) / max(recent[-1][0] - recent[0][0], 1e-6)
+
+    def release_buffers(self) -> None:
+        """Nothing to hand back: libvlc draws into the window, no picture is held here."""
 
     def reset(self) -> None:
         self.frames = 0

@@ -257,7 +257,8 @@ class VlcPlayer(Player):
         control.jobs.submit(self._stop_now, owner=self)
 
     def _stop_now(self) -> None:
-        self._mp.stop()
+        self._mp.stop()  # synchronous: no callback of libvlc's writes a picture after it
+        self.slot.release_buffers()
 
     def close(self) -> None:
         self.state = "idle"

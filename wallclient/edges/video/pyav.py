@@ -103,6 +103,7 @@ class AvPlayer(Player):
 
     def stop(self) -> None:
         self._stop.set()  # the thread notices within one frame or one read timeout
+        self.slot.release_buffers()  # (its writes are refused from now on)
         if self.state in ("connecting", "playing"):
             self.state = "idle"
 
