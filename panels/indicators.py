@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import math
 import time
+from collections import OrderedDict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -36,7 +37,10 @@ STALE_AFTER_S = 60.0  # a reading older than this is marked stale (the demo send
 ASPECT = 1.55  # tile width / height
 PULSE_STEP_S = 0.2  # alarm borders pulse in steps of this (repaints of those tiles only)
 MIN_AGE_LABEL_PX = 50  # tiles shorter than this show staleness by dimming alone
-STATIC_CACHE_MAX = 4000  # tiles' cached static layers (a few per indicator and size)
+# tiles' cached static layers, least recently used out: two per tile laid out (its level
+# and staleness change now and then), at least 64. It was 4,000, cleared when full: ~90 MB
+# of pixmaps on a district wall whose tiles change size (modes, drill-downs) and level
+STATIC_PER_TILE, STATIC_AT_LEAST = 2, 64
 WARM_BUDGET_S = 0.006  # per tick, the cached tile layers drawn ahead of a block's paint
 PAINT_BUDGET_S = 0.012  # a paint draws tiles not warmed ahead for this long; the rest next ticks
 STALE_DIM = QColor(7, 11, 20, 110)  # laid over a stale tile
@@ -53,7 +57,7 @@ class IndicatorsPanel(Panel):
         super().__init__(ctx, hub, scale, options)
         self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._tiles: list[tuple[QRectF, str]] = []
-        self._static_cache: dict[tuple[str, str, bool, int, int], QPixmap] = {}
+        self._static_cache: OrderedDict[tuple[str, str, bool, int, int], QPixmap] = OrderedDict()
         # each tile's whole picture, with what it shows (its "look") to know when it is old
         self._tile_cache: dict[str, tuple[tuple[Any, ...], QPixmap]] = {}
         self._pulse_at = 0.0
@@ -307,9 +311,11 @@ class IndicatorsPanel(Panel):
         key = (ind["id"], lv, stale, w, h)
         pm = self._static_cache.get(key)
         if pm is not None:
+            self._static_cache.move_to_end(key)
             return pm
-        if len(self._static_cache) > STATIC_CACHE_MAX:
-            self._static_cache.clear()
+        most = max(STATIC_AT_LEAST, STATIC_PER_TILE * len(self._tiles))
+        while len(self._static_cache) >= most:
+            self._static_cache.popitem(last=False)
         pm = QPixmap(w, h)
         bg = (
             QColor(90, 16, 20)

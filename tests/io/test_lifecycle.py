@@ -8,6 +8,7 @@ import subprocess
 import threading
 import time
 import weakref
+from pathlib import Path
 
 import pytest
 import vlc
@@ -235,7 +236,7 @@ def live_http(clip):
     """The clip as a live HTTP stream: no length, sent at about its own pace, as a
     camera's HTTP-FLV or an HLS relay is (libvlc reads such a stream ahead through its
     prefetch filter)."""
-    data = open(clip, "rb").read()
+    data = Path(clip).read_bytes()
     srv = socket.socket()
     srv.bind(("127.0.0.1", 0))
     srv.listen(4)

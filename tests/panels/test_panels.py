@@ -264,3 +264,20 @@ def test_a_row_turning_overdue_turns_red_across_its_whole_width(qtbot, ctx, hub,
 
     assert background().red() < 60  # not overdue yet: the panel colour
     qtbot.waitUntil(lambda: background().red() > 60, timeout=5000)  # overdue: red
+
+
+def test_the_indicator_tiles_static_layers_stay_bounded_as_sizes_and_levels_change(qtbot, ctx, hub):
+    # a tile's background, marker and name are kept per level, staleness and size: up to
+    # 4,000 pixmaps were kept (~90 MB) as modes and drill-downs resized the panel
+    panel = IndicatorsPanel(ctx, hub, 1.0)
+    qtbot.addWidget(panel)
+    panel.show()
+    for size in [(1920, 1016), (1600, 900), (1280, 720), (1920, 1016), (960, 1016), (1700, 1000)]:
+        for offline in ("live", "offline"):  # every tile turns stale and back: its other look
+            ctx.status_dict["connection"]["state"] = offline
+            panel.resize(*size)
+            panel.finish()
+            panel.grab()
+            assert len(panel._static_cache) <= 2 * len(panel._tiles) + 1
+    ctx.status_dict["connection"]["state"] = "live"
+    assert len(panel._tiles) == 349
