@@ -746,6 +746,9 @@ def finish_painting(window: QWidget) -> None:
     for panel in window.findChildren(IndicatorsPanel):
         if panel.isVisible():
             panel.finish()
+    for map_panel in window.findChildren(MapPanel):
+        if map_panel.isVisible():
+            map_panel.settle()
 
 
 def _overlays(window: QWidget, picture: QPixmap) -> None:

@@ -9,6 +9,7 @@ one such function to ``CAPABILITIES``.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -65,7 +66,12 @@ class Table:
 def wall_commands(table: Table, cap: Capabilities) -> None:
     @table.command("status")
     async def status(_args: dict[str, Any]) -> Any:
-        return cap.status()
+        from wallclient import resources
+
+        st = cap.status()
+        if isinstance(st.get("resources"), dict):  # the GUI thread goes on meanwhile
+            st["resources"]["process"] = await asyncio.to_thread(resources.process)
+        return st
 
     @table.command("resources.types")
     async def resources_types(args: dict[str, Any]) -> Any:

@@ -102,7 +102,8 @@ def view(pool: Any, video_panels: list[Any], cache: Any) -> dict[str, Any]:
         "native_windows": sum(p.players.windows() for p in video_panels),
         "cache": dict(getattr(cache, "measured", {}) or {}),
         "python": {"allocated_blocks": sys.getallocatedblocks()},
-        "process": process(),
+        # ``process``: added by the control API's ``status``, measured off the GUI thread
+        # (/proc's figures and glibc's heap walk: tens of ms on a loaded wall)
     }
 
 

@@ -595,12 +595,12 @@ class MapPanel(Panel):
             p.end()
             return
         scene = self._pics.get("scene")
-        if scene is None or scene.front is None:  # the first paint: nothing to move yet
-            self.settle()
-            scene = self._pics["scene"]
+        # the first paint (a new panel: the emergency layout's map at each flip) fills the
+        # background alone and leaves the layers to the pump, as for a new view below: drawn
+        # here, with the heat waited for, it held the GUI thread for ~200 ms at each flip
+        first = scene is None or scene.front is None
         shown = self._scene_view
-        move = v.moved_from(shown) if shown is not None else None
-        assert scene.front is not None
+        move = v.moved_from(shown) if shown is not None and not first else None
         if move is None:
             # another scope's proportions (a drill-down into a region at another latitude):
             # the last scene cannot be moved onto the new view, and drawing every layer in
@@ -609,6 +609,7 @@ class MapPanel(Panel):
             # ~0.2 s (the pulses, focus and legend are drawn over it meanwhile)
             p.fillRect(self.rect(), theme.BG)
         elif move == (1.0, 0.0, 0.0) and self._drag.isNull():
+            assert scene is not None and scene.front is not None
             p.drawPixmap(0, 0, scene.front)
         else:  # a view change under way: the last scene, moved, until the new one is drawn
             k, dx, dy = move
@@ -617,6 +618,7 @@ class MapPanel(Panel):
             p.save()
             p.translate(dx, dy)
             p.scale(k, k)
+            assert scene is not None and scene.front is not None
             p.drawPixmap(0, 0, scene.front)
             p.restore()
         self._kick()  # whatever is not drawn for the view and data of now, behind this
