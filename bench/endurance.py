@@ -481,8 +481,10 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
 
         def scheduled() -> None:
             begin = time.monotonic()
+            # the first restart a minute after the baseline (at the warm-up's end, 4 min): a
+            # baseline taken while the wall reconnects holds another wall's worth of data
             next_at = {"tour": 30.0, "max": 15.0, "mode": 60.0, "replay": 45.0, "drill": 50.0,
-                       "restart": 240.0, "media": 150.0, "burst": 420.0}  # fmt: skip
+                       "restart": 300.0, "media": 150.0, "burst": 420.0}  # fmt: skip
             media_back = burst_end = replay_end = max_end = 0.0
             media_mode, emergency_on, tile = "down", False, 0
             while not stop.wait(0.25):
