@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import bisect
 import time
-from collections import Counter
+from collections import Counter, OrderedDict
 from datetime import datetime
 from typing import Any
 
@@ -61,7 +61,10 @@ STATUS_TEXT = {
 }
 AWAY_STEP = 200  # incidents put in order per tick while the panel is kept for the other mode
 MAX_ROWS = 1000  # the list never holds more (field notes: cap rows, flush on a timer)
-ROW_CACHE = 256  # painted rows kept as pixmaps
+# painted rows kept as pixmaps, least recently used out: a few screens of rows. It was 256,
+# cleared when full — ~90 MB of 1,200 × 76 rows per incident list (one per mode) as
+# incidents changed status, the wall's memory growing with the data for hours
+ROW_CACHE = 64
 ROW_HEIGHT = 78
 COUNTDOWN_W = 250  # the countdown column at the right of a row (px at 1080p)
 Index = QModelIndex | QPersistentModelIndex
@@ -212,7 +215,7 @@ class IncidentDelegate(QStyledItemDelegate):
         super().__init__()
         self.model = model
         self.scale = scale
-        self._rows: dict[tuple[Any, ...], QPixmap] = {}
+        self._rows: OrderedDict[tuple[Any, ...], QPixmap] = OrderedDict()
 
     def sizeHint(self, _option: QStyleOptionViewItem, _index: Index) -> QSize:  # noqa: N802
         return QSize(400, round(ROW_HEIGHT * self.scale))
@@ -234,9 +237,11 @@ class IncidentDelegate(QStyledItemDelegate):
                overdue, int(r.width()), int(r.height()))  # fmt: skip
         pm = self._rows.get(key)
         if pm is None:
-            if len(self._rows) >= ROW_CACHE:
-                self._rows.clear()
+            while len(self._rows) >= ROW_CACHE:
+                self._rows.popitem(last=False)
             pm = self._rows[key] = self._static(inc, overdue, int(r.width()), int(r.height()))
+        else:
+            self._rows.move_to_end(key)
         p.drawPixmap(r.topLeft(), pm)
         prio = int(inc["priority"])
         if prio == 1 and _age_s(inc, at) < NEW_FOR_S:

@@ -281,3 +281,26 @@ def test_the_indicator_tiles_static_layers_stay_bounded_as_sizes_and_levels_chan
             assert len(panel._static_cache) <= 2 * len(panel._tiles) + 1
     ctx.status_dict["connection"]["state"] = "live"
     assert len(panel._tiles) == 349
+
+
+def test_the_incident_lists_painted_rows_stay_bounded_as_incidents_change(qtbot, ctx, hub):
+    # each row's text and shapes are kept as a pixmap per look (status, overdue, size): up
+    # to 256 were kept, ~90 MB per list at a wall's row width, growing with the data;
+    # now a few screens of rows (64, ~23 MB at most)
+    panel = IncidentsPanel(ctx, hub, 1.0)
+    qtbot.addWidget(panel)
+    panel.resize(1200, 1016)
+    panel.show()
+    delegate = panel.view.itemDelegate()
+    qtbot.waitUntil(lambda: len(delegate._rows) > 0)
+    statuses = ["new", "dispatched", "arrived", "controlled"]
+    looks = set()
+    for n in range(12):  # every row shown changes status, and the list's width changes
+        for inc in panel.model.rows:
+            inc["status"] = statuses[n % 4]
+        panel.resize(1200 + 40 * (n % 3), 1016)
+        panel.view.viewport().repaint()
+        looks |= set(delegate._rows)
+        assert len(delegate._rows) <= 64
+    assert len(looks) > 2 * 64  # (the bound was reached, many times over)
+    assert panel.grab().width() > 0
