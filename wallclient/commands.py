@@ -9,7 +9,6 @@ one such function to ``CAPABILITIES``.
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from dataclasses import dataclass
@@ -66,11 +65,11 @@ class Table:
 def wall_commands(table: Table, cap: Capabilities) -> None:
     @table.command("status")
     async def status(_args: dict[str, Any]) -> Any:
-        from wallclient import resources
+        from wallclient.resources import process_off_gui
 
         st = cap.status()
-        if isinstance(st.get("resources"), dict):  # the GUI thread goes on meanwhile
-            st["resources"]["process"] = await asyncio.to_thread(resources.process)
+        if isinstance(st.get("resources"), dict):
+            st["resources"]["process"] = await process_off_gui()
         return st
 
     @table.command("resources.types")
