@@ -101,8 +101,12 @@ def sockets(pid: int) -> int:
     return n
 
 
-def sample_of(wall: WallProcess, xvfb: Any, counts: dict[str, int], t0: float) -> dict[str, Any]:
-    st = wall.status()
+def sample_of(
+    wall: WallProcess, xvfb: Any, counts: dict[str, int], t0: float, heap: bool = False
+) -> dict[str, Any]:
+    # glibc's heap walked afresh only at the quiet points (it holds the allocator's locks:
+    # the wall's GUI thread waits on them); other samples carry the wall's last walk
+    st = dict(wall.control.ok("status", heap=heap))
     wall.control.ok("gui.reset")  # the next sample's stall is that window's own
     res = st.get("resources", {})
     pl, cache, proc = res.get("players", {}), res.get("cache", {}), res.get("process", {})
@@ -392,7 +396,7 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
             with contextlib.suppress(Exception):  # the backend restarting: the last count stands
                 counts["messages"] = int(server.admin("head")["seq"])
             try:
-                s = sample_of(wall, xvfb, counts, t0)
+                s = sample_of(wall, xvfb, counts, t0, heap=phase.endswith("-collected"))
             except Exception as exc:  # a wall too busy to answer in time: said, run goes on
                 events.append(f"{time.monotonic() - t0:.0f}s no sample: {exc!r}")
                 return

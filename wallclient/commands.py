@@ -64,12 +64,14 @@ class Table:
 
 def wall_commands(table: Table, cap: Capabilities) -> None:
     @table.command("status")
-    async def status(_args: dict[str, Any]) -> Any:
+    async def status(args: dict[str, Any]) -> Any:
         from wallclient.resources import process_off_gui
 
         st = cap.status()
         if isinstance(st.get("resources"), dict):
-            st["resources"]["process"] = await process_off_gui()
+            # glibc's heap walked afresh only when asked (``{"heap": true}``): else the last
+            # walk's figures, at most a minute old (the walk holds the allocator's locks)
+            st["resources"]["process"] = await process_off_gui(bool(args.get("heap")))
         return st
 
     @table.command("resources.types")

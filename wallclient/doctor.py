@@ -344,7 +344,7 @@ def _doctor_running(a: argparse.Namespace, check: Any) -> None:
 async def _control_status(port: int, token: str) -> dict[str, Any]:
     from wallclient.edges.control import call
 
-    reply = await call(port, token, "status", {})
+    reply = await call(port, token, "status", {"heap": True})
     if not reply.get("ok"):
         raise RuntimeError(str(reply.get("error", {}).get("message") or reply.get("error")))
     return dict(reply["data"])

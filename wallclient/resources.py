@@ -11,13 +11,16 @@ import ctypes
 import os
 import sys
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 
-def process() -> dict[str, Any]:
-    """This process as the kernel counts it (Linux; elsewhere what Python knows)."""
+def process(heap_now: bool = True) -> dict[str, Any]:
+    """This process as the kernel counts it (Linux; elsewhere what Python knows). The heap's
+    figures are walked afresh with ``heap_now``, else they are the last walk's if it is
+    under ``HEAP_EVERY_S`` old (``heap.age_s`` says how old)."""
     out: dict[str, Any] = {"threads": threading.active_count()}
     status = Path("/proc/self/status")
     if status.exists():
@@ -27,22 +30,42 @@ def process() -> dict[str, Any]:
         out["rss_mb"] = round(int(fields["VmRSS"].split()[0]) / 1024, 1)
         out["threads"] = int(fields["Threads"])
         out["fds"] = fds()
-        out["heap"] = heap()
+        out["heap"] = _heap_at_most_every(0.0 if heap_now else HEAP_EVERY_S)
     return out
+
+
+# glibc's heap walk holds each arena's lock while it goes through every free block: 30 ms
+# over 150,000 of them, and the GUI thread's own mallocs wait meanwhile. A supervisor
+# that asks ``status`` ten times a second must not cost the wall a stall each time.
+HEAP_EVERY_S = 60.0
+_last_heap: tuple[float, dict[str, float]] | None = None
+
+
+def _heap_at_most_every(seconds: float) -> dict[str, float]:
+    global _last_heap
+    now = time.monotonic()
+    if _last_heap is None or now - _last_heap[0] >= seconds:
+        t = time.perf_counter()
+        figures = heap()
+        if figures:
+            figures["walk_ms"] = round((time.perf_counter() - t) * 1000, 1)
+        _last_heap = (now, figures)
+    at, figures = _last_heap
+    return {**figures, "age_s": round(now - at, 1)} if figures else {}
 
 
 _measurer: ThreadPoolExecutor | None = None
 
 
-async def process_off_gui() -> dict[str, Any]:
-    """``process()`` on one thread of its own (made at the first ask), the event loop — the
-    GUI thread — going on meanwhile: /proc's figures and glibc's heap walk take tens of ms
-    on a loaded wall. Not asyncio's default pool: that one is shared and grows to six
+async def process_off_gui(heap_now: bool = False) -> dict[str, Any]:
+    """``process(heap_now)`` on one thread of its own (made at the first ask), the event
+    loop — the GUI thread — going on meanwhile: /proc's figures take tens of ms on a loaded
+    wall. Not asyncio's default pool: that one is shared and grows to six
     threads; this is one, named, and the wall's thread count says what it is."""
     global _measurer
     if _measurer is None:
         _measurer = ThreadPoolExecutor(1, thread_name_prefix="resources")
-    return await asyncio.get_running_loop().run_in_executor(_measurer, process)
+    return await asyncio.get_running_loop().run_in_executor(_measurer, process, heap_now)
 
 
 class _MallInfo2(ctypes.Structure):

@@ -34,6 +34,7 @@ function send(cmd, args = {}) {
 function explain(err) {
   if (err && err.code === "lease_held") return T(`由「${err.message}」控制中`, `steered by ${err.message}`);
   if (err && err.code === "forbidden") return T("此平板只能查看", "this tablet may only watch");
+  if (err && err.code === "ptz_tripped") return T("连接中断，云台已停止：请松开后重新按住", "connection lost: the camera stopped — lift and press again");
   return (err && (err.message || err.code)) || String(err);
 }
 
@@ -233,17 +234,22 @@ function pad() {
     flush();
   };
   // at most one move every 120 ms, and the finger's latest position always sent
-  let want = null, timer = 0;
+  // tripped: the wall stopped this move when the page went quiet; nothing more is sent
+  // until the finger lifts (the wall refuses it anyway: a late move never turns the dome)
+  let want = null, timer = 0, tripped = false;
   const flush = () => {
-    if (!want) return;
+    if (!want || tripped) return;
     const key = `${want.pan},${want.tilt}`, now = performance.now();
     if (key === sent) return;
     if (now - last < 120) { clearTimeout(timer); timer = setTimeout(flush, 120 - (now - last)); return; }
     sent = key; last = now; moving = camera();
-    send("ptz.move", { camera: moving, pan: want.pan, tilt: want.tilt, zoom: 0 }).catch((e) => say(explain(e), true));
+    send("ptz.move", { camera: moving, pan: want.pan, tilt: want.tilt, zoom: 0 }).catch((e) => {
+      if (e && e.code === "ptz_tripped") { tripped = true; knob.style.left = ""; knob.style.top = ""; }
+      say(explain(e), true);
+    });
   };
   const end = () => {
-    clearTimeout(timer); want = null;
+    clearTimeout(timer); want = null; tripped = false;
     knob.style.left = ""; knob.style.top = ""; sent = "";
     if (moving) { const cam = moving; moving = null; act("ptz.stop", { camera: cam }); }
   };

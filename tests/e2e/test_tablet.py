@@ -342,9 +342,21 @@ def test_a_ptz_move_stops_when_the_finger_lifts_and_when_the_tablet_goes_quiet(w
     wait_for(lambda: motion()["speed"][1] > 0.3, timeout(5), "the dome tilting")
     quiet = time.time()
     page.evaluate("() => { const t = Date.now(); while (Date.now() - t < 3000) {} }")  # Wi-Fi gone, as the wall sees it
-    stopped = motion()
-    assert not stopped["moving"] and stopped["stopped_at"] - quiet <= 1.5, stopped
+    stopped = motion()  # the wall's dead-man stop, not the finger's
+    assert not stopped["moving"] and 0 < stopped["stopped_at"] - quiet <= 1.5, stopped
+    # the page comes back with the finger still down and moving: its late moves are refused
+    # (a move queued in a dead connection never sets the dome turning again) and it says so
+    page.mouse.move(cx, cy - box["height"] * 0.3, steps=2)
+    page.wait_for_function("() => document.querySelector('#say').textContent.includes('云台已停止')")
+    assert not motion()["moving"], motion()
+    # the finger lifts: the next press is a new move, and it turns the dome
     page.mouse.up()
+    page.mouse.move(cx, cy)
+    page.mouse.down()
+    page.mouse.move(cx + box["width"] * 0.4, cy, steps=4)
+    wait_for(lambda: motion()["speed"][0] > 0.3, timeout(5), "turning again after a new press")
+    page.mouse.up()
+    wait_for(lambda: not motion()["moving"], timeout(5), "stopped at the lift")
     ctx.close()
 
 

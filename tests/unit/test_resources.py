@@ -19,3 +19,22 @@ def test_the_heap_figures_follow_what_the_process_allocates_and_frees():
     after = resources.process()["heap"]
     assert after["mapped"] - before["mapped"] < 4  # handed back at once
     assert held["used"] >= 0 and held["free"] >= 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's heap: Linux only")
+def test_the_heap_is_walked_afresh_only_when_asked_or_a_minute_on(monkeypatch):
+    """The walk holds the allocator's locks (the GUI thread's mallocs wait): a supervisor
+    polling ``status`` ten times a second gets the last walk's figures and their age."""
+    walks: list[int] = []
+    real = resources.heap
+    monkeypatch.setattr(resources, "heap", lambda: walks.append(1) or real())
+    monkeypatch.setattr(resources, "_last_heap", None)
+    first = resources.process(heap_now=False)["heap"]
+    assert len(walks) == 1 and first["walk_ms"] >= 0
+    for _ in range(20):
+        polled = resources.process(heap_now=False)["heap"]
+    assert len(walks) == 1 and polled["used"] == first["used"] and polled["age_s"] >= 0
+    resources.process(heap_now=True)
+    assert len(walks) == 2
+    monkeypatch.setattr(resources, "HEAP_EVERY_S", 0.0)  # a minute on
+    assert resources.process(heap_now=False)["heap"]["age_s"] == 0 and len(walks) == 3

@@ -77,6 +77,10 @@ class _Page:
     ws: web.WebSocketResponse
     last_hb: float = field(default_factory=time.monotonic)
     moving: str | None = None  # the camera its held PTZ move turns
+    # set when the wall stopped a held move because the page went quiet: its moves are
+    # refused until it says ptz.stop (the finger lifted), so a move queued in a dead
+    # connection, arriving seconds late, never sets the dome turning again
+    tripped: bool = False
     looking_at: float = -1e9  # when it last said it shows the wall's screens
     sent: str = ""  # the last state sent to it
     sent_at: float = -1e9
@@ -336,7 +340,13 @@ class TabletServer:
         taken = self.lease is None or self.lease[0] != device.name or self.lease[1] <= now
         self.lease = (device.name, now + LEASE_S)
         if cmd == "ptz.move":
+            if page.tripped:
+                raise CommandError(
+                    "ptz_tripped", "the connection dropped: the camera was stopped; lift and press again"
+                )
             args = {**args, "hold": True}  # held until this tablet says stop (or goes quiet)
+        elif cmd == "ptz.stop":
+            page.tripped = False  # the finger lifted: the next press is a new move
         token = VIA.set(f"tablet:{device.name}")
         try:
             data = await self.handlers[cmd](args)
@@ -407,6 +417,7 @@ class TabletServer:
             for page in list(self.pages):
                 if page.moving is not None and now - page.last_hb > HEARTBEAT_LOST_S:
                     log.warning("tablet %s went quiet: its PTZ move stops", page.device.name)
+                    page.tripped = True
                     await self._stop_moving(page)
 
     def _revoked(self, name: str) -> None:
