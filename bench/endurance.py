@@ -336,6 +336,8 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
         config.write_text("".join(settings), encoding="utf-8")
         extra += ["--config", str(config)]
     wall = WallProcess(tmp, "", "tok-commander", *extra, node=f"endurance-{route}", display=display)
+    if a.tracemalloc:  # the wall alone traced: a traced backend falls behind its own admin
+        wall.env = dict(wall.env or os.environ, PYTHONTRACEMALLOC=str(a.tracemalloc))
     samples: list[dict[str, Any]] = []
     events: list[str] = []
     diagnosis: dict[str, Any] = {}
@@ -457,8 +459,8 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                 diagnosis[phase] = {"rss_mb": samples[-1]["rss_mb"] if samples else None,
                                     "types": got.get("data", got), "held": held}  # fmt: skip
                 take(f"{phase}-collected", False)  # the same quiet point, the collector's full pass made
-                if os.environ.get("PYTHONTRACEMALLOC"):  # where Python's memory grew, by line
-                    grew = ctl("resources.allocations", n=40, frames=int(os.environ["PYTHONTRACEMALLOC"]))
+                if a.tracemalloc:  # where Python's memory grew, by line
+                    grew = ctl("resources.allocations", n=40, frames=a.tracemalloc)
                     diagnosis[phase]["allocations"] = grew.get("data", grew)
 
         # Three hands at once, as on a real wall: the commander's switches (every 2 s),
@@ -669,6 +671,8 @@ def main() -> int:
                     help="archived incidents the cache keeps (default: the product's, 100,000); e.g. 20000 — "
                          "at 200 msg/s the default is reached after ~hours, a 20-minute run never levels off")
     ap.add_argument("--no-video", action="store_true", help="diagnosis: the data alone, every preset empty")
+    ap.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
+                    help="with --diagnose: the wall traced (PYTHONTRACEMALLOC=FRAMES), growth by line")
     ap.add_argument("--diagnose", action="store_true",
                     help="at each quiet point, the Python types the wall holds (resources.types)")
     ap.add_argument("--out", default=str(ROOT / "out" / "endurance"))
