@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 
-def process(heap_now: bool = True) -> dict[str, Any]:
+def process(heap_now: bool = True, heap_every_s: float | None = None) -> dict[str, Any]:
     """This process as the kernel counts it (Linux; elsewhere what Python knows). The heap's
     figures are walked afresh with ``heap_now``, else they are the last walk's if it is
     under ``HEAP_EVERY_S`` old (``heap.age_s`` says how old)."""
@@ -30,7 +30,8 @@ def process(heap_now: bool = True) -> dict[str, Any]:
         out["rss_mb"] = round(int(fields["VmRSS"].split()[0]) / 1024, 1)
         out["threads"] = int(fields["Threads"])
         out["fds"] = fds()
-        out["heap"] = _heap_at_most_every(0.0 if heap_now else HEAP_EVERY_S)
+        every = heap_every_s if heap_every_s is not None else 0.0 if heap_now else HEAP_EVERY_S
+        out["heap"] = _heap_at_most_every(every)
     return out
 
 
@@ -38,6 +39,7 @@ def process(heap_now: bool = True) -> dict[str, Any]:
 # over 150,000 of them, and the GUI thread's own mallocs wait meanwhile. A supervisor
 # that asks ``status`` ten times a second must not cost the wall a stall each time.
 HEAP_EVERY_S = 60.0
+HEAP_ASKED_EVERY_S = 5.0
 _last_heap: tuple[float, dict[str, float]] | None = None
 
 
@@ -65,7 +67,14 @@ async def process_off_gui(heap_now: bool = False) -> dict[str, Any]:
     global _measurer
     if _measurer is None:
         _measurer = ThreadPoolExecutor(1, thread_name_prefix="resources")
-    return await asyncio.get_running_loop().run_in_executor(_measurer, process, heap_now)
+    # asked or not, at most one walk in HEAP_ASKED_EVERY_S: a client asking at every call
+    # cannot turn the walk into the stall it is kept from being
+    every = HEAP_ASKED_EVERY_S if heap_now else HEAP_EVERY_S
+    return await asyncio.get_running_loop().run_in_executor(_measurer, _process_every, every)
+
+
+def _process_every(heap_every_s: float) -> dict[str, Any]:
+    return process(heap_now=False, heap_every_s=heap_every_s)
 
 
 class _MallInfo2(ctypes.Structure):

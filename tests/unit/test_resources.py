@@ -38,3 +38,23 @@ def test_the_heap_is_walked_afresh_only_when_asked_or_a_minute_on(monkeypatch):
     assert len(walks) == 2
     monkeypatch.setattr(resources, "HEAP_EVERY_S", 0.0)  # a minute on
     assert resources.process(heap_now=False)["heap"]["age_s"] == 0 and len(walks) == 3
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's heap: Linux only")
+def test_status_asking_for_the_heap_at_every_call_walks_it_once_in_five_seconds(monkeypatch):
+    import asyncio
+
+    walks: list[int] = []
+    real = resources.heap
+    monkeypatch.setattr(resources, "heap", lambda: walks.append(1) or real())
+    monkeypatch.setattr(resources, "_last_heap", None)
+
+    async def ask(n: int) -> None:
+        for _ in range(n):
+            assert (await resources.process_off_gui(heap_now=True))["heap"]["used"] >= 0
+
+    asyncio.run(ask(10))
+    assert len(walks) == 1
+    monkeypatch.setattr(resources, "HEAP_ASKED_EVERY_S", 0.0)  # five seconds on
+    asyncio.run(ask(1))
+    assert len(walks) == 2
