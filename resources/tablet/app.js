@@ -225,6 +225,7 @@ function pad() {
   let last = 0, sent = "";
   const camera = () => $("#ptz").dataset.camera;
   const move = (ev) => {
+    if (tripped) return;  // the knob stays centred until the finger lifts
     const r = el.getBoundingClientRect();
     const cx = r.left + r.width / 2, cy = r.top + r.height / 2, R = r.width / 2;
     let dx = (ev.clientX - cx) / R, dy = (ev.clientY - cy) / R;

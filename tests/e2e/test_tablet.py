@@ -349,6 +349,8 @@ def test_a_ptz_move_stops_when_the_finger_lifts_and_when_the_tablet_goes_quiet(w
     page.mouse.move(cx, cy - box["height"] * 0.3, steps=2)
     page.wait_for_function("() => document.querySelector('#say').textContent.includes('云台已停止')")
     assert not motion()["moving"], motion()
+    # and the joystick's knob stays centred under the held finger: nothing looks like a move
+    assert page.eval_on_selector("[data-ptz-pad] .knob", "k => k.style.left") == ""
     # the finger lifts: the next press is a new move, and it turns the dome
     page.mouse.up()
     page.mouse.move(cx, cy)
