@@ -385,8 +385,12 @@ def test_on_a_display_the_thumbnail_holds_the_native_video(tmp_path):
         wall = WallProcess(tmp_path, server.url, "tok-commander", "--layout", str(layout),
                            "--tablet-port", str(tport), display=display)  # fmt: skip
         with live(wall):
-            wait_for(lambda: sum(t["state"] == "playing" for t in wall.status()["tiles"]) == 4,
-                     timeout(30), "four tiles playing")  # fmt: skip
+            # pictures shown for a while, not just a first one: the screen is read back once
+            # (no page looks, so it is not pictured again) and an X window that has not
+            # drawn yet reads black
+            wait_for(lambda: sum(t["state"] == "playing" and t["frames"] > 25
+                                 for t in wall.status()["tiles"]) == 4,
+                     timeout(30), "four tiles playing for a second")  # fmt: skip
             assert {t["route"] for t in wall.status()["tiles"]} == {"libvlc-native"}
             url, _ = pair(wall, tport, "平板", "viewer")
             import http.cookiejar
