@@ -230,7 +230,9 @@ def test_a_snapshots_cameras_reach_the_map_over_the_hubs_ticks(qtbot, ctx, hub, 
     assert len(ctx.locator.shown) == before + 2000
     version = ctx.locator.shown.version
     cams = lambda: map_._pics.get("cameras")  # noqa: E731  (the pump makes the layer after the first paint)
-    qtbot.waitUntil(lambda: cams() is not None and cams().key[1] == version and map_.settled())  # on the map
+    # (a layer being drawn has no key yet)
+    qtbot.waitUntil(lambda: (c := cams()) is not None and c.key is not None
+                    and c.key[1] == version and map_.settled())  # on the map  # fmt: skip
 
 
 def test_a_snapshot_with_the_same_regions_keeps_the_region_layer_and_redraws_markers_in_slices(
