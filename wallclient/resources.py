@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 
-def process(heap_now: bool = True, heap_every_s: float | None = None) -> dict[str, Any]:
+def process(heap_every_s: float = 0.0) -> dict[str, Any]:
     """This process as the kernel counts it (Linux; elsewhere what Python knows). The heap's
-    figures are walked afresh with ``heap_now``, else they are the last walk's if it is
-    under ``HEAP_EVERY_S`` old (``heap.age_s`` says how old)."""
+    figures are the last walk's if it is under ``heap_every_s`` old (0: walked now;
+    ``heap.age_s`` says how old)."""
     out: dict[str, Any] = {"threads": threading.active_count()}
     status = Path("/proc/self/status")
     if status.exists():
@@ -30,8 +30,7 @@ def process(heap_now: bool = True, heap_every_s: float | None = None) -> dict[st
         out["rss_mb"] = round(int(fields["VmRSS"].split()[0]) / 1024, 1)
         out["threads"] = int(fields["Threads"])
         out["fds"] = fds()
-        every = heap_every_s if heap_every_s is not None else 0.0 if heap_now else HEAP_EVERY_S
-        out["heap"] = _heap_at_most_every(every)
+        out["heap"] = _heap_at_most_every(heap_every_s)
     return out
 
 
@@ -60,7 +59,7 @@ _measurer: ThreadPoolExecutor | None = None
 
 
 async def process_off_gui(heap_now: bool = False) -> dict[str, Any]:
-    """``process(heap_now)`` on one thread of its own (made at the first ask), the event
+    """``process`` on one thread of its own (made at the first ask), the event
     loop — the GUI thread — going on meanwhile: /proc's figures take tens of ms on a loaded
     wall. Not asyncio's default pool: that one is shared and grows to six
     threads; this is one, named, and the wall's thread count says what it is."""
@@ -70,11 +69,7 @@ async def process_off_gui(heap_now: bool = False) -> dict[str, Any]:
     # asked or not, at most one walk in HEAP_ASKED_EVERY_S: a client asking at every call
     # cannot turn the walk into the stall it is kept from being
     every = HEAP_ASKED_EVERY_S if heap_now else HEAP_EVERY_S
-    return await asyncio.get_running_loop().run_in_executor(_measurer, _process_every, every)
-
-
-def _process_every(heap_every_s: float) -> dict[str, Any]:
-    return process(heap_now=False, heap_every_s=heap_every_s)
+    return await asyncio.get_running_loop().run_in_executor(_measurer, process, every)
 
 
 class _MallInfo2(ctypes.Structure):

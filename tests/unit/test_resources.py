@@ -29,15 +29,16 @@ def test_the_heap_is_walked_afresh_only_when_asked_or_a_minute_on(monkeypatch):
     real = resources.heap
     monkeypatch.setattr(resources, "heap", lambda: walks.append(1) or real())
     monkeypatch.setattr(resources, "_last_heap", None)
-    first = resources.process(heap_now=False)["heap"]
+    first = resources.process(resources.HEAP_EVERY_S)["heap"]
     assert len(walks) == 1 and first["walk_ms"] >= 0
     for _ in range(20):
-        polled = resources.process(heap_now=False)["heap"]
+        polled = resources.process(resources.HEAP_EVERY_S)["heap"]
     assert len(walks) == 1 and polled["used"] == first["used"] and polled["age_s"] >= 0
-    resources.process(heap_now=True)
+    resources.process()
     assert len(walks) == 2
-    monkeypatch.setattr(resources, "HEAP_EVERY_S", 0.0)  # a minute on
-    assert resources.process(heap_now=False)["heap"]["age_s"] == 0 and len(walks) == 3
+    at, figures = resources._last_heap
+    monkeypatch.setattr(resources, "_last_heap", (at - 61, figures))  # a minute on
+    assert resources.process(resources.HEAP_EVERY_S)["heap"]["age_s"] == 0 and len(walks) == 3
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="glibc's heap: Linux only")
