@@ -15,14 +15,21 @@ DEB_PKGS := libvlc5 vlc-plugin-base libvlc-bin vlc-plugin-video-output ffmpeg xd
 	libxkbcommon0 libdbus-1-3 libbrotli1 libxkbcommon-x11-0 libx11-xcb1 libxcb-cursor0 \
 	libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-randr0 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xkb1 libxcb-xinerama0 fonts-wqy-microhei openssl apt-utils xz-utils \
-	chromium
+	chromium gcc libc6-dev
 
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: setup system venv translations relay test test-orders demo bench soak lint clean \
+.PHONY: setup system venv translations relay sink test test-orders demo bench soak lint clean \
 	package package-tools package-test package-lock
 
-setup: system venv translations relay
+setup: system venv translations relay sink
+
+# libvlc's frame sink (wallclient/edges/video/sink.c): C callbacks, so that no decoder
+# thread takes the GIL for a picture (docs/video.md, "The frame sink")
+SINK := wallclient/edges/video/_sink.so
+sink: $(SINK)
+$(SINK): wallclient/edges/video/sink.c
+	cc -O2 -g0 -shared -fPIC -Wall -Wextra -Werror -o $@ $< -lpthread
 
 # The media relay of the deployment demo (docs/deployment.md): Node-Media-Server from
 # the npm registry, with the machine's Node.js (Debian's nodejs and npm if it has none).
@@ -125,4 +132,4 @@ lint: setup
 	$(VENV)/bin/mypy
 
 clean:
-	rm -rf $(VENV) out dist .pytest_cache .mypy_cache .ruff_cache .cache/relay .cache/package/stage
+	rm -rf $(VENV) $(SINK) out dist .pytest_cache .mypy_cache .ruff_cache .cache/relay .cache/package/stage

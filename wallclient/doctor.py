@@ -56,6 +56,12 @@ def run(a: argparse.Namespace) -> int:
           "absent (Debian builds VLC without live555): rtsp:// plays through PyAV")  # fmt: skip
     for form, route in routes().items():
         check(f"route {form}", True, route)
+    from wallclient.edges.video.sink import LIBRARY, library
+
+    check("frame sink", library() is not None,
+          "C callbacks: libvlc's decoder threads call no Python for a picture" if library() is not None
+          else f"{LIBRARY.name} not loaded: pictures go through Python callbacks (slower on a busy wall)",
+          "make setup (cc builds it from sink.c)", warn=True)  # fmt: skip
     from wallclient import display
     from wallclient.edges.video import native_output
 

@@ -490,6 +490,9 @@ class VideoPanel(Panel):
                 "mode": "replay" if i in self.replays else "live",
                 "zoom": self.steer.describe(i),
             })  # fmt: skip
+            timing = getattr(player, "timing", None)
+            if timing is not None:  # a resolved camera: where its open's time went
+                out[-1]["resolve"] = timing()
             cam = self.source(tile.camera) or {}
             if cam.get("ptz"):
                 d = self.ctx.ptz

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -105,6 +106,7 @@ class Platform:
         self.recorder: Any = None  # wallclient.demo.recorder.Recorder: recordings as play URLs
         self.playback_releases: dict[str, str] = {}  # release token → the recorder's grant
         self._reaper: asyncio.Task[None] | None = None
+        self.answer_ms: deque[int] = deque(maxlen=72)  # the last answers' times, as the platform took them
 
     def set_mode(self, mode: str, message: str | None = None) -> None:
         if mode not in ("normal", "timeout", "fail", "early"):
@@ -124,10 +126,12 @@ class Platform:
         self.count["resolves"] += 1
         self.count["in_flight"] += 1
         self.count["max_in_flight"] = max(self.count["max_in_flight"], self.count["in_flight"])
+        t0 = time.monotonic()
         try:
             return await self._resolve(camera, stream, kind, protocols, start, end)
         finally:
             self.count["in_flight"] -= 1
+            self.answer_ms.append(round((time.monotonic() - t0) * 1000))
 
     async def _resolve(self, camera: dict[str, Any], stream: str, kind: str, protocols: list[str],
                        start: float | None, end: float | None) -> dict[str, Any]:  # fmt: skip
@@ -312,7 +316,7 @@ class Platform:
         """The admin command ``platform``'s answer: mode, counts, streams up."""
         return {"kind": self.kind, "mode": self.mode, **self.count,
                 "streams": sorted(f"{c}/{p}" for (c, p), s in self.streams.items() if s.started),
-                "tokens": len(self.tokens),
+                "tokens": len(self.tokens), "answer_ms": list(self.answer_ms),
                 "playback_refused": self.recorder.grant_refusals if self.recorder else 0}  # fmt: skip
 
 

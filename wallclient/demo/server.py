@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 PART_ITEMS = 1000  # items per snapshot.part: 77,000 cameras → 77 frames well under 4 MiB
 ROLE_RANK = {"viewer": 0, "commander": 1, "installer": 2, "admin": 3}
+SAVE_EVERY_S = 15.0  # the state file at most this often (the journal holds what is newer)
 DEFAULT_TOKENS = {
     "demo-viewer": ("值班员", "viewer"),
     "demo-commander": ("指挥长", "commander"),
@@ -314,8 +315,12 @@ class Backend:
         return self.publish(type_, data)
 
     async def _saver(self) -> None:
+        # The journal keeps every frame since the last save, so the state file is written
+        # seldom: it re-encodes the whole district (~0.15 s of this loop each time, the
+        # platform's answers and the media server waiting behind it; measured in a 36-tile
+        # switch, docs/benchmarks.md "Play URLs")
         while True:
-            await asyncio.sleep(1.0)
+            await asyncio.sleep(SAVE_EVERY_S)
             if self._dirty:
                 self.save()
 

@@ -9,6 +9,7 @@ What a tile's picture goes through, one module each:
   window), with ``control``, the one thread every blocking libvlc call runs on;
 - ``pyav``: FFmpeg through PyAV on a reader thread per player;
 - ``frames``: the slot a decoder fills and the panel takes;
+- ``sink``: that slot filled by libvlc through C callbacks (``sink.c``), no GIL taken;
 - ``geometry``: picture sizes, aspects and native window sizes;
 - ``memory``: malloc arenas and the heap handed back after switches.
 

@@ -32,6 +32,7 @@ class FrameSlot:
         self._times: deque[float] = deque(maxlen=64)
         self.frames = 0
         self.shown = 0  # frames the GUI took to paint (a frame replaced before that is not)
+        self.first_frame_at: float | None = None  # this stream's first (``reset`` forgets it)
         self.last_frame_at: float | None = None
 
     def _allocate(self, width: int, height: int) -> None:
@@ -114,6 +115,8 @@ class FrameSlot:
             self._back, self._ready = self._ready, self._back
             self._fresh = True
             self.frames += 1
+            if self.first_frame_at is None:
+                self.first_frame_at = t
             self.last_frame_at = t
             self._times.append(t)
 
@@ -171,6 +174,7 @@ class FrameSlot:
             self._fresh = False
             self.frames = 0
             self.shown = 0
+            self.first_frame_at = None
             self.last_frame_at = None
             self._times.clear()
 
@@ -184,12 +188,15 @@ class FrameCount:
         self.width = width
         self.height = height
         self.frames = 0
+        self.first_frame_at: float | None = None
         self.last_frame_at: float | None = None
         self._samples: deque[tuple[float, int]] = deque(maxlen=64)
 
     def seen(self, total: int, t: float) -> None:
         """The player has shown ``total`` frames of this session so far (GUI thread)."""
         if total > self.frames:
+            if not self.frames:
+                self.first_frame_at = t
             self.frames = total
             self.last_frame_at = t
             self._samples.append((t, total))
@@ -213,5 +220,6 @@ class FrameCount:
 
     def reset(self) -> None:
         self.frames = 0
+        self.first_frame_at = None
         self.last_frame_at = None
         self._samples.clear()

@@ -21,6 +21,7 @@ from wallclient.edges.video import control
 from wallclient.edges.video.frames import FrameCount, FrameSlot
 from wallclient.edges.video.geometry import picture_aspect
 from wallclient.edges.video.player import DECODER_THREADS, NETWORK_CACHING_MS, Player
+from wallclient.edges.video.sink import SinkSlot, callbacks, library
 from wallclient.redact import redact_url
 
 log = logging.getLogger(__name__)
@@ -124,6 +125,17 @@ _FORMAT_CB = ctypes.CFUNCTYPE(
 )  # fmt: skip
 
 
+def _set_sink_callbacks(mp: Any, handle: int | None) -> None:
+    """libvlc calls the C sink's ``lock`` and ``display`` with ``handle`` (sink.c)."""
+    import vlc
+
+    fn = vlc.dll.libvlc_video_set_callbacks
+    fn.argtypes = [ctypes.c_void_p] * 5
+    fn.restype = None
+    lock, display = callbacks()
+    fn(mp._as_parameter_, lock, None, display, handle)
+
+
 def _set_format_callbacks(mp: Any, setup: Any) -> None:
     import vlc
 
@@ -142,6 +154,7 @@ class VlcPlayer(Player):
     route = "libvlc"
     slot: FrameSlot
     released = False  # its libvlc player freed (``release_now``)
+    _sink: SinkSlot | None = None  # the C sink its pictures go through (None: Python's callbacks)
     resizable = True  # the format callback fits each stream to the box it has then
 
     def __init__(self, width: int, height: int) -> None:
@@ -149,10 +162,16 @@ class VlcPlayer(Player):
         import vlc
 
         self._vlc = vlc
-        cb = vlc.CallbackDecorators
-        # references kept on self: libvlc calls these from its own threads
-        self._lock_cb: Any = cb.VideoLockCb(self._on_lock)
-        self._display_cb: Any = cb.VideoDisplayCb(self._on_display)
+        if library() is not None:
+            # the C sink: libvlc's decoder threads call no Python for a picture (sink.py)
+            self.slot = self._sink = SinkSlot(width, height)
+            self._lock_cb: Any = None
+            self._display_cb: Any = None
+        else:
+            cb = vlc.CallbackDecorators
+            # references kept on self: libvlc calls these from its own threads
+            self._lock_cb = cb.VideoLockCb(self._on_lock)
+            self._display_cb = cb.VideoDisplayCb(self._on_display)
         # libvlc tells the picture's size first: it then scales to the size the tile
         # draws it at, with the picture's own aspect (fit), in one swscale pass
         self._format_cb: Any = _FORMAT_CB(self._on_format)
@@ -172,8 +191,12 @@ class VlcPlayer(Player):
     def _make(self) -> None:
         self._mp = vlc_instance().media_player_new()
         # no unlock callback: it has nothing to do, and each call into Python from libvlc's
-        # threads takes the GIL from the GUI thread (three calls a frame became two)
-        self._mp.video_set_callbacks(self._lock_cb, None, self._display_cb, None)
+        # threads takes the GIL from the GUI thread (three calls a frame became two; with
+        # the C sink, none)
+        if self._sink is not None:
+            _set_sink_callbacks(self._mp, self._sink.handle)
+        else:
+            self._mp.video_set_callbacks(self._lock_cb, None, self._display_cb, None)
         _set_format_callbacks(self._mp, self._format_cb)
         self._watch()
 
@@ -229,6 +252,8 @@ class VlcPlayer(Player):
         self.slot.reset()
         self._generation += 1
         generation = self._generation
+        if self._sink is not None:
+            self._sink.want(generation)
         media = vlc_instance().media_new(url)
         media.add_option(f":network-caching={self.caching_ms or NETWORK_CACHING_MS}")
         media.add_option(":no-audio")
@@ -241,6 +266,8 @@ class VlcPlayer(Player):
             self._mp.set_media(media)  # stops what played before, synchronously
             self._keep(media)
             self._live = generation
+            if self._sink is not None:
+                self._sink.live(generation)
             if self._mp.play() != 0:
                 self.state, self.error = "error", "libvlc refused to play"
 
@@ -254,7 +281,15 @@ class VlcPlayer(Player):
     def stop(self) -> None:
         self.state = "idle"
         self._generation += 1  # frames still in flight belong to no one
+        if self._sink is not None:
+            self._sink.want(self._generation)
         control.jobs.submit(self._stop_now, owner=self)
+
+    def last_frame_at(self) -> float | None:
+        at = self.slot.last_frame_at
+        if at is not None and self.state == "connecting":
+            self.state = "playing"  # what ``_on_display`` says at once on the Python route
+        return at
 
     def _stop_now(self) -> None:
         self._mp.stop()  # synchronous: no callback of libvlc's writes a picture after it
@@ -277,6 +312,8 @@ class VlcPlayer(Player):
         if self._mp is not None:  # (None: abandoned before it was made)
             self._mp.stop()
             self._mp.release()
+        if self._sink is not None:  # libvlc holds its address no more
+            self._sink.free()
         # libvlc calls none of them any more: let go of the callbacks, which hold this
         # player (a cycle), so that it and its picture buffers are freed now — not at
         # the collector's next full pass, minutes away on a busy wall (issue 30)

@@ -84,10 +84,12 @@ class Resolver:
     async def resolve(self, camera: str, stream: str, kind: str = "live",
                       start: str | None = None, end: str | None = None,
                       wanted: Callable[[], bool] = lambda: True,
-                      protocols: list[str] | None = None) -> dict[str, Any]:  # fmt: skip
+                      protocols: list[str] | None = None,
+                      times: dict[str, float] | None = None) -> dict[str, Any]:  # fmt: skip
         """The ack's data ``{url, expires_at?, single_use, release?}``; CommandError when
         the backend or the platform says no. A request whose turn comes when it is no
-        longer ``wanted`` (its tile moved on while it queued) is never sent."""
+        longer ``wanted`` (its tile moved on while it queued) is never sent. ``times``
+        gets when it was ``sent`` and ``answered`` (monotonic)."""
         args: dict[str, Any] = {"camera": camera, "stream": stream, "kind": kind,
                                 "protocols": list(protocols or self.protocols)}  # fmt: skip
         if start is not None:
@@ -101,6 +103,8 @@ class Resolver:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.requests += 1
             t0 = time.monotonic()
+            if times is not None:
+                times["sent"] = t0
             try:
                 data = await self._send("stream.resolve", args, RESOLVE_TIMEOUT_S)
             except CommandError:
@@ -108,7 +112,10 @@ class Resolver:
                 raise
             finally:
                 self.in_flight -= 1
-            self.last_ms = (time.monotonic() - t0) * 1000
+            t1 = time.monotonic()
+            if times is not None:
+                times["answered"] = t1
+            self.last_ms = (t1 - t0) * 1000
         if not isinstance(data, dict) or not isinstance(data.get("url"), str) or not data["url"]:
             self.failures += 1
             raise CommandError("platform_error", "the backend answered without a URL")
@@ -160,6 +167,7 @@ class ResolvedPlayer(Player):
         self._crop: tuple[float, float, float, float] | None = None
         self._ended = False
         self.opened_at: float | None = None  # when its URL went to a player (monotonic)
+        self.times: dict[str, float] = {"asked": time.monotonic()}  # ``timing``
         # how long the URL may wait for a decoder when the budget is spent: 0 for a tile's
         # own open (the tile says so), longer for a tour page started ahead — its URL in
         # hand, it opens as the flip frees the last page's decoders
@@ -211,11 +219,13 @@ class ResolvedPlayer(Player):
 
     async def _open(self) -> None:
         try:
-            got = await self.resolver.resolve(self.camera, self.stream, wanted=self._wanted)
+            got = await self.resolver.resolve(self.camera, self.stream, wanted=self._wanted,
+                                              times=self.times)  # fmt: skip
             if not self._ended and expired(got.get("expires_at")):
                 # handed out already expired (a clock apart, a long queue): asked once more
                 self.resolver.expired += 1
-                got = await self.resolver.resolve(self.camera, self.stream, wanted=self._wanted)
+                got = await self.resolver.resolve(self.camera, self.stream, wanted=self._wanted,
+                                                  times=self.times)  # fmt: skip
         except CommandError as exc:
             if not self._ended:
                 self._state = "error"
@@ -249,6 +259,20 @@ class ResolvedPlayer(Player):
         player.set_crop(self._crop)
         self.opened_at = time.monotonic()
         self.inner = player
+
+    def timing(self) -> dict[str, int | None]:
+        """Where this open's time went, in ms: waiting for a turn under the wall's cap
+        (``queued``), the platform's answer (``platform``), the URL to the first picture
+        (``picture``); None for what has not happened yet."""
+        t = self.times
+
+        def ms(a: float | None, b: float | None) -> int | None:
+            return None if a is None or b is None else round((b - a) * 1000)
+
+        first = getattr(self.inner.slot, "first_frame_at", None) if self.inner is not None else None
+        return {"queued": ms(t.get("asked"), t.get("sent")),
+                "platform": ms(t.get("sent"), t.get("answered")),
+                "picture": ms(self.opened_at, first)}  # fmt: skip
 
     def _wanted(self) -> bool:
         return not self._ended
