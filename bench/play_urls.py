@@ -163,7 +163,7 @@ def wide(tmp: Path, switches: int) -> dict[str, Any]:
         ids = [run.preset(c) for c in sets]
         run.wall.control.ok("preset.activate", preset=ids[0])
         run.until_playing(set(sets[0]), 60)
-        times, resolves, requests = [], [], []
+        times, resolves, requests, where = [], [], [], []
         for i in range(switches):
             want = sets[(i + 1) % 2]
             time.sleep(25)  # the last preset's streams closed by the platform (20 s after their last viewer)
@@ -172,15 +172,34 @@ def wide(tmp: Path, switches: int) -> dict[str, Any]:
             run.wall.control.ok("preset.activate", preset=ids[(i + 1) % 2])
             took = run.until_playing(set(want), 30)  # from the command, its ack included
             times.append(round(time.monotonic() - t0 if took != float("inf") else took, 2))
-            resolves.append(run.server.admin("platform")["resolves"] - before["resolves"])
+            platform = run.server.admin("platform")
+            resolves.append(platform["resolves"] - before["resolves"])
             requests.append(run.wall.status()["resolve"]["requests"] - asked)
+            where.append(breakdown(run.wall.status()["tiles"], platform["answer_ms"][-36:]))
         after, resolve = run.server.admin("platform"), run.wall.status()["resolve"]
         out = {"all_playing_s": times, "max_s": max(times), "cap": resolve["cap"],
                "max_in_flight_platform": after["max_in_flight"], "max_in_flight_wall": resolve["max_in_flight"],
-               "resolves": resolves, "wall_requests": requests}  # fmt: skip
+               "resolves": resolves, "wall_requests": requests, "where": where}  # fmt: skip
         out["budget"] = {"le_5s": max(times) <= 5.0, "cap_kept": after["max_in_flight"] <= resolve["cap"],
                          "one_resolve_per_tile": all(n == 36 for n in resolves)}  # fmt: skip
         return out
+
+
+def breakdown(tiles: list[dict[str, Any]], answers_ms: list[int]) -> dict[str, Any]:
+    """Where one switch's time went, from the tiles' ``resolve`` timing (status) and the
+    platform's own answer times: the first request's wait on the wall (the switch applied,
+    then a turn of its loop), the platform as it took the answers (its delay is the
+    floor) and as the wall saw them, and the URL → first picture."""
+    t = [x.get("resolve") or {} for x in tiles]
+
+    def col(k: str) -> list[int]:
+        return sorted(x[k] for x in t if x.get(k) is not None)
+
+    queued, seen, picture = col("queued"), col("platform"), col("picture")
+    return {"first_request_after_ms": queued[0] if queued else None,
+            "platform_answer_ms": [min(answers_ms), max(answers_ms)] if answers_ms else None,
+            "wall_saw_answer_ms": [seen[0], seen[-1]] if seen else None,
+            "picture_ms": [picture[0], pct(picture, 0.5), picture[-1]] if picture else None}  # fmt: skip
 
 
 def drop(tmp: Path, rounds: int) -> dict[str, Any]:

@@ -80,6 +80,13 @@ def test_wvp_streams_are_started_by_a_resolve_and_released_when_the_tile_moves_o
     assert view["resolves"] - base["resolves"] == 4  # one per open, none twice
     resolve = wall.status()["resolve"]
     assert resolve["requests"] - asked == 4 and resolve["failures"] == 0
+    # each tile says where its open's time went: the platform's 0.4 s (as the platform
+    # itself took it, and no less as the wall saw it), then its first picture
+    answers = view["answer_ms"][-4:]
+    assert all(a >= 400 for a in answers)
+    for t in got:
+        took = t["resolve"]
+        assert took["platform"] >= min(answers) and took["queued"] >= 0 and took["picture"] >= 0, took
     # a stream's fixed URL answers 404 once the platform has closed it: a wall holding
     # URLs would go black; this one moves on and releases what it no longer shows
     show(server, cameras(server, 4, skip=4), preset="T-NEXT")
