@@ -58,8 +58,9 @@ def run(a: argparse.Namespace) -> int:
         check(f"route {form}", True, route)
     from wallclient.edges.video.sink import LIBRARY, library
 
-    check("frame sink", library() is not None,
-          "C callbacks: libvlc's decoder threads call no Python for a picture" if library() is not None
+    sink = library() is not None
+    check("frame sink", sink,
+          "C callbacks: libvlc's decoder threads call no Python for a picture" if sink
           else f"{LIBRARY.name} not loaded: pictures go through Python callbacks (slower on a busy wall)",
           "make setup (cc builds it from sink.c)", warn=True)  # fmt: skip
     from wallclient import display

@@ -117,25 +117,20 @@ void wc_sink_display(void *opaque, void *picture) {
     pthread_mutex_unlock(&s->mu);
 }
 
-/* The GUI thread: the newest frame becomes the front one (1), or none is new (0). */
+/* The GUI thread: the newest frame becomes the front one; its buffer's index, or -1
+   when none is new. */
 int wc_sink_take(wc_sink *s) {
     pthread_mutex_lock(&s->mu);
-    int took = s->fresh;
-    if (took) {
+    int front = -1;
+    if (s->fresh) {
         int r = s->ready;
         s->ready = s->front, s->front = r;
         s->fresh = 0;
         s->shown++;
+        front = r;
     }
     pthread_mutex_unlock(&s->mu);
-    return took;
-}
-
-int wc_sink_front(wc_sink *s) {
-    pthread_mutex_lock(&s->mu);
-    int f = s->front;
-    pthread_mutex_unlock(&s->mu);
-    return f;
+    return front;
 }
 
 /* Counts and times in one look: frames, shown, fresh; first and last (-1: none). */

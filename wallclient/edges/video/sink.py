@@ -51,9 +51,7 @@ def library() -> Any:
                        ("wc_sink_counts", [_VP, ctypes.POINTER(ctypes.c_long), ctypes.POINTER(ctypes.c_double)])):  # fmt: skip
         fn = getattr(lib, name)
         fn.argtypes, fn.restype = args, None
-    for name in ("wc_sink_take", "wc_sink_front"):
-        fn = getattr(lib, name)
-        fn.argtypes, fn.restype = [_VP], ctypes.c_int
+    lib.wc_sink_take.argtypes, lib.wc_sink_take.restype = [_VP], ctypes.c_int
     lib.wc_sink_rate.argtypes = [_VP, ctypes.c_double, ctypes.c_double, ctypes.POINTER(ctypes.c_double)]
     lib.wc_sink_rate.restype = ctypes.c_int
     _lib = lib
@@ -65,6 +63,11 @@ def callbacks() -> tuple[int, int]:
     lib = library()
     return (ctypes.cast(lib.wc_sink_lock, _VP).value or 0,
             ctypes.cast(lib.wc_sink_display, _VP).value or 0)  # fmt: skip
+
+
+def _from_sink(k: int) -> Any:
+    """A ``SinkSlot`` attribute read from the sink's counts (``_look``'s ``k``-th)."""
+    return property(lambda self: self._look()[k], lambda self, _value: None)
 
 
 class SinkSlot(FrameSlot):
@@ -92,37 +95,12 @@ class SinkSlot(FrameSlot):
         return (counts[0], counts[1], counts[2],
                 at[0] if at[0] >= 0 else None, at[1] if at[1] >= 0 else None)  # fmt: skip
 
-    @property
-    def frames(self) -> int:
-        return self._look()[0]
-
-    @frames.setter
-    def frames(self, _value: int) -> None:  # FrameSlot's own bookkeeping: the sink's here
-        pass
-
-    @property
-    def shown(self) -> int:
-        return self._look()[1]
-
-    @shown.setter
-    def shown(self, _value: int) -> None:
-        pass
-
-    @property
-    def first_frame_at(self) -> float | None:
-        return self._look()[3]
-
-    @first_frame_at.setter
-    def first_frame_at(self, _value: float | None) -> None:
-        pass
-
-    @property
-    def last_frame_at(self) -> float | None:
-        return self._look()[4]
-
-    @last_frame_at.setter
-    def last_frame_at(self, _value: float | None) -> None:
-        pass
+    # FrameSlot's own bookkeeping assigns these (``__init__``, ``reset``): here the sink
+    # keeps them, so an assignment is ignored and a read asks the sink
+    frames = _from_sink(0)
+    shown = _from_sink(1)
+    first_frame_at = _from_sink(3)
+    last_frame_at = _from_sink(4)
 
     @property
     def fresh(self) -> bool:
@@ -142,9 +120,10 @@ class SinkSlot(FrameSlot):
 
     def take(self) -> bool:
         with self._lock:
-            if not self.handle or not self._lib.wc_sink_take(self.handle):
+            front = self._lib.wc_sink_take(self.handle) if self.handle else -1
+            if front < 0:
                 return False
-            self._front = self._lib.wc_sink_front(self.handle)
+            self._front = front
             return True
 
     def ready_stamp(self) -> float | None:
