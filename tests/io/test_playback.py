@@ -11,6 +11,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
@@ -28,10 +29,10 @@ def clips(tmp_path_factory) -> dict[str, bytes]:
     """Real recordings made by ffmpeg: H.264 and H.265, 6 s, a key frame each second."""
     out = {}
     d = tmp_path_factory.mktemp("clips")
-    for name, codec in (("h264", "libx264"), ("h265", "libx265")):
+    for name, codec, seconds in (("h264", "libx264", 6), ("h265", "libx265", 6), ("second", "libx264", 1)):
         path = d / f"{name}.mp4"
         subprocess.run(["ffmpeg", "-nostdin", "-loglevel", "error", "-f", "lavfi",
-                        "-i", "testsrc2=size=640x360:rate=25:duration=6", "-c:v", codec,
+                        "-i", f"testsrc2=size=640x360:rate=25:duration={seconds}", "-c:v", codec,
                         "-preset", "ultrafast", "-g", "25", "-pix_fmt", "yuv420p",
                         "-movflags", "+faststart", str(path)], check=True)  # fmt: skip
         out[name] = path.read_bytes()
@@ -47,6 +48,7 @@ class Playback(ThreadingHTTPServer):
         self.clips = clips
         self.mode = "ok"
         self.tokens: list[str] = []
+        self.born = time.monotonic()  # "growing": the recording is being made from here on
         super().__init__(("127.0.0.1", 0), _Handler)
         threading.Thread(target=self.serve_forever, daemon=True).start()
 
@@ -84,8 +86,15 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send(200, b'{"not": "a list"')
             elif mode == "empty":
                 self._send(404, b"no recording")
+            elif mode == "growing":  # recorded until half a second ahead of a 1x clock at T0 + 1
+                made = time.monotonic() - srv.born + 1.5
+                self._send(200, json.dumps([{"start": rfc3339(T0), "duration": made, "url": "x"}]).encode())
             else:
                 self._send(200, json.dumps([{"start": rfc3339(T0), "duration": 6.0, "url": "x"}]).encode())
+            return
+        if mode == "growing":  # one second from the moment asked for, as a recorder cuts it
+            start = parse_qs(urlsplit(self.path).query)["start"][0]
+            self._send(200, srv.clips["second"], {"Content-Type": "video/mp4", "X-Recorded-Start": start})
             return
         body = {"garbage": os.urandom(200_000), "truncated": srv.clips["h264"][: len(srv.clips["h264"]) // 3],
                 "h265": srv.clips["h265"]}.get(mode, srv.clips["h264"])  # fmt: skip
@@ -146,6 +155,23 @@ def test_a_server_that_is_down_and_a_range_without_recording(server):
     finally:
         down.stop()
         gap.stop()
+
+
+def test_a_recording_still_being_made_plays_on_past_what_was_first_listed(server):
+    # the list said "until half a second from now"; a second later the recording has grown:
+    # the tile asks again and plays on, it does not show 「无录像」 over recorded video
+    server.mode = "growing"
+    server.born = time.monotonic()
+    player = play(server.base)
+    try:
+        wait_for(lambda: player.frames() >= 1, timeout(10), "the first picture")
+        end = time.monotonic() + 3.0
+        while time.monotonic() < end:
+            assert not player.gap and player.state == "playing", (player.gap, player.state, player.error)
+            time.sleep(0.02)
+        assert player.position > T0 + 3.0  # it went on past the first listing's end
+    finally:
+        player.stop()
 
 
 def test_a_truncated_recording_shows_what_it_has(server):

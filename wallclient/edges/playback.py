@@ -266,10 +266,17 @@ class ReplayPlayer(Player):
                 version = clock.version
                 pos = clock.position()
                 try:
-                    if not (listed[0] <= pos < listed[1] - 5):
+                    fresh = not (listed[0] <= pos < listed[1] - 5)
+                    if fresh:
                         spans = client.list(pos - 2, pos + LIST_AHEAD_S)
                         listed = (pos - 2, pos + LIST_AHEAD_S)
                     span = covering(spans, pos)
+                    if span is None and not fresh:
+                        # a recording still being made has grown since it was listed: its
+                        # last span's end is old news, not a gap (asked again before saying one)
+                        spans = client.list(pos - 2, pos + LIST_AHEAD_S)
+                        listed = (pos - 2, pos + LIST_AHEAD_S)
+                        span = covering(spans, pos)
                     if span is None:
                         self._in_gap(clock, spans, pos, version, stop)
                         listed = (0.0, 0.0)  # the recording may have grown meanwhile
