@@ -31,9 +31,9 @@ def behind_proxy(tmp_path):
     wall = WallProcess(
         tmp_path, f"ws://127.0.0.1:{proxy.port}/wall/v1", "tok-viewer", "--layout", str(layout)
     )
-    # a half-open connection noticed in 2 × 5 s instead of 2 × 20 s (the keep-alive is the
+    # a half-open connection noticed in 2 × 3 s instead of 2 × 20 s (the keep-alive is the
     # same code at either period)
-    wall.env = dict(os.environ, WALLCLIENT_KEEPALIVE_S="5")
+    wall.env = dict(os.environ, WALLCLIENT_KEEPALIVE_S="3")
     try:
         wall.start()
         wait_for(lambda: wall.conn()["state"] == "live", timeout(30), "live")
