@@ -120,7 +120,9 @@ class NewPriority1:
     def arrived(
         self, live: dict[str, Any], changed: Iterable[str] | None, now_s: float
     ) -> list[str]:
-        """The new priority-1 ids among ``changed`` (None: all of ``live``), in order."""
+        """The new priority-1 ids among ``changed`` (None: all of ``live``), in the order
+        they were reported (then by id): a burst that lands in one tick, or a whole table
+        at start, pops up and sounds in the order it happened, not a set's order."""
         out = []
         since = now_s - self.new_for_s
         for iid in live if changed is None else changed:
@@ -130,10 +132,10 @@ class NewPriority1:
             self._seen.add(iid)
             reported = epoch(inc.get("reported_at") or "")
             if self.accept(inc) and reported is not None and reported > since:
-                out.append(iid)
+                out.append((reported, iid))
         if len(self._seen) > 2 * len(live) + 1000:
             self._seen &= set(live)
-        return out
+        return [iid for _reported, iid in sorted(out)]
 
     def accept(self, inc: dict[str, Any]) -> bool:
         return bool(inc.get("priority") == 1)

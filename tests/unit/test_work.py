@@ -8,8 +8,9 @@ import pytest
 from wallclient.demo.media import ffmpeg
 from wallclient.demo.pictures import giant_png
 from wallclient.edges.pictures import PictureError, decode, header_size
-from wallclient.incidents import deadline_chain, fitting_kinds, nearest_units
+from wallclient.incidents import NewAlarms, deadline_chain, fitting_kinds, nearest_units
 from wallclient.protocol import epoch
+from wallclient.replay import rfc3339
 
 INC = {
     "id": "W1", "priority": 1, "status": "arrived", "category": ["防汛防台", "河道水位", "河道水位超警"],
@@ -63,3 +64,18 @@ def test_a_picture_too_large_in_pixels_is_refused_from_its_header(tmp_path):
         decode(data, max_pixels=320 * 179)
     with pytest.raises(PictureError, match="not a readable picture"):
         decode(b"\xff\xd8\xff" + b"\x00" * 5000)
+
+
+def test_alarms_that_land_together_pop_up_in_the_order_they_were_reported():
+    # twenty alarms in one tick (a set of changed ids), and a whole table at start: the
+    # first reported pops first, whatever order a set or the cache gives them in
+    now = 1_800_000_000.0
+    live = {f"W{n:03d}": {"id": f"W{n:03d}", "priority": 1, "source": "110",
+                         "reported_at": rfc3339(now - 20 + n * 0.01)} for n in range(20)}  # fmt: skip
+    changed = set(reversed(list(live)))
+    assert NewAlarms((), 600, lambda inc: True).arrived(live, changed, now) == sorted(live)
+    scrambled = dict(sorted(live.items(), key=lambda kv: hash(kv[0]) % 7))
+    assert NewAlarms((), 600, lambda inc: True).arrived(scrambled, None, now) == sorted(live)
+    # reported together: by id
+    same = {i: {**inc, "reported_at": rfc3339(now - 5)} for i, inc in live.items()}
+    assert NewAlarms((), 600, lambda inc: True).arrived(same, set(same), now) == sorted(live)
