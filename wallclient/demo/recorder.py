@@ -124,6 +124,10 @@ class Recorder:
         self._server: asyncio.base_events.Server | None = None
         self._tasks: list[asyncio.Task[None]] = []
         self._starting: set[str] = set()
+        # one recording begun at a time: the cap is decided with the ones being started
+        # counted (forty cameras wanted at once started forty ffmpegs past a cap of 32,
+        # and the machine's two cores with them)
+        self._gate = asyncio.Lock()
         self.gets = 0
         self.grants: dict[str, _Grant] = {}  # a platform's playback URLs, by token
         self.grant_refusals = 0
@@ -169,6 +173,10 @@ class Recorder:
         return sorted(c for c, cam in self._cams.items() if cam.live is not None)
 
     async def _begin(self, camera: str) -> None:
+        async with self._gate:
+            await self._begin_one(camera)
+
+    async def _begin_one(self, camera: str) -> None:
         try:
             live = [c for c, cam in self._cams.items() if cam.live is not None]
             while len(live) >= self.max_cameras:
