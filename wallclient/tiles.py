@@ -91,6 +91,7 @@ class Tile:
         self.started_at = 0.0
         self.retry_at: float | None = None
         self._failures = 0
+        self.last_failure: str | None = None  # why the last attempt failed (said while retrying)
         self._lost = False  # this camera played, then its signal went: until it plays again
         self.warm: tuple[str, str, Any, float] | None = None  # (camera, stream, player, since)
         self._rng = rng or random.Random()
@@ -108,6 +109,7 @@ class Tile:
         self.camera = camera
         self.retry_at = None
         self._failures = 0
+        self.last_failure = None
         self._lost = False
         self.error = None
         self.state = "idle" if camera is None else "connecting"
@@ -184,8 +186,16 @@ class Tile:
             return actions
         self.state, self.error = "playing", None
         self._failures = 0
+        self.last_failure = None
         self._lost = False
         return actions
+
+    @property
+    def failures(self) -> int:
+        """Attempts that failed since this camera last played (or was put on the tile):
+        a retry after one is still "connecting", and says which attempt it is and why the
+        last one failed, so a dead camera is known as one between its attempts too."""
+        return self._failures
 
     def retry_in(self, now: float) -> float | None:
         if self.player is None and self.retry_at is not None:
@@ -194,6 +204,7 @@ class Tile:
 
     def _fail(self, actions: list[Action], now: float, state: str, reason: str) -> list[Action]:
         self.state, self.error = state, reason
+        self.last_failure = reason
         self._lost = self._lost or state == "no_signal"
         delay = RETRY_S[min(self._failures, len(RETRY_S) - 1)]
         self._failures += 1

@@ -278,6 +278,11 @@ class TilePainter:
         retry = tile.retry_in(now)
         if retry is not None:
             lines.append(theme.tr("Reconnecting in %1 s").replace("%1", f"{retry:.0f}"))
+        elif tile.state == "connecting" and tile.failures and tile.last_failure:
+            # a retry: which attempt, and why the last one failed (a dead camera is not
+            # taken for one that is just slow to answer)
+            lines.append(theme.tr("Attempt %1 · last: %2").replace("%1", str(tile.failures + 1))
+                         .replace("%2", theme.tr(tile.last_failure)))  # fmt: skip
         p.drawText(r.adjusted(8 * s, 40 * s, -8 * s, 0),
                    Qt.AlignmentFlag.AlignCenter | Qt.TextFlag.TextWordWrap, "\n".join(lines))  # fmt: skip
 

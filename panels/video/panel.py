@@ -486,6 +486,8 @@ class VideoPanel(Panel):
                 "error": tile.error,
                 "route": player.route if player is not None else None,
                 "retry_in_s": None if retry is None else round(retry, 1),
+                # failed attempts since it last played, and the last one's reason
+                "failures": tile.failures, "last_failure": tile.last_failure,
                 "page": self.page, "pages": self.pages, "linked": i in self.linked,
                 "mode": "replay" if i in self.replays else "live",
                 "zoom": self.steer.describe(i),

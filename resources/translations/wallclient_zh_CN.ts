@@ -20,6 +20,42 @@
         <translation>%1 秒后重连</translation>
     </message>
     <message>
+        <source>Attempt %1 · last: %2</source>
+        <translation>第 %1 次尝试 · 上次：%2</translation>
+    </message>
+    <message>
+        <source>Invalid data found when processing input</source>
+        <translation>流数据无法解析</translation>
+    </message>
+    <message>
+        <source>Connection refused</source>
+        <translation>连接被拒绝</translation>
+    </message>
+    <message>
+        <source>Connection timed out</source>
+        <translation>连接超时</translation>
+    </message>
+    <message>
+        <source>End of file</source>
+        <translation>流已结束</translation>
+    </message>
+    <message>
+        <source>Server returned 404 Not Found</source>
+        <translation>服务器返回 404：无此流</translation>
+    </message>
+    <message>
+        <source>Server returned 401 Unauthorized (authorization failed)</source>
+        <translation>服务器返回 401：认证失败</translation>
+    </message>
+    <message>
+        <source>Server returned 403 Forbidden (access denied)</source>
+        <translation>服务器返回 403：拒绝访问</translation>
+    </message>
+    <message>
+        <source>Immediate exit requested</source>
+        <translation>等待超时，已中止</translation>
+    </message>
+    <message>
         <source>Frozen for %1 s</source>
         <translation>画面已冻结 %1 秒</translation>
     </message>

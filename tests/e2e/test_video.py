@@ -130,6 +130,10 @@ def test_a_camera_server_that_hangs_or_sends_garbage_ends_in_error_or_no_signal(
 
     wait_for(each_said, timeout(30), f"{mode}: error or no_signal on every tile")
     assert all(said.values()), said  # with its reason
+    # a retry is "connecting" again and still says which attempt it is and why the last failed
+    retry = wait_for(lambda: next((t for t in _tiles(wall)[:4] if t["state"] == "connecting"
+                                   and t["failures"] >= 1), None), timeout(20), "a retry")  # fmt: skip
+    assert retry["last_failure"], retry
     assert wall.proc.poll() is None  # the wall runs on
 
 

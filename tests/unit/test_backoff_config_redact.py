@@ -63,3 +63,14 @@ def test_credentials_never_survive_redaction():
     red = redact_url(url)
     assert "Demo-2026" not in red and "abc" not in red and "channel=2" in red
     assert "Demo-2026" not in redact_text(f"could not open {url}: timeout")
+
+
+def test_a_decoders_failure_reads_as_ffmpegs_words_without_its_number_or_the_url():
+    import av
+
+    from wallclient.edges.video import av_reason
+
+    with pytest.raises(av.error.FFmpegError) as exc:  # nothing listens on port 9
+        av.open("rtsp://admin:secret@127.0.0.1:9/live/cam", timeout=2)
+    assert av_reason(exc.value) == "Connection refused"  # translated on the wall: 连接被拒绝
+    assert av_reason(ValueError("bad rtsp://admin:secret@host/x")) == "bad rtsp://***@host/x"

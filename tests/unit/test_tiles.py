@@ -62,6 +62,15 @@ def test_never_answering_is_an_error_and_retries_back_off():
         waits.append(t.retry_in(now))
         now += waits[-1]
     assert waits == sorted(waits) and waits[-1] > 2 * waits[0]
+    # between attempts the retry is "connecting" again, and still says it has failed: which
+    # attempt this is and why the last one failed (a status field and a line on the tile)
+    started(t, now)
+    assert t.state == "connecting" and t.error is None
+    assert t.failures == 4 and t.last_failure.startswith("no picture within")
+    # a picture: the slate is clean
+    t.player.last = now + 0.5
+    t.step(now + 0.6, CAM, 640, 360)
+    assert t.state == "playing" and t.failures == 0 and t.last_failure is None
 
 
 def test_offline_camera_is_not_even_tried_and_size_picks_the_stream():

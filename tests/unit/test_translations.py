@@ -17,7 +17,7 @@ def test_every_on_screen_string_is_translated_to_chinese():
         if (m.find("translation") is not None and m.find("translation").get("type") != "unfinished")
     }
     used: set[str] = set()
-    for src in (ROOT / "panels").glob("*.py"):
+    for src in (ROOT / "panels").rglob("*.py"):
         used |= set(
             re.findall(r'theme\.tr\("((?:[^"\\]|\\.)+)"\)', src.read_text(encoding="utf-8"))
         )

@@ -249,6 +249,12 @@ class Pacer:
 
 
 def av_reason(exc: BaseException) -> str:
+    """What went wrong, as a tile says it: FFmpeg's own words without its error number
+    and the URL it quotes ("Invalid data found when processing input", "Connection
+    refused": translated on the wall), else the exception's text, credentials dropped."""
+    strerror = getattr(exc, "strerror", None)
+    if isinstance(strerror, str) and strerror:
+        return strerror[:200]
     text = str(exc) or type(exc).__name__
     # FFmpeg errors quote the URL: keep the reason, drop credentials
     for token in text.split():
