@@ -212,3 +212,27 @@ def test_the_pop_up_and_the_card_stay_above_native_video_on_a_real_x_server(tmp_
         server.stop()
         xvfb.kill()
         xvfb.wait()
+
+
+def test_the_backends_pictures_live_beside_its_state_or_go_with_it(tmp_path, monkeypatch):
+    """The reference backend keeps its alarms' pictures beside its state file (a restart
+    serves the same ones); run without one, it leaves no folder behind when it stops."""
+    scratch = tmp_path / "tmpdir"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))  # where a run without state makes its folder
+    kept = DemoServer(tmp_path, "--no-media", "--rate", "0").start()
+    try:
+        iid = alarm(kept)
+        assert (tmp_path / "backend-state-pictures" / f"{iid}.jpg").exists()
+    finally:
+        kept.stop()
+    assert (tmp_path / "backend-state-pictures" / f"{iid}.jpg").exists()  # kept for a restart
+    bare = tmp_path / "bare"
+    bare.mkdir()
+    gone = DemoServer(bare, "--no-media", "--rate", "0", state=False).start()
+    try:
+        alarm(gone)
+        assert [p.name[:20] for p in scratch.iterdir()] == ["wallclient-pictures-"]
+    finally:
+        gone.stop()
+    assert list(scratch.iterdir()) == []

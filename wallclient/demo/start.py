@@ -9,6 +9,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import signal
 import tempfile
 import time
@@ -58,8 +59,15 @@ async def serve_demo(a: argparse.Namespace) -> int:
     district_ref.append(district)
     from wallclient.demo.pictures import PictureServer
 
+    # the alarms' pictures beside the state (kept across restarts, as its incidents are);
+    # without one, in a folder of this run's own, removed when it stops (one was left in
+    # /tmp by every run before: 273 of them after one day of tests)
+    if a.state:
+        picture_dir, own_pictures = Path(a.state).with_name(Path(a.state).stem + "-pictures"), False
+    else:
+        picture_dir, own_pictures = Path(tempfile.mkdtemp(prefix="wallclient-pictures-")), True
     pictures = await PictureServer(
-        Path(tempfile.mkdtemp(prefix="wallclient-pictures-")), load_tokens(a.tokens), district.incidents.get,
+        picture_dir, load_tokens(a.tokens), district.incidents.get,
         lambda cam: media.clip(cam, "main") if media is not None else _no_clip(),
         host=streams.host,
     ).start()  # fmt: skip
@@ -142,6 +150,8 @@ async def serve_demo(a: argparse.Namespace) -> int:
     await stop.wait()
     await backend.stop()
     await pictures.stop()
+    if own_pictures:
+        shutil.rmtree(picture_dir, ignore_errors=True)
     if recorder is not None:
         await recorder.stop()
     if media is not None:
