@@ -4,6 +4,7 @@ screens, and the QApplication with the wall's language."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import os
@@ -12,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from wallclient import paths
 from wallclient.errors import ConfigError
 from wallclient.layout import Layout
 
@@ -47,9 +49,15 @@ def configure_offscreen(lay: Layout, only: list[str] | None = None) -> None:
         for s in lay.screens
         if only is None or s.name in only
     ]
-    fd, path = tempfile.mkstemp(prefix="wallclient-screens-", suffix=".json")
-    with os.fdopen(fd, "w") as fh:
-        json.dump({"screens": screens}, fh)
+    # one file per set of screens, named by its content (a temporary one per start was
+    # left behind by every offscreen run: 347 after a day of tests), written whole
+    text = json.dumps({"screens": screens}, sort_keys=True)
+    digest = hashlib.sha1(text.encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"wallclient-screens-{os.getuid()}-{digest}.json"
+    if not path.exists() or path.read_text(encoding="utf-8") != text:
+        tmp = paths.temp_beside(path)
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
     os.environ["QT_QPA_PLATFORM"] = f"offscreen:configfile={path}"
 
 

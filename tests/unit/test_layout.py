@@ -1,6 +1,7 @@
 """Layout files: the shipped ones are valid, and a bad one lists every error with its place."""
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -117,3 +118,20 @@ def test_video_tiles_count_each_span_as_one_tile():
     lay = layout.load(layout.default_path())
     assert lay.video_tiles() == 18  # two 3 × 3 screens of video
     assert lay.video_tiles("emergency") == 9 + 9 - 3  # the linkage screen's 2 × 2 span
+
+
+def test_the_offscreen_screens_file_is_one_per_set_of_screens_not_one_per_start(tmp_path, monkeypatch):
+    import tempfile
+
+    from wallclient.display import configure_offscreen
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.setenv("QT_QPA_PLATFORM", "")
+    lay = layout.load(LAYOUTS / "district-3x2.json")
+    for _ in range(3):  # three starts of one wall
+        configure_offscreen(lay)
+    files = list(tmp_path.iterdir())
+    assert len(files) == 1 and os.environ["QT_QPA_PLATFORM"] == f"offscreen:configfile={files[0]}"
+    assert len(json.loads(files[0].read_text())["screens"]) == 6
+    configure_offscreen(lay, only=["wall-1"])  # another node's screens: a file of their own
+    assert len(list(tmp_path.iterdir())) == 2
