@@ -50,11 +50,12 @@ def configure_offscreen(lay: Layout, only: list[str] | None = None) -> None:
         if only is None or s.name in only
     ]
     # one file per set of screens, named by its content (a temporary one per start was
-    # left behind by every offscreen run: 347 after a day of tests), written whole
+    # left behind by every offscreen run: 347 after a day of tests), written whole: a file
+    # of that name is these screens
     text = json.dumps({"screens": screens}, sort_keys=True)
     digest = hashlib.sha1(text.encode()).hexdigest()[:16]
     path = Path(tempfile.gettempdir()) / f"wallclient-screens-{os.getuid()}-{digest}.json"
-    if not path.exists() or path.read_text(encoding="utf-8") != text:
+    if not path.exists():
         tmp = paths.temp_beside(path)
         tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)

@@ -266,17 +266,13 @@ class ReplayPlayer(Player):
                 version = clock.version
                 pos = clock.position()
                 try:
-                    fresh = not (listed[0] <= pos < listed[1] - 5)
-                    if fresh:
+                    # listed again past the listing, and where it shows no recording: a
+                    # recording still being made has grown since (its last span's end is
+                    # old news, not a gap)
+                    if not (listed[0] <= pos < listed[1] - 5) or covering(spans, pos) is None:
                         spans = client.list(pos - 2, pos + LIST_AHEAD_S)
                         listed = (pos - 2, pos + LIST_AHEAD_S)
                     span = covering(spans, pos)
-                    if span is None and not fresh:
-                        # a recording still being made has grown since it was listed: its
-                        # last span's end is old news, not a gap (asked again before saying one)
-                        spans = client.list(pos - 2, pos + LIST_AHEAD_S)
-                        listed = (pos - 2, pos + LIST_AHEAD_S)
-                        span = covering(spans, pos)
                     if span is None:
                         self._in_gap(clock, spans, pos, version, stop)
                         listed = (0.0, 0.0)  # the recording may have grown meanwhile
