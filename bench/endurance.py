@@ -131,6 +131,9 @@ def sample_of(
         "db_mb": round(db / 2**20, 2), "wal_mb": round((wal.stat().st_size if wal.exists() else 0) / 2**20, 2),
         "audit_rows": cache.get("audit", 0), "incident_log_rows": cache.get("incident_log", 0),
         "stall_ms": st.get("gui", {}).get("longest_stall_ms", 0.0),
+        # of that stall, how long the GUI thread itself ran (the rest it waited: for a core
+        # or for the GIL)
+        "stall_running_ms": st.get("gui", {}).get("longest_stall_running_ms", 0.0),
         # the collector's longest pass of each generation in the same window (a full pass
         # over a million objects is a stall of its own)
         "gc0_ms": (st.get("gui", {}).get("gc_longest_ms") or [0, 0, 0])[0],
@@ -493,6 +496,7 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                        "restart": 300.0, "media": 150.0, "burst": 420.0}  # fmt: skip
             media_back = burst_end = replay_end = max_end = 0.0
             media_mode, emergency_on, tile = "down", False, 0
+            flips: list[float] = []  # when the tour's pages turn
             while not stop.wait(0.25):
                 if paused.is_set():
                     begin += 0.25  # the schedule's clock stands still in the baseline
@@ -502,7 +506,12 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
                     next_at["tour"] = now + 30
                     touring[0] = time.monotonic() + 11  # two flips, each a page of new cameras
                     switch("E-tour")
-                    count(2)
+                    with lock:
+                        counts["switches"] += 2
+                    flips[:] = [now + 5, now + 10]  # (its dwell): each flip is a switch too
+                if flips and now >= flips[0]:
+                    flips.pop(0)
+                    switched_since[0] = True
                 if now >= next_at["max"]:
                     next_at["max"], max_end = now + 30, now + 8
                     tile = rng.randrange(9)

@@ -21,3 +21,32 @@ def test_the_heartbeat_counts_collections_per_generation_and_reset_clears_them(q
     finally:
         beat.close()
     assert beat._gc not in gc.callbacks
+
+
+def test_a_stall_says_how_much_of_it_the_gui_thread_ran_and_how_much_it_waited(qtbot):
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    beat = Heartbeat()
+    try:
+        qtbot.wait(60)  # a few ticks first
+        beat.reset()
+        # the GUI thread kept from its timer by a wait (as for a core, or a lock)
+        QTimer.singleShot(0, lambda: time.sleep(0.15))
+        qtbot.waitUntil(lambda: beat.view()["longest_stall_ms"] >= 100, timeout=3000)
+        waited = beat.view()
+        assert waited["longest_stall_running_ms"] < 50, waited
+        beat.reset()
+
+        def spin() -> None:  # … and by its own work
+            end = time.thread_time() + 0.15
+            while time.thread_time() < end:
+                pass
+
+        QTimer.singleShot(0, spin)
+        qtbot.waitUntil(lambda: beat.view()["longest_stall_ms"] >= 100, timeout=3000)
+        ran = beat.view()
+        assert ran["longest_stall_running_ms"] >= 100, ran
+    finally:
+        beat.close()
