@@ -37,6 +37,8 @@ def test_a_stall_says_how_much_of_it_the_gui_thread_ran_and_how_much_it_waited(q
         qtbot.waitUntil(lambda: beat.view()["longest_stall_ms"] >= 100, timeout=3000)
         waited = beat.view()
         assert waited["longest_stall_running_ms"] < 50, waited
+        # asleep, not ready to run: no time in the run queue to speak of
+        assert waited["longest_stall_queued_ms"] < 50, waited
         beat.reset()
 
         def spin() -> None:  # … and by its own work
@@ -48,5 +50,46 @@ def test_a_stall_says_how_much_of_it_the_gui_thread_ran_and_how_much_it_waited(q
         qtbot.waitUntil(lambda: beat.view()["longest_stall_ms"] >= 100, timeout=3000)
         ran = beat.view()
         assert ran["longest_stall_running_ms"] >= 100, ran
+        assert ran["longest_stall_queued_ms"] < ran["longest_stall_ms"], ran
     finally:
+        beat.close()
+
+
+def test_a_stall_behind_other_work_on_the_same_core_reads_as_waiting_for_a_core(qtbot):
+    """Two processes spinning on the GUI thread's own core: the GUI thread's work then
+    takes about three times its CPU time, the rest of it in the run queue."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from PySide6.QtCore import QTimer
+
+    if not os.path.exists("/proc/thread-self/schedstat"):
+        raise AssertionError("this test needs Linux's per-thread schedstat")
+    mine = os.sched_getaffinity(0)
+    core = min(mine)
+    spin = (f"import os, time\nos.sched_setaffinity(0, {{{core}}})\n"
+            "end = time.monotonic() + 3\nwhile time.monotonic() < end: pass\n")
+    beat = Heartbeat()
+    children = [subprocess.Popen([sys.executable, "-c", spin]) for _ in range(2)]
+    try:
+        os.sched_setaffinity(0, {core})  # this (the GUI) thread only
+        qtbot.wait(300)  # the spinners running
+        beat.reset()
+
+        def work() -> None:
+            end = time.thread_time() + 0.1
+            while time.thread_time() < end:
+                pass
+
+        QTimer.singleShot(0, work)
+        qtbot.waitUntil(lambda: beat.view()["longest_stall_ms"] >= 100, timeout=5000)
+        view = beat.view()
+        assert view["longest_stall_queued_ms"] >= 50, view
+    finally:
+        os.sched_setaffinity(0, mine)
+        for child in children:
+            child.kill()
+            child.wait()
         beat.close()
