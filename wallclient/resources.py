@@ -16,8 +16,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-from wallclient.priority import background
-
 
 def process(heap_every_s: float = 0.0) -> dict[str, Any]:
     """This process as the kernel counts it (Linux; elsewhere what Python knows). The heap's
@@ -67,7 +65,7 @@ async def process_off_gui(heap_now: bool = False) -> dict[str, Any]:
     threads; this is one, named, and the wall's thread count says what it is."""
     global _measurer
     if _measurer is None:
-        _measurer = ThreadPoolExecutor(1, thread_name_prefix="resources", initializer=background)
+        _measurer = ThreadPoolExecutor(1, thread_name_prefix="resources")
     # asked or not, at most one walk in HEAP_ASKED_EVERY_S: a client asking at every call
     # cannot turn the walk into the stall it is kept from being
     every = HEAP_ASKED_EVERY_S if heap_now else HEAP_EVERY_S

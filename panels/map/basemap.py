@@ -28,7 +28,6 @@ from PySide6.QtGui import QColor, QImage, QPainter
 
 from wallclient.edges.tiles import BasemapError, TileSource, open_basemap, sniff
 from wallclient.mercator import gcj_to_wgs, tile_box, tiles_for, wgs_to_gcj, world
-from wallclient.priority import background
 
 log = logging.getLogger(__name__)
 
@@ -93,7 +92,6 @@ class Basemap(QObject):
     # --- reading, off the GUI thread ------------------------------------------------------
 
     def _read(self) -> None:
-        background()
         assert self.source is not None
         while True:
             key = self._wanted.get()

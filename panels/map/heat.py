@@ -18,7 +18,6 @@ from typing import Any
 import numpy as np
 from PySide6.QtGui import QImage
 
-from wallclient.priority import background
 from wallclient.protocol import epoch
 
 HEAT_HOURS = 4.0  # incidents reported this far back make the heat
@@ -132,7 +131,7 @@ def _timed(*args: Any) -> Made:
 def _submit(*args: Any) -> Future[Made]:
     global _maker
     if _maker is None:
-        _maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="map-heat", initializer=background)
+        _maker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="map-heat")
     future: Future[Made] = _maker.submit(_timed, *args)
     return future
 

@@ -26,7 +26,6 @@ import sqlite_utils
 
 from wallclient import paths
 from wallclient.errors import CacheError, CacheForeign
-from wallclient.priority import background
 from wallclient.protocol import JSON, PTZ_KEYS, epoch, format_time, now
 
 log = logging.getLogger(__name__)
@@ -791,7 +790,6 @@ class CacheWriter:
         self._thread.join(timeout)
 
     def _run(self) -> None:
-        background()  # behind the GUI thread for a core (wallclient.priority)
         stop = False
         while not stop:
             ops = [self._q.get()]

@@ -26,7 +26,6 @@ from typing import Any
 
 from wallclient.edges.playback import PlaybackClient, PlaybackError, Recording, playback_client
 from wallclient.errors import CommandError
-from wallclient.priority import background
 from wallclient.replay import epoch_of, rfc3339
 
 log = logging.getLogger(__name__)
@@ -93,9 +92,7 @@ class Exporter:
         self.snapshot = snapshot  # (camera, png path) → True if a tile showed it
         self.who = who  # user, role, wall, node
         self.audit = audit
-        self._pool = ThreadPoolExecutor(
-            max_workers=3, thread_name_prefix="export", initializer=background
-        )
+        self._pool = ThreadPoolExecutor(max_workers=3, thread_name_prefix="export")
 
     async def export(self, args: dict[str, Any]) -> dict[str, Any]:
         target = Path(str(args.get("dir") or ""))

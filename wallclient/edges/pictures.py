@@ -29,7 +29,6 @@ from urllib.parse import urlsplit
 
 from wallclient import paths
 from wallclient.edges.fetch import same_host_opener
-from wallclient.priority import background
 
 log = logging.getLogger(__name__)
 
@@ -153,9 +152,7 @@ class PictureStore:
         self.token = token
         self.index = index  # put(url, file, size) / get(url) / used(url) on the cache; None: files only
         self.keep_bytes = keep_bytes
-        self._pool = concurrent.futures.ThreadPoolExecutor(
-            2, thread_name_prefix="pictures", initializer=background
-        )
+        self._pool = concurrent.futures.ThreadPoolExecutor(2, thread_name_prefix="pictures")
         self.fetched = self.failed = 0
 
     def path_of(self, url: str) -> Path:

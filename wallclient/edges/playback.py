@@ -41,7 +41,6 @@ from wallclient.edges.fetch import same_host_opener
 from wallclient.edges.video import DECODER_THREADS, FrameSlot, Player, av_reason
 from wallclient.edges.video.resolved import REASONS, RESOLVE_TIMEOUT_S, expired
 from wallclient.errors import CommandError
-from wallclient.priority import background
 from wallclient.replay import Clock, Span, covering, epoch_of, next_start, parse_spans, rfc3339
 
 log = logging.getLogger(__name__)
@@ -256,7 +255,6 @@ class ReplayPlayer(Player):
     # --- the player's thread ---------------------------------------------------------------
 
     def _run(self, rec: Recording, clock: Clock, stop: threading.Event) -> None:
-        background()  # (its fetcher, started here, inherits it)
         client = playback_client(rec)
         ahead = ThreadPoolExecutor(max_workers=1, thread_name_prefix="replay-fetch")
         nxt: tuple[float, Future[tuple[bytes, float]]] | None = None

@@ -22,8 +22,6 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from typing import Any
 
-from wallclient.priority import background
-
 log = logging.getLogger(__name__)
 
 STUCK_S = 10.0  # a libvlc call this long is not slow, it is hung
@@ -71,7 +69,6 @@ class ControlThread:
 
     def _run(self) -> None:
         me = threading.current_thread()
-        background()  # and with it every libvlc thread a player started here runs
         while True:
             fn, args, owner, future = self._queue.get()
             with self._lock:

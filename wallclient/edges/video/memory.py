@@ -11,7 +11,6 @@ import threading
 import time
 
 from wallclient.edges.video import control
-from wallclient.priority import background
 
 TRIM_AFTER_S = 1.0  # the heap is trimmed this long after the last player stopped
 TRIM_AT_LEAST_S = 5.0  # … and, however fast presets switch, at least this often
@@ -48,7 +47,6 @@ def trim_soon() -> None:
 
 def _wait_and_trim() -> None:
     global _trim_due
-    background()
     while True:  # a daemon thread: it ends with the process
         with _trim_wake:
             while not _trim_due:

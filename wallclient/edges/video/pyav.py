@@ -16,7 +16,6 @@ from typing import Any
 from wallclient.edges.video.frames import FrameSlot
 from wallclient.edges.video.player import DECODER_THREADS, READ_TIMEOUT_S, Player
 from wallclient.edges.video.routes import url_form
-from wallclient.priority import background
 from wallclient.redact import redact_url
 
 log = logging.getLogger(__name__)
@@ -53,7 +52,6 @@ def _launch(reader: _Reader) -> None:
 
 
 def _launching() -> None:
-    background()  # the readers it starts inherit it
     while True:  # a daemon thread: it ends with the process
         reader = _launches.get()
         try:
