@@ -6,6 +6,15 @@ import gc
 from wallclient.heartbeat import Heartbeat
 
 
+def work(cpu_s: float) -> None:
+    """Keep the calling (GUI) thread busy for ``cpu_s`` of its own CPU time."""
+    import time
+
+    end = time.thread_time() + cpu_s
+    while time.thread_time() < end:
+        pass
+
+
 def test_the_heartbeat_counts_collections_per_generation_and_reset_clears_them(qtbot):
     beat = Heartbeat()
     try:
@@ -41,12 +50,7 @@ def test_a_stall_says_how_much_of_it_the_gui_thread_ran_and_how_much_it_waited(q
         assert waited["longest_stall_queued_ms"] < 50, waited
         beat.reset()
 
-        def spin() -> None:  # … and by its own work
-            end = time.thread_time() + 0.15
-            while time.thread_time() < end:
-                pass
-
-        QTimer.singleShot(0, spin)
+        QTimer.singleShot(0, lambda: work(0.15))  # … and by its own work
         qtbot.waitUntil(lambda: beat.view()["longest_stall_ms"] >= 100, timeout=3000)
         ran = beat.view()
         assert ran["longest_stall_running_ms"] >= 100, ran
@@ -61,7 +65,6 @@ def test_a_stall_behind_other_work_on_the_same_core_reads_as_waiting_for_a_core(
     import os
     import subprocess
     import sys
-    import time
 
     from PySide6.QtCore import QTimer
 
@@ -78,12 +81,7 @@ def test_a_stall_behind_other_work_on_the_same_core_reads_as_waiting_for_a_core(
         qtbot.wait(300)  # the spinners running
         beat.reset()
 
-        def work() -> None:
-            end = time.thread_time() + 0.1
-            while time.thread_time() < end:
-                pass
-
-        QTimer.singleShot(0, work)
+        QTimer.singleShot(0, lambda: work(0.1))
         qtbot.waitUntil(lambda: beat.view()["longest_stall_ms"] >= 100, timeout=5000)
         view = beat.view()
         assert view["longest_stall_queued_ms"] >= 50, view
