@@ -131,9 +131,10 @@ def sample_of(
         "db_mb": round(db / 2**20, 2), "wal_mb": round((wal.stat().st_size if wal.exists() else 0) / 2**20, 2),
         "audit_rows": cache.get("audit", 0), "incident_log_rows": cache.get("incident_log", 0),
         "stall_ms": st.get("gui", {}).get("longest_stall_ms", 0.0),
-        # of that stall, how long the GUI thread itself ran (the rest it waited: for a core
-        # or for the GIL)
+        # of that stall, how long the GUI thread itself ran and how long it waited for a
+        # core (the rest it slept: on the GIL or another lock)
         "stall_running_ms": st.get("gui", {}).get("longest_stall_running_ms", 0.0),
+        "stall_queued_ms": st.get("gui", {}).get("longest_stall_queued_ms", 0.0),
         # the collector's longest pass of each generation in the same window (a full pass
         # over a million objects is a stall of its own)
         "gc0_ms": (st.get("gui", {}).get("gc_longest_ms") or [0, 0, 0])[0],

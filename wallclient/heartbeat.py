@@ -33,9 +33,9 @@ class Heartbeat:
         self.stalls: list[tuple[float, float]] = []  # the last ten over 50 ms: (ms, epoch s)
         self.since = time.time()
         self._last = time.monotonic()
-        self._cpu = time.thread_time()  # the GUI thread's own CPU time at the last tick
-        self._sched = _schedstat()  # Linux: the GUI thread's time in the run queue
-        self._queued = _queued_ms(self._sched)
+        self._sched = _schedstat()  # Linux: the GUI thread's times on a core and queued
+        # the GUI thread's own CPU time and its time in the run queue at the last tick
+        self._cpu, self._queued = _times(self._sched)
         self._notify = _watchdog_socket()
         self._notified = 0.0
         self.gc_longest_ms = [0.0, 0.0, 0.0]  # the longest collection, per generation
@@ -75,10 +75,10 @@ class Heartbeat:
         t = time.monotonic()
         gap = (t - self._last) * 1000 - self.PERIOD_MS
         self._last = t
-        cpu, queued = time.thread_time(), _queued_ms(self._sched)
+        cpu, queued = _times(self._sched)
         # of a stall, how much the GUI thread itself ran, how long it was ready to run and
         # waited for a core; the rest it slept (on a lock — the GIL among them — or I/O)
-        busy, self._cpu = (cpu - self._cpu) * 1000, cpu
+        busy, self._cpu = cpu - self._cpu, cpu
         waited, self._queued = queued - self._queued, queued
         if self.trace_ms > 0:
             seen, self._seen = self._seen, []
@@ -144,22 +144,25 @@ def _schedstat() -> int | None:
         fd = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
     except OSError:
         return None
-    try:
-        int(os.pread(fd, 64, 0).split()[1])
-    except (OSError, ValueError, IndexError):  # (schedstats not kept by this kernel)
+    if _read(fd) is None:  # (schedstats not kept by this kernel)
         os.close(fd)
         return None
     return fd
 
 
-def _queued_ms(fd: int | None) -> float:
-    """The thread's time in the run queue so far, ms (0 where it cannot be read)."""
-    if fd is None:
-        return 0.0
+def _read(fd: int) -> tuple[float, float] | None:
     try:
-        return int(os.pread(fd, 64, 0).split()[1]) / 1e6
-    except (OSError, ValueError, IndexError):
-        return 0.0
+        run, queued = os.pread(fd, 64, 0).split()[:2]
+        return int(run) / 1e6, int(queued) / 1e6
+    except (OSError, ValueError):
+        return None
+
+
+def _times(fd: int | None) -> tuple[float, float]:
+    """The GUI thread's time on a core and in the run queue so far, ms (without
+    schedstat: its CPU time, and no queue)."""
+    got = None if fd is None else _read(fd)
+    return got if got is not None else (time.thread_time() * 1000, 0.0)
 
 
 def _watchdog_socket() -> tuple[Any, Any] | None:
