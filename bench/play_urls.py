@@ -86,7 +86,7 @@ class Run:
         """Online non-PTZ cameras whose clips are made (a new clip costs the backend an
         encode, which is not what is measured here)."""
         cams = [c["id"] for c in self.server.admin("cameras") if c["status"] == "online" and not c.get("ptz")]
-        made = [c for c in cams if (clip_dir() / f"{c}-sub.mp4").exists()]
+        made = [c for c in cams if (clip_dir() / f"{c}-sub.ts").exists()]  # clip and its TS
         return made if len(made) >= 72 else cams
 
     def preset(self, cams: list[str], dwell: float = 600) -> str:

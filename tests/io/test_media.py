@@ -56,6 +56,30 @@ def test_http_ts_is_live_h264(media_run):
     media_run(body)
 
 
+def test_http_ts_loops_as_one_unbroken_stream(media_run):
+    """The clip is looped in this process (no ffmpeg per stream): past the loop point the
+    decoder sees clocks running on and counters continuing, as from one live camera."""
+
+    async def body(server):
+        url = f"http://127.0.0.1:{server.http_port}/live/{CAM}/sub.ts"
+        start = time.monotonic()
+        proc = await asyncio.create_subprocess_exec(
+            "ffprobe", "-v", "warning", "-select_streams", "v", "-read_intervals", "%+12",
+            "-show_entries", "packet=dts_time", "-of", "csv=p=0", url,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        )  # fmt: skip
+        out, err = await asyncio.wait_for(proc.communicate(), timeout(60))
+        took = time.monotonic() - start
+        dts = [float(x.strip(",")) for x in out.decode().split() if x.strip(",")]
+        assert len(dts) > 275 and took > 10  # 12 s of a 10-s clip, in real time
+        steps = {round(b - a, 3) for a, b in zip(dts, dts[1:], strict=False)}
+        assert steps == {0.04}, f"timestamps jump at the loop: {sorted(steps)}"
+        assert "continuity" not in err.decode() and "non monoton" not in err.decode(), err.decode()
+        assert not [p for p in server._sources.values() if p.proc is not None]  # no ffmpeg
+
+    media_run(body)
+
+
 def test_rtsp_over_tcp_plays_past_the_clip_loop_and_refuses_udp(media_run):
     async def body(server):
         url = f"rtsp://admin:Demo-2026@127.0.0.1:{server.rtsp_port}/live/{CAM}/sub"

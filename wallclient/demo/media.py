@@ -2,11 +2,12 @@
 
 Each camera's clip is made once by ffmpeg (test pattern, the camera's name and a
 running clock burned in, H.264 with a 1 s GOP; ``sub`` 640×360, ``main``
-1280×720) and then played in a loop, in real time, by one ffmpeg per stream that
-is being watched (``-re -stream_loop -1 -c copy``: no re-encoding, ~1 % CPU).
+1280×720) and then played in a loop, in real time, for every stream that is being
+watched — no re-encoding.
 
-- HTTP-TS: ``GET /live/<camera>/<sub|main>.ts`` — ffmpeg writes MPEG-TS to a
-  pipe and every viewer of that stream gets the same bytes.
+- HTTP-TS: ``GET /live/<camera>/<sub|main>.ts`` — the clip, remuxed to MPEG-TS once,
+  looped by this process (``wallclient.demo.tsloop``: a start costs no process), and
+  every viewer of that stream gets the same bytes.
 - RTSP: ``rtsp://host:port/live/<camera>/<sub|main>`` — ffmpeg packetises RTP
   (its ``rtp`` muxer) to a loopback UDP port; this server speaks RTSP 1.0 and
   relays the packets interleaved on the RTSP TCP connection (RFC 2326 §10.12).
@@ -35,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 from wallclient import paths
+from wallclient.demo.tsloop import TsLoop, ensure_ts
 
 log = logging.getLogger(__name__)
 
@@ -358,16 +360,13 @@ class MediaServer:
             q.put_nowait(data)
 
     async def _start_source(self, key: tuple[str, str, str], src: _Source, clip: Path) -> None:
-        kind = key[0]
+        if key[0] == "http":  # looped here, no process: a start costs no ffmpeg
+            ts = await ensure_ts(clip, ffmpeg(), **CHILD)
+            looped = await asyncio.to_thread(lambda: TsLoop(ts.read_bytes()))
+            src.task = asyncio.create_task(self._pump_loop(src, looped))
+            return
         base = [ffmpeg(), "-nostdin", "-loglevel", "error", "-re", "-stream_loop", "-1", "-i", str(clip),
                 "-c", "copy", "-an"]  # fmt: skip
-        if kind == "http":
-            src.proc = await asyncio.create_subprocess_exec(
-                *base, "-f", "mpegts", "-muxdelay", "0", "pipe:1",
-                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL, **CHILD,
-            )  # fmt: skip
-            src.task = asyncio.create_task(self._pump_pipe(src))
-            return
         await self._start_rtp(src, base)
 
     async def _start_rtp(
@@ -432,6 +431,18 @@ class MediaServer:
                                       stdin=feeder.read_fd, spawned=feeder.spawned)  # fmt: skip
         finally:
             feeder.spawned()
+
+    async def _pump_loop(self, src: _Source, looped: TsLoop) -> None:
+        """The clip's packets to every viewer as they fall due (``-re``): late ones at once."""
+        loop = asyncio.get_running_loop()
+        t0 = loop.time()
+        for when, data in looped.chunks():
+            wait = t0 + when - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            if self.gate is not None:  # only a platform's viewers are served from it
+                src.gop.feed(data)
+            self._fan_out(src, data)
 
     async def _pump_pipe(self, src: _Source) -> None:
         assert src.proc is not None and src.proc.stdout is not None
