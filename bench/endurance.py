@@ -335,6 +335,8 @@ def run(route: str, a: argparse.Namespace, out: Path) -> dict[str, Any]:
         settings.append(f"[replay]\nhours = {a.replay_hours}\n")
     if a.archive_keep:
         settings.append(f"[cache]\narchive_keep = {a.archive_keep}\n")
+    if a.decoder_nice is not None:
+        settings.append(f"[video]\ndecoder_nice = {a.decoder_nice}\n")
     if settings:
         config = tmp / "wall.toml"
         config.write_text("".join(settings), encoding="utf-8")
@@ -680,6 +682,8 @@ def main() -> int:
     ap.add_argument("--archive-keep", type=int, default=0,
                     help="archived incidents the cache keeps (default: the product's, 100,000); e.g. 20000 — "
                          "at 200 msg/s the default is reached after ~hours, a 20-minute run never levels off")
+    ap.add_argument("--decoder-nice", type=int, default=None,
+                    help="the wall's [video] decoder_nice (default: the product's)")
     ap.add_argument("--no-video", action="store_true", help="diagnosis: the data alone, every preset empty")
     ap.add_argument("--tracemalloc", type=int, default=0, metavar="FRAMES",
                     help="with --diagnose: the wall traced (PYTHONTRACEMALLOC=FRAMES), growth by line")

@@ -130,6 +130,10 @@ def run(
 
     recordings = PlatformRecordings(pool.resolver)  # its loop: main's, once it runs
     warm_up()
+    if cfg.decoder_nice:
+        from wallclient.edges.video import threads
+
+        threads.start(cfg.decoder_nice)
     from wallclient.edges.commander import Commander, Desk
 
     commander = Commander(client)

@@ -52,6 +52,7 @@ class Config:
     alert_sound: Path | None = None  # None: resources/sounds/alert.wav
     max_decoders: int = 16
     resolve_cap: int = 18  # play URLs asked of the platform at once, wall-wide (resolve cameras)
+    decoder_nice: int = 10  # libvlc's own threads this far below the GUI thread (edges/video/threads.py)
     linkage_cameras: int = 3  # the nearest N online cameras put on the linkage tiles
     auto_linkage: bool = False  # a new priority-1 incident takes the linkage tiles by itself
     drill_s: float = 120.0  # a drill-down into a sub-region narrows the panels this long
@@ -115,6 +116,7 @@ _KEYS: dict[tuple[str, str], str] = {
     ("ui", "alert_sound"): "alert_sound",
     ("video", "max_decoders"): "max_decoders",
     ("video", "resolve_cap"): "resolve_cap",
+    ("video", "decoder_nice"): "decoder_nice",
     ("map", "linkage_cameras"): "linkage_cameras",
     ("map", "auto_linkage"): "auto_linkage",
     ("map", "drill_s"): "drill_s",

@@ -129,7 +129,7 @@ def vlc_retained() -> int | None:
 def view(pool: Any, video_panels: list[Any], cache: Any) -> dict[str, Any]:
     """``status.resources``: ``pool`` the wall's PlayerPool, ``video_panels`` its video
     panels, ``cache`` the writer's Cache (its ``measured`` rows and sizes)."""
-    from wallclient.edges.video import control, pyav
+    from wallclient.edges.video import control, pyav, threads
 
     players = pool.counts() if pool is not None else {}
     players["pyav_threads"] = pyav.readers()
@@ -141,6 +141,7 @@ def view(pool: Any, video_panels: list[Any], cache: Any) -> dict[str, Any]:
             "running_s": round(control.jobs.oldest_s(), 2),
             "stuck": control.jobs.stuck,
             "jobs": control.jobs.done,
+            "lowered_threads": threads.lowered(),
         },
         "native_windows": sum(p.players.windows() for p in video_panels),
         "cache": dict(getattr(cache, "measured", {}) or {}),

@@ -45,6 +45,7 @@ class ControlThread:
         self._watchdog: threading.Thread | None = None
         self.stuck = 0  # jobs given up on (and threads replaced)
         self.done = 0
+        self.every_second: list[Callable[[], Any]] = []  # run by the watchdog as it looks
 
     def submit(self, fn: Callable[..., Any], *args: Any, owner: Any = None) -> Future[Any]:
         """Run ``fn(*args)`` after every job submitted before it. ``owner``: the player
@@ -99,6 +100,11 @@ class ControlThread:
         while True:
             time.sleep(WATCH_EVERY_S)
             self.check(time.monotonic())
+            for fn in list(self.every_second):
+                try:
+                    fn()
+                except Exception as exc:
+                    log.warning("control watchdog's %s failed: %s", getattr(fn, "__name__", fn), exc)
 
     def check(self, now: float) -> bool:
         """Give up on a job running past ``stuck_s`` (True when one was)."""
