@@ -144,6 +144,14 @@ def run_apart(coro: Any) -> Any:
         return pool.submit(asyncio.run, coro).result()
 
 
+def h264_ts(path: Path, size: str, seconds: int = 20) -> str:
+    """A test-pattern H.264 clip in MPEG-TS (1-s GOP) at ``path``, made by a real ffmpeg."""
+    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
+                    f"testsrc=size={size}:rate=25", "-t", str(seconds), "-c:v", "libx264", "-g", "25",
+                    "-pix_fmt", "yuv420p", "-f", "mpegts", str(path)], check=True)  # fmt: skip
+    return str(path)
+
+
 def clip_dir() -> Path:
     """Clips are made once per machine and shared by every test run."""
     base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")

@@ -4,7 +4,6 @@ thread and its watchdog."""
 
 import gc
 import socket
-import subprocess
 import threading
 import time
 import weakref
@@ -13,17 +12,13 @@ from pathlib import Path
 import pytest
 import vlc
 
-from tests.helpers import wait_for
+from tests.helpers import h264_ts, wait_for
 from wallclient.edges.video import AvPlayer, PlayerPool, VlcPlayer, control, memory, pyav
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    path = tmp_path_factory.mktemp("clip") / "clip.ts"
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
-                    "testsrc=size=320x180:rate=25", "-t", "20", "-c:v", "libx264", "-g", "25",
-                    "-pix_fmt", "yuv420p", "-f", "mpegts", str(path)], check=True)  # fmt: skip
-    return str(path)
+    return h264_ts(tmp_path_factory.mktemp("clip") / "clip.ts", "320x180")
 
 
 def settled() -> None:

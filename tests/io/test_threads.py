@@ -3,23 +3,18 @@ decoding real H.264 through the C frame sink, priorities read back from the kern
 
 import contextlib
 import os
-import subprocess
 import threading
 
 import pytest
 
-from tests.helpers import wait_for
+from tests.helpers import h264_ts, wait_for
 from wallclient.edges.video import PlayerPool, sink
 from wallclient.edges.video.threads import NativeThreads, nice_of
 
 
 @pytest.fixture(scope="module")
 def clip(tmp_path_factory):
-    path = tmp_path_factory.mktemp("clip") / "clip.ts"
-    subprocess.run(["ffmpeg", "-v", "error", "-nostdin", "-y", "-f", "lavfi", "-i",
-                    "testsrc=size=640x360:rate=25", "-t", "20", "-c:v", "libx264", "-g", "25",
-                    "-pix_fmt", "yuv420p", "-f", "mpegts", str(path)], check=True)  # fmt: skip
-    return str(path)
+    return h264_ts(tmp_path_factory.mktemp("clip") / "clip.ts", "640x360")
 
 
 def test_decoder_threads_are_lowered_and_python_threads_keep_their_priority(clip):
