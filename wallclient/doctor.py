@@ -334,7 +334,8 @@ def _doctor_running(a: argparse.Namespace, check: Any) -> None:
     stuck = ctl.get("running_s", 0) > 2 or ctl.get("queue", 0) > 50
     check("libvlc control thread", not stuck and not ctl.get("stuck"),
           f"queue {ctl.get('queue')} (normal: < 50), running job {ctl.get('running_s')} s (normal: < 2), "
-          f"hung calls given up on {ctl.get('stuck')} (normal: 0)",
+          f"hung calls given up on {ctl.get('stuck')} (normal: 0); libvlc threads behind the GUI "
+          f"{ctl.get('lowered_threads', 0)} (normal: ~3 a live player, 0 with decoder_nice = 0)",
           "a libvlc call hung: the log names the camera; its tile recovered with a new player", warn=True)  # fmt: skip
     live_native = pl.get("routes", {}).get("libvlc-native", {}).get("live", 0)
     windows = res.get("native_windows", 0)

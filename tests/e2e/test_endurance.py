@@ -82,6 +82,8 @@ def test_a_churned_wall_keeps_no_player_it_no_longer_uses(churned):
     assert players["live"] <= 9 and players["idle"] <= 16
     assert players["vlc_retained"] == 0  # python-vlc keeps none of them
     assert res["control"]["stuck"] == 0 and res["control"]["queue"] < 50
+    # libvlc's own threads run behind the GUI thread ([video] decoder_nice, default 10)
+    assert res["control"]["lowered_threads"] > 0
     assert res["native_windows"] == 0  # offscreen: frames through callbacks
     assert res["cache"]["wal_bytes"] <= 8 * 1024 * 1024
     assert res["process"]["fds"]["total"] > 0 and res["python"]["allocated_blocks"] > 0
@@ -96,6 +98,7 @@ def test_doctor_reads_a_running_walls_resources_with_what_is_normal(churned):
     assert checks["running wall"]["ok"] and "RSS" in checks["running wall"]["detail"]
     assert "kept by python-vlc 0 (normal: 0)" in checks["players"]["detail"]
     assert not checks["players"]["warn"] and not checks["libvlc control thread"]["warn"]
+    assert "libvlc threads behind the GUI" in checks["libvlc control thread"]["detail"]
     assert "write-ahead log" in checks["cache files"]["detail"]
     # a wrong token: said, not a crash
     bad = wall.tmp / "bad.token"
